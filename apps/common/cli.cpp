@@ -1,0 +1,57 @@
+#include "cli.h"
+
+#include <fmt/core.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <new>
+
+namespace gguftk::cli {
+std::string error_line(const std::string& file, const Error& e) {
+    std::string line = "error: ";
+    const std::string& named = e.file().empty() ? file : e.file();
+    if (!named.empty()) line += named + ": ";
+    line += e.what();
+    if (e.offset()) line += fmt::format(" (at offset {})", *e.offset());
+    return line;
+}
+
+bool is_tty(std::FILE* f) { return isatty(fileno(f)) == 1; }
+
+bool use_color(std::FILE* f) {
+    const char* no_color = std::getenv("NO_COLOR");
+    if (no_color && *no_color) return false;
+    return is_tty(f);
+}
+
+int run(CLI::App& app, int argc, char** argv, const std::function<int()>& body, const std::string& input) {
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForAllHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForVersion& e) {
+        return app.exit(e);
+    } catch (const CLI::ParseError& e) {
+        fmt::print(stderr, "error: {}\nRun with --help for usage.\n", e.what());
+        return kExitUsage;
+    }
+    try {
+        return body();
+    } catch (const UsageError& e) {
+        fmt::print(stderr, "error: {}\nRun with --help for usage.\n", e.what());
+        return kExitUsage;
+    } catch (const Error& e) {
+        fmt::print(stderr, "{}\n", error_line(input, e));
+        return kExitFailure;
+    } catch (const std::bad_alloc&) {
+        fmt::print(stderr, "{}\n", error_line(input, Error("out of memory")));
+        return kExitFailure;
+    } catch (const std::exception& e) {
+        fmt::print(stderr, "{}\n", error_line(input, Error(e.what())));
+        return kExitFailure;
+    }
+}
+
+}  // namespace gguftk::cli

@@ -1,0 +1,37 @@
+#pragma once
+// What every gguftk binary shares: parsing flags, exit codes, error lines, terminal detection.
+//
+// Exit codes: 0 success, 1 a bad input file or a failed operation, 2 a usage mistake.
+// Errors are one line on stderr: `error: FILE: what (at offset N)`.
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <functional>
+#include <string>
+
+#include "gguftk/error.h"
+
+namespace gguftk::cli {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailure = 1;
+inline constexpr int kExitUsage = 2;
+
+// Thrown by apps for a usage mistake found after parsing (conflicting flags, say): exit 2.
+struct UsageError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+// Parses argv into `app`, then runs `body`. Turns CLI11 errors and UsageError into exit 2,
+// gguftk::Error and other exceptions into one `error:` line and exit 1. The line names
+// Error::file() when set, else `input` (bind it to the app's input path option).
+int run(CLI::App& app, int argc, char** argv, const std::function<int()>& body, const std::string& input);
+
+// `error: FILE: what (at offset N)`, without a trailing newline.
+std::string error_line(const std::string& file, const Error& e);
+
+bool is_tty(std::FILE* f);
+// Colour only on a terminal, and never when NO_COLOR is set (no-color.org).
+bool use_color(std::FILE* f);
+
+}  // namespace gguftk::cli

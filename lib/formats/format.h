@@ -1,0 +1,87 @@
+#pragma once
+// What every block format description provides, and the vocabulary its field list is written in.
+//
+// A format is a struct (one per ggml type, grouped by family in the files beside this one):
+//
+//   struct Q4_0 {
+//       static constexpr GgmlType type = GgmlType::Q4_0;
+//       static constexpr int block_elems = 32, block_bytes = 18;
+//       static constexpr int part_elems = 8;   // decode_part's unit; divides block_elems
+//       static constexpr Field fields[] = {...};   // tile the block: every byte exactly once
+//       static constexpr const char* formula = "y[j] = d * (q[j] - 8)";
+//       GGUFTK_HD static void decode_part(const uint8_t* block, int part, float* y);
+//   };
+//
+// decode_part writes elements [part*part_elems, (part+1)*part_elems) of the block, exactly as
+// ggml's dequantize_row_* computes them (same operations in the same order, so the same bits).
+// The CPU loop, the CUDA kernels and gguf-hexdump all call it: one definition, no drift.
+// It must be device-safe: no STL, no exceptions, tables in plain constexpr arrays.
+#include <concepts>
+#include <cstdint>
+
+#include "gguftk/types.h"
+
+#if defined(__CUDACC__)
+#define GGUFTK_HD __host__ __device__ __forceinline__
+#else
+#define GGUFTK_HD inline
+#endif
+
+namespace gguftk::formats {
+
+// How a field's bytes are to be read; gguf-hexdump and the docs decode and explain by kind.
+enum class FieldKind : uint8_t {
+    Fp16,        // one or more IEEE half scales
+    Fp32,        // IEEE single scale
+    E8M0,        // power-of-two exponent byte (MXFP4)
+    UE4M3,       // unsigned E4M3 float8 scales (NVFP4)
+    Int8,        // signed 8-bit values (quants or scales)
+    Int16,       // signed 16-bit values (Q8_K block sums)
+    Nibbles,     // packed 4-bit values, two per byte
+    Crumbs,      // packed 2-bit values, four per byte
+    Bits,        // packed 1-bit values (high bits, sign bits), eight per byte
+    Trits,       // base-3 packed ternary digits (TQ1_0)
+    Scales6,     // k-quant 6-bit scales and mins packed in 12 bytes (Q4_K, Q5_K)
+    Scales6Q3,   // Q3_K's 6-bit scales packed in 12 bytes
+    Scales4Min4, // Q2_K: low nibble scale, high nibble min
+    Scales4,     // 4-bit sub-block scales (IQ formats)
+    GridIndex,   // indices into an IQ lattice grid (possibly with high bits elsewhere)
+    Signs,       // IQ sign patterns
+    Raw,         // anything else: documented by `meaning`
+};
+
+struct Field {
+    const char* name;     // ggml's struct member name: "d", "scales", "qs", ...
+    uint16_t offset;      // byte offset within the block
+    uint16_t size;        // bytes
+    FieldKind kind;
+    const char* meaning;  // one line for people: "super-block scale for the quantized scales"
+};
+
+template <class F>
+concept BlockFormat = requires(const uint8_t* b, float* y) {
+    { F::type } -> std::convertible_to<GgmlType>;
+    { F::block_elems } -> std::convertible_to<int>;
+    { F::block_bytes } -> std::convertible_to<int>;
+    { F::part_elems } -> std::convertible_to<int>;
+    { F::formula } -> std::convertible_to<const char*>;
+    F::fields[0];
+    F::decode_part(b, 0, y);
+};
+
+template <class F>
+inline constexpr int parts_per_block = F::block_elems / F::part_elems;
+
+// The whole block: every part in order.
+template <class F>
+GGUFTK_HD void decode_block(const uint8_t* block, float* y) {
+    for (int p = 0; p < parts_per_block<F>; ++p) F::decode_part(block, p, y + p * F::part_elems);
+}
+
+// Little-endian loads from unaligned block bytes (blocks have no alignment guarantee).
+GGUFTK_HD uint16_t load_u16(const uint8_t* p) { return uint16_t(p[0] | (p[1] << 8)); }
+GGUFTK_HD uint32_t load_u32(const uint8_t* p) {
+    return uint32_t(p[0]) | (uint32_t(p[1]) << 8) | (uint32_t(p[2]) << 16) | (uint32_t(p[3]) << 24);
+}
+
+}  // namespace gguftk::formats

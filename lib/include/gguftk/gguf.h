@@ -1,0 +1,113 @@
+#pragma once
+// Reading a GGUF file: a memory-mapped, fully validated view of its header, metadata and tensor table.
+//
+// Every count, length, dimension, offset and the alignment is checked against the file before use;
+// a GgufFile that exists is valid by construction, so later code can trust what it hands out.
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "gguftk/error.h"
+#include "gguftk/types.h"
+
+namespace gguftk {
+
+// GGUF metadata value types (gguf.md), with gguf-py's names from value_type_name().
+enum class ValueType : uint32_t {
+    UINT8 = 0, INT8 = 1, UINT16 = 2, INT16 = 3, UINT32 = 4, INT32 = 5, FLOAT32 = 6, BOOL = 7,
+    STRING = 8, ARRAY = 9, UINT64 = 10, INT64 = 11, FLOAT64 = 12,
+};
+std::string_view value_type_name(ValueType t) noexcept;  // "UINT32", "STRING", ...
+
+// A decoded metadata value. Scalars live in one of u / i / f; strings are raw bytes
+// (not necessarily valid UTF-8); arrays hold their items (possibly arrays themselves).
+struct Value {
+    ValueType type = ValueType::UINT8;
+    uint64_t u = 0;        // UINT8, UINT16, UINT32, UINT64, BOOL (0/1)
+    int64_t i = 0;         // INT8, INT16, INT32, INT64
+    double f = 0;          // FLOAT32 (widened exactly), FLOAT64
+    std::string s;         // STRING
+    ValueType elem_type = ValueType::UINT8;  // ARRAY
+    uint64_t count = 0;    // ARRAY: number of items in the file (items may hold fewer, see value())
+    std::vector<Value> items;
+};
+
+// One metadata entry, as located in the file. The value is decoded on demand (GgufFile::value),
+// so inspecting a file with a 150k-token vocabulary costs nothing until someone asks for it.
+struct KeyValue {
+    std::string key;
+    ValueType type;
+    ValueType elem_type = ValueType::UINT8;  // for ARRAY
+    uint64_t count = 0;                      // for ARRAY: element count
+    uint64_t offset = 0;        // absolute offset of the entry (its key length field)
+    uint64_t value_offset = 0;  // absolute offset of the value type field
+    uint64_t end = 0;           // absolute offset one past the entry
+};
+
+struct TensorInfo {
+    std::string name;
+    const TypeInfo* type = nullptr;       // never null
+    uint32_t n_dims = 0;                  // 1..4
+    std::array<uint64_t, 4> ne{1, 1, 1, 1};  // GGUF order: ne[0] is the contiguous (row) dimension
+    uint64_t n_elements = 0;
+    uint64_t offset = 0;                  // absolute file offset of the data
+    uint64_t size = 0;                    // bytes of data
+    uint64_t info_offset = 0;             // absolute offset of this tensor's info record
+
+    uint64_t n_blocks() const { return n_elements / type->block_elems; }
+    uint64_t n_rows() const { return n_elements / ne[0]; }
+};
+
+class GgufFile {
+public:
+    // Maps and validates `path`. Throws Error (with the offset where known) on anything wrong.
+    static GgufFile open(const std::string& path);
+    // Validates bytes already in memory (fuzzing, tests). `bytes` must outlive the result.
+    static GgufFile parse(std::span<const uint8_t> bytes, std::string name = "<memory>");
+
+    GgufFile(GgufFile&&) noexcept;
+    GgufFile& operator=(GgufFile&&) noexcept;
+    ~GgufFile();
+
+    const std::string& path() const { return path_; }
+    uint32_t version() const { return version_; }
+    bool big_endian() const { return big_endian_; }
+    uint64_t alignment() const { return alignment_; }
+    uint64_t data_offset() const { return data_offset_; }  // start of the tensor data section
+    uint64_t file_size() const { return bytes_.size(); }
+
+    const std::vector<KeyValue>& metadata() const { return kvs_; }
+    const std::vector<TensorInfo>& tensors() const { return tensors_; }
+    const KeyValue* find_key(std::string_view key) const;
+    const TensorInfo* find_tensor(std::string_view name) const;
+
+    // Decodes a metadata value. Arrays keep at most `max_items` items per level (count stays exact).
+    Value value(const KeyValue& kv, uint64_t max_items = UINT64_MAX) const;
+    // Convenience: the value of `key` as an unsigned/signed integer or string, if present and of that kind.
+    std::optional<uint64_t> get_uint(std::string_view key) const;
+    std::optional<std::string> get_string(std::string_view key) const;
+
+    // The whole mapped file, and one tensor's data (bounds were validated at open).
+    std::span<const uint8_t> bytes() const { return bytes_; }
+    std::span<const uint8_t> data(const TensorInfo& t) const { return bytes_.subspan(t.offset, t.size); }
+
+private:
+    GgufFile() = default;
+    struct Mapping;
+    std::unique_ptr<Mapping> map_;  // owns the mmap, if any
+    std::span<const uint8_t> bytes_;
+    std::string path_;
+    uint32_t version_ = 0;
+    bool big_endian_ = false;
+    uint64_t alignment_ = 32;
+    uint64_t data_offset_ = 0;
+    std::vector<KeyValue> kvs_;
+    std::vector<TensorInfo> tensors_;
+};
+
+}  // namespace gguftk

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs everything gguftk needs, then configures and builds it into build/.
+# The single place that installs: CI and new users run exactly this (as root, or with sudo).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+
+if command -v apt-get >/dev/null 2>&1; then
+  $SUDO apt-get update
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y --no-install-recommends \
+    build-essential cmake ninja-build pkg-config python3 python3-pip \
+    libcli11-dev libfmt-dev doctest-dev nlohmann-json3-dev \
+    clang llvm libclang-rt-14-dev
+fi
+
+# Cross-check packages for the tests (gguf-py, NumPy, safetensors) and the CLI test runner.
+python3 -m pip install --quiet --disable-pip-version-check gguf numpy safetensors pytest
+
+generator=()
+if command -v ninja >/dev/null 2>&1; then generator=(-G Ninja); fi
+cmake -S . -B build "${generator[@]}" -DCMAKE_BUILD_TYPE=Release
+cmake --build build --parallel "$(nproc)"
