@@ -1,0 +1,211 @@
+#pragma once
+// Converting the tensors of a GGUF file to F16 / F32 / BF16: plan first, then execute.
+//
+//   GgufFile in = GgufFile::open(path);
+//   ConversionPlan plan = plan_conversion(in, options);       // every output byte placed
+//   OutputWriter out(plan, "model-f16.gguf", force);          // temp file beside it, headers written
+//   ConversionResult r = make_cpu_engine(threads)->run(plan, out, control);
+//   out.commit();                                             // rename; until then nothing is visible
+//
+// The plan is computed before any tensor data is touched: every output file's header bytes and
+// size, and for every tensor its input span and its absolute output offset. So the data of
+// different tensors (and of different chunks of one tensor) can be written in any order by any
+// number of workers, and an engine is nothing but "execute these jobs".
+//
+// Plugging in another engine (the CUDA one in kernels/):
+// - derive from Engine and implement run(): for each job of plan.jobs(), read its input bytes
+//   (plan.input().bytes().subspan(job.in_offset, job.in_size)), decode Convert jobs in chunks of
+//   whole blocks with the shared definitions of lib/formats (visit_format + decode_part), round
+//   to job.out exactly as the CPU does (formats/float_bits.h), and hand the bytes to
+//   OutputWriter::write(job.file, job.out_offset + done, ...). Copy jobs are byte copies.
+// - fill ConversionResult::stats[j] for every Convert job j when control.stats is set
+//   (TensorStats's definition below is the contract both engines meet), call control.progress,
+//   honour control.cancelled(), and call release_input() for input ranges it is done with.
+// - expose it through make_cuda_engine() declared below; kernels/ defines it and is linked
+//   only when GGUFTK_HAVE_CUDA, so callers guard the call with `#if GGUFTK_HAVE_CUDA`.
+//   There is no registry: the app picks the engine (--device auto|cpu|cuda).
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "gguftk/decode.h"
+#include "gguftk/gguf.h"
+#include "gguftk/types.h"
+
+namespace gguftk {
+
+enum class OutputFormat : uint8_t { Gguf, Npy, Safetensors, Raw };
+std::string_view output_format_name(OutputFormat f) noexcept;  // "gguf", "npy", ...
+std::optional<OutputFormat> parse_output_format(std::string_view s) noexcept;
+// Npy and Raw write a directory (one file per tensor plus manifest.json); the others one file.
+constexpr bool is_directory_format(OutputFormat f) noexcept {
+    return f == OutputFormat::Npy || f == OutputFormat::Raw;
+}
+
+struct ConvertOptions {
+    OutType to = OutType::F16;
+    OutputFormat format = OutputFormat::Gguf;
+    // Also convert the unquantized float tensors (F32, F16, BF16, F64); otherwise they are copied.
+    bool all_floats = false;
+    // fnmatch(3) patterns on tensor names; empty selects every tensor. For GGUF output the
+    // unselected tensors are still written, copied byte for byte, so the model stays whole;
+    // the other formats write only the selected tensors.
+    std::vector<std::string> tensor_globs;
+};
+
+enum class JobKind : uint8_t {
+    Convert,  // decode whole blocks of in_type, round to `out`
+    Copy,     // byte-for-byte copy (integer tensors, unconverted floats)
+};
+
+// One tensor's work: where its bytes are, where its result goes.
+struct TensorJob {
+    uint32_t tensor = 0;               // index into plan.input().tensors()
+    JobKind kind = JobKind::Copy;
+    const TypeInfo* in_type = nullptr; // never null
+    OutType out = OutType::F16;        // Convert only
+    uint64_t in_offset = 0;            // absolute offset of the data in the input file
+    uint64_t in_size = 0;              // bytes = n_blocks * in_type->block_bytes
+    uint64_t n_elements = 0;
+    uint64_t n_blocks = 0;             // whole blocks of in_type (n_elements / block_elems)
+    uint32_t file = 0;                 // index into plan.files()
+    uint64_t out_offset = 0;           // absolute offset of the result in that output file
+    uint64_t out_size = 0;             // Convert: n_elements * out_type_size(out); Copy: in_size
+
+    bool converts() const { return kind == JobKind::Convert; }
+};
+
+// One output file: its header (the GGUF header and tables, the npy header, the safetensors JSON,
+// or a whole small file such as manifest.json) written at offset 0, and its final size. Bytes
+// no job and no header covers (alignment padding) read as zero.
+struct OutputFile {
+    std::string name;               // "" for the single file of gguf/safetensors; else the name in the directory
+    std::vector<uint8_t> header;
+    uint64_t size = 0;
+};
+
+class ConversionPlan {
+public:
+    const GgufFile& input() const { return *in_; }
+    const ConvertOptions& options() const { return opts_; }
+    const std::vector<OutputFile>& files() const { return files_; }
+    const std::vector<TensorJob>& jobs() const { return jobs_; }
+
+    uint64_t bytes_in() const;        // input tensor bytes the jobs read
+    uint64_t bytes_out() const;       // total size of every output file
+    size_t n_converted() const;       // jobs of kind Convert
+
+private:
+    friend ConversionPlan plan_conversion(const GgufFile&, const ConvertOptions&);
+    const GgufFile* in_ = nullptr;
+    ConvertOptions opts_;
+    std::vector<OutputFile> files_;
+    std::vector<TensorJob> jobs_;
+};
+
+// Lays out the conversion of `in` (which must outlive the plan). Throws Error for what cannot be
+// converted: big-endian input, a quantized type without a decoder, a glob that selects nothing,
+// BF16 into npy (NumPy has no bfloat16).
+ConversionPlan plan_conversion(const GgufFile& in, const ConvertOptions& opts);
+
+// Where the results go. Creates a temp file (or, for directory formats, a temp directory) beside
+// `out_path`, every output file sized and its header written. write() is thread-safe (pwrite at
+// absolute offsets, no shared cursor). commit() renames the temp into place; destroying an
+// uncommitted writer removes everything it created. Refuses an `out_path` that is the input
+// (same device and inode, so symlinks and hard links count) and an existing one unless `force`.
+class OutputWriter {
+public:
+    OutputWriter(const ConversionPlan& plan, std::string out_path, bool force);
+    OutputWriter(const OutputWriter&) = delete;
+    OutputWriter& operator=(const OutputWriter&) = delete;
+    ~OutputWriter();
+
+    // Writes all of `data` at `offset` of output file `file`; throws Error (naming the output)
+    // on a short write, disk full, file too large.
+    void write(uint32_t file, uint64_t offset, std::span<const uint8_t> data);
+    void commit();
+    const std::string& path() const { return out_path_; }
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+    std::string out_path_;
+};
+
+// Statistics of one converted tensor, over the values as written (after rounding to the output
+// type, so an F16 overflow counts as an infinity). min, max, mean and absmax are over the finite
+// values only; with none they are NaN. `sum` is accumulated in double; engines may sum in any
+// order, so means may differ in the last bits between engines, the rest never does.
+struct TensorStats {
+    uint64_t finite = 0;
+    uint64_t nan = 0;
+    uint64_t inf = 0;
+    double min = 0, max = 0, absmax = 0;  // meaningful when finite > 0
+    double sum = 0;
+
+    double mean() const;
+    // Folds `v` (a finite value) in; add_nan/add_inf count the others.
+    void add(double v) {
+        if (finite == 0) {
+            min = max = v;
+        } else {
+            min = v < min ? v : min;
+            max = v > max ? v : max;
+        }
+        const double a = v < 0 ? -v : v;
+        absmax = a > absmax ? a : absmax;
+        sum += v;
+        ++finite;
+    }
+    void merge(const TensorStats& o);
+};
+
+struct ConversionResult {
+    std::vector<TensorStats> stats;  // one per job when RunControl::stats, else empty
+    uint64_t bytes_read = 0;         // input bytes consumed
+    uint64_t bytes_written = 0;      // output bytes written (headers excluded)
+};
+
+struct RunControl {
+    bool stats = false;
+    // Called with the input bytes processed so far and the total, from one thread at a time,
+    // a few times a second at most. May be empty.
+    std::function<void(uint64_t done, uint64_t total)> progress;
+    // Set (by a signal handler, say) to stop early; run() then throws Error("interrupted").
+    const std::atomic<bool>* cancel = nullptr;
+
+    bool cancelled() const { return cancel && cancel->load(std::memory_order_relaxed); }
+};
+
+class Engine {
+public:
+    virtual ~Engine() = default;
+    // For messages: "cpu, 2 threads", "cuda, NVIDIA H100 80GB HBM3".
+    virtual std::string description() const = 0;
+    // Executes every job of `plan` into `out`. Throws Error on failure (the caller then destroys
+    // the writer, which removes the partial output).
+    virtual ConversionResult run(const ConversionPlan& plan, OutputWriter& out, const RunControl& control) = 0;
+};
+
+// The reference engine: `threads` workers (0 = one per available core) over chunks of whole
+// blocks, each with bounded buffers, so memory does not grow with the model.
+std::unique_ptr<Engine> make_cpu_engine(unsigned threads);
+
+#if GGUFTK_HAVE_CUDA
+// Defined in kernels/. Returns nullptr and sets `why_not` ("no CUDA driver", "no CUDA device",
+// "out of memory: ...") when no usable GPU answers; `device` picks the CUDA device ordinal.
+std::unique_ptr<Engine> make_cuda_engine(int device, std::string* why_not);
+#endif
+
+// Tells the kernel an engine is done with input bytes [offset, offset+size): their mapped pages
+// are dropped from this process (they stay in the page cache), so resident memory stays bounded
+// while a model many times larger than RAM streams through. Harmless if pages are read again.
+void release_input(const GgufFile& in, uint64_t offset, uint64_t size) noexcept;
+
+}  // namespace gguftk
