@@ -1,16 +1,140 @@
 #pragma once
-// TQ1_0, TQ2_0, Q1_0, Q2_0: ternary and binary weights with one scale per block
+// TQ1_0, TQ2_0, Q1_0, Q2_0: ternary and binary weights with one scale per block.
+//
+// Formats for models trained with (almost) one-bit weights (BitNet b1.58 and the like): every
+// element is -d, 0 or +d (TQ1_0, TQ2_0), -d or +d (Q1_0), or -d, 0, +d, +2d (Q2_0).
+//
+// TQ1_0 packs five ternary digits into one byte as a fixed-point fraction: the byte is
+// ceil(t * 256 / 243) for t = sum of trit_n * 3^(4-n), so trit n is recovered by multiplying
+// by 3^n modulo 256 (which drops the digits before it) and taking the top digit,
+// (q * 3) >> 8. No division, and the same integer steps on every machine.
+//
+// Arithmetic mirrors ggml's dequantize_row_*: y = float(q - 1) * d, one rounding.
 #include "formats/float_bits.h"
 #include "formats/format.h"
 
 namespace gguftk::formats {
 
-// TODO(formats): the format structs of this family, then their cases below.
+namespace ternary {
+// Digit n (0 = most significant) of a TQ1_0 byte, as -1, 0 or +1.
+GGUFTK_HD int trit(uint8_t packed, int n) {
+    constexpr uint8_t pow3[5] = {1, 3, 9, 27, 81};
+    const uint8_t q = uint8_t(packed * pow3[n]);  // modulo 256, as ggml's uint8_t product
+    return int((uint16_t(q) * 3) >> 8) - 1;
+}
+}  // namespace ternary
+
+// TQ1_0 (54 bytes / 256 elements: 1.6875 bits per weight)
+//
+//   0                     32            48      52     54
+//   +---------------------+-------------+-------+------+
+//   | qs[0..31]: 5 trits  | qs[32..47]: | qh[4]:|  d   |
+//   | each, 160 elements  | 5 trits, 80 | 4 each| fp16 |
+//   +---------------------+-------------+-------+------+
+//   element 32n+m (m < 32) is trit n of qs[m]; 160+16n+m is trit n of qs[32+m];
+//   240+4n+m is trit n of qh[m]
+struct TQ1_0 {
+    static constexpr GgmlType type = GgmlType::TQ1_0;
+    static constexpr int block_elems = 256, block_bytes = 54, part_elems = 16;
+    static constexpr Field fields[] = {
+        {"qs", 0, 48, FieldKind::Trits, "five trits per byte (base 3, first trit most significant), 240 elements"},
+        {"qh", 48, 4, FieldKind::Trits, "four trits per byte, the last 16 elements"},
+        {"d", 52, 2, FieldKind::Fp16, "block scale"},
+    };
+    static constexpr const char* formula = "y = d * t, t in {-1, 0, 1}";
+    GGUFTK_HD static void decode_part(const uint8_t* b, int part, float* y) {
+        const float d = fp16_to_f32(load_u16(b + 52));
+        if (part < 10) {  // qs[0..31]: part covers bytes 16*(part%2).. of trit part/2
+            const uint8_t* q = b + 16 * (part & 1);
+            const int n = part >> 1;
+            for (int m = 0; m < 16; ++m) y[m] = float(ternary::trit(q[m], n)) * d;
+        } else if (part < 15) {  // qs[32..47]: trit part-10 of all 16 bytes
+            const int n = part - 10;
+            for (int m = 0; m < 16; ++m) y[m] = float(ternary::trit(b[32 + m], n)) * d;
+        } else {  // qh: four trits of four bytes
+            for (int n = 0; n < 4; ++n)
+                for (int m = 0; m < 4; ++m) y[4 * n + m] = float(ternary::trit(b[48 + m], n)) * d;
+        }
+    }
+};
+
+// TQ2_0 (66 bytes / 256 elements: 2.0625 bits per weight)
+//
+//   0                                                  64     66
+//   +--------------------------------------------------+------+
+//   | qs[64]: 2-bit codes (q - 1 = -1, 0, 1)            |  d   |
+//   +--------------------------------------------------+------+
+//   element 128h + 32l + m: qs[32h + m] >> 2l & 3
+struct TQ2_0 {
+    static constexpr GgmlType type = GgmlType::TQ2_0;
+    static constexpr int block_elems = 256, block_bytes = 66, part_elems = 32;
+    static constexpr Field fields[] = {
+        {"qs", 0, 64, FieldKind::Crumbs, "2-bit codes q (y = (q - 1) * d), four per byte, in 32-byte groups of 128 elements"},
+        {"d", 64, 2, FieldKind::Fp16, "block scale"},
+    };
+    static constexpr const char* formula = "y = d * (q - 1)";
+    GGUFTK_HD static void decode_part(const uint8_t* b, int part, float* y) {
+        const float d = fp16_to_f32(load_u16(b + 64));
+        const uint8_t* q = b + 32 * (part >> 2);
+        const int shift = 2 * (part & 3);
+        for (int m = 0; m < 32; ++m) y[m] = float(((q[m] >> shift) & 3) - 1) * d;
+    }
+};
+
+// Q1_0 (18 bytes / 128 elements: 1.125 bits per weight)
+//
+//   0      2                                18
+//   +------+--------------------------------+
+//   |  d   | qs[16]: bit j%8 of byte j/8    |
+//   | fp16 |   set: y[j] = d, clear: -d     |
+//   +------+--------------------------------+
+struct Q1_0 {
+    static constexpr GgmlType type = GgmlType::Q1_0;
+    static constexpr int block_elems = 128, block_bytes = 18, part_elems = 32;
+    static constexpr Field fields[] = {
+        {"d", 0, 2, FieldKind::Fp16, "block scale (the mean absolute weight)"},
+        {"qs", 2, 16, FieldKind::Bits, "one sign bit per element, least significant bit first: 1 is +d, 0 is -d"},
+    };
+    static constexpr const char* formula = "y = bit ? d : -d";
+    GGUFTK_HD static void decode_part(const uint8_t* b, int part, float* y) {
+        const float d = fp16_to_f32(load_u16(b));
+        const float neg_d = -d;
+        const uint8_t* qs = b + 2 + 4 * part;
+        for (int j = 0; j < 32; ++j) y[j] = ((qs[j >> 3] >> (j & 7)) & 1) ? d : neg_d;
+    }
+};
+
+// Q2_0 (18 bytes / 64 elements: 2.25 bits per weight)
+//
+//   0      2                                18
+//   +------+--------------------------------+
+//   |  d   | qs[16]: 2-bit codes, element j |
+//   | fp16 |   at bits 2*(j%4) of byte j/4  |
+//   +------+--------------------------------+
+//   codes 0, 1, 2, 3 mean -d, 0, +d, +2d
+struct Q2_0 {
+    static constexpr GgmlType type = GgmlType::Q2_0;
+    static constexpr int block_elems = 64, block_bytes = 18, part_elems = 16;
+    static constexpr Field fields[] = {
+        {"d", 0, 2, FieldKind::Fp16, "block scale (the largest absolute weight)"},
+        {"qs", 2, 16, FieldKind::Crumbs, "2-bit codes q (y = (q - 1) * d), four per byte, lowest bits first"},
+    };
+    static constexpr const char* formula = "y = d * (q - 1)";
+    GGUFTK_HD static void decode_part(const uint8_t* b, int part, float* y) {
+        const float d = fp16_to_f32(load_u16(b));
+        const uint8_t* qs = b + 2 + 4 * part;
+        for (int j = 0; j < 16; ++j) y[j] = float(((qs[j >> 2] >> (2 * (j & 3))) & 3) - 1) * d;
+    }
+};
 
 template <class Fn>
 bool visit_ternary(GgmlType t, Fn&& fn) {
     switch (t) {
-        default: (void)fn; return false;
+        case GgmlType::TQ1_0: fn.template operator()<TQ1_0>(); return true;
+        case GgmlType::TQ2_0: fn.template operator()<TQ2_0>(); return true;
+        case GgmlType::Q1_0: fn.template operator()<Q1_0>(); return true;
+        case GgmlType::Q2_0: fn.template operator()<Q2_0>(); return true;
+        default: return false;
     }
 }
 
