@@ -14,13 +14,13 @@
 //
 // Plugging in another engine (the CUDA one in kernels/):
 // - derive from Engine and implement run(): for each job of plan.jobs(), read its input bytes
-//   (plan.input().bytes().subspan(job.in_offset, job.in_size)), decode Convert jobs in chunks of
+//   through an InputReader (pread into the engine's own buffers), decode Convert jobs in chunks of
 //   whole blocks with the shared definitions of lib/formats (visit_format + decode_part), round
 //   to job.out exactly as the CPU does (formats/float_bits.h), and hand the bytes to
-//   OutputWriter::write(job.file, job.out_offset + done, ...). Copy jobs are byte copies.
+//   OutputWriter::write(job.file, job.out_offset + done, ...). Copy jobs: OutputWriter::copy.
 // - fill ConversionResult::stats[j] for every Convert job j when control.stats is set
 //   (TensorStats's definition below is the contract both engines meet), call control.progress,
-//   honour control.cancelled(), and call release_input() for input ranges it is done with.
+//   and honour control.cancelled(). Memory must stay bounded whatever the model size.
 // - expose it through make_cuda_engine() declared below; kernels/ defines it and is linked
 //   only when GGUFTK_HAVE_CUDA, so callers guard the call with `#if GGUFTK_HAVE_CUDA`.
 //   There is no registry: the app picks the engine (--device auto|cpu|cuda).
@@ -114,6 +114,27 @@ private:
 // BF16 into npy (NumPy has no bfloat16).
 ConversionPlan plan_conversion(const GgufFile& in, const ConvertOptions& opts);
 
+// How engines read tensor data: pread(2) from the input file into the engine's own (bounded,
+// possibly pinned) buffers rather than touching the mapping, so resident memory does not grow
+// with the model and a CUDA engine can read straight into pinned staging memory. Falls back to
+// copying from GgufFile::bytes() when the file cannot be reopened (parsed from memory).
+// Thread-safe: no shared file position.
+class InputReader {
+public:
+    explicit InputReader(const GgufFile& in);
+    InputReader(const InputReader&) = delete;
+    InputReader& operator=(const InputReader&) = delete;
+    ~InputReader();
+
+    // Fills `dst` with the input bytes at absolute `offset`; throws Error on a short read.
+    void read(uint64_t offset, std::span<uint8_t> dst) const;
+    int fd() const { return fd_; }  // -1 when reading from memory
+
+private:
+    const GgufFile* in_;
+    int fd_ = -1;
+};
+
 // Where the results go. Creates a temp file (or, for directory formats, a temp directory) beside
 // `out_path`, every output file sized and its header written. write() is thread-safe (pwrite at
 // absolute offsets, no shared cursor). commit() renames the temp into place; destroying an
@@ -129,6 +150,9 @@ public:
     // Writes all of `data` at `offset` of output file `file`; throws Error (naming the output)
     // on a short write, disk full, file too large.
     void write(uint32_t file, uint64_t offset, std::span<const uint8_t> data);
+    // Copies `size` input bytes at `in_offset` to `offset` of output file `file`, in the kernel
+    // when it can (copy_file_range), for Copy jobs. Thread-safe like write().
+    void copy(uint32_t file, uint64_t offset, const InputReader& in, uint64_t in_offset, uint64_t size);
     void commit();
     const std::string& path() const { return out_path_; }
 
@@ -202,10 +226,5 @@ std::unique_ptr<Engine> make_cpu_engine(unsigned threads);
 // "out of memory: ...") when no usable GPU answers; `device` picks the CUDA device ordinal.
 std::unique_ptr<Engine> make_cuda_engine(int device, std::string* why_not);
 #endif
-
-// Tells the kernel an engine is done with input bytes [offset, offset+size): their mapped pages
-// are dropped from this process (they stay in the page cache), so resident memory stays bounded
-// while a model many times larger than RAM streams through. Harmless if pages are read again.
-void release_input(const GgufFile& in, uint64_t offset, uint64_t size) noexcept;
 
 }  // namespace gguftk
