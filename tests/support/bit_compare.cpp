@@ -1,5 +1,6 @@
 #include "bit_compare.h"
 
+#include <cmath>
 #include <cstring>
 
 #include <fmt/format.h>
@@ -33,6 +34,29 @@ std::string first_mismatch(std::span<const uint8_t> got, std::span<const uint8_t
     }
     return fmt::format("{} of {} elements differ; first at index {}: got 0x{:04x}, expected 0x{:04x}", count, n,
                        first, g, w);
+}
+
+}  // namespace gguftk::test
+
+namespace gguftk::test {
+
+uint16_t bf16_by_definition(float f) {
+    uint32_t x;
+    std::memcpy(&x, &f, 4);
+    if (std::isnan(f)) return uint16_t((x >> 16) | 0x40);
+    const uint32_t lo = x & 0xffff0000u;
+    if (x == lo) return uint16_t(lo >> 16);
+    auto magnitude = [](uint32_t bits) {
+        if ((bits & 0x7fffffffu) == 0x7f800000u) return std::ldexp(1.0, 128);  // as if unbounded
+        float v;
+        std::memcpy(&v, &bits, 4);
+        return std::fabs(double(v));
+    };
+    const uint32_t up = lo + 0x10000u;  // next bfloat16 away from zero
+    const double a = std::fabs(double(f));
+    const double below = a - magnitude(lo), above = magnitude(up) - a;  // exact in double
+    const uint32_t r = below < above ? lo : above < below ? up : (((lo >> 16) & 1) ? up : lo);
+    return uint16_t(r >> 16);
 }
 
 }  // namespace gguftk::test

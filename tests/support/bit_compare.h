@@ -13,3 +13,12 @@ namespace gguftk::test {
 std::string first_mismatch(std::span<const uint8_t> got, std::span<const uint8_t> want, int elem_bytes);
 
 }  // namespace gguftk::test
+
+namespace gguftk::test {
+
+// float -> bfloat16, round to nearest, ties to even, from the definition (the nearer of the
+// two neighbouring bfloat16 values by exact distance; past the largest finite one, infinity).
+// Shares no code with float_bits.h. NaN maps to the quiet NaN with the same sign and top bits.
+uint16_t bf16_by_definition(float f);
+
+}  // namespace gguftk::test
