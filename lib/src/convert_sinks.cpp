@@ -1,0 +1,292 @@
+// The four output layouts of gguf-dequant.
+#include "convert_sinks.h"
+
+#include <charconv>
+#include <cmath>
+#include <cstdlib>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <string>
+
+#include "gguftk/error.h"
+#include "gguftk/writer.h"
+
+namespace gguftk {
+namespace {
+
+using ojson = nlohmann::ordered_json;
+
+uint64_t align_up(uint64_t x, uint64_t a) { return (x + a - 1) / a * a; }
+
+std::string dump(const ojson& j, int indent = -1) {
+    // GGUF strings are bytes; JSON wants UTF-8: invalid sequences become U+FFFD.
+    return j.dump(indent, ' ', false, ojson::error_handler_t::replace);
+}
+
+std::vector<uint8_t> bytes_of(const std::string& s) { return {s.begin(), s.end()}; }
+
+// NumPy's order: the slowest dimension first, so GGUF's ne reversed.
+std::vector<uint64_t> numpy_shape(const TensorInfo& t) {
+    std::vector<uint64_t> s;
+    for (uint32_t d = t.n_dims; d-- > 0;) s.push_back(t.ne[d]);
+    return s;
+}
+
+// The shortest decimal text that reads back as the same float (1e-06, not 9.99999997e-07).
+std::string float32_text(float f) {
+    char buf[32];
+    auto r = std::to_chars(buf, buf + sizeof buf, f);
+    return std::string(buf, r.ptr);
+}
+
+ojson scalar_json(ValueType t, const Value& v) {
+    switch (t) {
+        case ValueType::UINT8: case ValueType::UINT16: case ValueType::UINT32: case ValueType::UINT64:
+            return v.u;
+        case ValueType::INT8: case ValueType::INT16: case ValueType::INT32: case ValueType::INT64:
+            return v.i;
+        case ValueType::BOOL: return v.u != 0;
+        case ValueType::FLOAT32: {
+            if (!std::isfinite(v.f)) return nullptr;
+            return std::strtod(float32_text(float(v.f)).c_str(), nullptr);
+        }
+        case ValueType::FLOAT64: return std::isfinite(v.f) ? ojson(v.f) : ojson(nullptr);
+        case ValueType::STRING: return v.s;
+        case ValueType::ARRAY: {
+            ojson a = ojson::array();
+            for (const Value& item : v.items) a.push_back(scalar_json(v.elem_type, item));
+            return a;
+        }
+    }
+    return nullptr;
+}
+
+// safetensors' __metadata__ holds strings only: strings as they are, numbers as text, arrays as JSON.
+std::string value_text(const Value& v) {
+    switch (v.type) {
+        case ValueType::STRING: return v.s;
+        case ValueType::FLOAT32: return float32_text(float(v.f));
+        case ValueType::BOOL: return v.u ? "true" : "false";
+        default: {
+            const ojson j = scalar_json(v.type, v);
+            return j.is_null() ? (std::isnan(v.f) ? "nan" : v.f > 0 ? "inf" : "-inf") : dump(j);
+        }
+    }
+}
+
+// Decodes one entry at a time, so a 150k-token vocabulary is in memory once, briefly.
+ojson metadata_json(const GgufFile& in) {
+    ojson m = ojson::object();
+    for (const KeyValue& kv : in.metadata()) m[kv.key] = scalar_json(kv.type, in.value(kv));
+    return m;
+}
+
+const char* npy_descr(GgmlType t) {
+    switch (t) {
+        case GgmlType::F32: return "<f4";
+        case GgmlType::F16: return "<f2";
+        case GgmlType::F64: return "<f8";
+        case GgmlType::I8: return "|i1";
+        case GgmlType::I16: return "<i2";
+        case GgmlType::I32: return "<i4";
+        case GgmlType::I64: return "<i8";
+        default: throw Error("no NumPy type for " + std::string(type_info(t).name));
+    }
+}
+
+const char* dtype_name(GgmlType t) {  // NumPy's names, for the manifest
+    switch (t) {
+        case GgmlType::F32: return "float32";
+        case GgmlType::F16: return "float16";
+        case GgmlType::BF16: return "bfloat16";
+        case GgmlType::F64: return "float64";
+        case GgmlType::I8: return "int8";
+        case GgmlType::I16: return "int16";
+        case GgmlType::I32: return "int32";
+        case GgmlType::I64: return "int64";
+        default: throw Error("no plain dtype for " + std::string(type_info(t).name));
+    }
+}
+
+const char* safetensors_dtype(GgmlType t) {
+    switch (t) {
+        case GgmlType::F32: return "F32";
+        case GgmlType::F16: return "F16";
+        case GgmlType::BF16: return "BF16";
+        case GgmlType::F64: return "F64";
+        case GgmlType::I8: return "I8";
+        case GgmlType::I16: return "I16";
+        case GgmlType::I32: return "I32";
+        case GgmlType::I64: return "I64";
+        default: throw Error("no safetensors dtype for " + std::string(type_info(t).name));
+    }
+}
+
+// A file name for a tensor name: tensor names are data from the file (they may hold '/' or
+// "..", or collide once cleaned), so only [A-Za-z0-9._-] survive and duplicates get a suffix.
+std::string file_name_for(const std::string& tensor, const char* ext, std::set<std::string>& taken) {
+    std::string base;
+    for (char c : tensor.substr(0, 200)) {
+        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                        c == '.' || c == '_' || c == '-';
+        base += ok ? c : '_';
+    }
+    if (base.empty() || base[0] == '.') base = "_" + base;
+    std::string name = base + ext;
+    for (int n = 2; !taken.insert(name).second; ++n) name = base + "~" + std::to_string(n) + ext;
+    return name;
+}
+
+// --- GGUF ------------------------------------------------------------------------------------
+
+// general.file_type (llama_ftype) for a file whose quantized tensors all became `t`.
+uint32_t ftype_of(OutType t) {
+    switch (t) {
+        case OutType::F32: return 0;   // ALL_F32
+        case OutType::F16: return 1;   // MOSTLY_F16
+        case OutType::BF16: return 32; // MOSTLY_BF16
+    }
+    return 1;
+}
+
+std::vector<OutputFile> layout_gguf(const GgufFile& in, const ConvertOptions& opts, std::vector<SinkTensor>& tensors) {
+    // The file type describes the weights; claim the target only when no quantized tensor is
+    // left (with --tensors some may be), and something was actually converted.
+    bool any_quantized = false, any_converted = false;
+    for (const SinkTensor& t : tensors) {
+        any_quantized |= type_info(t.stored).cls == TypeClass::Quantized;
+        any_converted |= t.job.converts();
+    }
+    const bool set_ftype = any_converted && !any_quantized;
+
+    GgufHeaderWriter w(in.alignment());
+    const auto& kvs = in.metadata();
+    // Where general.file_type goes: in its place, or after the last general.* entry.
+    size_t ft_at = 0;
+    bool ft_exists = false;
+    for (size_t i = 0; i < kvs.size(); ++i) {
+        if (kvs[i].key == "general.file_type") {
+            ft_at = i;
+            ft_exists = true;
+            break;
+        }
+        if (kvs[i].key.rfind("general.", 0) == 0) ft_at = i + 1;
+    }
+    for (size_t i = 0; i <= kvs.size(); ++i) {
+        if (set_ftype && i == ft_at) w.add_uint32("general.file_type", ftype_of(opts.to));
+        if (i == kvs.size()) break;
+        if (set_ftype && ft_exists && i == ft_at) continue;  // replaced above
+        w.add_raw(in.bytes().subspan(kvs[i].offset, kvs[i].end - kvs[i].offset));
+    }
+
+    std::vector<uint64_t> rel;
+    for (const SinkTensor& t : tensors)
+        rel.push_back(w.add_tensor(t.info->name, std::span(t.info->ne.data(), t.info->n_dims), t.stored));
+    OutputFile f;
+    f.header = w.finish();
+    f.size = f.header.size() + w.data_size();
+    for (size_t i = 0; i < tensors.size(); ++i) {
+        tensors[i].job.file = 0;
+        tensors[i].job.out_offset = f.header.size() + rel[i];
+    }
+    return {std::move(f)};
+}
+
+// --- safetensors -----------------------------------------------------------------------------
+
+std::vector<OutputFile> layout_safetensors(const GgufFile& in, std::vector<SinkTensor>& tensors) {
+    ojson head = ojson::object();
+    ojson meta = ojson::object();
+    for (const KeyValue& kv : in.metadata()) meta[kv.key] = value_text(in.value(kv));
+    head["__metadata__"] = std::move(meta);
+    uint64_t off = 0;
+    for (SinkTensor& t : tensors) {
+        head[t.info->name] = {{"dtype", safetensors_dtype(t.stored)},
+                              {"shape", numpy_shape(*t.info)},
+                              {"data_offsets", {off, off + t.job.out_size}}};
+        t.job.out_offset = off;
+        off += t.job.out_size;
+    }
+    std::string json = dump(head);
+    json.resize(align_up(json.size(), 8), ' ');  // the data starts 8-byte aligned
+    OutputFile f;
+    const uint64_t n = json.size();
+    for (int i = 0; i < 8; ++i) f.header.push_back(uint8_t(n >> (8 * i)));
+    f.header.insert(f.header.end(), json.begin(), json.end());
+    f.size = f.header.size() + off;
+    for (SinkTensor& t : tensors) {
+        t.job.file = 0;
+        t.job.out_offset += f.header.size();
+    }
+    return {std::move(f)};
+}
+
+// --- npy and raw: a directory with a manifest ------------------------------------------------
+
+std::vector<uint8_t> npy_header(GgmlType t, const std::vector<uint64_t>& shape) {
+    std::string dict = std::string("{'descr': '") + npy_descr(t) + "', 'fortran_order': False, 'shape': (";
+    for (size_t i = 0; i < shape.size(); ++i) {
+        dict += std::to_string(shape[i]);
+        dict += shape.size() == 1 ? "," : i + 1 < shape.size() ? ", " : "";  // (3,) but (3, 4)
+    }
+    dict += ")";
+    dict += ", }";
+    // Magic, version 1.0, u16 length, then the dict padded with spaces and a newline so the
+    // data starts 64-byte aligned, as NumPy writes it.
+    const size_t total = align_up(10 + dict.size() + 1, 64);
+    dict.resize(total - 10 - 1, ' ');
+    dict += '\n';
+    std::vector<uint8_t> h = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0};
+    h.push_back(uint8_t(dict.size() & 0xff));
+    h.push_back(uint8_t(dict.size() >> 8));
+    h.insert(h.end(), dict.begin(), dict.end());
+    return h;
+}
+
+std::vector<OutputFile> layout_directory(const GgufFile& in, const ConvertOptions& opts, std::vector<SinkTensor>& tensors) {
+    const bool npy = opts.format == OutputFormat::Npy;
+    std::vector<OutputFile> files;
+    std::set<std::string> taken = {"manifest.json"};
+    ojson list = ojson::array();
+    for (SinkTensor& t : tensors) {
+        OutputFile f;
+        f.name = file_name_for(t.info->name, npy ? ".npy" : ".bin", taken);
+        const auto shape = numpy_shape(*t.info);
+        if (npy) f.header = npy_header(t.stored, shape);
+        f.size = f.header.size() + t.job.out_size;
+        t.job.file = uint32_t(files.size());
+        t.job.out_offset = f.header.size();
+        list.push_back({{"name", t.info->name},
+                        {"file", f.name},
+                        {"dtype", dtype_name(t.stored)},
+                        {"shape", shape},
+                        {"gguf_type", t.info->type->name},
+                        {"converted", t.job.converts()}});
+        files.push_back(std::move(f));
+    }
+    ojson manifest = {{"format", output_format_name(opts.format)},
+                      {"byte_order", "little"},
+                      {"source", in.path()},
+                      {"tensors", std::move(list)},
+                      {"metadata", metadata_json(in)}};
+    OutputFile m;
+    m.name = "manifest.json";
+    m.header = bytes_of(dump(manifest, 1) + "\n");
+    m.size = m.header.size();
+    files.push_back(std::move(m));
+    return files;
+}
+
+}  // namespace
+
+std::vector<OutputFile> layout_output(const GgufFile& in, const ConvertOptions& opts, std::vector<SinkTensor>& tensors) {
+    switch (opts.format) {
+        case OutputFormat::Gguf: return layout_gguf(in, opts, tensors);
+        case OutputFormat::Safetensors: return layout_safetensors(in, tensors);
+        case OutputFormat::Npy:
+        case OutputFormat::Raw: return layout_directory(in, opts, tensors);
+    }
+    throw Error("unknown output format");
+}
+
+}  // namespace gguftk
