@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 
 #include <array>
+#include <bit>
 #include <cstring>
 #include <random>
 
@@ -26,7 +27,7 @@ void put32(uint8_t* p, uint32_t v) { for (int i = 0; i < 4; ++i) p[i] = uint8_t(
 int byte_lane(uint64_t g, int j) { return int((g >> (8 * j)) & 0xff); }
 float sign_of(int bits8, int j) { return (bits8 >> j) & 1 ? -1.f : 1.f; }
 // The 8 signs a 7-bit sign index stands for: its bits, and bit 7 making the count of minus signs even.
-int signs_from_index(int k) { return k | ((__builtin_popcount(unsigned(k)) & 1) << 7); }
+int signs_from_index(int k) { return k | ((std::popcount(unsigned(k)) & 1) << 7); }
 
 template <class F>
 std::array<float, F::block_elems> decode(const uint8_t* b) {

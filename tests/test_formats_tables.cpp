@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <bit>
 #include <set>
 #include <vector>
 
@@ -40,7 +41,7 @@ TEST_CASE("kmask_iq2xs selects bit j; ksigns_iq2xs is 7 sign bits plus an even-p
         INFO("sign index " << k);
         const int s = tables::ksigns_iq2xs()[k];
         CHECK((s & 127) == k);
-        CHECK(__builtin_popcount(unsigned(s)) % 2 == 0);
+        CHECK(std::popcount(unsigned(s)) % 2 == 0);
     }
 }
 
