@@ -1,0 +1,165 @@
+// gguf-dequant: converts the quantized tensors of a GGUF file to F16, F32 or BF16.
+#include <fmt/core.h>
+#include <signal.h>
+
+#include <atomic>
+#include <chrono>
+#include <cmath>
+
+#include "cli.h"
+#include "gguftk/convert.h"
+#include "gguftk/gguf.h"
+
+using namespace gguftk;
+
+namespace {
+
+// Set by SIGINT/SIGTERM/SIGHUP; the engine stops at its next chunk and the temp output is
+// removed on the way out. A signal handler can only reach a static, hence this one.
+std::atomic<bool> g_interrupted{false};
+
+void on_signal(int) { g_interrupted.store(true); }
+
+void install_signal_handlers() {
+    struct sigaction sa {};
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    for (int s : {SIGINT, SIGTERM, SIGHUP}) sigaction(s, &sa, nullptr);
+    // Past a file size limit, write() should fail with EFBIG (and we clean up), not kill us.
+    signal(SIGXFSZ, SIG_IGN);
+}
+
+constexpr const char* kExamples = R"(
+Examples:
+  gguf-dequant model-Q4_K_M.gguf -o model-f16.gguf
+  gguf-dequant model.gguf -o model-f32.gguf --to f32 --all      # every float tensor too
+  gguf-dequant model.gguf -o weights/ --format npy --tensors 'blk.0.*'
+  gguf-dequant model.gguf -o model.safetensors --format safetensors --to bf16
+  gguf-dequant model.gguf -o model-f16.gguf --stats --threads 8
+
+Quantized tensors are converted; integer tensors are always copied; F32/F16/BF16/F64 tensors
+are copied byte for byte unless --all. With --tensors and --format gguf, the tensors not
+selected are copied as they are (the model stays whole); the other formats write only the
+selected ones. npy and raw write a directory with one file per tensor and manifest.json.
+The output appears only when complete (written to a temp file beside it, then renamed).)";
+
+class ProgressBar {
+public:
+    explicit ProgressBar(bool enabled) : enabled_(enabled), start_(clock::now()) {}
+    ~ProgressBar() { clear(); }
+
+    void update(uint64_t done, uint64_t total) {
+        if (!enabled_ || total == 0) return;
+        const double secs = std::chrono::duration<double>(clock::now() - start_).count();
+        if (secs < 0.5) return;  // short conversions draw nothing
+        const double frac = double(done) / double(total);
+        const int width = 30, filled = int(frac * width);
+        const double rate = secs > 0 ? double(done) / secs / 1e6 : 0;
+        fmt::print(stderr, "\r[{}{}] {:3.0f}%  {:.0f} MB/s", std::string(size_t(filled), '#'),
+                   std::string(size_t(width - filled), ' '), frac * 100, rate);
+        drawn_ = true;
+    }
+    void clear() {
+        if (drawn_) fmt::print(stderr, "\r\033[K");
+        drawn_ = false;
+    }
+
+private:
+    using clock = std::chrono::steady_clock;
+    bool enabled_;
+    bool drawn_ = false;
+    clock::time_point start_;
+};
+
+std::unique_ptr<Engine> pick_engine(const std::string& device, unsigned threads) {
+    if (device == "cpu") return make_cpu_engine(threads);
+    std::string why;
+#if GGUFTK_HAVE_CUDA
+    if (auto e = make_cuda_engine(0, &why)) return e;
+#else
+    why = "this build has no CUDA support";
+#endif
+    if (device == "cuda") throw Error("--device cuda: " + why);
+    auto cpu = make_cpu_engine(threads);
+    fmt::print(stderr, "note: no usable GPU ({}); converting on the {}\n", why, cpu->description());
+    return cpu;
+}
+
+void print_stats(const ConversionPlan& plan, const ConversionResult& r) {
+    const auto& tensors = plan.input().tensors();
+    size_t w = 6;
+    for (const TensorJob& j : plan.jobs())
+        if (j.converts()) w = std::max(w, tensors[j.tensor].name.size());
+    fmt::print("{:<{}}  {:<7} {:>13} {:>13} {:>13} {:>13} {:>6} {:>6}\n", "tensor", w, "type", "min", "max",
+               "mean", "absmax", "nan", "inf");
+    for (size_t i = 0; i < plan.jobs().size(); ++i) {
+        const TensorJob& j = plan.jobs()[i];
+        if (!j.converts()) continue;
+        const TensorStats& s = r.stats[i];
+        auto num = [&](double v) { return s.finite ? fmt::format("{:.6g}", v) : std::string("-"); };
+        fmt::print("{:<{}}  {:<7} {:>13} {:>13} {:>13} {:>13} {:>6} {:>6}\n", tensors[j.tensor].name, w,
+                   j.in_type->name, num(s.min), num(s.max), num(s.mean()), num(s.absmax), s.nan, s.inf);
+    }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"Convert the quantized tensors of a GGUF file to F16, F32 or BF16, bit-exactly.", "gguf-dequant"};
+    std::string input, output, to = "f16", format = "gguf", device = "auto";
+    std::vector<std::string> globs;
+    bool all = false, stats = false, force = false;
+    unsigned threads = 0;
+    app.add_option("input", input, "GGUF file to convert")->required();
+    app.add_option("-o,--output", output, "output file (gguf, safetensors) or directory (npy, raw)")->required();
+    app.add_option("--to", to, "target type")->check(CLI::IsMember({"f16", "f32", "bf16"}))->capture_default_str();
+    app.add_option("--format", format, "output format")
+        ->check(CLI::IsMember({"gguf", "npy", "safetensors", "raw"}))
+        ->capture_default_str();
+    app.add_option("--tensors", globs, "only tensors whose name matches this glob (repeatable, or comma-separated)")
+        ->delimiter(',');
+    app.add_flag("--all", all, "also convert unquantized float tensors (F32, F16, BF16, F64)");
+    app.add_option("--threads", threads, "CPU worker threads (0 = one per core)")
+        ->check(CLI::Range(0u, 1024u))
+        ->capture_default_str();
+    app.add_option("--device", device, "where to convert: cuda when built and a GPU answers, else cpu")
+        ->check(CLI::IsMember({"auto", "cpu", "cuda"}))
+        ->capture_default_str();
+    app.add_flag("--stats", stats, "print min, max, mean, absmax and NaN/Inf counts of every converted tensor");
+    app.add_flag("--force", force, "replace OUT if it exists");
+    app.footer(kExamples);
+
+    return cli::run(app, argc, argv, [&]() -> int {
+        ConvertOptions opts;
+        opts.to = *parse_out_type(to);
+        opts.format = *parse_output_format(format);
+        opts.all_floats = all;
+        opts.tensor_globs = globs;
+        if (opts.format == OutputFormat::Npy && opts.to == OutType::BF16)
+            throw cli::UsageError("NumPy has no bfloat16: use --to f16 or --to f32 with --format npy");
+
+        install_signal_handlers();
+        const GgufFile in = GgufFile::open(input);
+        const ConversionPlan plan = plan_conversion(in, opts);
+        auto engine = pick_engine(device, threads);
+        OutputWriter out(plan, output, force);
+
+        ProgressBar bar(cli::is_tty(stderr));
+        RunControl control;
+        control.stats = stats;
+        control.cancel = &g_interrupted;
+        control.progress = [&](uint64_t done, uint64_t total) { bar.update(done, total); };
+        const auto t0 = std::chrono::steady_clock::now();
+        const ConversionResult result = engine->run(plan, out, control);
+        bar.clear();
+        if (g_interrupted) throw Error("interrupted");
+        out.commit();
+        const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+
+        fmt::print(stderr, "{}: {} tensors, {} converted to {}, {:.1f} MB in {:.2f} s ({})\n", output,
+                   plan.jobs().size(), plan.n_converted(), to, double(plan.bytes_out()) / 1e6, secs,
+                   engine->description());
+        if (stats) print_stats(plan, result);
+        return cli::kExitOk;
+    }, input);
+}
