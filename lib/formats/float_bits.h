@@ -3,7 +3,7 @@
 //
 // ggml rounds float -> half to nearest, ties to even (F16C's _cvtss_sh with mode 0, or its
 // bit-twiddling fallback); overflow goes to infinity, subnormals are kept, NaN stays NaN.
-// These functions reproduce that without relying on any hardware conversion.
+// These functions reproduce that without relying on any hardware conversion instruction.
 #include <cstdint>
 #include <cstring>
 
@@ -22,41 +22,43 @@ GGUFTK_HD float f32_from_bits(uint32_t u) {
     return f;
 }
 
+// Both directions are written without data-dependent branches: every case is computed and the
+// right one picked with bit masks, so compilers vectorize loops over them (a ternary would do,
+// except that GCC will not if-convert around a float operation under -ftrapping-math).
+// The subnormal cases use one exact float operation.
+GGUFTK_HD uint32_t mask_if(bool c) { return 0u - uint32_t(c); }
+
 GGUFTK_HD float fp16_to_f32(uint16_t h) {
     const uint32_t sign = uint32_t(h & 0x8000u) << 16;
-    const uint32_t exp = (h >> 10) & 0x1fu;
-    const uint32_t man = h & 0x3ffu;
-    if (exp == 0x1f) return f32_from_bits(sign | 0x7f800000u | (man << 13));  // inf, NaN (payload kept)
-    if (exp == 0) {
-        // Subnormal or zero: man * 2^-24 is exact in single precision.
-        const float mag = float(man) * 5.9604644775390625e-08f;
-        return f32_from_bits(f32_bits(mag) | sign);
-    }
-    return f32_from_bits(sign | ((exp + 112u) << 23) | (man << 13));
+    const uint32_t e = h & 0x7c00u;
+    const uint32_t shifted = uint32_t(h & 0x7fffu) << 13;
+    // Normal: rebias the exponent by 127 - 15. Infinity and NaN: all exponent bits set,
+    // mantissa (the NaN payload) kept. Subnormal or zero: man * 2^-24, which is exact.
+    const uint32_t normal = shifted + (112u << 23);
+    const uint32_t special = shifted | 0x7f800000u;
+    const uint32_t tiny = f32_bits(float(h & 0x3ffu) * 5.9604644775390625e-08f);
+    const uint32_t is_special = mask_if(e == 0x7c00u), is_tiny = mask_if(e == 0);
+    const uint32_t mag = (special & is_special) | (tiny & is_tiny) | (normal & ~(is_special | is_tiny));
+    return f32_from_bits(sign | mag);
 }
 
 GGUFTK_HD uint16_t f32_to_fp16(float f) {
     const uint32_t x = f32_bits(f);
-    const uint16_t sign = uint16_t((x >> 16) & 0x8000u);
+    const uint32_t sign = (x >> 16) & 0x8000u;
     const uint32_t ax = x & 0x7fffffffu;
-    if (ax > 0x7f800000u) return uint16_t(sign | 0x7e00u | ((ax & 0x7fffffu) >> 13));  // quiet NaN
-    if (ax >= 0x477ff000u) return uint16_t(sign | 0x7c00u);  // rounds past 65504: infinity
-    if (ax < 0x38800000u) {
-        // Half subnormal: round ax's value * 2^24 to an integer, ties to even.
-        const uint32_t e = ax >> 23;
-        if (e < 102) return sign;  // below 2^-25: rounds to zero
-        const uint32_t m = (ax & 0x7fffffu) | 0x800000u;
-        const uint32_t shift = 126 - e;  // 14..24
-        uint32_t q = m >> shift;
-        const uint32_t rem = m & ((1u << shift) - 1);
-        const uint32_t half = 1u << (shift - 1);
-        if (rem > half || (rem == half && (q & 1))) ++q;
-        return uint16_t(sign | q);
-    }
-    uint32_t h = (ax >> 13) - (112u << 10);
-    const uint32_t rem = ax & 0x1fffu;
-    if (rem > 0x1000u || (rem == 0x1000u && (h & 1))) ++h;  // a carry into the exponent is right
-    return uint16_t(sign | h);
+    // Normal halves: drop 13 mantissa bits rounding to nearest even (add just under half an
+    // ulp plus the kept lowest bit), rebias the exponent; a carry into the exponent is right.
+    const uint32_t normal = (ax + 0xfffu + ((ax >> 13) & 1u) - (112u << 23)) >> 13;
+    // Below 2^-14 the half is subnormal, in units of 2^-24: adding 0.5f, whose ulp is 2^-24,
+    // makes the FPU round |f| to that unit (to nearest even), leaving the count in the low bits.
+    const uint32_t subnormal = f32_bits(f32_from_bits(ax) + 0.5f) - 0x3f000000u;
+    const uint32_t nan = 0x7e00u | (ax >> 13 & 0x3ffu);  // quiet, top payload bits kept
+    const uint32_t is_nan = mask_if(ax > 0x7f800000u);
+    const uint32_t is_inf = mask_if(ax >= 0x477ff000u) & ~is_nan;  // rounds past 65504: infinity
+    const uint32_t is_sub = mask_if(ax < 0x38800000u);
+    const uint32_t is_normal = ~(is_nan | is_inf | is_sub);
+    const uint32_t mag = (nan & is_nan) | (0x7c00u & is_inf) | (subnormal & is_sub) | (normal & is_normal);
+    return uint16_t(sign | mag);
 }
 
 GGUFTK_HD float bf16_to_f32(uint16_t b) { return f32_from_bits(uint32_t(b) << 16); }
