@@ -1,0 +1,466 @@
+// The GGUF reader: maps a file and validates its header, metadata and tensor table.
+//
+// Layout (docs/gguf.md in ggml):
+//   magic "GGUF" | u32 version | u64 n_tensors | u64 n_kv
+//   n_kv x       { string key | u32 value_type | value }
+//   n_tensors x  { string name | u32 n_dims | u64 ne[n_dims] | u32 ggml_type | u64 offset }
+//   padding to `general.alignment` (default 32) | tensor data (offsets relative to its start)
+// A string is u64 length + bytes (no terminator); an array is u32 element type + u64 count + items.
+// Big-endian files (v3) store every one of these fields byte-swapped; the magic is the same bytes.
+//
+// The file is hostile until proven otherwise: every length and count is compared with the bytes
+// that are actually left before anything is read or allocated, and all offset arithmetic is
+// overflow-checked. Each error names the absolute offset of the field that was found wrong.
+#include "gguftk/gguf.h"
+
+#include <fcntl.h>
+#include <fmt/core.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <bit>
+#include <cerrno>
+#include <cstring>
+#include <numeric>
+#include <unordered_map>
+#include <unordered_set>
+
+namespace gguftk {
+namespace {
+
+constexpr uint32_t kMaxDims = 4;
+constexpr uint64_t kDefaultAlignment = 32;
+// ggml accepts any power of two; anything past 1 MiB is not a real file, and bounding it keeps
+// the padding arithmetic far from overflow.
+constexpr uint64_t kMaxAlignment = uint64_t{1} << 20;
+// ggml itself refuses nested arrays; gguf-py reads them recursively. Bound the recursion so a
+// file of nested array headers cannot exhaust the stack.
+constexpr int kMaxArrayDepth = 8;
+// The fewest bytes one entry can occupy: used to reject counts before reserving anything.
+constexpr uint64_t kMinKvBytes = 8 + 4 + 1;                    // empty key, type, one-byte value
+constexpr uint64_t kMinTensorInfoBytes = 8 + 4 + 8 + 4 + 8;     // empty name, n_dims, one dim, type, offset
+constexpr uint64_t kMaxInt64 = static_cast<uint64_t>(INT64_MAX);  // ggml's ne[] are int64_t
+
+constexpr uint32_t kNumValueTypes = 13;
+
+// Bytes of one scalar of type t; 0 for STRING and ARRAY, which have no fixed size.
+uint64_t scalar_size(ValueType t) {
+    switch (t) {
+        case ValueType::UINT8: case ValueType::INT8: case ValueType::BOOL: return 1;
+        case ValueType::UINT16: case ValueType::INT16: return 2;
+        case ValueType::UINT32: case ValueType::INT32: case ValueType::FLOAT32: return 4;
+        case ValueType::UINT64: case ValueType::INT64: case ValueType::FLOAT64: return 8;
+        case ValueType::STRING: case ValueType::ARRAY: return 0;
+    }
+    return 0;
+}
+
+// The fewest bytes one array element of type t takes (a string: its length; an array: type + count).
+uint64_t min_elem_size(ValueType t) {
+    if (t == ValueType::STRING) return 8;
+    if (t == ValueType::ARRAY) return 12;
+    return scalar_size(t);
+}
+
+template <class T>
+T byteswap(T v) {
+    static_assert(std::is_unsigned_v<T>);
+    T r = 0;
+    for (size_t i = 0; i < sizeof(T); ++i) r = static_cast<T>((r << 8) | ((v >> (8 * i)) & 0xff));
+    return r;
+}
+
+// A bounds-checked cursor over the mapped bytes. Every read checks what is left first.
+class Reader {
+public:
+    Reader(std::span<const uint8_t> bytes, bool big_endian, const std::string& file, uint64_t pos = 0)
+        : b_(bytes), be_(big_endian), file_(file), pos_(pos) {}
+
+    uint64_t pos() const { return pos_; }
+    uint64_t left() const { return b_.size() - pos_; }
+    uint64_t size() const { return b_.size(); }
+
+    [[noreturn]] void fail(const std::string& what, uint64_t at) const { throw Error(what, at, file_); }
+
+    void need(uint64_t n, std::string_view what) const {
+        if (n > left())
+            fail(fmt::format("truncated {}: needs {} bytes, {} left in the file", what, n, left()), pos_);
+    }
+    void skip(uint64_t n, std::string_view what) {
+        need(n, what);
+        pos_ += n;
+    }
+
+    template <class T>
+    T get(std::string_view what) {
+        need(sizeof(T), what);
+        T v;
+        std::memcpy(&v, b_.data() + pos_, sizeof(T));
+        if (be_) v = byteswap(v);
+        pos_ += sizeof(T);
+        return v;
+    }
+
+    // A GGUF string: u64 length, then that many bytes (any bytes: ggml does not check UTF-8).
+    std::string_view string(std::string_view what) {
+        const uint64_t at = pos_;
+        const uint64_t n = get<uint64_t>(what);
+        if (n > left())
+            fail(fmt::format("{} length {} exceeds the {} bytes left in the file", what, n, left()), at);
+        std::string_view s(reinterpret_cast<const char*>(b_.data() + pos_), n);
+        pos_ += n;
+        return s;
+    }
+
+    ValueType value_type(std::string_view what) {
+        const uint64_t at = pos_;
+        const uint32_t t = get<uint32_t>(what);
+        if (t >= kNumValueTypes) fail(fmt::format("{} {} is not a GGUF value type (0..12)", what, t), at);
+        return static_cast<ValueType>(t);
+    }
+
+    // An array header: element type and count, the count checked against the bytes left.
+    std::pair<ValueType, uint64_t> array_header(std::string_view key) {
+        const ValueType elem = value_type(fmt::format("array element type of '{}'", key));
+        const uint64_t at = pos_;
+        const uint64_t count = get<uint64_t>("array length");
+        const uint64_t min = min_elem_size(elem);
+        if (count > (left() / min))
+            fail(fmt::format("array '{}' claims {} {} items but only {} bytes are left in the file", key, count,
+                             value_type_name(elem), left()),
+                 at);
+        return {elem, count};
+    }
+
+    // Steps over one value of type t, validating every length inside it.
+    void skip_value(ValueType t, std::string_view key, int depth) {
+        if (const uint64_t n = scalar_size(t)) return skip(n, fmt::format("value of '{}'", key));
+        if (t == ValueType::STRING) {
+            string(fmt::format("string value of '{}'", key));
+            return;
+        }
+        if (depth >= kMaxArrayDepth)
+            fail(fmt::format("'{}' nests arrays deeper than {} levels", key, kMaxArrayDepth), pos_);
+        const auto [elem, count] = array_header(key);
+        skip_items(elem, count, key, depth + 1);
+    }
+
+    void skip_items(ValueType elem, uint64_t count, std::string_view key, int depth) {
+        if (const uint64_t n = scalar_size(elem)) return skip(n * count, "array data");  // count <= left/n
+        for (uint64_t i = 0; i < count; ++i) skip_value(elem, key, depth);
+    }
+
+    // Decodes one value; arrays keep at most max_items items per level.
+    Value read_value(ValueType t, uint64_t max_items, std::string_view key, int depth) {
+        Value v;
+        v.type = t;
+        switch (t) {
+            case ValueType::UINT8: v.u = get<uint8_t>("value"); break;
+            case ValueType::INT8: v.i = static_cast<int8_t>(get<uint8_t>("value")); break;
+            case ValueType::UINT16: v.u = get<uint16_t>("value"); break;
+            case ValueType::INT16: v.i = static_cast<int16_t>(get<uint16_t>("value")); break;
+            case ValueType::UINT32: v.u = get<uint32_t>("value"); break;
+            case ValueType::INT32: v.i = static_cast<int32_t>(get<uint32_t>("value")); break;
+            case ValueType::UINT64: v.u = get<uint64_t>("value"); break;
+            case ValueType::INT64: v.i = static_cast<int64_t>(get<uint64_t>("value")); break;
+            case ValueType::FLOAT32: v.f = std::bit_cast<float>(get<uint32_t>("value")); break;
+            case ValueType::FLOAT64: v.f = std::bit_cast<double>(get<uint64_t>("value")); break;
+            case ValueType::BOOL: v.u = get<uint8_t>("value") != 0; break;
+            case ValueType::STRING: v.s = std::string(string("string value")); break;
+            case ValueType::ARRAY: {
+                if (depth >= kMaxArrayDepth)
+                    fail(fmt::format("'{}' nests arrays deeper than {} levels", key, kMaxArrayDepth), pos_);
+                const auto [elem, count] = array_header(key);
+                v.elem_type = elem;
+                v.count = count;
+                const uint64_t keep = std::min(count, max_items);
+                v.items.reserve(keep);  // count was checked against the bytes left
+                for (uint64_t i = 0; i < keep; ++i) v.items.push_back(read_value(elem, max_items, key, depth + 1));
+                break;  // the rest need not be read: nothing after this array is decoded here
+            }
+        }
+        return v;
+    }
+
+private:
+    std::span<const uint8_t> b_;
+    bool be_;
+    const std::string& file_;
+    uint64_t pos_;
+};
+
+bool mul_overflows(uint64_t a, uint64_t b, uint64_t* out) { return __builtin_mul_overflow(a, b, out); }
+
+std::string shape_text(const std::array<uint64_t, 4>& ne, uint32_t n) {
+    std::string s;
+    for (uint32_t i = 0; i < n; ++i) s += fmt::format("{}{}", i ? " x " : "", ne[i]);
+    return s;
+}
+
+}  // namespace
+
+std::string_view value_type_name(ValueType t) noexcept {
+    static constexpr std::string_view kNames[] = {"UINT8", "INT8", "UINT16", "INT16", "UINT32",
+                                                  "INT32", "FLOAT32", "BOOL", "STRING", "ARRAY",
+                                                  "UINT64", "INT64", "FLOAT64"};
+    const auto i = static_cast<uint32_t>(t);
+    return i < kNumValueTypes ? kNames[i] : "UNKNOWN";
+}
+
+struct GgufFile::Mapping {
+    void* addr = nullptr;
+    size_t len = 0;
+    ~Mapping() {
+        if (addr) munmap(addr, len);
+    }
+};
+
+GgufFile::GgufFile(GgufFile&&) noexcept = default;
+GgufFile& GgufFile::operator=(GgufFile&&) noexcept = default;
+GgufFile::~GgufFile() = default;
+
+GgufFile GgufFile::open(const std::string& path) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) throw Error(fmt::format("cannot open: {}", std::strerror(errno)), std::nullopt, path);
+    struct stat st {};
+    if (fstat(fd, &st) != 0) {
+        const int e = errno;
+        ::close(fd);
+        throw Error(fmt::format("cannot stat: {}", std::strerror(e)), std::nullopt, path);
+    }
+    if (!S_ISREG(st.st_mode)) {
+        ::close(fd);
+        throw Error("not a regular file", std::nullopt, path);
+    }
+    auto map = std::make_unique<Mapping>();
+    map->len = static_cast<size_t>(st.st_size);
+    if (map->len > 0) {
+        void* p = mmap(nullptr, map->len, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (p == MAP_FAILED) {
+            const int e = errno;
+            ::close(fd);
+            throw Error(fmt::format("cannot map: {}", std::strerror(e)), std::nullopt, path);
+        }
+        map->addr = p;
+    }
+    ::close(fd);  // the mapping keeps the file
+    std::span<const uint8_t> bytes(static_cast<const uint8_t*>(map->addr), map->len);
+    GgufFile f = parse(bytes, path);
+    f.map_ = std::move(map);
+    return f;
+}
+
+GgufFile GgufFile::parse(std::span<const uint8_t> bytes, std::string name) {
+    GgufFile f;
+    f.bytes_ = bytes;
+    f.path_ = std::move(name);
+    const std::string& file = f.path_;
+
+    // --- header ---
+    {
+        Reader r(bytes, false, file);
+        r.need(4, "magic");
+        if (std::memcmp(bytes.data(), "GGUF", 4) != 0) {
+            r.fail(fmt::format("bad magic {:02x} {:02x} {:02x} {:02x}: not a GGUF file (expected \"GGUF\")",
+                               bytes[0], bytes[1], bytes[2], bytes[3]),
+                   0);
+        }
+    }
+    Reader probe(bytes, false, file, 4);
+    const uint32_t raw_version = probe.get<uint32_t>("version");
+    // A little-endian reader sees a big-endian version 2 or 3 as 0x02000000 or 0x03000000:
+    // the low half is zero for every plausible version of either byte order (as ggml and gguf-py tell).
+    f.big_endian_ = (raw_version & 0xffff) == 0;
+    f.version_ = f.big_endian_ ? byteswap(raw_version) : raw_version;
+    if (f.version_ == 1) probe.fail("unsupported version 1 (GGUF v1 is obsolete; this reader knows v2 and v3)", 4);
+    if (f.version_ != 2 && f.version_ != 3)
+        probe.fail(fmt::format("unsupported version {} (this reader knows v2 and v3)", f.version_), 4);
+
+    Reader r(bytes, f.big_endian_, file, 8);
+    const uint64_t n_tensors = r.get<uint64_t>("tensor count");
+    const uint64_t n_kv = r.get<uint64_t>("metadata count");
+    if (n_tensors > r.left() / kMinTensorInfoBytes)
+        r.fail(fmt::format("tensor count {} cannot fit in the {} bytes left in the file", n_tensors, r.left()), 8);
+    if (n_kv > r.left() / kMinKvBytes)
+        r.fail(fmt::format("metadata count {} cannot fit in the {} bytes left in the file", n_kv, r.left()), 16);
+
+    // --- metadata ---
+    // Counts are now bounded by the bytes left; reserve no more than the file's size in memory.
+    f.kvs_.reserve(std::min<uint64_t>(n_kv, bytes.size() / sizeof(KeyValue)));
+    std::unordered_map<std::string_view, uint64_t> seen_keys;  // views into the mapped bytes
+    seen_keys.reserve(n_kv);
+    for (uint64_t i = 0; i < n_kv; ++i) {
+        KeyValue kv;
+        kv.offset = r.pos();
+        const std::string_view key = r.string(fmt::format("key of metadata entry {}", i));
+        // ggml refuses a file that repeats a key (gguf_init_from_file: "duplicate key").
+        if (auto [it, fresh] = seen_keys.emplace(key, kv.offset); !fresh)
+            r.fail(fmt::format("duplicate key '{}' (first at offset {})", key, it->second), kv.offset);
+        kv.key = std::string(key);
+        kv.value_offset = r.pos();
+        kv.type = r.value_type(fmt::format("value type of '{}'", key));
+        if (kv.type == ValueType::ARRAY) {
+            const auto [elem, count] = r.array_header(key);
+            kv.elem_type = elem;
+            kv.count = count;
+            r.skip_items(elem, count, key, 1);
+        } else {
+            r.skip_value(kv.type, key, 0);
+        }
+        kv.end = r.pos();
+        f.kvs_.push_back(std::move(kv));
+    }
+
+    // general.alignment: ggml reads it with gguf_get_val_u32, which aborts on any other type.
+    f.alignment_ = kDefaultAlignment;
+    if (const KeyValue* kv = f.find_key("general.alignment")) {
+        if (kv->type != ValueType::UINT32)
+            r.fail(fmt::format("general.alignment must be UINT32, not {}", value_type_name(kv->type)),
+                   kv->value_offset);
+        const uint64_t at = kv->value_offset + 4;
+        const uint64_t a = Reader(bytes, f.big_endian_, file, at).get<uint32_t>("general.alignment");
+        if (a == 0 || !std::has_single_bit(a))
+            r.fail(fmt::format("general.alignment {} is not a power of two", a), at);
+        if (a > kMaxAlignment)
+            r.fail(fmt::format("general.alignment {} is larger than 1 MiB", a), at);
+        f.alignment_ = a;
+    }
+
+    // --- tensor infos ---
+    f.tensors_.reserve(std::min<uint64_t>(n_tensors, bytes.size() / sizeof(TensorInfo)));
+    std::vector<uint64_t> rel_offsets;      // as stored: relative to the data section
+    std::vector<uint64_t> offset_fields;    // where each offset field is, for errors
+    rel_offsets.reserve(n_tensors);
+    offset_fields.reserve(n_tensors);
+    std::unordered_map<std::string_view, uint64_t> seen_names;
+    seen_names.reserve(n_tensors);
+    for (uint64_t i = 0; i < n_tensors; ++i) {
+        TensorInfo t;
+        t.info_offset = r.pos();
+        const std::string_view name = r.string(fmt::format("name of tensor {}", i));
+        if (auto [it, fresh] = seen_names.emplace(name, t.info_offset); !fresh)
+            r.fail(fmt::format("duplicate tensor name '{}' (first at offset {})", name, it->second), t.info_offset);
+        t.name = std::string(name);
+
+        const uint64_t dims_at = r.pos();
+        t.n_dims = r.get<uint32_t>("tensor n_dims");
+        if (t.n_dims < 1 || t.n_dims > kMaxDims)
+            r.fail(fmt::format("tensor '{}': n_dims {} is not in 1..{}", name, t.n_dims, kMaxDims), dims_at);
+        const uint64_t ne_at = r.pos();
+        uint64_t n_elements = 1;
+        for (uint32_t d = 0; d < t.n_dims; ++d) {
+            const uint64_t at = r.pos();
+            t.ne[d] = r.get<uint64_t>("tensor dimension");
+            if (t.ne[d] > kMaxInt64)
+                r.fail(fmt::format("tensor '{}': dimension {} is {}, above 2^63-1", name, d, t.ne[d]), at);
+        }
+        for (uint32_t d = 0; d < t.n_dims; ++d) {
+            if (mul_overflows(n_elements, t.ne[d], &n_elements) || n_elements > kMaxInt64)
+                r.fail(fmt::format("tensor '{}': shape {} has more than 2^63-1 elements", name,
+                                   shape_text(t.ne, t.n_dims)),
+                       ne_at);
+        }
+        t.n_elements = n_elements;
+
+        const uint64_t type_at = r.pos();
+        const uint32_t type_id = r.get<uint32_t>("tensor type");
+        t.type = find_type(type_id);
+        if (!t.type) {
+            if (auto old = removed_type_name(type_id))
+                r.fail(fmt::format("tensor '{}': type {} ({}) was removed from ggml", name, type_id, *old), type_at);
+            r.fail(fmt::format("tensor '{}': unknown type {}", name, type_id), type_at);
+        }
+        if (t.ne[0] % t.type->block_elems != 0)
+            r.fail(fmt::format("tensor '{}': row length {} is not a multiple of {}'s block of {} elements", name,
+                               t.ne[0], t.type->name, t.type->block_elems),
+                   ne_at);
+        if (mul_overflows(n_elements / t.type->block_elems, t.type->block_bytes, &t.size))
+            r.fail(fmt::format("tensor '{}': size of shape {} overflows", name, shape_text(t.ne, t.n_dims)), ne_at);
+
+        offset_fields.push_back(r.pos());
+        rel_offsets.push_back(r.get<uint64_t>("tensor data offset"));
+        f.tensors_.push_back(std::move(t));
+    }
+
+    // --- data section ---
+    // Padding after the infos is the distance to the next multiple of the alignment; pos <= file
+    // size and alignment <= 1 MiB, so this cannot overflow. With no tensors the padding may be absent.
+    f.data_offset_ = (r.pos() + f.alignment_ - 1) / f.alignment_ * f.alignment_;
+    const uint64_t file_size = bytes.size();
+    for (size_t i = 0; i < f.tensors_.size(); ++i) {
+        TensorInfo& t = f.tensors_[i];
+        const uint64_t rel = rel_offsets[i];
+        const uint64_t at = offset_fields[i];
+        if (rel % f.alignment_ != 0)
+            r.fail(fmt::format("tensor '{}': data offset {} is not a multiple of the alignment {}", t.name, rel,
+                               f.alignment_),
+                   at);
+        uint64_t abs = 0;
+        if (__builtin_add_overflow(f.data_offset_, rel, &abs))
+            r.fail(fmt::format("tensor '{}': data offset {} wraps around past 2^64", t.name, rel), at);
+        if (abs > file_size || t.size > file_size - abs)
+            r.fail(fmt::format("tensor '{}': data at {}..{}+{} extends past the end of the file ({} bytes)", t.name,
+                               abs, abs, t.size, file_size),
+                   at);
+        t.offset = abs;
+    }
+    // No two tensors may share bytes. Sort by start; an empty tensor overlaps nothing.
+    std::vector<size_t> order(f.tensors_.size());
+    std::iota(order.begin(), order.end(), size_t{0});
+    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+        return f.tensors_[a].offset < f.tensors_[b].offset;
+    });
+    const TensorInfo* reach = nullptr;  // the non-empty tensor reaching furthest so far
+    for (size_t i : order) {
+        const TensorInfo& t = f.tensors_[i];
+        if (t.size == 0) continue;
+        if (reach && t.offset < reach->offset + reach->size)
+            r.fail(fmt::format("tensor '{}': data at {}..{} overlaps tensor '{}' at {}..{}", t.name, t.offset,
+                               t.offset + t.size, reach->name, reach->offset, reach->offset + reach->size),
+                   offset_fields[i]);
+        if (!reach || t.offset + t.size > reach->offset + reach->size) reach = &t;
+    }
+    return f;
+}
+
+const KeyValue* GgufFile::find_key(std::string_view key) const {
+    for (const auto& kv : kvs_)
+        if (kv.key == key) return &kv;
+    return nullptr;
+}
+
+const TensorInfo* GgufFile::find_tensor(std::string_view name) const {
+    for (const auto& t : tensors_)
+        if (t.name == name) return &t;
+    return nullptr;
+}
+
+Value GgufFile::value(const KeyValue& kv, uint64_t max_items) const {
+    Reader r(bytes_, big_endian_, path_, kv.value_offset + 4);
+    return r.read_value(kv.type, max_items, kv.key, 0);
+}
+
+std::optional<uint64_t> GgufFile::get_uint(std::string_view key) const {
+    const KeyValue* kv = find_key(key);
+    if (!kv) return std::nullopt;
+    switch (kv->type) {
+        case ValueType::UINT8: case ValueType::UINT16: case ValueType::UINT32: case ValueType::UINT64:
+            return value(*kv).u;
+        case ValueType::INT8: case ValueType::INT16: case ValueType::INT32: case ValueType::INT64: {
+            const int64_t i = value(*kv).i;
+            if (i >= 0) return static_cast<uint64_t>(i);
+            return std::nullopt;
+        }
+        default: return std::nullopt;
+    }
+}
+
+std::optional<std::string> GgufFile::get_string(std::string_view key) const {
+    const KeyValue* kv = find_key(key);
+    if (!kv || kv->type != ValueType::STRING) return std::nullopt;
+    return value(*kv).s;
+}
+
+}  // namespace gguftk
