@@ -113,6 +113,111 @@ GGUFTK_AVX2 void convert_avx2(const uint8_t* src, uint64_t n_blocks, OutType o, 
     }
 }
 
+// Hand-written paths for the types that dominate real models (Q4_K_M files are mostly Q5_0,
+// Q8_0, Q4_K and Q6_K). Each is decode_part of its format restated 8 lanes at a time: the same
+// integer quant, the same float operations in the same order (no FMA), so the same bits. They
+// write F16 or F32 straight from registers instead of through the float buffer.
+template <OutType O>
+GGUFTK_AVX2 inline void emit8(__m256 v, uint8_t* dst) {
+    if constexpr (O == OutType::F16)
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(dst), _mm256_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+    else
+        _mm256_storeu_ps(reinterpret_cast<float*>(dst), v);
+}
+
+// 8 bytes widened to 8 int32 lanes.
+GGUFTK_AVX2 inline __m256i load8_u8(const uint8_t* p) {
+    return _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)));
+}
+
+template <OutType O>
+GGUFTK_AVX2 void fast_q8_0(const uint8_t* src, uint64_t n_blocks, uint8_t* dst) {
+    constexpr size_t osz = out_type_size(O);
+    for (uint64_t i = 0; i < n_blocks; ++i, src += 34, dst += 32 * osz) {
+        const __m256 d = _mm256_set1_ps(fp16_to_f32(load_u16(src)));
+        for (int g = 0; g < 4; ++g) {
+            const __m256i q = _mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(src + 2 + 8 * g)));
+            emit8<O>(_mm256_mul_ps(_mm256_cvtepi32_ps(q), d), dst + 8 * g * osz);
+        }
+    }
+}
+
+template <OutType O>
+GGUFTK_AVX2 void fast_q5_0(const uint8_t* src, uint64_t n_blocks, uint8_t* dst) {
+    constexpr size_t osz = out_type_size(O);
+    const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    const __m256i low4 = _mm256_set1_epi32(0xF), one = _mm256_set1_epi32(1), sixteen = _mm256_set1_epi32(16);
+    for (uint64_t i = 0; i < n_blocks; ++i, src += 22, dst += 32 * osz) {
+        const __m256 d = _mm256_set1_ps(fp16_to_f32(load_u16(src)));
+        const __m256i qh = _mm256_set1_epi32(int(load_u32(src + 2)));
+        const uint8_t* qs = src + 6;
+        for (int g = 0; g < 4; ++g) {  // elements 8g..8g+7: nibbles of qs[8(g&1)..], high nibbles from g=2
+            __m256i q = load8_u8(qs + 8 * (g & 1));
+            if (g >= 2) q = _mm256_srli_epi32(q, 4);
+            q = _mm256_and_si256(q, low4);
+            const __m256i hbit = _mm256_and_si256(_mm256_srlv_epi32(qh, _mm256_add_epi32(lanes, _mm256_set1_epi32(8 * g))), one);
+            q = _mm256_sub_epi32(_mm256_or_si256(q, _mm256_slli_epi32(hbit, 4)), sixteen);
+            emit8<O>(_mm256_mul_ps(_mm256_cvtepi32_ps(q), d), dst + 8 * g * osz);
+        }
+    }
+}
+
+template <OutType O>
+GGUFTK_AVX2 void fast_q4_k(const uint8_t* src, uint64_t n_blocks, uint8_t* dst) {
+    constexpr size_t osz = out_type_size(O);
+    const __m256i low4 = _mm256_set1_epi32(0xF);
+    for (uint64_t i = 0; i < n_blocks; ++i, src += 144, dst += 256 * osz) {
+        const float d = fp16_to_f32(load_u16(src));
+        const float dmin = fp16_to_f32(load_u16(src + 2));
+        for (int p = 0; p < 8; ++p) {
+            int sc, m;
+            k4_scale_min(src + 4, p, sc, m);
+            const __m256 d1 = _mm256_set1_ps(d * float(sc));
+            const __m256 m1 = _mm256_set1_ps(dmin * float(m));
+            const uint8_t* q = src + 16 + 32 * (p >> 1);
+            const int shift = 4 * (p & 1);
+            for (int g = 0; g < 4; ++g) {
+                const __m256i v = _mm256_and_si256(_mm256_srli_epi32(load8_u8(q + 8 * g), shift), low4);
+                const __m256 y = _mm256_sub_ps(_mm256_mul_ps(d1, _mm256_cvtepi32_ps(v)), m1);
+                emit8<O>(y, dst + (32 * p + 8 * g) * osz);
+            }
+        }
+    }
+}
+
+template <OutType O>
+GGUFTK_AVX2 void fast_q6_k(const uint8_t* src, uint64_t n_blocks, uint8_t* dst) {
+    constexpr size_t osz = out_type_size(O);
+    const __m256i low4 = _mm256_set1_epi32(0xF), low2 = _mm256_set1_epi32(3), bias = _mm256_set1_epi32(32);
+    for (uint64_t i = 0; i < n_blocks; ++i, src += 210, dst += 256 * osz) {
+        const float d = fp16_to_f32(load_u16(src + 208));
+        for (int p = 0; p < 16; ++p) {  // Q6_K::decode_part's indexing, 16 elements per part
+            const __m256 ds = _mm256_set1_ps(d * float(int8_t(src[192 + p])));
+            const int h = p >> 3, g = (p & 7) >> 1, l0 = 16 * (p & 1);
+            const uint8_t* ql = src + 64 * h + 32 * (g & 1) + l0;
+            const uint8_t* qh = src + 128 + 32 * h + l0;
+            const int lshift = 4 * (g >> 1), hshift = 2 * g;
+            for (int k = 0; k < 2; ++k) {
+                const __m256i lo = _mm256_and_si256(_mm256_srli_epi32(load8_u8(ql + 8 * k), lshift), low4);
+                const __m256i hi = _mm256_and_si256(_mm256_srli_epi32(load8_u8(qh + 8 * k), hshift), low2);
+                const __m256i v = _mm256_sub_epi32(_mm256_or_si256(lo, _mm256_slli_epi32(hi, 4)), bias);
+                emit8<O>(_mm256_mul_ps(ds, _mm256_cvtepi32_ps(v)), dst + (16 * p + 8 * k) * osz);
+            }
+        }
+    }
+}
+
+template <OutType O>
+GGUFTK_AVX2 bool fast_path(GgmlType t, const uint8_t* src, uint64_t n_blocks, uint8_t* dst) {
+    switch (t) {
+        case GgmlType::Q8_0: fast_q8_0<O>(src, n_blocks, dst); return true;
+        case GgmlType::Q5_0: fast_q5_0<O>(src, n_blocks, dst); return true;
+        case GgmlType::Q4_K: fast_q4_k<O>(src, n_blocks, dst); return true;
+        case GgmlType::Q6_K: fast_q6_k<O>(src, n_blocks, dst); return true;
+        default: return false;
+    }
+}
+
 bool cpu_has_avx2() noexcept {
     static const bool yes = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("f16c");
     return yes;
@@ -127,6 +232,10 @@ bool convert_uses_simd() noexcept { return cpu_has_avx2(); }
 
 void convert_blocks(GgmlType t, const uint8_t* src, uint64_t n_blocks, OutType out, uint8_t* dst) {
     const bool simd = cpu_has_avx2();
+#ifdef GGUFTK_X86
+    if (simd && out == OutType::F16 && fast_path<OutType::F16>(t, src, n_blocks, dst)) return;
+    if (simd && out == OutType::F32 && fast_path<OutType::F32>(t, src, n_blocks, dst)) return;
+#endif
     const bool ok = visit_format(t, [&]<class F>() {
 #ifdef GGUFTK_X86
         if (simd) return convert_avx2<F>(src, n_blocks, out, dst);

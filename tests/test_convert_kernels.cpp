@@ -1,0 +1,113 @@
+// The CPU engine's fast inner loop against the reference decoder, byte for byte.
+//
+// decode_blocks (lib/src/decode.cpp) is the plain definition: decode_part, then float_bits.h's
+// rounding, compiled for the baseline CPU. convert_blocks may take AVX2/F16C paths, including
+// hand-written ones for Q5_0, Q8_0, Q4_K and Q6_K; it must produce the same bytes for any
+// input, NaN and Inf scales included, so the blocks here are random bytes.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <cstring>
+#include <random>
+#include <vector>
+
+#include "formats/float_bits.h"
+#include "gguftk/decode.h"
+#include "gguftk/types.h"
+#include "src/convert_kernels.h"
+
+using namespace gguftk;
+
+namespace {
+
+std::vector<uint8_t> random_bytes(size_t n, uint32_t seed) {
+    std::mt19937 rng(seed);
+    std::vector<uint8_t> v(n);
+    for (auto& b : v) b = uint8_t(rng());
+    return v;
+}
+
+void check_same(GgmlType t, const std::vector<uint8_t>& src, OutType o) {
+    const TypeInfo& ti = type_info(t);
+    const uint64_t nb = src.size() / ti.block_bytes;
+    const size_t n = size_t(nb) * ti.block_elems * out_type_size(o);
+    std::vector<uint8_t> ref(n + 64, 0xAB), got(n + 64, 0xAB);  // the tail catches overruns
+    decode_blocks(t, src.data(), nb, o, ref.data());
+    convert_blocks(t, src.data(), nb, o, got.data());
+    size_t first = n + 64;
+    for (size_t i = 0; i < ref.size(); ++i)
+        if (ref[i] != got[i]) {
+            first = i;
+            break;
+        }
+    INFO(ti.name, " -> ", out_type_name(o), ", ", nb, " blocks, first difference at byte ", first);
+    CHECK(first == n + 64);
+}
+
+}  // namespace
+
+TEST_CASE("convert_blocks equals decode_blocks for every type, any bytes") {
+    INFO("simd path: ", convert_uses_simd());
+    for (const TypeInfo& ti : all_types()) {
+        if (!has_decoder(ti.type)) continue;
+        // One block, an odd count, and more than the inner buffer holds.
+        for (uint64_t nb : {uint64_t(1), uint64_t(7), uint64_t(4096 / ti.block_elems + 3)}) {
+            const auto src = random_bytes(size_t(nb) * ti.block_bytes, uint32_t(ti.block_bytes * 131 + nb));
+            for (OutType o : {OutType::F16, OutType::F32, OutType::BF16}) check_same(ti.type, src, o);
+        }
+    }
+}
+
+TEST_CASE("convert_blocks rounds every class of float like float_bits.h") {
+    // Every sign/exponent/top-mantissa pattern, with low bits on each side of the F16 and BF16
+    // rounding points (ties included): overflow, subnormals, NaN payloads, infinities.
+    std::vector<uint8_t> src;
+    const uint32_t lows[] = {0x0, 0x1, 0xfff, 0x1000, 0x1001, 0x1fff, 0x2000, 0x3000, 0x7fff, 0x8000, 0x8001, 0xffff};
+    for (uint32_t hi = 0; hi < 0x10000; ++hi)
+        for (uint32_t lo : lows) {
+            const uint32_t bits = (hi << 16) | lo;
+            for (int k = 0; k < 4; ++k) src.push_back(uint8_t(bits >> (8 * k)));
+        }
+    check_same(GgmlType::F32, src, OutType::F16);
+    check_same(GgmlType::F32, src, OutType::BF16);
+    check_same(GgmlType::F32, src, OutType::F32);
+    // F16 and BF16 inputs: all 65536 patterns.
+    std::vector<uint8_t> h;
+    for (uint32_t v = 0; v < 0x10000; ++v) h.push_back(uint8_t(v)), h.push_back(uint8_t(v >> 8));
+    for (OutType o : {OutType::F16, OutType::F32, OutType::BF16}) {
+        check_same(GgmlType::F16, h, o);
+        check_same(GgmlType::BF16, h, o);
+    }
+}
+
+TEST_CASE("accumulate_stats counts NaN and Inf apart and keeps min, max, mean, absmax of the rest") {
+    const float nan = std::nanf(""), inf = INFINITY;
+    const std::vector<float> v = {1.5f, -3.0f, nan, inf, -inf, 0.25f, 2.0f};
+    TensorStats s;
+    accumulate_stats(OutType::F32, reinterpret_cast<const uint8_t*>(v.data()), v.size(), s);
+    CHECK(s.finite == 4);
+    CHECK(s.nan == 1);
+    CHECK(s.inf == 2);
+    CHECK(s.min == -3.0);
+    CHECK(s.max == 2.0);
+    CHECK(s.absmax == 3.0);
+    CHECK(s.mean() == doctest::Approx(0.1875));
+
+    // F16 values are read back as the halves they are: 65504 * 2 overflowed to inf on writing.
+    std::vector<uint16_t> h = {formats::f32_to_fp16(65504.0f), formats::f32_to_fp16(131008.0f),
+                               formats::f32_to_fp16(-0.5f)};
+    TensorStats t;
+    accumulate_stats(OutType::F16, reinterpret_cast<const uint8_t*>(h.data()), h.size(), t);
+    CHECK(t.inf == 1);
+    CHECK(t.max == 65504.0);
+    CHECK(t.min == -0.5);
+
+    // Merging a run with no finite value leaves min and max alone.
+    TensorStats u;
+    u.nan = 2;
+    s.merge(u);
+    CHECK(s.min == -3.0);
+    CHECK(s.nan == 3);
+    CHECK(TensorStats{}.finite == 0);
+    CHECK(std::isnan(TensorStats{}.mean()));
+}
