@@ -13,6 +13,8 @@
 // overflow-checked. Each error names the absolute offset of the field that was found wrong.
 #include "gguftk/gguf.h"
 
+#include "gguftk/escape.h"
+
 #include <fcntl.h>
 #include <fmt/core.h>
 #include <sys/mman.h>
@@ -72,7 +74,11 @@ T byteswap(T v) {
     return r;
 }
 
+// " of 'key'" for messages; empty when there is no key.
+std::string of_key(std::string_view key) { return key.empty() ? std::string() : " of " + quoted(key); }
+
 // A bounds-checked cursor over the mapped bytes. Every read checks what is left first.
+// Messages are only formatted on failure: `what` is a constant, `key` the entry concerned.
 class Reader {
 public:
     Reader(std::span<const uint8_t> bytes, bool big_endian, const std::string& file, uint64_t pos = 0)
@@ -80,22 +86,22 @@ public:
 
     uint64_t pos() const { return pos_; }
     uint64_t left() const { return b_.size() - pos_; }
-    uint64_t size() const { return b_.size(); }
 
     [[noreturn]] void fail(const std::string& what, uint64_t at) const { throw Error(what, at, file_); }
 
-    void need(uint64_t n, std::string_view what) const {
+    void need(uint64_t n, const char* what, std::string_view key = {}) const {
         if (n > left())
-            fail(fmt::format("truncated {}: needs {} bytes, {} left in the file", what, n, left()), pos_);
+            fail(fmt::format("truncated {}{}: needs {} bytes, {} left in the file", what, of_key(key), n, left()),
+                 pos_);
     }
-    void skip(uint64_t n, std::string_view what) {
-        need(n, what);
+    void skip(uint64_t n, const char* what, std::string_view key = {}) {
+        need(n, what, key);
         pos_ += n;
     }
 
     template <class T>
-    T get(std::string_view what) {
-        need(sizeof(T), what);
+    T get(const char* what, std::string_view key = {}) {
+        need(sizeof(T), what, key);
         T v;
         std::memcpy(&v, b_.data() + pos_, sizeof(T));
         if (be_) v = byteswap(v);
@@ -104,51 +110,56 @@ public:
     }
 
     // A GGUF string: u64 length, then that many bytes (any bytes: ggml does not check UTF-8).
-    std::string_view string(std::string_view what) {
+    std::string_view string(const char* what, std::string_view key = {}) {
         const uint64_t at = pos_;
-        const uint64_t n = get<uint64_t>(what);
+        const uint64_t n = get<uint64_t>(what, key);
         if (n > left())
-            fail(fmt::format("{} length {} exceeds the {} bytes left in the file", what, n, left()), at);
+            fail(fmt::format("{}{} length {} exceeds the {} bytes left in the file", what, of_key(key), n, left()),
+                 at);
         std::string_view s(reinterpret_cast<const char*>(b_.data() + pos_), n);
         pos_ += n;
         return s;
     }
 
-    ValueType value_type(std::string_view what) {
+    ValueType value_type(const char* what, std::string_view key) {
         const uint64_t at = pos_;
-        const uint32_t t = get<uint32_t>(what);
-        if (t >= kNumValueTypes) fail(fmt::format("{} {} is not a GGUF value type (0..12)", what, t), at);
+        const uint32_t t = get<uint32_t>(what, key);
+        if (t >= kNumValueTypes)
+            fail(fmt::format("{}{} {} is not a GGUF value type (0..12)", what, of_key(key), t), at);
         return static_cast<ValueType>(t);
     }
 
     // An array header: element type and count, the count checked against the bytes left.
     std::pair<ValueType, uint64_t> array_header(std::string_view key) {
-        const ValueType elem = value_type(fmt::format("array element type of '{}'", key));
+        const ValueType elem = value_type("array element type", key);
         const uint64_t at = pos_;
-        const uint64_t count = get<uint64_t>("array length");
-        const uint64_t min = min_elem_size(elem);
-        if (count > (left() / min))
-            fail(fmt::format("array '{}' claims {} {} items but only {} bytes are left in the file", key, count,
-                             value_type_name(elem), left()),
+        const uint64_t count = get<uint64_t>("array length", key);
+        if (count > left() / min_elem_size(elem))
+            fail(fmt::format("array {} claims {} {} items but only {} bytes are left in the file", quoted(key),
+                             count, value_type_name(elem), left()),
                  at);
         return {elem, count};
     }
 
+    void check_depth(std::string_view key, int depth) const {
+        if (depth >= kMaxArrayDepth)
+            fail(fmt::format("{} nests arrays deeper than {} levels", quoted(key), kMaxArrayDepth), pos_);
+    }
+
     // Steps over one value of type t, validating every length inside it.
     void skip_value(ValueType t, std::string_view key, int depth) {
-        if (const uint64_t n = scalar_size(t)) return skip(n, fmt::format("value of '{}'", key));
+        if (const uint64_t n = scalar_size(t)) return skip(n, "value", key);
         if (t == ValueType::STRING) {
-            string(fmt::format("string value of '{}'", key));
+            string("string value", key);
             return;
         }
-        if (depth >= kMaxArrayDepth)
-            fail(fmt::format("'{}' nests arrays deeper than {} levels", key, kMaxArrayDepth), pos_);
+        check_depth(key, depth);
         const auto [elem, count] = array_header(key);
         skip_items(elem, count, key, depth + 1);
     }
 
     void skip_items(ValueType elem, uint64_t count, std::string_view key, int depth) {
-        if (const uint64_t n = scalar_size(elem)) return skip(n * count, "array data");  // count <= left/n
+        if (const uint64_t n = scalar_size(elem)) return skip(n * count, "array data", key);  // count <= left/n
         for (uint64_t i = 0; i < count; ++i) skip_value(elem, key, depth);
     }
 
@@ -157,27 +168,28 @@ public:
         Value v;
         v.type = t;
         switch (t) {
-            case ValueType::UINT8: v.u = get<uint8_t>("value"); break;
-            case ValueType::INT8: v.i = static_cast<int8_t>(get<uint8_t>("value")); break;
-            case ValueType::UINT16: v.u = get<uint16_t>("value"); break;
-            case ValueType::INT16: v.i = static_cast<int16_t>(get<uint16_t>("value")); break;
-            case ValueType::UINT32: v.u = get<uint32_t>("value"); break;
-            case ValueType::INT32: v.i = static_cast<int32_t>(get<uint32_t>("value")); break;
-            case ValueType::UINT64: v.u = get<uint64_t>("value"); break;
-            case ValueType::INT64: v.i = static_cast<int64_t>(get<uint64_t>("value")); break;
-            case ValueType::FLOAT32: v.f = std::bit_cast<float>(get<uint32_t>("value")); break;
-            case ValueType::FLOAT64: v.f = std::bit_cast<double>(get<uint64_t>("value")); break;
-            case ValueType::BOOL: v.u = get<uint8_t>("value") != 0; break;
-            case ValueType::STRING: v.s = std::string(string("string value")); break;
+            case ValueType::UINT8: v.u = get<uint8_t>("value", key); break;
+            case ValueType::INT8: v.i = static_cast<int8_t>(get<uint8_t>("value", key)); break;
+            case ValueType::UINT16: v.u = get<uint16_t>("value", key); break;
+            case ValueType::INT16: v.i = static_cast<int16_t>(get<uint16_t>("value", key)); break;
+            case ValueType::UINT32: v.u = get<uint32_t>("value", key); break;
+            case ValueType::INT32: v.i = static_cast<int32_t>(get<uint32_t>("value", key)); break;
+            case ValueType::UINT64: v.u = get<uint64_t>("value", key); break;
+            case ValueType::INT64: v.i = static_cast<int64_t>(get<uint64_t>("value", key)); break;
+            case ValueType::FLOAT32: v.f = std::bit_cast<float>(get<uint32_t>("value", key)); break;
+            case ValueType::FLOAT64: v.f = std::bit_cast<double>(get<uint64_t>("value", key)); break;
+            case ValueType::BOOL: v.u = get<uint8_t>("value", key) != 0; break;
+            case ValueType::STRING: v.s = std::string(string("string value", key)); break;
             case ValueType::ARRAY: {
-                if (depth >= kMaxArrayDepth)
-                    fail(fmt::format("'{}' nests arrays deeper than {} levels", key, kMaxArrayDepth), pos_);
+                check_depth(key, depth);
                 const auto [elem, count] = array_header(key);
                 v.elem_type = elem;
                 v.count = count;
                 const uint64_t keep = std::min(count, max_items);
                 v.items.reserve(keep);  // count was checked against the bytes left
-                for (uint64_t i = 0; i < keep; ++i) v.items.push_back(read_value(elem, max_items, key, depth + 1));
+                for (uint64_t i = 0; i < keep; ++i) {
+                    v.items.push_back(read_value(elem, max_items, key, depth + 1));
+                }
                 break;  // the rest need not be read: nothing after this array is decoded here
             }
         }
@@ -190,6 +202,14 @@ private:
     const std::string& file_;
     uint64_t pos_;
 };
+
+// a + b, which may exceed 2^64 (then written as the exact decimal of the 65-bit sum).
+std::string uint128_text(uint64_t a, uint64_t b) {
+    unsigned __int128 sum = static_cast<unsigned __int128>(a) + b;
+    if (sum <= UINT64_MAX) return std::to_string(static_cast<uint64_t>(sum));
+    return fmt::format("{}{:019}", static_cast<uint64_t>(sum / 10000000000000000000ull),
+                       static_cast<uint64_t>(sum % 10000000000000000000ull));
+}
 
 bool mul_overflows(uint64_t a, uint64_t b, uint64_t* out) { return __builtin_mul_overflow(a, b, out); }
 
@@ -294,13 +314,13 @@ GgufFile GgufFile::parse(std::span<const uint8_t> bytes, std::string name) {
     for (uint64_t i = 0; i < n_kv; ++i) {
         KeyValue kv;
         kv.offset = r.pos();
-        const std::string_view key = r.string(fmt::format("key of metadata entry {}", i));
+        const std::string_view key = r.string("metadata key");
         // ggml refuses a file that repeats a key (gguf_init_from_file: "duplicate key").
         if (auto [it, fresh] = seen_keys.emplace(key, kv.offset); !fresh)
-            r.fail(fmt::format("duplicate key '{}' (first at offset {})", key, it->second), kv.offset);
+            r.fail(fmt::format("duplicate key {} (first at offset {})", quoted(key), it->second), kv.offset);
         kv.key = std::string(key);
         kv.value_offset = r.pos();
-        kv.type = r.value_type(fmt::format("value type of '{}'", key));
+        kv.type = r.value_type("value type", key);
         if (kv.type == ValueType::ARRAY) {
             const auto [elem, count] = r.array_header(key);
             kv.elem_type = elem;
@@ -339,26 +359,26 @@ GgufFile GgufFile::parse(std::span<const uint8_t> bytes, std::string name) {
     for (uint64_t i = 0; i < n_tensors; ++i) {
         TensorInfo t;
         t.info_offset = r.pos();
-        const std::string_view name = r.string(fmt::format("name of tensor {}", i));
+        const std::string_view name = r.string("tensor name");
         if (auto [it, fresh] = seen_names.emplace(name, t.info_offset); !fresh)
-            r.fail(fmt::format("duplicate tensor name '{}' (first at offset {})", name, it->second), t.info_offset);
+            r.fail(fmt::format("duplicate tensor name {} (first at offset {})", quoted(name), it->second), t.info_offset);
         t.name = std::string(name);
 
         const uint64_t dims_at = r.pos();
         t.n_dims = r.get<uint32_t>("tensor n_dims");
         if (t.n_dims < 1 || t.n_dims > kMaxDims)
-            r.fail(fmt::format("tensor '{}': n_dims {} is not in 1..{}", name, t.n_dims, kMaxDims), dims_at);
+            r.fail(fmt::format("tensor {}: n_dims {} is not in 1..{}", quoted(name), t.n_dims, kMaxDims), dims_at);
         const uint64_t ne_at = r.pos();
         uint64_t n_elements = 1;
         for (uint32_t d = 0; d < t.n_dims; ++d) {
             const uint64_t at = r.pos();
             t.ne[d] = r.get<uint64_t>("tensor dimension");
             if (t.ne[d] > kMaxInt64)
-                r.fail(fmt::format("tensor '{}': dimension {} is {}, above 2^63-1", name, d, t.ne[d]), at);
+                r.fail(fmt::format("tensor {}: dimension {} is {}, above 2^63-1", quoted(name), d, t.ne[d]), at);
         }
         for (uint32_t d = 0; d < t.n_dims; ++d) {
             if (mul_overflows(n_elements, t.ne[d], &n_elements) || n_elements > kMaxInt64)
-                r.fail(fmt::format("tensor '{}': shape {} has more than 2^63-1 elements", name,
+                r.fail(fmt::format("tensor {}: shape {} has more than 2^63-1 elements", quoted(name),
                                    shape_text(t.ne, t.n_dims)),
                        ne_at);
         }
@@ -369,15 +389,15 @@ GgufFile GgufFile::parse(std::span<const uint8_t> bytes, std::string name) {
         t.type = find_type(type_id);
         if (!t.type) {
             if (auto old = removed_type_name(type_id))
-                r.fail(fmt::format("tensor '{}': type {} ({}) was removed from ggml", name, type_id, *old), type_at);
-            r.fail(fmt::format("tensor '{}': unknown type {}", name, type_id), type_at);
+                r.fail(fmt::format("tensor {}: type {} ({}) was removed from ggml", quoted(name), type_id, *old), type_at);
+            r.fail(fmt::format("tensor {}: unknown type {}", quoted(name), type_id), type_at);
         }
         if (t.ne[0] % t.type->block_elems != 0)
-            r.fail(fmt::format("tensor '{}': row length {} is not a multiple of {}'s block of {} elements", name,
+            r.fail(fmt::format("tensor {}: row length {} is not a multiple of {}'s block of {} elements", quoted(name),
                                t.ne[0], t.type->name, t.type->block_elems),
                    ne_at);
         if (mul_overflows(n_elements / t.type->block_elems, t.type->block_bytes, &t.size))
-            r.fail(fmt::format("tensor '{}': size of shape {} overflows", name, shape_text(t.ne, t.n_dims)), ne_at);
+            r.fail(fmt::format("tensor {}: size of shape {} overflows", quoted(name), shape_text(t.ne, t.n_dims)), ne_at);
 
         offset_fields.push_back(r.pos());
         rel_offsets.push_back(r.get<uint64_t>("tensor data offset"));
@@ -394,22 +414,23 @@ GgufFile GgufFile::parse(std::span<const uint8_t> bytes, std::string name) {
         const uint64_t rel = rel_offsets[i];
         const uint64_t at = offset_fields[i];
         if (rel % f.alignment_ != 0)
-            r.fail(fmt::format("tensor '{}': data offset {} is not a multiple of the alignment {}", t.name, rel,
+            r.fail(fmt::format("tensor {}: data offset {} is not a multiple of the alignment {}", quoted(t.name), rel,
                                f.alignment_),
                    at);
         uint64_t abs = 0;
         if (__builtin_add_overflow(f.data_offset_, rel, &abs))
-            r.fail(fmt::format("tensor '{}': data offset {} wraps around past 2^64", t.name, rel), at);
+            r.fail(fmt::format("tensor {}: data offset {} wraps around past 2^64", quoted(t.name), rel), at);
         if (abs > file_size || t.size > file_size - abs)
-            r.fail(fmt::format("tensor '{}': data at {}..{}+{} extends past the end of the file ({} bytes)", t.name,
-                               abs, abs, t.size, file_size),
+            r.fail(fmt::format("tensor {}: data [{}, {}) extends past the end of the file ({} bytes)",
+                               quoted(t.name), abs, uint128_text(abs, t.size), file_size),
                    at);
         t.offset = abs;
     }
-    // No two tensors may share bytes. Sort by start; an empty tensor overlaps nothing.
+    // No two tensors may share bytes. Sort by start (ties keep file order, so the later tensor is
+    // the one named); an empty tensor overlaps nothing.
     std::vector<size_t> order(f.tensors_.size());
     std::iota(order.begin(), order.end(), size_t{0});
-    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
         return f.tensors_[a].offset < f.tensors_[b].offset;
     });
     const TensorInfo* reach = nullptr;  // the non-empty tensor reaching furthest so far
@@ -417,8 +438,8 @@ GgufFile GgufFile::parse(std::span<const uint8_t> bytes, std::string name) {
         const TensorInfo& t = f.tensors_[i];
         if (t.size == 0) continue;
         if (reach && t.offset < reach->offset + reach->size)
-            r.fail(fmt::format("tensor '{}': data at {}..{} overlaps tensor '{}' at {}..{}", t.name, t.offset,
-                               t.offset + t.size, reach->name, reach->offset, reach->offset + reach->size),
+            r.fail(fmt::format("tensor {}: data [{}, {}) overlaps tensor {} at [{}, {})", quoted(t.name), t.offset,
+                               t.offset + t.size, quoted(reach->name), reach->offset, reach->offset + reach->size),
                    offset_fields[i]);
         if (!reach || t.offset + t.size > reach->offset + reach->size) reach = &t;
     }

@@ -1,0 +1,35 @@
+#pragma once
+// Showing untrusted strings from a file: keys, names and values may hold any bytes.
+//
+// A file must not be able to move the cursor, recolour the terminal, reorder text (bidi
+// overrides) or break out of a Markdown table. Valid, harmless UTF-8 is shown as it is;
+// everything else is escaped so that the bytes stay recognisable:
+//   \\  \n \r \t          backslash and the usual control characters
+//   \xNN                 other C0 controls, DEL, and every byte that is not part of valid UTF-8
+//   \u{NNNN}             C1 controls (U+0080..U+009F), bidi controls and other invisible format
+//                        characters (U+200B..U+200F, U+2028..U+202E, U+2060..U+2069, U+FEFF)
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace gguftk {
+
+enum class EscapeFor {
+    Text,      // a terminal or plain text
+    Markdown,  // as Text, and Markdown's punctuation (| * _ ` [ ] < > # ~) backslash-escaped
+};
+
+// Escapes `s`. With `max_bytes`, only the first max_bytes of `s` are shown (cut at a character
+// boundary) and "…" follows when something was left out.
+std::string escape(std::string_view s, EscapeFor how = EscapeFor::Text, size_t max_bytes = SIZE_MAX);
+
+// 'name' in single quotes, escaped, at most 96 bytes of it: for error messages.
+std::string quoted(std::string_view s);
+
+bool is_valid_utf8(std::string_view s);
+// Valid UTF-8 unchanged; otherwise every byte that is not part of a valid sequence becomes
+// U+FFFD (the replacement character). JSON text must be UTF-8: this is what the JSON views
+// emit for strings from a file, so a bad byte is visible as � instead of failing the dump.
+std::string to_valid_utf8(std::string_view s);
+
+}  // namespace gguftk

@@ -1,0 +1,116 @@
+#include "gguftk/escape.h"
+
+#include <fmt/core.h>
+
+#include <cstdint>
+
+namespace gguftk {
+namespace {
+
+// Length of the valid UTF-8 sequence at s[i] (1..4) and its code point, or 0 when the bytes
+// there are not a valid sequence (overlong forms, surrogates and values past U+10FFFF included).
+size_t utf8_at(std::string_view s, size_t i, char32_t* cp) {
+    const auto b = [&](size_t k) { return static_cast<uint8_t>(s[i + k]); };
+    const uint8_t c = b(0);
+    if (c < 0x80) {
+        *cp = c;
+        return 1;
+    }
+    size_t n;
+    char32_t v;
+    char32_t min;
+    if ((c & 0xe0) == 0xc0) n = 2, v = c & 0x1f, min = 0x80;
+    else if ((c & 0xf0) == 0xe0) n = 3, v = c & 0x0f, min = 0x800;
+    else if ((c & 0xf8) == 0xf0) n = 4, v = c & 0x07, min = 0x10000;
+    else return 0;
+    if (s.size() - i < n) return 0;
+    for (size_t k = 1; k < n; ++k) {
+        if ((b(k) & 0xc0) != 0x80) return 0;
+        v = (v << 6) | (b(k) & 0x3f);
+    }
+    if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff)) return 0;
+    *cp = v;
+    return n;
+}
+
+// Code points that are valid but would act on the terminal or the reading order instead of
+// being seen: C1 controls, zero-width and bidi formatting characters, line/paragraph separators.
+bool invisible(char32_t cp) {
+    return (cp >= 0x80 && cp <= 0x9f) || (cp >= 0x200b && cp <= 0x200f) || (cp >= 0x2028 && cp <= 0x202e) ||
+           (cp >= 0x2060 && cp <= 0x2069) || cp == 0xfeff;
+}
+
+bool markdown_special(char c) {
+    switch (c) {
+        case '|': case '*': case '_': case '`': case '[': case ']': case '<': case '>': case '#': case '~':
+            return true;
+        default: return false;
+    }
+}
+
+}  // namespace
+
+std::string escape(std::string_view s, EscapeFor how, size_t max_bytes) {
+    std::string out;
+    out.reserve(std::min(s.size(), max_bytes) + 8);
+    size_t i = 0;
+    while (i < s.size()) {
+        char32_t cp = 0;
+        size_t n = utf8_at(s, i, &cp);
+        if (i + std::max<size_t>(n, 1) > max_bytes) break;
+        if (n == 0) {
+            out += fmt::format("\\x{:02x}", static_cast<uint8_t>(s[i]));
+            i += 1;
+            continue;
+        }
+        if (n == 1) {
+            const char c = s[i];
+            if (c == '\\') out += "\\\\";
+            else if (c == '\n') out += "\\n";
+            else if (c == '\r') out += "\\r";
+            else if (c == '\t') out += "\\t";
+            else if (cp < 0x20 || cp == 0x7f) out += fmt::format("\\x{:02x}", static_cast<unsigned>(cp));
+            else if (how == EscapeFor::Markdown && markdown_special(c)) out += '\\', out += c;
+            else out += c;
+        } else if (invisible(cp)) {
+            out += fmt::format("\\u{{{:04x}}}", static_cast<uint32_t>(cp));
+        } else {
+            out.append(s.substr(i, n));
+        }
+        i += n;
+    }
+    if (i < s.size()) out += "\xe2\x80\xa6";  // …
+    return out;
+}
+
+std::string quoted(std::string_view s) { return "'" + escape(s, EscapeFor::Text, 96) + "'"; }
+
+bool is_valid_utf8(std::string_view s) {
+    char32_t cp;
+    for (size_t i = 0; i < s.size();) {
+        const size_t n = utf8_at(s, i, &cp);
+        if (n == 0) return false;
+        i += n;
+    }
+    return true;
+}
+
+std::string to_valid_utf8(std::string_view s) {
+    if (is_valid_utf8(s)) return std::string(s);
+    std::string out;
+    out.reserve(s.size() + 16);
+    char32_t cp;
+    for (size_t i = 0; i < s.size();) {
+        const size_t n = utf8_at(s, i, &cp);
+        if (n == 0) {
+            out += "\xef\xbf\xbd";  // U+FFFD
+            i += 1;
+        } else {
+            out.append(s.substr(i, n));
+            i += n;
+        }
+    }
+    return out;
+}
+
+}  // namespace gguftk

@@ -1,0 +1,173 @@
+// The reader on hostile input: every malformed file of the catalogue (tests/support/
+// malformed_cases.cpp) must be refused with its error at its offset, and while parsing it
+// the reader may not allocate more than the file's size (plus a little for the error text).
+//
+// Allocation is measured by replacing the global operator new in this test binary.
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <new>
+#include <string>
+
+#include "gguf_builder.h"
+#include "gguftk/gguf.h"
+#include "malformed_cases.h"
+
+using namespace gguftk;
+using namespace gguftk::test;
+
+namespace {
+std::atomic<bool> g_counting{false};
+std::atomic<uint64_t> g_allocated{0};  // bytes requested while counting
+std::atomic<uint64_t> g_largest{0};
+
+void* counted_alloc(std::size_t n) {
+    if (g_counting.load(std::memory_order_relaxed)) {
+        g_allocated += n;
+        uint64_t prev = g_largest.load();
+        while (n > prev && !g_largest.compare_exchange_weak(prev, n)) {
+        }
+    }
+    if (void* p = std::malloc(n ? n : 1)) return p;
+    throw std::bad_alloc();
+}
+}  // namespace
+
+void* operator new(std::size_t n) { return counted_alloc(n); }
+void* operator new[](std::size_t n) { return counted_alloc(n); }
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+
+namespace {
+
+// Bytes the error path itself may use: the message, the name, the exception object.
+constexpr uint64_t kErrorSlack = 4096;
+
+struct Outcome {
+    bool threw = false;
+    std::string what;
+    std::optional<uint64_t> offset;
+    uint64_t allocated = 0;
+};
+
+Outcome parse_counting(const std::vector<uint8_t>& bytes) {
+    Outcome o;
+    g_allocated = 0;
+    g_largest = 0;
+    g_counting = true;
+    try {
+        GgufFile f = GgufFile::parse(bytes, "m.gguf");
+    } catch (const Error& e) {
+        o.threw = true;
+        o.what = e.what();
+        o.offset = e.offset();
+    } catch (...) {
+        g_counting = false;
+        throw;
+    }
+    g_counting = false;
+    o.allocated = g_allocated;
+    return o;
+}
+
+}  // namespace
+
+TEST_CASE("every malformed file is refused with its error, at its offset, without large allocations") {
+    const std::vector<MalformedCase> cases = malformed_cases();
+    CHECK(cases.size() >= 40);
+    for (const MalformedCase& c : cases) {
+        CAPTURE(c.name);
+        const Outcome o = parse_counting(c.bytes);
+        REQUIRE_MESSAGE(o.threw, c.name << " was accepted");
+        CAPTURE(o.what);
+        CHECK_MESSAGE(o.what.find(c.what) != std::string::npos, "expected '" << c.what << "'");
+        REQUIRE(o.offset.has_value());
+        CHECK(*o.offset == c.offset);
+        CHECK(o.allocated <= c.bytes.size() + kErrorSlack);
+    }
+}
+
+TEST_CASE("the catalogue's files are otherwise valid: undoing the damage makes them parse") {
+    // Guards the catalogue itself: a case must fail for its stated reason, not for an accident
+    // elsewhere in the file. The base file they are cut from must parse.
+    const std::vector<MalformedCase> cases = malformed_cases();
+    const MalformedCase* longest = nullptr;
+    for (const MalformedCase& c : cases)
+        if (c.name.rfind("truncated-", 0) == 0 && (!longest || c.bytes.size() > longest->bytes.size())) longest = &c;
+    REQUIRE(longest != nullptr);
+    CHECK(longest->name == "truncated-in-tensor-data");
+    // The untruncated base is 10 bytes longer; rebuild it by padding the cut with zeros.
+    std::vector<uint8_t> whole = longest->bytes;
+    whole.resize(whole.size() + 10, 0);
+    const GgufFile f = GgufFile::parse(whole);
+    CHECK(f.tensors().size() == 2);
+    CHECK(f.metadata().size() == 3);
+}
+
+TEST_CASE("errors name the file they came from") {
+    const std::vector<MalformedCase> cases = malformed_cases();
+    for (const MalformedCase& c : cases) {
+        if (c.name != "version-1") continue;
+        TempFile tmp(c.bytes);
+        try {
+            GgufFile::open(tmp.path());
+            FAIL("accepted");
+        } catch (const Error& e) {
+            CHECK(e.file() == tmp.path());
+            CHECK(std::string(e.what()).find("unsupported version 1") != std::string::npos);
+            CHECK(e.offset() == 4);
+        }
+    }
+}
+
+TEST_CASE("a count of 2^63 does not reserve memory") {
+    GgufBuilder b;
+    b.header(3, 0, uint64_t{1} << 63).zeros(64);
+    const Outcome o = parse_counting(b.bytes());
+    CHECK(o.threw);
+    CHECK(o.allocated <= kErrorSlack);
+}
+
+TEST_CASE("every byte of the header cut off in turn gives an error, never a crash") {
+    // Cutting the base file at each position up to its data section: each prefix is refused.
+    const std::vector<MalformedCase> cases = malformed_cases();
+    std::vector<uint8_t> whole;
+    for (const MalformedCase& c : cases)
+        if (c.name == "truncated-in-tensor-data") whole = c.bytes;
+    whole.resize(whole.size() + 10, 0);
+    const GgufFile f = GgufFile::parse(whole);
+    for (uint64_t n = 0; n < f.data_offset() + 1; ++n) {
+        CAPTURE(n);
+        std::vector<uint8_t> cut(whole.begin(), whole.begin() + static_cast<std::ptrdiff_t>(n));
+        const Outcome o = parse_counting(cut);
+        CHECK(o.threw);
+        CHECK(o.offset.has_value());
+        if (o.offset) CHECK(*o.offset <= n);
+    }
+}
+
+TEST_CASE("every single corrupted header byte gives a valid file or an Error, never a crash") {
+    std::vector<uint8_t> whole;
+    for (const MalformedCase& c : malformed_cases())
+        if (c.name == "truncated-in-tensor-data") whole = c.bytes;
+    whole.resize(whole.size() + 10, 0);
+    const uint64_t data = GgufFile::parse(whole).data_offset();
+    int refused = 0;
+    for (uint64_t i = 0; i < data; ++i) {
+        for (uint8_t v : {uint8_t{0x00}, uint8_t{0xff}, uint8_t{0x80}, uint8_t{0x01}}) {
+            std::vector<uint8_t> bad = whole;
+            if (bad[i] == v) continue;
+            bad[i] = v;
+            const Outcome o = parse_counting(bad);
+            if (o.threw) {
+                ++refused;
+                CHECK(o.offset.has_value());
+                CHECK(o.allocated <= bad.size() + kErrorSlack);
+            }
+        }
+    }
+    CHECK(refused > 0);
+}
