@@ -1,0 +1,126 @@
+#pragma once
+// What the GPU tests share: skipping without a GPU, device buffers, random blocks.
+#define DOCTEST_CONFIG_IMPLEMENT
+#include <cuda_runtime_api.h>
+#include <doctest/doctest.h>
+
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "formats/all.h"
+#include "gguftk/types.h"
+
+namespace gguftk::test {
+
+// Exit code 77 tells CTest the test was skipped (SKIP_RETURN_CODE): no GPU, nothing to check.
+inline int run_gpu_tests(int argc, char** argv) {
+    int n = 0;
+    const cudaError_t e = cudaGetDeviceCount(&n);
+    if (e != cudaSuccess || n == 0) {
+        std::printf("skipped: no usable CUDA device (%s)\n", e != cudaSuccess ? cudaGetErrorString(e) : "none");
+        return 77;
+    }
+    doctest::Context ctx(argc, argv);
+    return ctx.run();
+}
+
+#define GPU_OK(call)                                                                  \
+    do {                                                                              \
+        const cudaError_t gpu_ok_e_ = (call);                                         \
+        REQUIRE_MESSAGE(gpu_ok_e_ == cudaSuccess, #call ": " << cudaGetErrorString(gpu_ok_e_)); \
+    } while (0)
+
+// Device memory for the length of a test.
+class DeviceBuffer {
+public:
+    explicit DeviceBuffer(uint64_t bytes) : size_(bytes) { GPU_OK(cudaMalloc(&p_, bytes ? bytes : 1)); }
+    ~DeviceBuffer() { cudaFree(p_); }
+    DeviceBuffer(const DeviceBuffer&) = delete;
+    DeviceBuffer& operator=(const DeviceBuffer&) = delete;
+    uint8_t* get() const { return static_cast<uint8_t*>(p_); }
+    uint64_t size() const { return size_; }
+    void upload(const std::vector<uint8_t>& v) { GPU_OK(cudaMemcpy(p_, v.data(), v.size(), cudaMemcpyHostToDevice)); }
+    std::vector<uint8_t> download(uint64_t offset, uint64_t n) const {
+        std::vector<uint8_t> v(n);
+        GPU_OK(cudaMemcpy(v.data(), get() + offset, n, cudaMemcpyDeviceToHost));
+        return v;
+    }
+    // Fills with a byte pattern no decoder writes by accident, so unwritten output shows.
+    void poison() { GPU_OK(cudaMemset(p_, 0xA5, size_)); }
+
+private:
+    void* p_ = nullptr;
+    uint64_t size_;
+};
+
+// How random blocks' scales are drawn.
+enum class Scales {
+    Sane,     // finite, moderate: every value a real model could hold
+    Special,  // also NaN (with payloads), infinities, subnormals, zero, the largest halves
+};
+
+inline uint16_t half_bits(float f) { return formats::f32_to_fp16(f); }
+
+// `n` random blocks of format F: random quant bytes, scales drawn as `how` says.
+template <class F>
+std::vector<uint8_t> random_blocks(uint64_t n, Scales how, std::mt19937_64& rng) {
+    std::vector<uint8_t> v(n * F::block_bytes);
+    for (auto& b : v) b = uint8_t(rng());
+    std::uniform_real_distribution<float> mag(-6.0f, 0.0f);  // scale = +-10^mag
+    auto sane = [&] { return (rng() & 1 ? -1.0f : 1.0f) * std::pow(10.0f, mag(rng)); };
+    auto special_half = [&]() -> uint16_t {
+        switch (rng() % 8) {
+            case 0: return uint16_t(0x7c01 | (rng() & 0x3ff) | (rng() & 1) << 15);  // NaN, some payload
+            case 1: return uint16_t(0x7c00 | (rng() & 1) << 15);                       // +-inf
+            case 2: return uint16_t(rng() & 0x83ff);                                   // subnormal or zero
+            case 3: return uint16_t(0x7bff | (rng() & 1) << 15);                       // +-65504
+            default: return half_bits(sane());
+        }
+    };
+    for (uint64_t i = 0; i < n; ++i) {
+        uint8_t* b = v.data() + i * F::block_bytes;
+        if constexpr (F::type == GgmlType::F32) {
+            const float f = how == Scales::Sane ? sane() * 1000.0f : std::bit_cast<float>(uint32_t(rng()));
+            std::memcpy(b, &f, 4);
+        } else if constexpr (F::type == GgmlType::F64) {
+            const double d = how == Scales::Sane ? double(sane()) * 1e3 : std::bit_cast<double>(uint64_t(rng()));
+            std::memcpy(b, &d, 8);
+        } else if constexpr (F::type == GgmlType::F16) {
+            const uint16_t h = how == Scales::Sane ? half_bits(sane() * 1000.0f) : uint16_t(rng());
+            std::memcpy(b, &h, 2);
+        } else if constexpr (F::type == GgmlType::BF16) {
+            const uint16_t h = how == Scales::Sane ? uint16_t(std::bit_cast<uint32_t>(sane()) >> 16) : uint16_t(rng());
+            std::memcpy(b, &h, 2);
+        } else if constexpr (F::type == GgmlType::IQ1_M) {
+            // d is spread over the top nibbles of the four u16 scales.
+            const uint16_t d = how == Scales::Sane ? half_bits(sane()) : special_half();
+            for (int k = 0; k < 4; ++k) {
+                uint16_t s;
+                std::memcpy(&s, b + 48 + 2 * k, 2);
+                s = uint16_t((s & 0x0fff) | ((d >> (4 * k)) & 0xf) << 12);
+                std::memcpy(b + 48 + 2 * k, &s, 2);
+            }
+        } else {
+            for (const formats::Field& f : F::fields) {
+                if (f.kind == formats::FieldKind::Fp16) {
+                    for (int k = 0; k < f.size / 2; ++k) {
+                        const uint16_t h = how == Scales::Sane ? half_bits(sane()) : special_half();
+                        std::memcpy(b + f.offset + 2 * k, &h, 2);
+                    }
+                } else if (f.kind == formats::FieldKind::Fp32) {
+                    const float s = how == Scales::Sane ? sane() : std::bit_cast<float>(uint32_t(rng()));
+                    std::memcpy(b + f.offset, &s, 4);
+                } else if (f.kind == formats::FieldKind::E8M0 && how == Scales::Sane) {
+                    b[f.offset] = uint8_t(107 + rng() % 20);  // 2^-20 .. 2^-1
+                }
+            }
+        }
+    }
+    return v;
+}
+
+}  // namespace gguftk::test
