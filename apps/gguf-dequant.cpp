@@ -71,7 +71,8 @@ private:
     clock::time_point start_;
 };
 
-std::unique_ptr<Engine> pick_engine(const std::string& device, unsigned threads) {
+// The engine for --device; `notice` gets the one line to print when auto falls back to the CPU.
+std::unique_ptr<Engine> pick_engine(const std::string& device, unsigned threads, std::string& notice) {
     if (device == "cpu") return make_cpu_engine(threads);
     std::string why;
 #if GGUFTK_HAVE_CUDA
@@ -81,7 +82,7 @@ std::unique_ptr<Engine> pick_engine(const std::string& device, unsigned threads)
 #endif
     if (device == "cuda") throw Error("--device cuda: " + why);
     auto cpu = make_cpu_engine(threads);
-    fmt::print(stderr, "note: no usable GPU ({}); converting on the {}\n", why, cpu->description());
+    notice = fmt::format("note: no usable GPU ({}); converting on the {}", why, cpu->description());
     return cpu;
 }
 
@@ -141,8 +142,10 @@ int main(int argc, char** argv) {
         install_signal_handlers();
         const GgufFile in = GgufFile::open(input);
         const ConversionPlan plan = plan_conversion(in, opts);
-        auto engine = pick_engine(device, threads);
+        std::string notice;
+        auto engine = pick_engine(device, threads, notice);
         OutputWriter out(plan, output, force);
+        if (!notice.empty()) fmt::print(stderr, "{}\n", notice);  // once the output is sure to start
 
         ProgressBar bar(cli::is_tty(stderr));
         RunControl control;

@@ -1,0 +1,171 @@
+"""gguf-dequant when things go wrong: a clear one-line error, exit 1, and nothing left behind.
+
+"Nothing left behind" is checked by listing the output directory: no OUT, and none of the
+temp files (".OUT.tmp-XXXXXX") the tool writes before renaming.
+"""
+import os
+import resource
+import shutil
+import signal
+import struct
+import subprocess
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+BIN = Path(os.environ["GGUFTK_BIN"]) / "gguf-dequant"
+FIXTURES = Path(os.environ["GGUFTK_FIXTURES"])
+ALL = FIXTURES / "all-types.gguf"
+
+
+def run(*args, **kw):
+    return subprocess.run([str(BIN), *map(str, args)], capture_output=True, text=True, **kw)
+
+
+def assert_failed(p, *words):
+    assert p.returncode == 1, p.stderr
+    lines = p.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), p.stderr
+    for w in words:
+        assert w in lines[0], lines[0]
+
+
+def q8_0_gguf(path, rows, cols=4096, big_endian=False, seed=0):
+    """A GGUF with one Q8_0 tensor of random quants and sane scales."""
+    e = ">" if big_endian else "<"
+    kv = struct.pack(e + "Q", 20) + b"general.architecture" + struct.pack(e + "IQ", 8, 5) + b"llama"
+    info = struct.pack(e + "Q", 1) + b"w" + struct.pack(e + "IQQIQ", 2, cols, rows, 8, 0)
+    head = b"GGUF" + struct.pack(e + "IQQ", 3, 1, 1) + kv + info
+    head += b"\0" * (-len(head) % 32)
+    rng = np.random.default_rng(seed)
+    nb = rows * cols // 32
+    blocks = rng.integers(0, 256, size=(nb, 34), dtype=np.uint8)
+    blocks[:, 0:2] = rng.uniform(1e-3, 1e-2, nb).astype(e + "f2").view(np.uint8).reshape(nb, 2)
+    Path(path).write_bytes(head + blocks.tobytes())
+    return path
+
+
+def test_bad_input_files(tmp_path):
+    cases = {
+        "not-gguf.gguf": b"this is not a model file at all" * 10,
+        "truncated.gguf": ALL.read_bytes()[:5000],
+        "empty.gguf": b"",
+    }
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    for name, data in cases.items():
+        path = tmp_path / name
+        path.write_bytes(data)
+        p = run(path, "-o", out_dir / "x.gguf")
+        assert_failed(p, str(path))
+        assert os.listdir(out_dir) == [], name
+    p = run(tmp_path / "missing.gguf", "-o", out_dir / "x.gguf")
+    assert_failed(p, "missing.gguf")
+    assert os.listdir(out_dir) == []
+
+
+def test_big_endian_input_is_refused(tmp_path):
+    src = q8_0_gguf(tmp_path / "be.gguf", rows=2, big_endian=True)
+    p = run(src, "-o", tmp_path / "out.gguf")
+    assert_failed(p, "big-endian")
+    assert sorted(os.listdir(tmp_path)) == ["be.gguf"]
+
+
+def test_output_equal_to_input_is_refused(tmp_path):
+    src = tmp_path / "in.gguf"
+    shutil.copy(ALL, src)
+    before = src.read_bytes()
+    os.symlink(src, tmp_path / "link.gguf")
+    os.link(src, tmp_path / "hard.gguf")
+    for out in (src, tmp_path / "link.gguf", tmp_path / "hard.gguf", tmp_path / "." / "in.gguf"):
+        p = run(src, "-o", out, "--force")
+        assert_failed(p, "input")
+        assert src.read_bytes() == before
+    assert sorted(os.listdir(tmp_path)) == ["hard.gguf", "in.gguf", "link.gguf"]
+
+
+def test_existing_output_needs_force(tmp_path):
+    out = tmp_path / "out.gguf"
+    out.write_bytes(b"precious")
+    p = run(ALL, "-o", out)
+    assert_failed(p, "--force")
+    assert out.read_bytes() == b"precious"
+    assert run(ALL, "-o", out, "--force").returncode == 0
+    assert out.read_bytes()[:4] == b"GGUF"
+    assert os.listdir(tmp_path) == ["out.gguf"]
+
+
+def test_directory_outputs_replace_only_their_own_kind(tmp_path):
+    d = tmp_path / "dir"
+    d.mkdir()
+    (d / "keep.txt").write_text("not ours")
+    p = run(ALL, "-o", d, "--format", "npy", "--force")
+    assert_failed(p, "manifest.json")
+    assert os.listdir(d) == ["keep.txt"]
+    # One we wrote is replaced with --force, atomically, and holds only the new files.
+    ours = tmp_path / "ours"
+    assert run(ALL, "-o", ours, "--format", "raw", "--tensors", "q4_0.*").returncode == 0
+    assert run(ALL, "-o", ours, "--format", "raw", "--tensors", "q8_0.*", "--force").returncode == 0
+    assert sorted(os.listdir(ours)) == ["manifest.json", "q8_0.4d.bin", "q8_0.weight.bin"]
+    # Never one the input lives in.
+    shutil.copy(ALL, ours / "model.gguf")
+    p = run(ours / "model.gguf", "-o", ours, "--format", "raw", "--force")
+    assert_failed(p, "input")
+    assert (ours / "model.gguf").exists()
+    assert sorted(os.listdir(tmp_path)) == ["dir", "ours"]
+
+
+def drop_to_nobody():
+    if os.geteuid() == 0:  # root ignores directory permissions: test as an ordinary user
+        os.setgid(65534)
+        os.setuid(65534)
+
+
+def test_unwritable_directory(tmp_path):
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    os.chmod(tmp_path, 0o755)
+    os.chmod(ro, 0o555)
+    try:
+        for fmt in ("gguf", "npy"):
+            p = run(ALL, "-o", ro / "out", "--format", fmt, preexec_fn=drop_to_nobody)
+            assert_failed(p, "cannot create", "ermission denied")
+            assert os.listdir(ro) == []
+    finally:
+        os.chmod(ro, 0o755)
+    p = run(ALL, "-o", tmp_path / "no" / "such" / "dir" / "out.gguf")
+    assert_failed(p, "cannot create")
+
+
+@pytest.mark.parametrize("fmt", ["gguf", "npy", "safetensors"])
+def test_disk_full(tmp_path, fmt):
+    # A file size limit makes the output's writes fail like a full disk (EFBIG).
+    def limit():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (10_000, 10_000))  # below one tensor
+
+    out = tmp_path / "out"
+    p = run(ALL, "-o", out, "--format", fmt, "--to", "f32", "--all", preexec_fn=limit)
+    assert_failed(p, "too large")
+    assert os.listdir(tmp_path) == []
+
+
+def test_interrupted_conversion_leaves_nothing(tmp_path):
+    src = q8_0_gguf(tmp_path / "in.gguf", rows=16384)  # 64M values, 256 MB of F32 output
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    proc = subprocess.Popen([str(BIN), str(src), "-o", str(out_dir / "x.gguf"), "--to", "f32", "--threads", "1"],
+                            stderr=subprocess.PIPE, text=True)
+    # The temp file appears when the output is set up, right before the conversion starts.
+    deadline = time.monotonic() + 30
+    while not os.listdir(out_dir) and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.001)
+    proc.send_signal(signal.SIGTERM)
+    err = proc.communicate()[1]
+    if proc.returncode == 0:  # it won the race: then the output must be whole
+        assert os.listdir(out_dir) == ["x.gguf"]
+        assert (out_dir / "x.gguf").stat().st_size > 256 << 20
+    else:
+        assert proc.returncode == 1 and "interrupted" in err, err
+        assert os.listdir(out_dir) == []
