@@ -1,0 +1,86 @@
+// gguf-inspect: what is in a GGUF file - header, metadata, tensors, and what they add up to.
+#include <fmt/core.h>
+
+#include <cstdio>
+#include <memory>
+
+#include "cli.h"
+#include "gguftk/gguf.h"
+#include "gguftk/render.h"
+
+using namespace gguftk;
+
+namespace {
+
+constexpr const char* kExamples = R"(
+Examples:
+  gguf-inspect model.gguf                          # header, metadata, tensors, totals
+  gguf-inspect model.gguf --no-metadata --type Q6_K
+  gguf-inspect model.gguf --tensors 'blk.0.*' --tensors output.weight
+  gguf-inspect model.gguf --json | jq '.summary.bits_per_weight'
+  gguf-inspect model.gguf --markdown > model.md
+  gguf-inspect model-00001-of-00003.gguf --shards  # tensors of every shard
+
+Only the header of the file is read (it is memory-mapped); tensor data is never touched.
+The file is validated first: a damaged file gives one `error:` line naming the offset of the
+problem, and exit code 1. Strings from the file are shown escaped (control characters, invalid
+UTF-8); in JSON, bytes that are not UTF-8 become U+FFFD. Colour only on a terminal, never with
+NO_COLOR set.)";
+
+void write_all(const std::string& s) {
+    if (std::fwrite(s.data(), 1, s.size(), stdout) != s.size() || std::fflush(stdout) != 0)
+        throw Error("cannot write the output");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"Show what is in a GGUF file: header, metadata, tensor table and totals.", "gguf-inspect"};
+    std::string input, type;
+    InspectOptions opts;
+    bool json = false, markdown = false, no_tensors = false, no_metadata = false, shards = false;
+    app.add_option("file", input, "GGUF file to inspect")->required();
+    auto* json_opt = app.add_flag("--json", json, "one JSON document (complete values, exact integers)");
+    app.add_flag("--markdown", markdown, "Markdown tables")->excludes(json_opt);
+    app.add_option("--tensors", opts.tensor_globs,
+                   "only tensors whose name matches this glob (repeatable, or comma-separated)")
+        ->delimiter(',');
+    app.add_option("--type", type, "only tensors of this type (Q4_K, F16, ...)");
+    app.add_flag("--no-tensors", no_tensors, "leave out the tensor table");
+    app.add_flag("--no-metadata", no_metadata, "leave out the metadata");
+    app.add_flag("--shards", shards, "for a split model, list the tensors of every shard (NAME-0000K-of-0000N.gguf)");
+    app.footer(kExamples);
+
+    return cli::run(app, argc, argv, [&]() -> int {
+        if (!type.empty()) {
+            opts.type = find_type(type);
+            if (!opts.type) {
+                std::string names;
+                for (const TypeInfo& t : all_types()) names += (names.empty() ? "" : " ") + std::string(t.name);
+                throw cli::UsageError(fmt::format("unknown type '{}'; the types are: {}", escape(type), names));
+            }
+        }
+        opts.metadata = !no_metadata;
+        opts.tensors = !no_tensors;
+        opts.color = !json && !markdown && cli::use_color(stdout);
+
+        const GgufFile f = GgufFile::open(input);
+        std::vector<GgufFile> others;  // the other shards, when listed
+        std::vector<const GgufFile*> all;
+        if (shards) {
+            const auto split = split_info(f);
+            if (!split) throw Error("--shards: this file is not part of a split model (no split.count above 1)", std::nullopt, input);
+            const std::vector<std::string> paths = shard_paths(input, split->count);
+            others.reserve(paths.size());
+            for (size_t k = 0; k < paths.size(); ++k) {
+                if (k == split->index) continue;
+                others.push_back(GgufFile::open(paths[k]));
+            }
+            size_t o = 0;
+            for (size_t k = 0; k < paths.size(); ++k) all.push_back(k == split->index ? &f : &others[o++]);
+        }
+        const Inspection in = inspect(f, opts, all);
+        write_all(json ? render_json(in, opts) : markdown ? render_markdown(in, opts) : render_text(in, opts));
+        return cli::kExitOk;
+    }, input);
+}

@@ -1,0 +1,159 @@
+// What the text, Markdown and JSON views share: selecting tensors, totals, split models,
+// and formatting values for people.
+#include <fmt/core.h>
+#include <fnmatch.h>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <regex>
+
+#include "gguftk/render.h"
+
+namespace gguftk {
+
+namespace {
+uint64_t saturating_mul(uint64_t a, uint64_t b) {
+    uint64_t r;
+    return __builtin_mul_overflow(a, b, &r) ? UINT64_MAX : r;
+}
+
+// fnmatch needs a NUL-terminated name; a name holding a NUL byte is matched up to it.
+bool glob_match(const std::string& glob, const std::string& name) {
+    return fnmatch(glob.c_str(), name.c_str(), 0) == 0;
+}
+}  // namespace
+
+uint64_t Totals::f16_bytes() const { return saturating_mul(parameters, 2); }
+uint64_t Totals::f32_bytes() const { return saturating_mul(parameters, 4); }
+
+std::optional<SplitInfo> split_info(const GgufFile& f) {
+    const auto count = f.get_uint("split.count");
+    if (!count || *count <= 1) return std::nullopt;
+    return SplitInfo{f.get_uint("split.no").value_or(0), *count};
+}
+
+std::vector<std::string> shard_paths(const std::string& path, uint64_t count) {
+    // llama.cpp names shards "%s-%05d-of-%05d.gguf", numbered from 1.
+    static const std::regex kSplitName(R"((.*)-(\d{5})-of-(\d{5})\.gguf)");
+    std::smatch m;
+    if (!std::regex_match(path, m, kSplitName))
+        throw Error(fmt::format("cannot find the other shards: the file name is not NAME-0000K-of-0000N.gguf"),
+                    std::nullopt, path);
+    const uint64_t n = std::stoull(m[3].str());
+    if (n != count)
+        throw Error(fmt::format("the file name says {} shards, its split.count says {}", n, count), std::nullopt,
+                    path);
+    std::vector<std::string> paths;
+    for (uint64_t k = 1; k <= count; ++k) paths.push_back(fmt::format("{}-{:05}-of-{:05}.gguf", m[1].str(), k, n));
+    return paths;
+}
+
+Inspection inspect(const GgufFile& f, const InspectOptions& opts, std::span<const GgufFile* const> shards) {
+    Inspection in;
+    in.file = &f;
+    in.split = split_info(f);
+    in.shards_listed = !shards.empty();
+    std::vector<const GgufFile*> files;
+    if (shards.empty()) files.push_back(&f);
+    else files.assign(shards.begin(), shards.end());
+
+    std::map<uint32_t, TypeTotal> by_type;
+    for (size_t k = 0; k < files.size(); ++k) {
+        const GgufFile* g = files[k];
+        in.files_bytes += g->file_size();
+        if (in.shards_listed) in.shard_names.push_back(g->path());
+        for (const TensorInfo& t : g->tensors()) {
+            if (!opts.tensor_globs.empty() &&
+                std::none_of(opts.tensor_globs.begin(), opts.tensor_globs.end(),
+                             [&](const std::string& g) { return glob_match(g, t.name); }))
+                continue;
+            if (opts.type && t.type != opts.type) continue;
+            in.rows.push_back({g, &t, in.shards_listed ? static_cast<uint32_t>(k + 1) : 0});
+            TypeTotal& tt = by_type[static_cast<uint32_t>(t.type->type)];
+            tt.type = t.type;
+            ++tt.tensors;
+            tt.elements += t.n_elements;
+            tt.bytes += t.size;
+            ++in.totals.tensors;
+            in.totals.parameters += t.n_elements;
+            in.totals.bytes += t.size;
+        }
+    }
+    for (auto& [id, tt] : by_type) in.totals.by_type.push_back(tt);
+    std::stable_sort(in.totals.by_type.begin(), in.totals.by_type.end(),
+                     [](const TypeTotal& a, const TypeTotal& b) { return a.bytes > b.bytes; });
+    return in;
+}
+
+std::string shape_string(const TensorInfo& t) {
+    std::string s;
+    for (uint32_t d = 0; d < t.n_dims; ++d) s += fmt::format("{}{}", d ? " x " : "", t.ne[d]);
+    return s;
+}
+
+std::string human_bytes(uint64_t n) {
+    static constexpr const char* kUnits[] = {"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+    if (n < 1024) return fmt::format("{} B", n);
+    double v = static_cast<double>(n);
+    int u = -1;
+    while (v >= 1024 && u < 5) v /= 1024, ++u;
+    return fmt::format("{:.1f} {}", v, kUnits[u]);
+}
+
+namespace {
+std::string display_scalar(const Value& v, const InspectOptions& opts, EscapeFor how) {
+    switch (v.type) {
+        case ValueType::UINT8: case ValueType::UINT16: case ValueType::UINT32: case ValueType::UINT64:
+            return std::to_string(v.u);
+        case ValueType::INT8: case ValueType::INT16: case ValueType::INT32: case ValueType::INT64:
+            return std::to_string(v.i);
+        // FLOAT32 values are shown at float precision: 0.001, not 0.0010000000474974513.
+        case ValueType::FLOAT32: return fmt::format("{}", static_cast<float>(v.f));
+        case ValueType::FLOAT64: return fmt::format("{}", v.f);
+        case ValueType::BOOL: return v.u ? "true" : "false";
+        case ValueType::STRING: {
+            std::string s = escape(v.s, how, opts.max_string_bytes);
+            std::string q = "\"";
+            for (char c : s) q += c == '"' ? std::string("\\\"") : std::string(1, c);
+            q += '"';
+            if (v.s.size() > opts.max_string_bytes) q += fmt::format(" ({} bytes)", v.s.size());
+            return q;
+        }
+        case ValueType::ARRAY: break;
+    }
+    return {};
+}
+}  // namespace
+
+std::string display_value(const Value& v, const InspectOptions& opts, EscapeFor how) {
+    if (v.type != ValueType::ARRAY) return display_scalar(v, opts, how);
+    std::string s = "[";
+    const uint64_t shown = std::min<uint64_t>(v.items.size(), opts.max_array_items);
+    for (uint64_t i = 0; i < shown; ++i) {
+        if (i) s += ", ";
+        s += display_value(v.items[i], opts, how);
+    }
+    if (v.count > shown) s += fmt::format("{}\xe2\x80\xa6 {} more", shown ? ", " : "", v.count - shown);
+    s += "]";
+    return s;
+}
+
+std::string display_type(const GgufFile& f, const KeyValue& kv) {
+    if (kv.type != ValueType::ARRAY) return std::string(value_type_name(kv.type));
+    // Nested arrays: follow the first item down (items may differ; gguf-dump shows the first too).
+    int depth = 1;
+    ValueType elem = kv.elem_type;
+    if (elem == ValueType::ARRAY && kv.count > 0) {
+        Value v = f.value(kv, 1);
+        const Value* cur = &v;
+        while (cur->elem_type == ValueType::ARRAY && !cur->items.empty()) {
+            cur = &cur->items[0];
+            ++depth;
+        }
+        elem = cur->elem_type;
+    }
+    return std::string(depth, '[') + std::string(value_type_name(elem)) + std::string(depth, ']');
+}
+
+}  // namespace gguftk

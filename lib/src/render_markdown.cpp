@@ -1,0 +1,96 @@
+// The Markdown view: the text view's content as tables, for reports and issues.
+// Everything from the file is escaped for Markdown, so a name cannot end a table cell (|),
+// open a code span or inject HTML (< >).
+#include <fmt/core.h>
+
+#include "gguftk/render.h"
+
+namespace gguftk {
+namespace {
+
+void table(std::string& out, const std::vector<std::string>& head, const std::vector<bool>& right,
+           const std::vector<std::vector<std::string>>& rows) {
+    out += "|";
+    for (const auto& h : head) out += " " + h + " |";
+    out += "\n|";
+    for (bool r : right) out += r ? " ---: |" : " --- |";
+    out += "\n";
+    for (const auto& row : rows) {
+        out += "|";
+        for (const auto& c : row) out += " " + c + " |";
+        out += "\n";
+    }
+}
+
+std::string md(std::string_view s) { return escape(s, EscapeFor::Markdown); }
+
+}  // namespace
+
+std::string render_markdown(const Inspection& in, const InspectOptions& opts) {
+    const GgufFile& f = *in.file;
+    std::string out = "# " + md(f.path()) + "\n\n";
+    out += fmt::format("GGUF v{}, {}-endian, alignment {}, {} metadata entries, {} tensors, {} bytes ({}).\n",
+                       f.version(), f.big_endian() ? "big" : "little", f.alignment(), f.metadata().size(),
+                       f.tensors().size(), f.file_size(), human_bytes(f.file_size()));
+    if (in.split) out += fmt::format("Shard {} of {} of a split model.\n", in.split->index + 1, in.split->count);
+
+    if (opts.metadata) {
+        out += "\n## Metadata\n\n";
+        std::vector<std::vector<std::string>> rows;
+        for (const KeyValue& kv : f.metadata()) {
+            const Value v = f.value(kv, opts.max_array_items);
+            rows.push_back({md(kv.key), md(display_type(f, kv)),
+                            kv.type == ValueType::ARRAY ? std::to_string(kv.count) : "",
+                            display_value(v, opts, EscapeFor::Markdown)});
+        }
+        table(out, {"key", "type", "count", "value"}, {false, false, true, false}, rows);
+    }
+
+    if (opts.tensors) {
+        out += "\n## Tensors\n\n";
+        std::vector<std::vector<std::string>> rows;
+        for (const TensorRow& r : in.rows) {
+            const TensorInfo& t = *r.tensor;
+            std::vector<std::string> row;
+            if (in.shards_listed) row.push_back(std::to_string(r.shard));
+            row.push_back(std::to_string(&t - r.file->tensors().data()));
+            row.push_back(md(t.name));
+            row.push_back(std::string(t.type->name));
+            row.push_back(shape_string(t));
+            row.push_back(std::to_string(t.n_elements));
+            row.push_back(std::to_string(t.size));
+            row.push_back(t.n_elements ? fmt::format("{:.2f}", 8.0 * static_cast<double>(t.size) / t.n_elements)
+                                       : "-");
+            row.push_back(std::to_string(t.offset));
+            rows.push_back(std::move(row));
+        }
+        std::vector<std::string> head{"#", "name", "type", "shape", "elements", "bytes", "bpw", "offset"};
+        std::vector<bool> right{true, false, false, false, true, true, true, true};
+        if (in.shards_listed) head.insert(head.begin(), "shard"), right.insert(right.begin(), true);
+        table(out, head, right, rows);
+    }
+
+    const Totals& tot = in.totals;
+    if (tot.tensors > 0) {
+        out += "\n## Types\n\n";
+        std::vector<std::vector<std::string>> rows;
+        for (const TypeTotal& tt : tot.by_type)
+            rows.push_back({std::string(tt.type->name), std::to_string(tt.tensors), std::to_string(tt.elements),
+                            std::to_string(tt.bytes),
+                            fmt::format("{:.1f}%", 100.0 * static_cast<double>(tt.bytes) /
+                                                       static_cast<double>(std::max<uint64_t>(in.files_bytes, 1)))});
+        table(out, {"type", "tensors", "elements", "bytes", "share of file"}, {false, true, true, true, true}, rows);
+    }
+
+    out += "\n## Totals\n\n";
+    table(out, {"", "value"}, {false, true},
+          {{"tensors", std::to_string(tot.tensors)},
+           {"parameters", std::to_string(tot.parameters)},
+           {"stored bytes", fmt::format("{} ({})", tot.bytes, human_bytes(tot.bytes))},
+           {"bits per weight", fmt::format("{:.3f}", tot.bits_per_weight())},
+           {"as FP16", fmt::format("{} ({})", tot.f16_bytes(), human_bytes(tot.f16_bytes()))},
+           {"as F32", fmt::format("{} ({})", tot.f32_bytes(), human_bytes(tot.f32_bytes()))}});
+    return out;
+}
+
+}  // namespace gguftk

@@ -1,0 +1,139 @@
+// The text view: what a person reads in a terminal.
+#include <fmt/core.h>
+
+#include <algorithm>
+
+#include "gguftk/render.h"
+
+namespace gguftk {
+namespace {
+
+// Columns are measured in code points: escaped text holds no control characters, and most
+// names are ASCII. (East Asian wide characters would need wcwidth; close enough for a table.)
+size_t width(std::string_view s) {
+    return static_cast<size_t>(std::count_if(s.begin(), s.end(), [](char c) { return (c & 0xc0) != 0x80; }));
+}
+
+std::string pad(std::string s, size_t w, bool right = false) {
+    const size_t n = width(s);
+    if (n >= w) return s;
+    return right ? std::string(w - n, ' ') + s : s + std::string(w - n, ' ');
+}
+
+struct Style {
+    bool on;
+    std::string bold(std::string_view s) const { return on ? fmt::format("\x1b[1m{}\x1b[0m", s) : std::string(s); }
+    std::string dim(std::string_view s) const { return on ? fmt::format("\x1b[2m{}\x1b[0m", s) : std::string(s); }
+};
+
+// A table: rows of cells, columns padded to their widest cell; `right` marks numeric columns.
+void table(std::string& out, const std::vector<std::vector<std::string>>& rows, const std::vector<bool>& right,
+           const Style& st) {
+    std::vector<size_t> w(right.size(), 0);
+    for (const auto& r : rows)
+        for (size_t c = 0; c < r.size(); ++c) w[c] = std::max(w[c], width(r[c]));
+    for (size_t i = 0; i < rows.size(); ++i) {
+        std::string line = " ";
+        for (size_t c = 0; c < rows[i].size(); ++c) {
+            // The last column is not padded (no trailing spaces), unless right-aligned.
+            const bool last = c + 1 == rows[i].size();
+            line += ' ';
+            line += last && !right[c] ? rows[i][c] : pad(rows[i][c], w[c], right[c]);
+        }
+        out += i == 0 ? st.bold(line) : line;
+        out += '\n';
+    }
+}
+
+std::string bpw(const TensorInfo& t) {
+    return t.n_elements ? fmt::format("{:.2f}", 8.0 * static_cast<double>(t.size) / t.n_elements) : "-";
+}
+
+}  // namespace
+
+std::string render_text(const Inspection& in, const InspectOptions& opts) {
+    const GgufFile& f = *in.file;
+    const Style st{opts.color};
+    std::string out;
+
+    out += st.bold(escape(f.path())) + ": ";
+    out += fmt::format("GGUF v{}, {}-endian, alignment {}, {} metadata entries, {} tensors, {} bytes ({})\n",
+                       f.version(), f.big_endian() ? "big" : "little", f.alignment(), f.metadata().size(),
+                       f.tensors().size(), f.file_size(), human_bytes(f.file_size()));
+    if (in.split)
+        out += fmt::format("shard {} of {} of a split model{}\n", in.split->index + 1, in.split->count,
+                           in.shards_listed ? "" : " (--shards lists the tensors of all of them)");
+
+    if (opts.metadata) {
+        out += '\n' + st.bold(fmt::format("Metadata ({} entries)", f.metadata().size())) + '\n';
+        std::vector<std::vector<std::string>> rows{{"key", "type", "count", "value"}};
+        for (const KeyValue& kv : f.metadata()) {
+            const Value v = f.value(kv, opts.max_array_items);
+            rows.push_back({escape(kv.key), display_type(f, kv),
+                            kv.type == ValueType::ARRAY ? std::to_string(kv.count) : "",
+                            display_value(v, opts, EscapeFor::Text)});
+        }
+        table(out, rows, {false, false, true, false}, st);
+    }
+
+    if (opts.tensors) {
+        std::string title = fmt::format("Tensors ({}", in.rows.size());
+        const size_t all = in.shards_listed ? 0 : f.tensors().size();
+        if (!in.shards_listed && in.rows.size() != all) title += fmt::format(" of {}", all);
+        title += in.shards_listed ? fmt::format(" in {} shards)", in.shard_names.size()) : ")";
+        out += '\n' + st.bold(title) + '\n';
+        std::vector<std::vector<std::string>> rows;
+        std::vector<bool> right;
+        if (in.shards_listed) {
+            rows.push_back({"shard", "#", "name", "type", "shape", "elements", "bytes", "bpw", "offset"});
+            right = {true, true, false, false, false, true, true, true, true};
+        } else {
+            rows.push_back({"#", "name", "type", "shape", "elements", "bytes", "bpw", "offset"});
+            right = {true, false, false, false, true, true, true, true};
+        }
+        for (const TensorRow& r : in.rows) {
+            const TensorInfo& t = *r.tensor;
+            const size_t index = static_cast<size_t>(&t - r.file->tensors().data());
+            std::vector<std::string> row;
+            if (in.shards_listed) row.push_back(std::to_string(r.shard));
+            for (std::string cell : {std::to_string(index), escape(t.name), std::string(t.type->name), shape_string(t),
+                                     std::to_string(t.n_elements), std::to_string(t.size), bpw(t),
+                                     std::to_string(t.offset)})
+                row.push_back(std::move(cell));
+            rows.push_back(std::move(row));
+        }
+        table(out, rows, right, st);
+    }
+
+    const Totals& tot = in.totals;
+    if (tot.tensors > 0) {
+        out += '\n' + st.bold("Types") + '\n';
+        std::vector<std::vector<std::string>> rows{{"type", "tensors", "elements", "bytes", "share of file"}};
+        for (const TypeTotal& tt : tot.by_type)
+            rows.push_back({std::string(tt.type->name), std::to_string(tt.tensors), std::to_string(tt.elements),
+                            std::to_string(tt.bytes),
+                            fmt::format("{:.1f}%", 100.0 * static_cast<double>(tt.bytes) /
+                                                       static_cast<double>(std::max<uint64_t>(in.files_bytes, 1)))});
+        table(out, rows, {false, true, true, true, true}, st);
+    }
+
+    out += '\n' + st.bold("Totals") + '\n';
+    const auto ratio = [&](uint64_t b) {
+        return tot.bytes ? fmt::format(", {:.2f}x the stored size", static_cast<double>(b) / tot.bytes) : "";
+    };
+    std::vector<std::vector<std::string>> rows{
+        {"", ""},
+        {"tensors", std::to_string(tot.tensors)},
+        {"parameters", std::to_string(tot.parameters)},
+        {"stored size", fmt::format("{} bytes ({}), {:.3f} bits per weight", tot.bytes, human_bytes(tot.bytes),
+                                    tot.bits_per_weight())},
+        {"as FP16", fmt::format("{} bytes ({}{})", tot.f16_bytes(), human_bytes(tot.f16_bytes()), ratio(tot.f16_bytes()))},
+        {"as F32", fmt::format("{} bytes ({}{})", tot.f32_bytes(), human_bytes(tot.f32_bytes()), ratio(tot.f32_bytes()))},
+    };
+    std::string totals;
+    table(totals, rows, {false, false}, Style{false});
+    out += totals.substr(totals.find('\n') + 1);  // no header row
+    return out;
+}
+
+}  // namespace gguftk
