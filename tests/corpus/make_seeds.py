@@ -1,0 +1,109 @@
+#!/usr/bin/env python3
+"""Writes the fuzzers' seed corpus (tests/corpus/<target>/seed-*), from two sources:
+  - the crafted files of tests/crafted/make_crafted.py (small valid files and every attack class);
+  - the fixture made by ggml: its header region, and two real blocks of every type in it.
+
+    python3 tests/corpus/make_seeds.py FIXTURES_DIR
+
+Seeds are committed; rerun after changing make_crafted.py or the fixture. Files named
+crash-* / regress-* in the corpus are fuzzer findings kept as regressions: never removed here.
+"""
+import struct
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "crafted"))
+import make_crafted as mc  # noqa: E402
+
+MAX_SEED = 16 * 1024  # libFuzzer mutates small inputs best; larger crafted files stay in the CLI suite
+SCALAR_SIZE = {0: 1, 1: 1, 2: 2, 3: 2, 4: 4, 5: 4, 6: 4, 7: 1, 10: 8, 11: 8, 12: 8}
+
+
+def tensor_table(data):
+    """[(name, type_id, abs_offset)] and the header's end, for a well-formed little-endian GGUF."""
+    pos = 0
+
+    def take(fmt):
+        nonlocal pos
+        v = struct.unpack_from("<" + fmt, data, pos)
+        pos += struct.calcsize("<" + fmt)
+        return v[0]
+
+    def string():
+        nonlocal pos
+        n = take("Q")
+        pos += n
+        return data[pos - n:pos]
+
+    def skip_value(t):
+        nonlocal pos
+        if t == 8:
+            string()
+        elif t == 9:
+            et, n = take("I"), take("Q")
+            for _ in range(n):
+                skip_value(et)
+        else:
+            pos += SCALAR_SIZE[t]
+
+    assert data[:4] == b"GGUF"
+    pos = 8
+    n_tensors, n_kv = take("Q"), take("Q")
+    alignment = 32
+    for _ in range(n_kv):
+        key = string()
+        t = take("I")
+        if key == b"general.alignment":
+            alignment = struct.unpack_from("<I", data, pos)[0]
+        skip_value(t)
+    infos = []
+    for _ in range(n_tensors):
+        name = string()
+        nd = take("I")
+        pos += 8 * nd
+        infos.append((name.decode(), take("I"), take("Q")))
+    data_start = (pos + alignment - 1) // alignment * alignment
+    return [(n, t, data_start + off) for n, t, off in infos], data_start
+
+
+# Block bytes per ggml type id, for the types the fixture holds (ggml-common.h).
+BLOCK_BYTES = {0: 4, 1: 2, 2: 18, 3: 20, 6: 22, 7: 24, 8: 34, 9: 36, 10: 84, 11: 110, 12: 144, 13: 176,
+               14: 210, 15: 292, 16: 66, 17: 74, 18: 98, 19: 50, 20: 18, 21: 110, 22: 82, 23: 136, 24: 1,
+               25: 2, 26: 4, 27: 8, 28: 8, 29: 56, 30: 2, 34: 54, 35: 66, 39: 17, 40: 36, 41: 18, 42: 18}
+
+
+def main(fixtures):
+    reader = HERE / "reader"
+    decode = HERE / "decode"
+    for d in (reader, decode):
+        d.mkdir(exist_ok=True)
+        for old in d.glob("seed-*"):
+            old.unlink()
+
+    for name, data, _ in mc.cases():
+        if len(data) <= MAX_SEED:
+            (reader / f"seed-{name}").write_bytes(data)
+
+    fixture = (Path(fixtures) / "all-types.gguf").read_bytes()
+    table, data_start = tensor_table(fixture)
+    (reader / "seed-fixture-header").write_bytes(fixture[:data_start])
+    first = min(off for _, _, off in table)
+    (reader / "seed-fixture-header-and-first-tensor").write_bytes(fixture[:first + 4096])
+
+    seen = set()
+    for name, type_id, off in table:
+        bb = BLOCK_BYTES.get(type_id)
+        if bb is None or type_id in seen:
+            continue
+        seen.add(type_id)
+        n = max(2, 64 // bb)  # at least two blocks, a few more for the small ones
+        (decode / f"seed-{name}").write_bytes(bytes([type_id]) + fixture[off:off + n * bb])
+        # NaN/Inf scales and every bit set: the edge of every lookup table
+        (decode / f"seed-{name}-ff").write_bytes(bytes([type_id]) + b"\xff" * (2 * bb))
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2:
+        sys.exit("usage: make_seeds.py FIXTURES_DIR")
+    main(sys.argv[1])

@@ -1,0 +1,86 @@
+// libFuzzer target: the GGUF reader on arbitrary bytes.
+//
+// Accepting or refusing is the reader's business; this target checks the promises around it:
+// nothing but gguftk::Error escapes (no bad_alloc, no length_error, no crash under ASan/UBSan),
+// an error's offset lies inside the input, and a GgufFile that exists keeps the invariants
+// gguf.h states (every tensor's data inside the file, shapes and sizes consistent, no overlap),
+// so the code that trusts it can. Every metadata value is decoded, capped and in full.
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "gguftk/gguf.h"
+
+using namespace gguftk;
+
+namespace {
+
+volatile uint8_t sink;
+
+// A failed promise is a crash the fuzzer records, with the input that caused it.
+void require(bool ok) {
+    if (!ok) __builtin_trap();
+}
+
+void check_value(const Value& v, uint64_t max_items) {
+    if (v.type != ValueType::ARRAY) return;
+    require(v.items.size() == std::min<uint64_t>(v.count, max_items));
+    for (const Value& item : v.items) {
+        require(item.type == v.elem_type);
+        check_value(item, max_items);
+    }
+}
+
+void check_file(const GgufFile& f, size_t size) {
+    require(f.version() == 2 || f.version() == 3);
+    require(f.alignment() != 0 && (f.alignment() & (f.alignment() - 1)) == 0);
+    require(f.data_offset() <= size || f.tensors().empty());
+    for (const KeyValue& kv : f.metadata()) {
+        require(kv.offset < kv.value_offset && kv.value_offset < kv.end && kv.end <= size);
+        require(f.find_key(kv.key) == &kv);  // keys are unique
+        for (uint64_t cap : {uint64_t{0}, uint64_t{3}, UINT64_MAX}) check_value(f.value(kv, cap), cap);
+    }
+    (void)f.get_uint("general.alignment");
+    (void)f.get_string("general.architecture");
+
+    std::vector<const TensorInfo*> by_offset;
+    for (const TensorInfo& t : f.tensors()) {
+        require(t.type != nullptr);
+        require(t.n_dims >= 1 && t.n_dims <= 4);
+        uint64_t n = 1;
+        for (uint32_t d = 0; d < 4; ++d) {
+            if (d >= t.n_dims) require(t.ne[d] == 1);
+            require(!__builtin_mul_overflow(n, t.ne[d], &n));
+        }
+        require(n == t.n_elements);
+        require(t.ne[0] % t.type->block_elems == 0);
+        require(t.size == t.n_blocks() * t.type->block_bytes);
+        require(t.n_rows() <= t.n_elements);
+        require(t.offset >= f.data_offset() && t.offset % f.alignment() == 0);
+        require(t.offset <= size && t.size <= size - t.offset);
+        require(f.find_tensor(t.name) == &t);  // names are unique
+        const std::span<const uint8_t> d = f.data(t);
+        require(d.size() == t.size);
+        if (!d.empty()) sink = sink + d.front() + d.back();  // touch both ends of the data
+        if (t.size) by_offset.push_back(&t);
+    }
+    std::sort(by_offset.begin(), by_offset.end(), [](auto* a, auto* b) { return a->offset < b->offset; });
+    for (size_t i = 1; i < by_offset.size(); ++i)
+        require(by_offset[i - 1]->offset + by_offset[i - 1]->size <= by_offset[i]->offset);
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+    const std::span<const uint8_t> bytes(data, size);
+    try {
+        const GgufFile f = GgufFile::parse(bytes, "fuzz.gguf");
+        check_file(f, size);
+    } catch (const Error& e) {
+        require(!e.offset() || *e.offset() <= size);
+        require(e.what()[0] != '\0');
+    }
+    return 0;
+}
