@@ -71,9 +71,11 @@ GgufHeaderWriter::GgufHeaderWriter(uint64_t alignment) : alignment_(alignment) {
 }
 
 void GgufHeaderWriter::add(std::string_view key, const Value& v) {
-    put_string(kv_, key);
-    put<uint32_t>(kv_, uint32_t(v.type));
-    put_scalar(kv_, v.type, v);
+    std::vector<uint8_t> entry;  // built aside, so a value that cannot be written leaves no trace
+    put_string(entry, key);
+    put<uint32_t>(entry, uint32_t(v.type));
+    put_scalar(entry, v.type, v);
+    kv_.insert(kv_.end(), entry.begin(), entry.end());
     ++n_kv_;
 }
 
@@ -107,6 +109,10 @@ uint64_t GgufHeaderWriter::add_tensor(std::string_view name, std::span<const uin
         if (d != 0 && n > UINT64_MAX / d) throw Error("tensor " + std::string(name) + ": too many elements");
         n *= d;
     }
+    const uint64_t blocks = n / ti.block_elems;
+    if (blocks > (UINT64_MAX - alignment_) / ti.block_bytes ||
+        blocks * ti.block_bytes > UINT64_MAX - alignment_ - data_size_)
+        throw Error("tensor " + std::string(name) + ": too large");
     put_string(tensors_, name);
     put<uint32_t>(tensors_, uint32_t(ne.size()));
     for (uint64_t d : ne) put<uint64_t>(tensors_, d);

@@ -1,0 +1,241 @@
+// The conversion pipeline through the library: planning, the output writer, the CPU engine.
+// (tests/cli/test_dequant*.py cover the same ground through the binary, with outside readers.)
+#include <doctest/doctest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "bit_compare.h"
+#include "gguf_builder.h"
+#include "gguftk/convert.h"
+#include "gguftk/error.h"
+#include "gguftk/gguf.h"
+
+using namespace gguftk;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string fixture(const char* name) { return std::string(GGUFTK_FIXTURES) + "/" + name; }
+
+// A fresh, empty directory under the temp dir, removed with everything in it at the end.
+struct TempDir {
+    fs::path path;
+    TempDir() {
+        std::string tmpl = (fs::temp_directory_path() / "gguftk-convert-XXXXXX").string();
+        REQUIRE(mkdtemp(tmpl.data()));
+        path = tmpl;
+    }
+    ~TempDir() {
+        std::error_code ec;
+        fs::remove_all(path, ec);
+    }
+    std::vector<std::string> list() const {
+        std::vector<std::string> v;
+        for (const auto& e : fs::directory_iterator(path)) v.push_back(e.path().filename().string());
+        std::sort(v.begin(), v.end());
+        return v;
+    }
+};
+
+ConversionResult convert(const ConversionPlan& plan, const std::string& out, unsigned threads, bool stats = false) {
+    OutputWriter w(plan, out, false);
+    RunControl c;
+    c.stats = stats;
+    ConversionResult r = make_cpu_engine(threads)->run(plan, w, c);
+    w.commit();
+    return r;
+}
+
+std::vector<uint8_t> read_all(const fs::path& p) {
+    std::ifstream f(p, std::ios::binary);
+    return {std::istreambuf_iterator<char>(f), {}};
+}
+
+}  // namespace
+
+TEST_CASE("plan: quantized converted, integers and (without --all) floats copied") {
+    const GgufFile in = GgufFile::open(fixture("all-types.gguf"));
+    for (bool all : {false, true}) {
+        ConvertOptions o;
+        o.all_floats = all;
+        const ConversionPlan plan = plan_conversion(in, o);
+        REQUIRE(plan.jobs().size() == in.tensors().size());
+        for (const TensorJob& j : plan.jobs()) {
+            const TensorInfo& t = in.tensors()[j.tensor];
+            INFO(t.name);
+            switch (t.type->cls) {
+                case TypeClass::Quantized: CHECK(j.converts()); break;
+                case TypeClass::Integer: CHECK(!j.converts()); break;
+                case TypeClass::Float: CHECK(j.converts() == (all && t.type->type != GgmlType::F16)); break;
+            }
+            CHECK(j.in_offset == t.offset);
+            CHECK(j.in_size == t.size);
+            CHECK(j.out_size == (j.converts() ? t.n_elements * 2 : t.size));
+        }
+    }
+}
+
+TEST_CASE("plan: every output byte placed once, inside its file, tensors aligned") {
+    const GgufFile in = GgufFile::open(fixture("all-types.gguf"));
+    for (OutputFormat fmt : {OutputFormat::Gguf, OutputFormat::Npy, OutputFormat::Safetensors, OutputFormat::Raw}) {
+        ConvertOptions o;
+        o.format = fmt;
+        o.to = OutType::F32;
+        const ConversionPlan plan = plan_conversion(in, o);
+        INFO(output_format_name(fmt));
+        std::vector<std::vector<std::pair<uint64_t, uint64_t>>> ranges(plan.files().size());
+        for (size_t f = 0; f < plan.files().size(); ++f) ranges[f].push_back({0, plan.files()[f].header.size()});
+        for (const TensorJob& j : plan.jobs()) {
+            REQUIRE(j.file < plan.files().size());
+            CHECK(j.out_offset + j.out_size <= plan.files()[j.file].size);
+            if (fmt == OutputFormat::Gguf) CHECK(j.out_offset % in.alignment() == 0);
+            ranges[j.file].push_back({j.out_offset, j.out_offset + j.out_size});
+        }
+        for (auto& r : ranges) {
+            std::sort(r.begin(), r.end());
+            for (size_t i = 1; i < r.size(); ++i) CHECK(r[i].first >= r[i - 1].second);
+        }
+        CHECK(plan.files().size() == (is_directory_format(fmt) ? in.tensors().size() + 1 : 1));
+    }
+}
+
+TEST_CASE("plan: what cannot be converted is refused before anything is written") {
+    const GgufFile in = GgufFile::open(fixture("all-types.gguf"));
+    ConvertOptions o;
+    o.tensor_globs = {"no-such-*"};
+    CHECK_THROWS_WITH_AS(plan_conversion(in, o), doctest::Contains("no tensor matches"), Error);
+    o.tensor_globs = {};
+    o.format = OutputFormat::Npy;
+    o.to = OutType::BF16;
+    CHECK_THROWS_WITH_AS(plan_conversion(in, o), doctest::Contains("bfloat16"), Error);
+
+    const auto be = test::simple_gguf({{"w", {32, 2}, 8, 2 * 34}}, {}, 0, 32, /*big_endian=*/true);
+    const GgufFile bef = GgufFile::parse(be.bytes);
+    CHECK_THROWS_WITH_AS(plan_conversion(bef, ConvertOptions{}), doctest::Contains("big-endian"), Error);
+}
+
+TEST_CASE("CPU engine: every type equals ggml's reference, any thread count") {
+    const GgufFile in = GgufFile::open(fixture("all-types.gguf"));
+    for (auto [to, ref_name] : {std::pair{OutType::F16, "all-types.ref-f16.gguf"}, std::pair{OutType::F32, "all-types.ref-f32.gguf"}}) {
+        const GgufFile ref = GgufFile::open(fixture(ref_name));
+        ConvertOptions o;
+        o.to = to;
+        o.all_floats = true;
+        const ConversionPlan plan = plan_conversion(in, o);
+        std::vector<uint8_t> first;
+        for (unsigned threads : {1u, 3u}) {
+            TempDir dir;
+            const std::string out = (dir.path / "out.gguf").string();
+            const ConversionResult r = convert(plan, out, threads);
+            CHECK(r.bytes_read == plan.bytes_in());
+            const GgufFile got = GgufFile::open(out);
+            REQUIRE(got.tensors().size() == in.tensors().size());
+            for (size_t i = 0; i < in.tensors().size(); ++i) {
+                const TensorInfo& s = in.tensors()[i];
+                const TensorInfo& g = got.tensors()[i];
+                INFO(s.name, " -> ", out_type_name(to), ", ", threads, " threads");
+                CHECK(g.name == s.name);
+                if (s.type->cls == TypeClass::Integer) {
+                    CHECK(g.type == s.type);
+                    CHECK(std::ranges::equal(got.data(g), in.data(s)));
+                    continue;
+                }
+                const TensorInfo* r_t = ref.find_tensor(s.name);
+                REQUIRE(r_t);
+                CHECK(g.type->type == out_ggml_type(to));
+                CHECK(test::first_mismatch(got.data(g), ref.data(*r_t), int(out_type_size(to))) == "");
+            }
+            auto bytes = read_all(out);
+            if (first.empty()) first = bytes;
+            else CHECK(bytes == first);
+            CHECK(dir.list() == std::vector<std::string>{"out.gguf"});
+        }
+    }
+}
+
+TEST_CASE("CPU engine: stats of each converted tensor") {
+    const GgufFile in = GgufFile::open(fixture("all-types.gguf"));
+    const GgufFile ref = GgufFile::open(fixture("all-types.ref-f32.gguf"));
+    ConvertOptions o;
+    o.to = OutType::F32;
+    const ConversionPlan plan = plan_conversion(in, o);
+    TempDir dir;
+    const ConversionResult r = convert(plan, (dir.path / "o.gguf").string(), 2, true);
+    REQUIRE(r.stats.size() == plan.jobs().size());
+    for (size_t i = 0; i < plan.jobs().size(); ++i) {
+        const TensorJob& j = plan.jobs()[i];
+        if (!j.converts()) continue;
+        const TensorInfo& t = in.tensors()[j.tensor];
+        INFO(t.name);
+        const auto d = ref.data(*ref.find_tensor(t.name));
+        std::vector<float> v(d.size() / 4);
+        memcpy(v.data(), d.data(), d.size());
+        const TensorStats& s = r.stats[i];
+        CHECK(s.finite + s.nan + s.inf == t.n_elements);
+        CHECK(s.min == *std::min_element(v.begin(), v.end()));
+        CHECK(s.max == *std::max_element(v.begin(), v.end()));
+        double sum = 0;
+        for (float x : v) sum += x;
+        CHECK(s.mean() == doctest::Approx(sum / double(v.size())).epsilon(1e-9));
+    }
+}
+
+TEST_CASE("CPU engine: a file parsed from memory converts too (no file to pread)") {
+    const auto g = test::simple_gguf({{"w", {64, 3}, 8, 6 * 34}, {"i", {5}, 26, 20}});
+    const GgufFile in = GgufFile::parse(g.bytes);
+    const ConversionPlan plan = plan_conversion(in, ConvertOptions{});
+    TempDir dir;
+    convert(plan, (dir.path / "o.gguf").string(), 2);
+    const GgufFile out = GgufFile::open((dir.path / "o.gguf").string());
+    REQUIRE(out.tensors().size() == 2);
+    std::vector<uint8_t> want(64 * 3 * 2);
+    decode_blocks(GgmlType::Q8_0, in.data(in.tensors()[0]).data(), 6, OutType::F16, want.data());
+    CHECK(std::ranges::equal(out.data(out.tensors()[0]), want));
+    CHECK(std::ranges::equal(out.data(out.tensors()[1]), in.data(in.tensors()[1])));
+}
+
+TEST_CASE("output writer: nothing visible until commit, nothing left without it") {
+    const GgufFile in = GgufFile::open(fixture("all-types.gguf"));
+    for (OutputFormat fmt : {OutputFormat::Gguf, OutputFormat::Npy}) {
+        ConvertOptions o;
+        o.format = fmt;
+        const ConversionPlan plan = plan_conversion(in, o);
+        TempDir dir;
+        const std::string out = (dir.path / "out").string();
+        {
+            OutputWriter w(plan, out, false);
+            CHECK(dir.list().size() == 1);  // the temp, hidden beside OUT
+            CHECK(dir.list()[0].rfind(".out.tmp-", 0) == 0);
+            CHECK_THROWS_AS(w.write(0, plan.files()[0].size, std::span<const uint8_t>(plan.files()[0].header)), Error);
+        }  // an engine failing would end like this: no commit
+        CHECK(dir.list().empty());
+        {
+            OutputWriter w(plan, out, false);
+            w.commit();
+        }
+        CHECK(dir.list() == std::vector<std::string>{"out"});
+        CHECK_THROWS_WITH_AS(OutputWriter(plan, out, false), doctest::Contains("--force"), Error);
+        { OutputWriter(plan, out, true).commit(); }
+        CHECK(dir.list() == std::vector<std::string>{"out"});
+    }
+}
+
+TEST_CASE("output writer: the input is never the output, under any name") {
+    TempDir dir;
+    const fs::path src = dir.path / "in.gguf";
+    fs::copy_file(fixture("all-types.gguf"), src);
+    fs::create_symlink(src, dir.path / "sym.gguf");
+    fs::create_hard_link(src, dir.path / "hard.gguf");
+    const GgufFile in = GgufFile::open(src.string());
+    const ConversionPlan plan = plan_conversion(in, ConvertOptions{});
+    for (const char* name : {"in.gguf", "sym.gguf", "hard.gguf"})
+        CHECK_THROWS_WITH_AS(OutputWriter(plan, (dir.path / name).string(), true), doctest::Contains("input"), Error);
+    CHECK(dir.list() == std::vector<std::string>{"hard.gguf", "in.gguf", "sym.gguf"});
+}
