@@ -1,0 +1,396 @@
+"""gguf-inspect end to end.
+
+Expectations come from outside our code: gguf-py's GGUFReader for the ggml-written fixture
+(taught type 42, Q2_0, which its enum lacks), gguf-py's GGUFWriter for the other valid files
+(little- and big-endian, split shards), and the malformed-file catalogue of the C++ tests
+(written out by bin/test-make-malformed) for the refusals.
+"""
+import json
+import os
+import pty
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+gguf = pytest.importorskip("gguf")
+import gguf.gguf_reader as gguf_reader  # noqa: E402
+from gguf.constants import GGML_QUANT_SIZES, GGMLQuantizationType, GGUFValueType  # noqa: E402
+
+BIN = Path(os.environ["GGUFTK_BIN"])
+INSPECT = BIN / "gguf-inspect"
+FIXTURES = Path(os.environ["GGUFTK_FIXTURES"])
+ALL = FIXTURES / "all-types.gguf"
+
+# Block sizes gguf-py does not know or knows differently, from ggml's ggml-common.h:
+#   Q8_1: block_q8_1 holds two halves (d, s) and 32 int8: 36 bytes (gguf-py still says 40);
+#   Q2_0: 64 elements in 18 bytes; gguf-py has no such type.
+GGML_SIZES = {9: (32, 36), 42: (64, 18)}
+
+
+# --- gguf-py, taught Q2_0 -------------------------------------------------------------------
+
+class _Q2_0(int):
+    name = "Q2_0"
+
+
+class _TypeShim:
+    """Stands in for GGMLQuantizationType inside gguf_reader: unknown id 42 becomes Q2_0."""
+
+    def __call__(self, v):
+        v = int(v)
+        if v in GGMLQuantizationType._value2member_map_:
+            return GGMLQuantizationType(v)
+        if v == 42:
+            return _Q2_0(v)
+        raise ValueError(v)
+
+    def __getattr__(self, name):
+        return getattr(GGMLQuantizationType, name)
+
+
+def gguf_py_read(path):
+    saved_type, saved_q2 = gguf_reader.GGMLQuantizationType, GGML_QUANT_SIZES.get(42)
+    gguf_reader.GGMLQuantizationType = _TypeShim()
+    GGML_QUANT_SIZES[42] = GGML_SIZES[42]
+    try:
+        return gguf.GGUFReader(str(path))
+    finally:
+        gguf_reader.GGMLQuantizationType = saved_type
+        if saved_q2 is None:
+            del GGML_QUANT_SIZES[42]
+
+
+def run(*args, env=None, check_rc=None):
+    e = dict(os.environ)
+    e.update(env or {})
+    p = subprocess.run([str(INSPECT), *map(str, args)], capture_output=True, env=e, timeout=60)
+    if check_rc is not None:
+        assert p.returncode == check_rc, p.stderr.decode(errors="replace")
+    return p
+
+
+def inspect_json(*args):
+    p = run(*args, "--json", check_rc=0)
+    return json.loads(p.stdout)
+
+
+def py_value(field):
+    """gguf-py's value of a field, as JSON would hold it."""
+    v = field.contents()
+    if isinstance(v, bytes):
+        return v.decode("utf-8", errors="replace")
+    return v
+
+
+# --- the fixture ---------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def fixture_json():
+    return inspect_json(ALL)
+
+
+@pytest.fixture(scope="module")
+def reader():
+    return gguf_py_read(ALL)
+
+
+def test_json_keys_are_exactly_the_documented_ones(fixture_json):
+    assert list(fixture_json) == ["file", "version", "endian", "alignment", "data_offset", "file_size",
+                                  "metadata", "tensors", "summary"]
+    for t in fixture_json["tensors"]:
+        assert list(t) == ["name", "type", "shape", "elements", "offset", "size"]
+
+
+def test_json_header_matches_gguf_py(fixture_json, reader):
+    assert fixture_json["file"] == str(ALL)
+    assert fixture_json["version"] == int(reader.fields["GGUF.version"].parts[-1][0])
+    assert fixture_json["endian"] == "little"
+    assert fixture_json["alignment"] == reader.alignment
+    assert fixture_json["data_offset"] == reader.data_offset
+    assert fixture_json["file_size"] == ALL.stat().st_size
+
+
+def test_json_metadata_matches_gguf_py(fixture_json, reader):
+    fields = {k: f for k, f in reader.fields.items() if not k.startswith("GGUF.")}
+    md = fixture_json["metadata"]
+    assert list(md) == list(fields)
+    for key, field in fields.items():
+        entry = md[key]
+        assert entry["type"] == field.types[0].name, key
+        if field.types[0] == GGUFValueType.ARRAY:
+            # gguf-py records no element type for an empty array; its header says UINT8 here.
+            if len(field.data):
+                assert entry["element_type"] == field.types[1].name, key
+            assert "element_type" in entry
+            assert list(entry) == ["type", "element_type", "value"]
+        else:
+            assert list(entry) == ["type", "value"]
+        assert entry["value"] == py_value(field), key
+    # The extremes, spelled out: JSON integers must be exact at 64 bits.
+    assert md["fixture.u64"]["value"] == 18000000000000000000
+    assert md["fixture.i64"]["value"] == -9000000000000000000
+    assert md["fixture.f64"]["value"] == 2.718281828459045
+    assert md["fixture.string"]["value"] == 'h\u00e9llo "quoted"\ttab'
+    assert md["fixture.arr_str"]["value"] == ["<s>", "</s>", "", "\u2581the"]
+
+
+def test_json_tensors_match_gguf_py(fixture_json, reader):
+    ours = fixture_json["tensors"]
+    assert [t["name"] for t in ours] == [t.name for t in reader.tensors]
+    for t, r in zip(ours, reader.tensors):
+        type_id = int(r.tensor_type)
+        assert t["type"] == r.tensor_type.name, t["name"]
+        assert t["shape"] == [int(d) for d in r.shape], t["name"]
+        assert t["elements"] == int(r.n_elements), t["name"]
+        assert t["offset"] == int(r.data_offset), t["name"]
+        block, size = GGML_SIZES.get(type_id, GGML_QUANT_SIZES.get(r.tensor_type, (None, None)))
+        assert t["size"] == int(r.n_elements) // block * size, t["name"]
+
+
+def test_tensor_sizes_fit_ggml_layout(fixture_json):
+    # ggml writes tensors back to back, each padded to the alignment: every size (including
+    # those gguf-py cannot give) must end within one alignment unit before the next tensor.
+    ts = sorted(fixture_json["tensors"], key=lambda t: t["offset"])
+    ends = [t["offset"] for t in ts[1:]] + [fixture_json["file_size"]]
+    for t, nxt in zip(ts, ends):
+        end = t["offset"] + t["size"]
+        assert end <= nxt and nxt - end < fixture_json["alignment"], t["name"]
+
+
+def test_summary_adds_up(fixture_json):
+    s = fixture_json["summary"]
+    ts = fixture_json["tensors"]
+    assert s["tensors"] == len(ts) == 40
+    assert s["parameters"] == sum(t["elements"] for t in ts)
+    assert s["bytes"] == sum(t["size"] for t in ts)
+    assert s["f16_bytes"] == 2 * s["parameters"]
+    assert s["f32_bytes"] == 4 * s["parameters"]
+    assert s["bits_per_weight"] == pytest.approx(8 * s["bytes"] / s["parameters"])
+    assert sum(b["tensors"] for b in s["by_type"]) == 40
+    assert sum(b["bytes"] for b in s["by_type"]) == s["bytes"]
+    q4k = next(b for b in s["by_type"] if b["type"] == "Q4_K")
+    assert q4k["tensors"] == 2 and q4k["elements"] == 1024 * 4 + 256 * 3 * 2
+
+
+def test_text_output(reader):
+    out = run(ALL, check_rc=0).stdout.decode()
+    first = out.splitlines()[0]
+    for part in ("GGUF v3", "little-endian", "alignment 32", "18 metadata entries", "40 tensors",
+                 f"{ALL.stat().st_size} bytes"):
+        assert part in first
+    for t in reader.tensors:
+        line = next(l for l in out.splitlines() if f" {t.name} " in l)
+        assert f" {t.tensor_type.name} " in line
+        assert line.rstrip().endswith(str(int(t.data_offset)))
+    assert "18000000000000000000" in out
+    assert "parameters" in out and "as FP16" in out and "as F32" in out
+    assert "\x1b" not in out  # not a terminal: no colour
+
+
+def test_text_shortens_long_values(tmp_path):
+    path = tmp_path / "long.gguf"
+    write_gguf(path, kvs=[("long.string", "x" * 500, GGUFValueType.STRING),
+                          ("long.array", list(range(1000)), GGUFValueType.ARRAY)])
+    out = run(path, check_rc=0).stdout.decode()
+    line = next(l for l in out.splitlines() if "long.string" in l)
+    assert "x" * 61 not in line and "(500 bytes)" in line
+    line = next(l for l in out.splitlines() if "long.array" in l)
+    assert "994 more" in line and " 1000 " in line
+    # JSON keeps everything.
+    md = inspect_json(path)["metadata"]
+    assert md["long.string"]["value"] == "x" * 500
+    assert md["long.array"]["value"] == list(range(1000))
+
+
+def test_filters():
+    names = lambda d: [t["name"] for t in d["tensors"]]  # noqa: E731
+    assert names(inspect_json(ALL, "--tensors", "q4_K*")) == ["q4_K.weight", "q4_K.3d"]
+    assert names(inspect_json(ALL, "--tensors", "f32.*,q5_0.large")) == ["f32.weight", "f32.1d", "q5_0.large"]
+    assert names(inspect_json(ALL, "--type", "q6_k")) == ["q6_K.weight", "q6_K.zero_row"]
+    assert names(inspect_json(ALL, "--type", "Q8_0", "--tensors", "*.4d")) == ["q8_0.4d"]
+    d = inspect_json(ALL, "--type", "Q8_0")
+    assert d["summary"]["tensors"] == 2 and d["summary"]["parameters"] == 4096 + 256
+    assert inspect_json(ALL, "--no-tensors")["tensors"] == []
+    assert inspect_json(ALL, "--no-metadata")["metadata"] == {}
+    text = run(ALL, "--no-tensors", "--no-metadata", check_rc=0).stdout.decode()
+    assert "f32.weight" not in text and "fixture.u64" not in text and "Totals" in text
+    text = run(ALL, "--tensors", "nothing*", check_rc=0).stdout.decode()
+    assert "Tensors (0 of 40)" in text
+
+
+def section(md, title):
+    """The table rows (header and separator excluded) of a Markdown section."""
+    part = md.split(f"\n## {title}\n", 1)[1].split("\n## ", 1)[0]
+    rows = [l for l in part.splitlines() if l.startswith("|")]
+    return [[c.strip() for c in r.strip("|").split(" | ")] for r in rows[2:]]
+
+
+def test_markdown(reader):
+    out = run(ALL, "--markdown", check_rc=0).stdout.decode()
+    assert out.splitlines()[0] == f"# {ALL}"
+    tensors = section(out, "Tensors")
+    assert len(tensors) == 40
+    for row, t in zip(tensors, reader.tensors):
+        assert row[1] == t.name.replace("_", "\\_")
+        assert row[2] == t.tensor_type.name
+        assert row[-1] == str(int(t.data_offset))
+    meta = {r[0]: r for r in section(out, "Metadata")}
+    assert meta["fixture.u64"][1:] == ["UINT64", "", "18000000000000000000"]
+    assert meta["fixture.arr\\_str"][1:] == ["\\[STRING\\]", "4", '["\\<s\\>", "\\</s\\>", "", "\u2581the"]']
+    assert len(section(out, "Types")) == 35
+    assert run(ALL, "--markdown", "--json").returncode == 2
+
+
+def test_usage_errors_exit_2():
+    assert run().returncode == 2
+    assert run(ALL, "--type", "Q9_X").returncode == 2
+    assert run(ALL, "--no-such-flag").returncode == 2
+    p = run("--help", check_rc=0)
+    assert b"Examples:" in p.stdout and b"--json" in p.stdout
+
+
+def test_missing_file_exits_1():
+    p = run("/nonexistent/model.gguf")
+    assert p.returncode == 1
+    assert p.stderr.decode().splitlines() == ["error: /nonexistent/model.gguf: cannot open: No such file or directory"]
+
+
+# --- files written by gguf-py -----------------------------------------------------------------
+
+def write_gguf(path, kvs=(), tensors=(), big=False, arch="test"):
+    w = gguf.GGUFWriter(str(path), arch, endianess=gguf.GGUFEndian.BIG if big else gguf.GGUFEndian.LITTLE)
+    for key, val, vtype, *sub in kvs:
+        w.add_key_value(key, val, vtype, sub_type=sub[0] if sub else None)
+    for name, arr in tensors:
+        w.add_tensor(name, arr)
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+
+
+def test_big_endian_file(tmp_path):
+    kvs = [("be.u32", 0xDEADBEEF, GGUFValueType.UINT32), ("be.i64", -(2**62), GGUFValueType.INT64),
+           ("be.f64", 1.5, GGUFValueType.FLOAT64), ("be.str", "big", GGUFValueType.STRING),
+           ("be.arr", [1, 2, 3], GGUFValueType.ARRAY, GGUFValueType.INT16)]
+    tensors = [("w", np.arange(64, dtype=np.float32).reshape(2, 32)), ("v", np.ones(16, dtype=np.float16))]
+    le, be = tmp_path / "le.gguf", tmp_path / "be.gguf"
+    write_gguf(le, kvs, tensors)
+    write_gguf(be, kvs, tensors, big=True)
+    a, b = inspect_json(le), inspect_json(be)
+    assert a["endian"] == "little" and b["endian"] == "big"
+    assert b["metadata"]["be.u32"]["value"] == 0xDEADBEEF
+    assert b["metadata"]["be.i64"]["value"] == -(2**62)
+    assert b["metadata"]["be.arr"] == {"type": "ARRAY", "element_type": "INT16", "value": [1, 2, 3]}
+    for k in ("metadata", "tensors", "data_offset", "alignment", "file_size"):
+        assert a[k] == b[k], k
+    assert [t["shape"] for t in b["tensors"]] == [[32, 2], [16]]
+    r = gguf.GGUFReader(str(be))
+    assert [int(t.data_offset) for t in r.tensors] == [t["offset"] for t in b["tensors"]]
+    assert "big-endian" in run(be, check_rc=0).stdout.decode().splitlines()[0]
+
+
+def test_untrusted_strings_are_escaped(tmp_path):
+    path = tmp_path / "evil.gguf"
+    evil = "\x1b[2J\x1b[31mred\x07\r\u202eevil\u202c\x9b"
+    kvs = [("evil." + evil, evil, GGUFValueType.STRING),
+           ("evil.bytes", b"ok \xff\xfe bad", GGUFValueType.STRING),
+           ("evil.list", ["a|b", "<script>"], GGUFValueType.ARRAY, GGUFValueType.STRING)]
+    write_gguf(path, kvs, [("t\x1b]0;title\x07|x", np.zeros(8, dtype=np.float32))])
+    for flag in ([], ["--markdown"]):
+        out = run(path, *flag, check_rc=0).stdout
+        for bad in (b"\x1b", b"\x07", b"\r", b"\xe2\x80\xae", b"\xc2\x9b", b"\xff"):
+            assert bad not in out, (flag, bad)
+        text = out.decode()
+        seq = "\\x1b\\[2J" if flag else "\\x1b[2J"  # Markdown escapes [ as well
+        assert seq in text and "\\u{202e}evil" in text and "\\xff\\xfe" in text and "\\u{009b}" in text
+    md = run(path, "--markdown", check_rc=0).stdout.decode()
+    assert "a\\|b" in md and "\\<script\\>" in md and "title\\x07\\|x" in md
+    d = inspect_json(path)
+    assert d["metadata"]["evil." + evil]["value"] == evil  # valid UTF-8: kept exactly
+    assert d["metadata"]["evil.bytes"]["value"] == "ok \ufffd\ufffd bad"  # documented replacement
+    assert d["tensors"][0]["name"] == "t\x1b]0;title\x07|x"
+
+
+def test_colour_only_on_a_terminal_and_never_with_no_color():
+    def on_tty(env):
+        leader, follower = pty.openpty()
+        e = dict(os.environ)
+        e.pop("NO_COLOR", None)
+        e.update(env)
+        p = subprocess.Popen([str(INSPECT), str(ALL), "--no-tensors"], stdout=follower, stderr=subprocess.PIPE, env=e)
+        os.close(follower)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        os.close(leader)
+        assert p.wait(timeout=60) == 0
+        return b"".join(chunks)
+
+    assert b"\x1b[1m" in on_tty({})
+    assert b"\x1b[" not in on_tty({"NO_COLOR": "1"})
+
+
+def test_split_model(tmp_path):
+    shards = []
+    for k in range(3):
+        path = tmp_path / f"model-{k + 1:05}-of-00003.gguf"
+        kvs = [("split.no", k, GGUFValueType.UINT16), ("split.count", 3, GGUFValueType.UINT16),
+               ("split.tensors.count", 6, GGUFValueType.INT32)]
+        write_gguf(path, kvs, [(f"blk.{k}.a", np.zeros(32, dtype=np.float32)),
+                               (f"blk.{k}.b", np.zeros((2, 32), dtype=np.float16))])
+        shards.append(path)
+    out = run(shards[1], check_rc=0).stdout.decode()
+    assert "shard 2 of 3" in out and "blk.1.a" in out and "blk.0.a" not in out
+    out = run(shards[1], "--shards", check_rc=0).stdout.decode()
+    for k in range(3):
+        assert f"blk.{k}.a" in out and f"blk.{k}.b" in out
+    d = inspect_json(shards[0], "--shards")
+    assert d["summary"]["split"] == {"shard": 1, "count": 3}
+    assert [s["file"] for s in d["summary"]["shards"]] == [str(p) for p in shards]
+    assert [t["name"] for t in d["summary"]["shards"][2]["tensors"]] == ["blk.2.a", "blk.2.b"]
+    assert d["summary"]["tensors"] == 6 and d["summary"]["parameters"] == 3 * (32 + 64)
+    assert [t["name"] for t in d["tensors"]] == ["blk.0.a", "blk.0.b"]
+    shards[2].unlink()
+    p = run(shards[0], "--shards")
+    assert p.returncode == 1
+    assert p.stderr.decode().count("error:") == 1 and "model-00003-of-00003.gguf" in p.stderr.decode()
+    p = run(ALL, "--shards")
+    assert p.returncode == 1 and "not part of a split model" in p.stderr.decode()
+
+
+# --- malformed files ------------------------------------------------------------------------
+
+def malformed_cases(tmp_dir):
+    subprocess.run([str(BIN / "test-make-malformed"), str(tmp_dir)], check=True)
+    cases = []
+    for line in (tmp_dir / "cases.tsv").read_text().splitlines():
+        name, offset, what = line.split("\t", 2)
+        cases.append((name, int(offset), what))
+    return cases
+
+
+def test_every_malformed_file_exits_1_with_one_error_line(tmp_path):
+    cases = malformed_cases(tmp_path)
+    assert len(cases) >= 40
+    for name, offset, what in cases:
+        path = tmp_path / f"{name}.gguf"
+        for flags in ([], ["--json"], ["--markdown"]):
+            p = run(path, *flags)
+            err = p.stderr.decode()
+            assert p.returncode == 1, (name, flags, err)
+            assert p.stdout == b"", name
+            lines = err.splitlines()
+            assert len(lines) == 1, (name, err)
+            assert lines[0].startswith(f"error: {path}: "), (name, err)
+            assert what in lines[0], (name, err)
+            assert lines[0].endswith(f"(at offset {offset})"), (name, err)
+            assert "\x1b" not in err
