@@ -39,46 +39,61 @@ std::string float32_text(float f) {
     return std::string(buf, r.ptr);
 }
 
-ojson scalar_json(ValueType t, const Value& v) {
+// JSON text of a metadata value, appended to `out` item by item: a 150k-entry vocabulary never
+// exists as a JSON tree, only as the Value the reader decoded and the text.
+void append_json(std::string& out, ValueType t, const Value& v) {
     switch (t) {
         case ValueType::UINT8: case ValueType::UINT16: case ValueType::UINT32: case ValueType::UINT64:
-            return v.u;
+            out += std::to_string(v.u);
+            return;
         case ValueType::INT8: case ValueType::INT16: case ValueType::INT32: case ValueType::INT64:
-            return v.i;
-        case ValueType::BOOL: return v.u != 0;
-        case ValueType::FLOAT32: {
-            if (!std::isfinite(v.f)) return nullptr;
-            return std::strtod(float32_text(float(v.f)).c_str(), nullptr);
-        }
-        case ValueType::FLOAT64: return std::isfinite(v.f) ? ojson(v.f) : ojson(nullptr);
-        case ValueType::STRING: return v.s;
-        case ValueType::ARRAY: {
-            ojson a = ojson::array();
-            for (const Value& item : v.items) a.push_back(scalar_json(v.elem_type, item));
-            return a;
-        }
+            out += std::to_string(v.i);
+            return;
+        case ValueType::BOOL: out += v.u ? "true" : "false"; return;
+        case ValueType::FLOAT32:
+        case ValueType::FLOAT64:
+            // JSON has no NaN or infinity: null stands for them.
+            out += !std::isfinite(v.f) ? "null" : t == ValueType::FLOAT32 ? float32_text(float(v.f)) : dump(ojson(v.f));
+            return;
+        case ValueType::STRING: out += dump(ojson(v.s)); return;
+        case ValueType::ARRAY:
+            out += '[';
+            for (size_t i = 0; i < v.items.size(); ++i) {
+                if (i) out += ',';
+                append_json(out, v.elem_type, v.items[i]);
+            }
+            out += ']';
+            return;
     }
-    return nullptr;
+    out += "null";
 }
 
 // safetensors' __metadata__ holds strings only: strings as they are, numbers as text, arrays as JSON.
 std::string value_text(const Value& v) {
     switch (v.type) {
         case ValueType::STRING: return v.s;
-        case ValueType::FLOAT32: return float32_text(float(v.f));
-        case ValueType::BOOL: return v.u ? "true" : "false";
+        case ValueType::FLOAT32: case ValueType::FLOAT64:
+            if (std::isnan(v.f)) return "nan";
+            if (std::isinf(v.f)) return v.f > 0 ? "inf" : "-inf";
+            [[fallthrough]];
         default: {
-            const ojson j = scalar_json(v.type, v);
-            return j.is_null() ? (std::isnan(v.f) ? "nan" : v.f > 0 ? "inf" : "-inf") : dump(j);
+            std::string s;
+            append_json(s, v.type, v);
+            return s;
         }
     }
 }
 
-// Decodes one entry at a time, so a 150k-token vocabulary is in memory once, briefly.
-ojson metadata_json(const GgufFile& in) {
-    ojson m = ojson::object();
-    for (const KeyValue& kv : in.metadata()) m[kv.key] = scalar_json(kv.type, in.value(kv));
-    return m;
+// The metadata as one JSON object's text, decoding one entry at a time.
+std::string metadata_json(const GgufFile& in) {
+    std::string out = "{";
+    for (const KeyValue& kv : in.metadata()) {
+        if (out.size() > 1) out += ",";
+        out += "\n  " + dump(ojson(kv.key)) + ": ";
+        append_json(out, kv.type, in.value(kv));
+    }
+    out += in.metadata().empty() ? "}" : "\n }";
+    return out;
 }
 
 const char* npy_descr(GgmlType t) {
@@ -264,14 +279,16 @@ std::vector<OutputFile> layout_directory(const GgufFile& in, const ConvertOption
                         {"converted", t.job.converts()}});
         files.push_back(std::move(f));
     }
-    ojson manifest = {{"format", output_format_name(opts.format)},
-                      {"byte_order", "little"},
-                      {"source", in.path()},
-                      {"tensors", std::move(list)},
-                      {"metadata", metadata_json(in)}};
+    const ojson manifest = {{"format", output_format_name(opts.format)},
+                            {"byte_order", "little"},
+                            {"source", in.path()},
+                            {"tensors", std::move(list)}};
+    std::string text = dump(manifest, 1);
+    text.resize(text.size() - 2);  // "\n}": the metadata goes last, as text
+    text += ",\n \"metadata\": " + metadata_json(in) + "\n}\n";
     OutputFile m;
     m.name = "manifest.json";
-    m.header = bytes_of(dump(manifest, 1) + "\n");
+    m.header = bytes_of(text);
     m.size = m.header.size();
     files.push_back(std::move(m));
     return files;
