@@ -83,7 +83,7 @@ std::string escape(std::string_view s, EscapeFor how, size_t max_bytes) {
     return out;
 }
 
-std::string quoted(std::string_view s) { return "'" + escape(s, EscapeFor::Text, 96) + "'"; }
+std::string quoted_name(std::string_view s) { return "'" + escape(s, EscapeFor::Text, 96) + "'"; }
 
 bool is_valid_utf8(std::string_view s) {
     char32_t cp;

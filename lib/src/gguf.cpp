@@ -75,7 +75,7 @@ T byteswap(T v) {
 }
 
 // " of 'key'" for messages; empty when there is no key.
-std::string of_key(std::string_view key) { return key.empty() ? std::string() : " of " + quoted(key); }
+std::string of_key(std::string_view key) { return key.empty() ? std::string() : " of " + quoted_name(key); }
 
 // A bounds-checked cursor over the mapped bytes. Every read checks what is left first.
 // Messages are only formatted on failure: `what` is a constant, `key` the entry concerned.
@@ -135,7 +135,7 @@ public:
         const uint64_t at = pos_;
         const uint64_t count = get<uint64_t>("array length", key);
         if (count > left() / min_elem_size(elem))
-            fail(fmt::format("array {} claims {} {} items but only {} bytes are left in the file", quoted(key),
+            fail(fmt::format("array {} claims {} {} items but only {} bytes are left in the file", quoted_name(key),
                              count, value_type_name(elem), left()),
                  at);
         return {elem, count};
@@ -143,7 +143,7 @@ public:
 
     void check_depth(std::string_view key, int depth) const {
         if (depth >= kMaxArrayDepth)
-            fail(fmt::format("{} nests arrays deeper than {} levels", quoted(key), kMaxArrayDepth), pos_);
+            fail(fmt::format("{} nests arrays deeper than {} levels", quoted_name(key), kMaxArrayDepth), pos_);
     }
 
     // Steps over one value of type t, validating every length inside it.
@@ -317,7 +317,7 @@ GgufFile GgufFile::parse(std::span<const uint8_t> bytes, std::string name) {
         const std::string_view key = r.string("metadata key");
         // ggml refuses a file that repeats a key (gguf_init_from_file: "duplicate key").
         if (auto [it, fresh] = seen_keys.emplace(key, kv.offset); !fresh)
-            r.fail(fmt::format("duplicate key {} (first at offset {})", quoted(key), it->second), kv.offset);
+            r.fail(fmt::format("duplicate key {} (first at offset {})", quoted_name(key), it->second), kv.offset);
         kv.key = std::string(key);
         kv.value_offset = r.pos();
         kv.type = r.value_type("value type", key);
@@ -361,24 +361,24 @@ GgufFile GgufFile::parse(std::span<const uint8_t> bytes, std::string name) {
         t.info_offset = r.pos();
         const std::string_view name = r.string("tensor name");
         if (auto [it, fresh] = seen_names.emplace(name, t.info_offset); !fresh)
-            r.fail(fmt::format("duplicate tensor name {} (first at offset {})", quoted(name), it->second), t.info_offset);
+            r.fail(fmt::format("duplicate tensor name {} (first at offset {})", quoted_name(name), it->second), t.info_offset);
         t.name = std::string(name);
 
         const uint64_t dims_at = r.pos();
         t.n_dims = r.get<uint32_t>("tensor n_dims");
         if (t.n_dims < 1 || t.n_dims > kMaxDims)
-            r.fail(fmt::format("tensor {}: n_dims {} is not in 1..{}", quoted(name), t.n_dims, kMaxDims), dims_at);
+            r.fail(fmt::format("tensor {}: n_dims {} is not in 1..{}", quoted_name(name), t.n_dims, kMaxDims), dims_at);
         const uint64_t ne_at = r.pos();
         uint64_t n_elements = 1;
         for (uint32_t d = 0; d < t.n_dims; ++d) {
             const uint64_t at = r.pos();
             t.ne[d] = r.get<uint64_t>("tensor dimension");
             if (t.ne[d] > kMaxInt64)
-                r.fail(fmt::format("tensor {}: dimension {} is {}, above 2^63-1", quoted(name), d, t.ne[d]), at);
+                r.fail(fmt::format("tensor {}: dimension {} is {}, above 2^63-1", quoted_name(name), d, t.ne[d]), at);
         }
         for (uint32_t d = 0; d < t.n_dims; ++d) {
             if (mul_overflows(n_elements, t.ne[d], &n_elements) || n_elements > kMaxInt64)
-                r.fail(fmt::format("tensor {}: shape {} has more than 2^63-1 elements", quoted(name),
+                r.fail(fmt::format("tensor {}: shape {} has more than 2^63-1 elements", quoted_name(name),
                                    shape_text(t.ne, t.n_dims)),
                        ne_at);
         }
@@ -389,15 +389,15 @@ GgufFile GgufFile::parse(std::span<const uint8_t> bytes, std::string name) {
         t.type = find_type(type_id);
         if (!t.type) {
             if (auto old = removed_type_name(type_id))
-                r.fail(fmt::format("tensor {}: type {} ({}) was removed from ggml", quoted(name), type_id, *old), type_at);
-            r.fail(fmt::format("tensor {}: unknown type {}", quoted(name), type_id), type_at);
+                r.fail(fmt::format("tensor {}: type {} ({}) was removed from ggml", quoted_name(name), type_id, *old), type_at);
+            r.fail(fmt::format("tensor {}: unknown type {}", quoted_name(name), type_id), type_at);
         }
         if (t.ne[0] % t.type->block_elems != 0)
-            r.fail(fmt::format("tensor {}: row length {} is not a multiple of {}'s block of {} elements", quoted(name),
+            r.fail(fmt::format("tensor {}: row length {} is not a multiple of {}'s block of {} elements", quoted_name(name),
                                t.ne[0], t.type->name, t.type->block_elems),
                    ne_at);
         if (mul_overflows(n_elements / t.type->block_elems, t.type->block_bytes, &t.size))
-            r.fail(fmt::format("tensor {}: size of shape {} overflows", quoted(name), shape_text(t.ne, t.n_dims)), ne_at);
+            r.fail(fmt::format("tensor {}: size of shape {} overflows", quoted_name(name), shape_text(t.ne, t.n_dims)), ne_at);
 
         offset_fields.push_back(r.pos());
         rel_offsets.push_back(r.get<uint64_t>("tensor data offset"));
@@ -414,15 +414,15 @@ GgufFile GgufFile::parse(std::span<const uint8_t> bytes, std::string name) {
         const uint64_t rel = rel_offsets[i];
         const uint64_t at = offset_fields[i];
         if (rel % f.alignment_ != 0)
-            r.fail(fmt::format("tensor {}: data offset {} is not a multiple of the alignment {}", quoted(t.name), rel,
+            r.fail(fmt::format("tensor {}: data offset {} is not a multiple of the alignment {}", quoted_name(t.name), rel,
                                f.alignment_),
                    at);
         uint64_t abs = 0;
         if (__builtin_add_overflow(f.data_offset_, rel, &abs))
-            r.fail(fmt::format("tensor {}: data offset {} wraps around past 2^64", quoted(t.name), rel), at);
+            r.fail(fmt::format("tensor {}: data offset {} wraps around past 2^64", quoted_name(t.name), rel), at);
         if (abs > file_size || t.size > file_size - abs)
             r.fail(fmt::format("tensor {}: data [{}, {}) extends past the end of the file ({} bytes)",
-                               quoted(t.name), abs, uint128_text(abs, t.size), file_size),
+                               quoted_name(t.name), abs, uint128_text(abs, t.size), file_size),
                    at);
         t.offset = abs;
     }
@@ -438,8 +438,8 @@ GgufFile GgufFile::parse(std::span<const uint8_t> bytes, std::string name) {
         const TensorInfo& t = f.tensors_[i];
         if (t.size == 0) continue;
         if (reach && t.offset < reach->offset + reach->size)
-            r.fail(fmt::format("tensor {}: data [{}, {}) overlaps tensor {} at [{}, {})", quoted(t.name), t.offset,
-                               t.offset + t.size, quoted(reach->name), reach->offset, reach->offset + reach->size),
+            r.fail(fmt::format("tensor {}: data [{}, {}) overlaps tensor {} at [{}, {})", quoted_name(t.name), t.offset,
+                               t.offset + t.size, quoted_name(reach->name), reach->offset, reach->offset + reach->size),
                    offset_fields[i]);
         if (!reach || t.offset + t.size > reach->offset + reach->size) reach = &t;
     }

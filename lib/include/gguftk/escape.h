@@ -24,7 +24,7 @@ enum class EscapeFor {
 std::string escape(std::string_view s, EscapeFor how = EscapeFor::Text, size_t max_bytes = SIZE_MAX);
 
 // 'name' in single quotes, escaped, at most 96 bytes of it: for error messages.
-std::string quoted(std::string_view s);
+std::string quoted_name(std::string_view s);
 
 bool is_valid_utf8(std::string_view s);
 // Valid UTF-8 unchanged; otherwise every byte that is not part of a valid sequence becomes

@@ -1,0 +1,224 @@
+// The shared views: escaping untrusted strings, value display, totals, split names, JSON.
+// UTF-8 cases follow the Unicode standard's definition of well-formed sequences (Table 3-7).
+#include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <limits>
+#include <string>
+
+#include "gguf_builder.h"
+#include "gguftk/escape.h"
+#include "gguftk/render.h"
+
+using namespace gguftk;
+using namespace gguftk::test;
+using namespace std::string_literals;
+
+TEST_CASE("UTF-8 validity: well-formed sequences per Unicode Table 3-7") {
+    CHECK(is_valid_utf8(""));
+    CHECK(is_valid_utf8("plain ascii"));
+    CHECK(is_valid_utf8("\xc2\x80"));               // U+0080, smallest 2-byte
+    CHECK(is_valid_utf8("\xdf\xbf"));               // U+07FF
+    CHECK(is_valid_utf8("\xe0\xa0\x80"));           // U+0800
+    CHECK(is_valid_utf8("\xed\x9f\xbf"));           // U+D7FF, below the surrogates
+    CHECK(is_valid_utf8("\xee\x80\x80"));           // U+E000, above them
+    CHECK(is_valid_utf8("\xf0\x90\x80\x80"));       // U+10000
+    CHECK(is_valid_utf8("\xf4\x8f\xbf\xbf"));       // U+10FFFF, the last code point
+    CHECK(is_valid_utf8("\0"s));                    // NUL is a character
+
+    CHECK_FALSE(is_valid_utf8("\x80"));             // lone continuation byte
+    CHECK_FALSE(is_valid_utf8("\xc0\x80"));         // overlong NUL
+    CHECK_FALSE(is_valid_utf8("\xc1\xbf"));         // overlong
+    CHECK_FALSE(is_valid_utf8("\xe0\x9f\xbf"));     // overlong 3-byte
+    CHECK_FALSE(is_valid_utf8("\xf0\x8f\xbf\xbf")); // overlong 4-byte
+    CHECK_FALSE(is_valid_utf8("\xed\xa0\x80"));     // U+D800, a surrogate
+    CHECK_FALSE(is_valid_utf8("\xed\xbf\xbf"));     // U+DFFF
+    CHECK_FALSE(is_valid_utf8("\xf4\x90\x80\x80")); // U+110000
+    CHECK_FALSE(is_valid_utf8("\xf8\x88\x80\x80\x80"));
+    CHECK_FALSE(is_valid_utf8("\xe2\x82"));         // cut short
+    CHECK_FALSE(is_valid_utf8("a\xff"));
+}
+
+TEST_CASE("to_valid_utf8 replaces each bad byte with U+FFFD and keeps the rest") {
+    CHECK(to_valid_utf8("h\xc3\xa9llo") == "h\xc3\xa9llo");
+    CHECK(to_valid_utf8("a\xff" "b") == "a\xef\xbf\xbd" "b");
+    CHECK(to_valid_utf8("\xe2\x82") == "\xef\xbf\xbd\xef\xbf\xbd");
+    CHECK(to_valid_utf8("\xed\xa0\x80") == "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+    CHECK(is_valid_utf8(to_valid_utf8("\x80\xc0\xf5\xff\xfe")));
+}
+
+TEST_CASE("escape: nothing that acts on a terminal survives") {
+    CHECK(escape("plain text, \xc3\xa9 and \xe2\x96\x81") == "plain text, \xc3\xa9 and \xe2\x96\x81");
+    CHECK(escape("a\\b") == "a\\\\b");
+    CHECK(escape("\n\r\t") == "\\n\\r\\t");
+    CHECK(escape("\x1b[31m") == "\\x1b[31m");
+    CHECK(escape("\x07\x7f"s + '\0') == "\\x07\\x7f\\x00");
+    CHECK(escape("\xff\xfe") == "\\xff\\xfe");
+    CHECK(escape("\xc2\x9b" "2J") == "\\u{009b}2J");                 // C1 CSI
+    CHECK(escape("\xe2\x80\xae" "evil") == "\\u{202e}evil");         // RIGHT-TO-LEFT OVERRIDE
+    CHECK(escape("\xe2\x81\xa6" "x") == "\\u{2066}x");               // LEFT-TO-RIGHT ISOLATE
+    CHECK(escape("\xe2\x80\x8b") == "\\u{200b}");                    // ZERO WIDTH SPACE
+    CHECK(escape("\xef\xbb\xbf") == "\\u{feff}");                    // BOM
+    CHECK(escape("\xe2\x80\xa8") == "\\u{2028}");                    // LINE SEPARATOR
+    // No byte below 0x20 (but none at all) and no ESC in any output.
+    std::string every;
+    for (int c = 0; c < 256; ++c) every += static_cast<char>(c);
+    for (char c : escape(every)) CHECK(static_cast<unsigned char>(c) >= 0x20);
+}
+
+TEST_CASE("escape for Markdown also escapes Markdown's punctuation") {
+    CHECK(escape("a|b", EscapeFor::Markdown) == "a\\|b");
+    CHECK(escape("<img src=x>", EscapeFor::Markdown) == "\\<img src=x\\>");
+    CHECK(escape("*x* _y_ `z` [l] #h ~s~", EscapeFor::Markdown) == "\\*x\\* \\_y\\_ \\`z\\` \\[l\\] \\#h \\~s\\~");
+    CHECK(escape("a|b", EscapeFor::Text) == "a|b");
+}
+
+TEST_CASE("escape shortens at a character boundary") {
+    CHECK(escape("abcdef", EscapeFor::Text, 3) == "abc\xe2\x80\xa6");
+    CHECK(escape("abc", EscapeFor::Text, 3) == "abc");
+    // "é" is two bytes: with room for 2 of "aé" the é does not fit and is not split.
+    CHECK(escape("a\xc3\xa9", EscapeFor::Text, 2) == "a\xe2\x80\xa6");
+    CHECK(quoted_name("k") == "'k'");
+    CHECK(quoted_name(std::string(200, 'x')).size() < 110);
+}
+
+TEST_CASE("display_value: strings quoted and escaped, arrays shortened with their count") {
+    InspectOptions opts;
+    opts.max_array_items = 2;
+    opts.max_string_bytes = 5;
+    Value s;
+    s.type = ValueType::STRING;
+    s.s = "say \"hi\"\n";
+    CHECK(display_value(s, opts, EscapeFor::Text) == "\"say \\\"\xe2\x80\xa6\" (9 bytes)");
+    opts.max_string_bytes = 60;
+    CHECK(display_value(s, opts, EscapeFor::Text) == "\"say \\\"hi\\\"\\n\"");
+
+    Value a;
+    a.type = ValueType::ARRAY;
+    a.elem_type = ValueType::INT32;
+    a.count = 5;
+    for (int i = 0; i < 2; ++i) {
+        Value v;
+        v.type = ValueType::INT32;
+        v.i = -i;
+        a.items.push_back(v);
+    }
+    CHECK(display_value(a, opts, EscapeFor::Text) == "[0, -1, \xe2\x80\xa6 3 more]");
+    Value f;
+    f.type = ValueType::FLOAT32;
+    f.f = static_cast<double>(0.1f);
+    CHECK(display_value(f, opts, EscapeFor::Text) == "0.1");
+    f.type = ValueType::FLOAT64;
+    CHECK(display_value(f, opts, EscapeFor::Text) == "0.10000000149011612");
+    Value b;
+    b.type = ValueType::BOOL;
+    b.u = 1;
+    CHECK(display_value(b, opts, EscapeFor::Text) == "true");
+}
+
+TEST_CASE("human_bytes") {
+    CHECK(human_bytes(0) == "0 B");
+    CHECK(human_bytes(1023) == "1023 B");
+    CHECK(human_bytes(1024) == "1.0 KiB");
+    CHECK(human_bytes(1536) == "1.5 KiB");
+    CHECK(human_bytes(uint64_t{5} << 30) == "5.0 GiB");
+    CHECK(human_bytes(UINT64_MAX) == "16.0 EiB");
+}
+
+TEST_CASE("shard_paths follows llama.cpp's NAME-0000K-of-0000N.gguf") {
+    const auto p = shard_paths("/m/llama-00002-of-00003.gguf", 3);
+    REQUIRE(p.size() == 3);
+    CHECK(p[0] == "/m/llama-00001-of-00003.gguf");
+    CHECK(p[2] == "/m/llama-00003-of-00003.gguf");
+    CHECK_THROWS_AS(shard_paths("/m/llama.gguf", 3), Error);
+    CHECK_THROWS_AS(shard_paths("/m/llama-00001-of-00004.gguf", 3), Error);
+}
+
+namespace {
+std::vector<uint8_t> split_file(uint16_t no, uint16_t count) {
+    GgufBuilder b;
+    b.header(3, 0, 2).kv("split.no", vt::UINT16).u16(no).kv("split.count", vt::UINT16).u16(count);
+    return b.bytes();
+}
+}  // namespace
+
+TEST_CASE("split_info reads split.no and split.count") {
+    const auto bytes = split_file(1, 4);
+    const GgufFile f = GgufFile::parse(bytes);
+    const auto s = split_info(f);
+    REQUIRE(s.has_value());
+    CHECK(s->index == 1);
+    CHECK(s->count == 4);
+    const auto single = split_file(0, 1);
+    CHECK_FALSE(split_info(GgufFile::parse(single)).has_value());
+}
+
+TEST_CASE("inspect: filters and totals") {
+    // Q4_K 256x2 (288 bytes), F32 64 (256 bytes), Q4_K 512 (288 bytes).
+    const SimpleGguf s = simple_gguf(
+        {{"blk.0.w", {256, 2}, 12, 288}, {"blk.0.n", {64}, 0, 256}, {"out.w", {512}, 12, 288}});
+    const GgufFile f = GgufFile::parse(s.bytes);
+    InspectOptions opts;
+    Inspection all = inspect(f, opts);
+    CHECK(all.rows.size() == 3);
+    CHECK(all.totals.parameters == 512 + 64 + 512);
+    CHECK(all.totals.bytes == 288 + 256 + 288);
+    CHECK(all.totals.f16_bytes() == 2 * 1088);
+    CHECK(all.totals.f32_bytes() == 4 * 1088);
+    CHECK(all.totals.bits_per_weight() == doctest::Approx(8.0 * 832 / 1088));
+    REQUIRE(all.totals.by_type.size() == 2);
+    CHECK(all.totals.by_type[0].type->name == "Q4_K");  // most bytes first
+    CHECK(all.totals.by_type[0].tensors == 2);
+    CHECK(all.files_bytes == s.bytes.size());
+
+    opts.tensor_globs = {"blk.*"};
+    CHECK(inspect(f, opts).rows.size() == 2);
+    opts.type = find_type("q4_k");
+    const Inspection q = inspect(f, opts);
+    REQUIRE(q.rows.size() == 1);
+    CHECK(q.rows[0].tensor->name == "blk.0.w");
+    opts.tensor_globs = {"nothing", "out.*"};
+    CHECK(inspect(f, opts).rows.size() == 1);
+
+    Totals huge;
+    huge.parameters = UINT64_MAX / 3;
+    CHECK(huge.f16_bytes() == (UINT64_MAX / 3) * 2);
+    CHECK(huge.f32_bytes() == UINT64_MAX);  // saturates instead of wrapping
+}
+
+TEST_CASE("render_json: valid JSON for any bytes, exact integers, null for non-finite floats") {
+    GgufBuilder b;
+    b.header(3, 0, 5);
+    b.kv("bad\xff" "key", vt::STRING).str("bad\xc0" "value");
+    b.kv("nan", vt::FLOAT32).f32(std::numeric_limits<float>::quiet_NaN());
+    b.kv("inf", vt::FLOAT64).f64(-std::numeric_limits<double>::infinity());
+    b.kv("max", vt::UINT64).u64(UINT64_MAX);
+    b.kv("min", vt::INT64).i64(INT64_MIN);
+    const GgufFile f = GgufFile::parse(b.bytes(), "x\xfe.gguf");
+    const std::string out = render_json(inspect(f, {}), {});
+    const nlohmann::json j = nlohmann::json::parse(out);  // throws on invalid UTF-8
+    CHECK(j["file"] == "x\xef\xbf\xbd.gguf");
+    CHECK(j["metadata"]["bad\xef\xbf\xbdkey"]["value"] == "bad\xef\xbf\xbdvalue");
+    CHECK(j["metadata"]["nan"]["value"].is_null());
+    CHECK(j["metadata"]["inf"]["value"].is_null());
+    CHECK(j["metadata"]["max"]["value"].get<uint64_t>() == UINT64_MAX);
+    CHECK(j["metadata"]["min"]["value"].get<int64_t>() == INT64_MIN);
+    CHECK(out.find("18446744073709551615") != std::string::npos);
+}
+
+TEST_CASE("text and Markdown views of a file with hostile names carry no control bytes") {
+    GgufBuilder b;
+    b.header(3, 1, 1).kv("k\x1b[2J", vt::STRING).str("v\x1b]0;t\x07");
+    b.tensor_info("t\x1b[31m|", {32}, 0, 0).pad_to(32).zeros(128);
+    const GgufFile f = GgufFile::parse(b.bytes(), "f\x1b.gguf");
+    const Inspection in = inspect(f, {});
+    for (const std::string& out : {render_text(in, {}), render_markdown(in, {})}) {
+        CHECK(out.find('\x1b') == std::string::npos);
+        CHECK(out.find('\x07') == std::string::npos);
+        CHECK(out.find("\\x1b") != std::string::npos);
+    }
+    InspectOptions color;
+    color.color = true;
+    CHECK(render_text(in, color).find("\x1b[1m") != std::string::npos);  // our own, only when asked
+}
