@@ -239,3 +239,29 @@ TEST_CASE("output writer: the input is never the output, under any name") {
         CHECK_THROWS_WITH_AS(OutputWriter(plan, (dir.path / name).string(), true), doctest::Contains("input"), Error);
     CHECK(dir.list() == std::vector<std::string>{"hard.gguf", "in.gguf", "sym.gguf"});
 }
+
+TEST_CASE("directory outputs: tensor names never escape the directory, and never collide") {
+    const auto g = test::simple_gguf({{"../evil", {4}, 0, 16},
+                                      {"a/b", {4}, 0, 16},
+                                      {"a_b", {4}, 0, 16},
+                                      {".hidden", {4}, 0, 16},
+                                      {"manifest.json", {4}, 0, 16}});
+    const GgufFile in = GgufFile::parse(g.bytes);
+    ConvertOptions o;
+    o.format = OutputFormat::Raw;
+    const ConversionPlan plan = plan_conversion(in, o);
+    std::vector<std::string> names;
+    for (const OutputFile& f : plan.files()) {
+        CHECK(f.name.find('/') == std::string::npos);
+        CHECK(f.name[0] != '.');
+        names.push_back(f.name);
+    }
+    std::sort(names.begin(), names.end());
+    CHECK(std::adjacent_find(names.begin(), names.end()) == names.end());
+    TempDir dir;
+    convert(plan, (dir.path / "out").string(), 1);
+    CHECK(dir.list() == std::vector<std::string>{"out"});
+    size_t n = 0;
+    for (const auto& e : fs::directory_iterator(dir.path / "out")) n += e.is_regular_file();
+    CHECK(n == 6);
+}

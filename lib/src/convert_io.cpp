@@ -161,8 +161,10 @@ OutputWriter::OutputWriter(const ConversionPlan& plan, std::string out_path, boo
             m.paths.push_back(path);
             m.sizes.push_back(f.size);
             // Reserve the space now, so a full disk or a file size limit shows before the work.
-            int r = f.size ? ::posix_fallocate(fd, 0, off_t(f.size)) : 0;
-            if (r == EOPNOTSUPP || r == EINVAL) r = ::ftruncate(fd, off_t(f.size)) == 0 ? 0 : errno;
+            // Where the file system cannot (EOPNOTSUPP), a sparse file of the final size will do;
+            // glibc's posix_fallocate would instead write every block once.
+            int r = f.size && ::fallocate(fd, 0, 0, off_t(f.size)) != 0 ? errno : 0;
+            if (r == EOPNOTSUPP) r = ::ftruncate(fd, off_t(f.size)) == 0 ? 0 : errno;
             if (r != 0) m.fail("cannot reserve " + std::to_string(f.size) + " bytes: " + errno_text(r));
             write(uint32_t(m.fds.size() - 1), 0, f.header);
         }
