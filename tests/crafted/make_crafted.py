@@ -273,6 +273,9 @@ def cases():
                                       ("a/b\\c:d", [32], T_Q8_0, 128), (".", [32], T_Q8_0, 192)],
                                  q8_0_blocks(1) + bytes(30) + q8_0_blocks(1) + bytes(30) + q8_0_blocks(1)
                                  + bytes(30) + q8_0_blocks(1)), ok)
+    add("valid_names_same_when_sanitized", gguf([], [("a/b", [8], T_F32, 0), ("a_b", [8], T_F32, 32),
+                                                     ("a:b", [8], T_F32, 64), ("a\\b", [8], T_F32, 96)],
+                                                bytes(128)), ok)
     add("valid_long_name", gguf([], [("n" * 5000, [32], T_Q8_0, 0)], q8_0_blocks(1)), ok)
     add("valid_long_values", gguf([("s", STR, "x" * 100000), ("a", ARR, (U32, list(range(20000))))]), ok)
     return c

@@ -1,0 +1,264 @@
+"""Every gguftk binary on every crafted file (tests/crafted/make_crafted.py) and on every
+truncation of a small valid file.
+
+For a file the reader must refuse, each run must:
+  - exit 1, with stderr exactly one line `error: FILE: what (at offset N)`, N inside the file,
+    and nothing on stdout;
+  - not abort or hang (a 20 s timeout guards against hangs; the measured times are reported,
+    not asserted, see test_timing_report);
+  - not ask for a single allocation larger than the file (floor: 1 MiB, for the buffers any run
+    has): non-ASan builds preload tests/crafted/alloc_guard.c, ASan builds use the sanitizer's
+    max_allocation_size_mb; and not grow its peak RSS more than the file's size past the tool's
+    resident size on a tiny valid file (plus slack);
+  - under ASan/UBSan: print no sanitizer report (it would make stderr more than one line);
+  - gguf-dequant: leave nothing in the output directory.
+For a valid-but-surprising file (control characters, invalid UTF-8, zero-sized tensors, a
+tokenizer array of the wrong type, tensor names that are paths...), each run must exit 0 with
+output that a terminal can show safely (no raw control characters), JSON that parses, and
+gguf-dequant writing only inside its output path.
+"""
+import concurrent.futures
+import json
+import os
+import re
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import warnings
+from pathlib import Path
+
+import pytest
+
+BIN = Path(os.environ["GGUFTK_BIN"])
+SRC = Path(os.environ["GGUFTK_SOURCE"])
+sys.path.insert(0, str(SRC / "tests" / "crafted"))
+import make_crafted as mc  # noqa: E402
+
+TIMEOUT_S = 20
+ALLOC_FLOOR = 1 << 20
+RSS_SLACK_KB = 16 * 1024
+WORKERS = max(2, os.cpu_count() or 2)
+
+CASES = mc.cases()
+INVALID = [(n, d) for n, d, e in CASES if e == "invalid"]
+VALID = [(n, d) for n, d, e in CASES if e == "valid"]
+BASE = mc.base()
+
+
+def _is_asan(binary: Path) -> bool:
+    return b"__asan_init" in binary.read_bytes()
+
+
+def tool_runs():
+    """(label, binary, argv builder(file, outdir)) for every binary that exists in this build."""
+    runs = []
+    inspect = BIN / "gguf-inspect"
+    if inspect.exists():
+        runs += [("inspect", inspect, lambda f, o: [f]),
+                 ("inspect-json", inspect, lambda f, o: ["--json", f]),
+                 ("inspect-md", inspect, lambda f, o: ["--markdown", f])]
+    dequant = BIN / "gguf-dequant"
+    if dequant.exists():
+        runs += [("dequant", dequant, lambda f, o: [f, "-o", str(o / "out.gguf"), "--device", "cpu", "--all"]),
+                 ("dequant-npy", dequant,
+                  lambda f, o: [f, "-o", str(o / "npy"), "--format", "npy", "--device", "cpu", "--all"])]
+    hexdump = BIN / "gguf-hexdump"
+    if hexdump.exists():
+        runs += [("hexdump", hexdump, lambda f, o: [f])]
+    return runs
+
+
+RUNS = tool_runs()
+ASAN = any(_is_asan(b) for _, b, _ in RUNS)
+GUARD = os.environ.get("GGUFTK_ALLOC_GUARD")
+TIMINGS = {}  # label -> [seconds]
+_timings_lock = threading.Lock()
+
+
+class Result:
+    def __init__(self, rc, out, err, secs, maxrss_kb):
+        self.rc, self.out, self.err, self.secs, self.maxrss_kb = rc, out, err, secs, maxrss_kb
+
+
+def run(label, binary, args, alloc_limit=None, cwd=None):
+    env = dict(os.environ)
+    if ASAN:
+        opts = env.get("ASAN_OPTIONS", "")
+        extra = "allocator_may_return_null=0:exitcode=86"
+        if alloc_limit is not None:
+            extra += f":max_allocation_size_mb={max(1, alloc_limit >> 20)}"
+        env["ASAN_OPTIONS"] = f"{opts}:{extra}" if opts else extra
+    elif GUARD and alloc_limit is not None:
+        env["LD_PRELOAD"] = GUARD
+        env["GGUFTK_ALLOC_LIMIT"] = str(alloc_limit)
+    env.pop("NO_COLOR", None)
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        t0 = time.perf_counter()
+        p = subprocess.Popen([str(binary)] + [str(a) for a in args], stdin=subprocess.DEVNULL, stdout=out,
+                             stderr=err, env=env, cwd=cwd)
+        timer = threading.Timer(TIMEOUT_S, p.kill)
+        timer.start()
+        _, status, usage = os.wait4(p.pid, 0)
+        timer.cancel()
+        secs = time.perf_counter() - t0
+        p.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        res = Result(p.returncode, out.read(), err.read(), secs, usage.ru_maxrss)
+    with _timings_lock:
+        TIMINGS.setdefault(label, []).append(secs)
+    return res
+
+
+_baseline_rss = {}
+
+
+def baseline_rss_kb(label, binary, argv, tmp_path_factory):
+    """Peak RSS of the tool on the smallest valid file: what any run costs."""
+    if label not in _baseline_rss:
+        d = tmp_path_factory.mktemp("baseline")
+        f = d / "minimal.gguf"
+        f.write_bytes(mc.gguf())
+        o = d / "out"
+        o.mkdir()
+        _baseline_rss[label] = run(label, binary, argv(str(f), o)).maxrss_kb
+    return _baseline_rss[label]
+
+
+ERROR_RE = re.compile(rb"^error: (?P<file>.+?): (?P<what>.+) \(at offset (?P<off>\d+)\)\n$")
+
+
+def check_refused(label, binary, argv, name, data, path, outdir, tmp_path_factory):
+    limit = max(len(data), ALLOC_FLOOR)
+    r = run(label, binary, argv(str(path), outdir), alloc_limit=limit)
+    where = f"{label} on {name} ({len(data)} bytes)"
+    assert r.rc == 1, f"{where}: exit {r.rc}, stderr: {r.err[-2000:]!r}"
+    m = ERROR_RE.match(r.err)
+    assert m, f"{where}: stderr is not one `error: FILE: what (at offset N)` line: {r.err[-2000:]!r}"
+    assert m.group("file") == str(path).encode(), f"{where}: error names {m.group('file')!r}"
+    assert int(m.group("off")) <= len(data), f"{where}: offset {m.group('off')} is past the end of the file"
+    assert r.out == b"", f"{where}: printed to stdout before failing: {r.out[:200]!r}"
+    base_kb = baseline_rss_kb(label, binary, argv, tmp_path_factory)
+    assert r.maxrss_kb <= base_kb + len(data) // 1024 + RSS_SLACK_KB, \
+        f"{where}: peak RSS {r.maxrss_kb} KiB vs {base_kb} KiB on a minimal file"
+    if outdir is not None:
+        left = sorted(p.name for p in outdir.iterdir())
+        assert left == [], f"{where}: left {left} behind in the output directory"
+
+
+def n_tensors(data):
+    order = "<" if data[4:6] != b"\0\0" else ">"  # a big-endian version field starts with zeros
+    return struct.unpack_from(order + "Q", data, 8)[0]
+
+
+def _ids(cases):
+    return [n for n, _ in cases]
+
+
+@pytest.fixture(scope="module")
+def crafted_dir(tmp_path_factory):
+    d = tmp_path_factory.mktemp("crafted")
+    for name, data, _ in CASES:
+        (d / f"{name}.gguf").write_bytes(data)
+    return d
+
+
+def test_there_is_something_to_run():
+    assert RUNS, f"no gguftk binary found in {BIN}"
+    assert len(INVALID) > 60 and len(VALID) > 10
+
+
+@pytest.mark.parametrize("label,binary,argv", RUNS, ids=[r[0] for r in RUNS])
+@pytest.mark.parametrize("name,data", INVALID, ids=_ids(INVALID))
+def test_refuses_crafted(label, binary, argv, name, data, crafted_dir, tmp_path, tmp_path_factory):
+    check_refused(label, binary, argv, name, data, crafted_dir / f"{name}.gguf", tmp_path, tmp_path_factory)
+
+
+@pytest.mark.parametrize("label,binary,argv", RUNS, ids=[r[0] for r in RUNS])
+def test_refuses_every_truncation(label, binary, argv, tmp_path, tmp_path_factory):
+    """Every strict prefix of a small valid file (its last tensor ends at EOF, so each one is
+    invalid): in the magic, the header, every key, value, array item, tensor info, the padding
+    and the data."""
+    files = []
+    for n in range(len(BASE)):
+        f = tmp_path / f"prefix-{n:04d}.gguf"
+        f.write_bytes(BASE[:n])
+        o = tmp_path / f"out-{n:04d}"
+        o.mkdir()
+        files.append((n, f, o))
+    baseline_rss_kb(label, binary, argv, tmp_path_factory)  # measured alone, before the pool
+
+    def one(item):
+        n, f, o = item
+        check_refused(label, binary, argv, f"prefix {n}", BASE[:n], f, o, tmp_path_factory)
+
+    with concurrent.futures.ThreadPoolExecutor(WORKERS) as pool:
+        list(pool.map(one, files))
+
+
+C0_OR_DEL = re.compile(rb"[\x00-\x08\x0b-\x1f\x7f]")  # raw control bytes other than \t \n
+C1_UTF8 = re.compile(rb"\xc2[\x80-\x9f]")               # C1 controls (CSI = U+009B) as UTF-8
+
+
+@pytest.mark.parametrize("label,binary,argv", RUNS, ids=[r[0] for r in RUNS])
+@pytest.mark.parametrize("name,data", VALID, ids=_ids(VALID))
+def test_accepts_and_prints_safely(label, binary, argv, name, data, crafted_dir, tmp_path):
+    workdir = tmp_path / "a" / "b"
+    outdir = workdir / "out"
+    outdir.mkdir(parents=True)
+    path = crafted_dir / f"{name}.gguf"
+    r = run(label, binary, argv(str(path), outdir), cwd=workdir)
+    where = f"{label} on {name}"
+    allowed = (0, 1) if label.startswith("dequant") else (0,)
+    assert r.rc in allowed, f"{where}: exit {r.rc}, stderr: {r.err[-2000:]!r}"
+    if label.startswith("inspect") or label.startswith("hexdump"):
+        assert r.out, f"{where}: printed nothing"
+        if label == "inspect-json":
+            doc = json.loads(r.out.decode("utf-8"))  # strict UTF-8: invalid bytes must come escaped
+            assert isinstance(doc, dict)
+        else:
+            assert not C0_OR_DEL.search(r.out), f"{where}: raw control byte in output: {r.out[:3000]!r}"
+            assert not C1_UTF8.search(r.out), f"{where}: raw C1 control in output"
+            r.out.decode("utf-8")  # what reaches the terminal is valid UTF-8
+    # Nothing may land outside the output path, whatever the tensor names say.
+    outside = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*")
+                     if outdir not in p.parents and p not in (outdir, workdir, workdir.parent))
+    assert outside == [], f"{where}: wrote outside its output: {outside}"
+    if label.startswith("dequant"):
+        made = sorted(p.name for p in outdir.iterdir())
+        if r.rc == 0:
+            assert made in (["out.gguf"], ["npy"]), f"{where}: output directory holds {made}"
+            if made == ["npy"]:  # one file per tensor: names that sanitize alike must not collide
+                npy = list((outdir / "npy").glob("*.npy"))
+                assert len(npy) == n_tensors(data), f"{where}: {len(npy)} .npy files for {n_tensors(data)} tensors"
+        else:  # refusing (say, a tensor name no file can have) is fine, cleanly
+            assert re.fullmatch(rb"error: [^\n]+\n", r.err), f"{where}: not one error line: {r.err[-2000:]!r}"
+            assert made == [], f"{where}: failed and left {made}"
+
+
+def test_timing_report():
+    """Report-only: the time per run is measured above, and is meant to stay under 100 ms on a
+    crafted file (a hang fails the runs themselves, through their timeout). The table goes to
+    crafted-timings.txt in the build directory; slow tools show up as a warning, not a failure,
+    since a shared CI machine makes wall times noisy."""
+    if not TIMINGS:
+        pytest.skip("no runs measured (run the whole module)")
+    lines = [f"{'run':<14} {'n':>6} {'median ms':>10} {'p99 ms':>8} {'max ms':>8}"]
+    slow = []
+    for label, ts in sorted(TIMINGS.items()):
+        ts = sorted(ts)
+        med, p99, mx = ts[len(ts) // 2], ts[min(len(ts) - 1, int(len(ts) * 0.99))], ts[-1]
+        lines.append(f"{label:<14} {len(ts):>6} {med * 1e3:>10.1f} {p99 * 1e3:>8.1f} {mx * 1e3:>8.1f}")
+        if med > 0.1:
+            slow.append(label)
+    report = "\n".join(lines) + f"\n(build: {'ASan+UBSan' if ASAN else 'plain'}; {WORKERS} runs in parallel)\n"
+    try:
+        (BIN.parent / "crafted-timings.txt").write_text(report)
+    except OSError:
+        pass
+    print("\n" + report)
+    if slow:
+        warnings.warn(f"median run over 100 ms for {slow}:\n{report}")
