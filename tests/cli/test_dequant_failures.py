@@ -9,6 +9,7 @@ import shutil
 import signal
 import struct
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -124,17 +125,27 @@ def drop_to_nobody():
 
 
 def test_unwritable_directory(tmp_path):
-    ro = tmp_path / "ro"
-    ro.mkdir()
-    os.chmod(tmp_path, 0o755)
-    os.chmod(ro, 0o555)
+    # Everything the (possibly unprivileged) child needs is in a directory anyone may enter.
+    base = Path(tempfile.mkdtemp(prefix="gguftk-ro-"))
     try:
+        os.chmod(base, 0o755)
+        src = base / "in.gguf"
+        shutil.copy(ALL, src)
+        os.chmod(src, 0o644)
+        ro = base / "ro"
+        ro.mkdir()
+        os.chmod(ro, 0o555)
+        binary = base / "gguf-dequant"
+        shutil.copy(BIN, binary)
+        os.chmod(binary, 0o755)
         for fmt in ("gguf", "npy"):
-            p = run(ALL, "-o", ro / "out", "--format", fmt, preexec_fn=drop_to_nobody)
+            p = subprocess.run([str(binary), str(src), "-o", str(ro / "out"), "--format", fmt],
+                               capture_output=True, text=True, preexec_fn=drop_to_nobody)
             assert_failed(p, "cannot create", "ermission denied")
             assert os.listdir(ro) == []
     finally:
-        os.chmod(ro, 0o755)
+        os.chmod(base / "ro", 0o755)
+        shutil.rmtree(base)
     p = run(ALL, "-o", tmp_path / "no" / "such" / "dir" / "out.gguf")
     assert_failed(p, "cannot create")
 
