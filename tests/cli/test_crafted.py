@@ -239,6 +239,55 @@ def test_accepts_and_prints_safely(label, binary, argv, name, data, crafted_dir,
             assert made == [], f"{where}: failed and left {made}"
 
 
+def _shard(no, count, count_type=mc.U16, no_type=mc.U16):
+    return mc.gguf([("split.no", no_type, no), ("split.count", count_type, count)],
+                   [(f"t{no}", [8], mc.T_F32, 0)], bytes(32))
+
+
+SHARD_SETS = {
+    # name: ({file name: bytes}, file given to --shards, must fail)
+    "second_missing": ({"m-00001-of-00002.gguf": _shard(0, 2)}, "m-00001-of-00002.gguf", True),
+    "second_truncated": ({"m-00001-of-00002.gguf": _shard(0, 2), "m-00002-of-00002.gguf": _shard(1, 2)[:40]},
+                         "m-00001-of-00002.gguf", True),
+    "second_not_gguf": ({"m-00001-of-00002.gguf": _shard(0, 2), "m-00002-of-00002.gguf": b"\x7fELF" * 20},
+                        "m-00001-of-00002.gguf", True),
+    "count_2e64m1": ({"m-00001-of-00002.gguf": _shard(0, (1 << 64) - 1, count_type=mc.U64)},
+                     "m-00001-of-00002.gguf", True),
+    "count_99999": ({"m-00001-of-99999.gguf": _shard(0, 99999, count_type=mc.U32)}, "m-00001-of-99999.gguf", True),
+    "count_as_string": ({"m-00001-of-00002.gguf": _shard(0, "2", count_type=mc.STR)}, "m-00001-of-00002.gguf", None),
+    "no_past_count": ({"m-00001-of-00002.gguf": _shard(7, 2), "m-00002-of-00002.gguf": _shard(1, 2)},
+                      "m-00001-of-00002.gguf", None),
+    "negative_no": ({"m-00001-of-00002.gguf": _shard(-1, 2, no_type=mc.I32),
+                     "m-00002-of-00002.gguf": _shard(1, 2)}, "m-00001-of-00002.gguf", None),
+    "both_claim_first": ({"m-00001-of-00002.gguf": _shard(0, 2), "m-00002-of-00002.gguf": _shard(0, 2)},
+                         "m-00001-of-00002.gguf", None),
+    "complete": ({"m-00001-of-00002.gguf": _shard(0, 2), "m-00002-of-00002.gguf": _shard(1, 2)},
+                 "m-00001-of-00002.gguf", False),
+}
+
+
+@pytest.mark.skipif(not (BIN / "gguf-inspect").exists(), reason="gguf-inspect not built")
+@pytest.mark.parametrize("name", list(SHARD_SETS))
+def test_shards_of_a_hostile_split(name, tmp_path):
+    """--shards opens files the first one names: each of them is as untrusted as the first.
+    None in the table: refusing or listing are both fine, cleanly."""
+    files, given, must_fail = SHARD_SETS[name]
+    for fname, data in files.items():
+        (tmp_path / fname).write_bytes(data)
+    # The shard list itself is bounded by the name's five digits (at most 99999 paths): allow it.
+    limit = 16 << 20 if name == "count_99999" else max(ALLOC_FLOOR, sum(map(len, files.values())))
+    for args in (["--shards"], ["--shards", "--json"]):
+        r = run("inspect-shards", BIN / "gguf-inspect", args + [str(tmp_path / given)], alloc_limit=limit)
+        if must_fail is True or (must_fail is None and r.rc != 0):
+            assert r.rc == 1, f"{name}: exit {r.rc}: {r.err[-2000:]!r}"
+            assert re.fullmatch(rb"error: [^\n]+\n", r.err), f"{name}: {r.err[-2000:]!r}"
+            assert r.out == b""
+        else:
+            assert r.rc == 0, f"{name}: exit {r.rc}: {r.err[-2000:]!r}"
+            if "--json" in args:
+                json.loads(r.out.decode("utf-8"))
+
+
 def test_timing_report():
     """Report-only: the time per run is measured above, and is meant to stay under 100 ms on a
     crafted file (a hang fails the runs themselves, through their timeout). The table goes to
