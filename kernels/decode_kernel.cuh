@@ -2,16 +2,21 @@
 // The one decode kernel, templated over a format of lib/formats and the output type.
 //
 // The work is memory-bound: a Q4_K element is 4.5 bits in and 16 bits out, and the arithmetic
-// per element is a handful of instructions. So the kernel is shaped around moving bytes:
+// per element is a handful of instructions. So the kernel is shaped around moving bytes, and
+// around keeping enough of them in flight:
 //
-// - A thread block owns a tile of whole format blocks at a time (about 4096 elements) and
-//   walks the tensor tile by tile with a grid sized to fill every multiprocessor once.
-// - A tile's input bytes are contiguous, but blocks of 18, 34 or 210 bytes are not aligned to
-//   anything, so the tile is copied into shared memory as 16-byte pieces (cp.async: coalesced,
-//   and in flight while the previous tile is decoded: two input buffers).
-// - Each thread then runs the format's decode_part on one part at a time from shared memory
-//   (the same definition the CPU runs, so the same float32 bits), rounds (rounding.cuh) and
-//   puts the part's values into a shared output tile.
+// - Each warp works alone on a tile of whole format blocks (about 1024 elements) at a time,
+//   walking the tensor with a stride of all the warps of a grid sized to fill the GPU once.
+//   Warps synchronize only with themselves (__syncwarp), so one warp's stall never holds up
+//   another: a block-wide barrier per tile cost a tenth of the bandwidth.
+// - A tile's input bytes are contiguous, but blocks of 18, 34 or 210 bytes are aligned to
+//   nothing, so the tile is copied into shared memory as 16-byte pieces with cp.async:
+//   coalesced, and in flight while the warp decodes the previous tile (two input buffers).
+// - Each lane then runs the format's decode_part on one part (or, for the one-element float
+//   "blocks", eight) at a time from shared memory: the same definition the CPU runs, so the
+//   same float32 bits. It rounds (rounding.cuh) and puts the values into a shared output tile
+//   as 16-byte pieces, swizzled so that lanes writing parts 32 to 128 bytes apart do not
+//   collide in the same memory banks.
 // - The output tile leaves as 16-byte coalesced streaming stores.
 //
 // Indexing is 64-bit wherever it spans the tensor: outputs over 2^31 bytes are routine.
@@ -26,22 +31,25 @@
 
 namespace gguftk::cuda {
 
-inline constexpr int kThreads = 256;
+inline constexpr int kWarps = 4;  // warps per thread block: small blocks pack the SMs finely
+inline constexpr int kThreads = 32 * kWarps;
 
 template <class F>
 struct Tile {
-    static constexpr int gcd(int a, int b) { return b == 0 ? a : gcd(b, a % b); }
-    // Plain floats are all bytes and no arithmetic: a smaller tile keeps F64's input small.
-    static constexpr int target_elems = F::block_elems == 1 ? 2048 : 4096;
-    // Enough blocks that the tile's input is a whole number of 16-byte pieces.
-    static constexpr int align_blocks = 16 / gcd(F::block_bytes, 16);
-    static constexpr int want_blocks = target_elems / F::block_elems > 0 ? target_elems / F::block_elems : 1;
-    static constexpr int blocks = (want_blocks + align_blocks - 1) / align_blocks * align_blocks;
+    // Lanes decode this many consecutive parts together, so that each writes at least
+    // 16 bytes (8 values): only the plain float types, whose parts are single values.
+    static constexpr int group = F::part_elems >= 8 ? 1 : 8 / F::part_elems;
+    static constexpr int part_elems = F::part_elems * group;
+    static constexpr int parts_per_block = F::block_elems / F::part_elems;
+    // About 1024 values; for the plain floats about 2 KiB of input (F64 would need 8).
+    static constexpr int target_elems = F::block_elems == 1 ? 2048 / F::block_bytes : 1024;
+    static constexpr int blocks = target_elems / F::block_elems > 0 ? target_elems / F::block_elems : 1;
     static constexpr int elems = blocks * F::block_elems;
     static constexpr int in_bytes = blocks * F::block_bytes;
-    static constexpr int parts_per_block = F::block_elems / F::part_elems;
-    static_assert(in_bytes % 16 == 0);
-    static_assert(elems % 8 == 0, "a tile's output must be whole 16-byte pieces for every output type");
+    // Shared input buffer: the tile's bytes start anywhere in their first 16-byte piece and
+    // end anywhere in their last.
+    static constexpr int in_buffer = (in_bytes + 30) / 16 * 16;
+    static_assert(elems % 64 == 0, "a tile's output must be whole 128-byte swizzle rows");
 };
 
 __device__ __forceinline__ void cp_async_16(void* smem, const void* gmem) {
@@ -54,57 +62,68 @@ __device__ __forceinline__ void cp_async_wait() {
     asm volatile("cp.async.wait_group %0;\n" ::"n"(N) : "memory");
 }
 
-// Starts copying tile `tile` (`nb` blocks) into shared memory: whole 16-byte pieces
-// asynchronously, a ragged end (only in the tensor's last tile) byte by byte.
+// Starts copying tile `tile` (`nb` blocks) into shared memory and returns where in `smem` its
+// first block starts. The tile's bytes are rarely 16-byte aligned (blocks of 18, 110 bytes),
+// so the aligned 16-byte pieces that cover them are copied asynchronously; only at the end of
+// the tensor, where the last piece would reach past it, do the last bytes go one by one.
 template <class F>
-__device__ __forceinline__ void load_tile(uint8_t* smem, const uint8_t* src, uint64_t tile, int nb) {
-    const uint8_t* g = src + tile * uint64_t(Tile<F>::in_bytes);
-    const int bytes = nb * F::block_bytes;
-    const int pieces = bytes / 16;
-    for (int i = threadIdx.x; i < pieces; i += kThreads) cp_async_16(smem + 16 * i, g + 16 * i);
-    for (int i = 16 * pieces + threadIdx.x; i < bytes; i += kThreads) smem[i] = g[i];
+__device__ __forceinline__ int load_tile(uint8_t* smem, const uint8_t* src, uint64_t total, uint64_t tile, int nb,
+                                         int lane) {
+    const uint64_t start = tile * uint64_t(Tile<F>::in_bytes), end = start + uint64_t(nb) * F::block_bytes;
+    const uint64_t first = start & ~uint64_t(15);
+    const uint64_t covered = (end + 15) & ~uint64_t(15);
+    const uint64_t stop = covered <= total ? covered : end & ~uint64_t(15);
+    const int pieces = int(stop - first) / 16;
+    for (int i = lane; i < pieces; i += 32) cp_async_16(smem + 16 * i, src + first + 16 * i);
+    for (int i = int(stop - first) + lane; i < int(end - first); i += 32) smem[i] = src[first + i];
+    return int(start - first);
 }
 
-// Rounds a part's values to O and stores them at `dst` in shared memory, in pieces as wide as
-// the part allows (a part starts at a multiple of its own size, so the pieces are aligned).
+// 16-byte piece `i` of the output tile lives at piece swizzle(i) of shared memory: the low
+// three bits are XORed with the next three, which keeps each 128-byte row's pieces within the
+// row (so the linear read-out stays conflict-free) and spreads lanes writing 32, 64 or 128
+// bytes apart over different banks.
+__device__ __forceinline__ int swizzle(int piece) { return piece ^ ((piece >> 3) & 7); }
+
+// Rounds a lane's values to O and stores them, 16-byte piece by piece, from output byte
+// `offset` of the tile (a multiple of 16: parts start at multiples of their own size).
 template <OutType O, int N>
-__device__ __forceinline__ void store_part(const float (&y)[N], uint8_t* dst) {
+__device__ __forceinline__ void store_values(const float (&y)[N], uint8_t* out_s, int offset) {
+    uint4* pieces = reinterpret_cast<uint4*>(out_s);
+    const int first = offset / 16;
     if constexpr (O == OutType::F32) {
-        if constexpr (N % 4 == 0) {
+        static_assert(N % 4 == 0);
 #pragma unroll
-            for (int i = 0; i < N; i += 4)
-                *reinterpret_cast<float4*>(dst + 4 * i) = make_float4(y[i], y[i + 1], y[i + 2], y[i + 3]);
-        } else {
-#pragma unroll
-            for (int i = 0; i < N; ++i) reinterpret_cast<float*>(dst)[i] = y[i];
-        }
+        for (int i = 0; i < N; i += 4)
+            pieces[swizzle(first + i / 4)] = make_uint4(__float_as_uint(y[i]), __float_as_uint(y[i + 1]),
+                                                        __float_as_uint(y[i + 2]), __float_as_uint(y[i + 3]));
     } else {
-        auto pair = [](float lo, float hi) { return O == OutType::F16 ? f16_pair(lo, hi) : bf16_pair(lo, hi); };
-        if constexpr (N % 8 == 0) {
+        static_assert(N % 8 == 0 && (N & (N - 1)) == 0);
+        constexpr bool f16 = O == OutType::F16;
+        if (all_finite(y)) [[likely]] {
 #pragma unroll
-            for (int i = 0; i < N; i += 8)
-                *reinterpret_cast<uint4*>(dst + 2 * i) =
-                    make_uint4(pair(y[i], y[i + 1]), pair(y[i + 2], y[i + 3]), pair(y[i + 4], y[i + 5]),
-                               pair(y[i + 6], y[i + 7]));
-        } else if constexpr (N % 2 == 0) {
-#pragma unroll
-            for (int i = 0; i < N; i += 2) reinterpret_cast<uint32_t*>(dst)[i / 2] = pair(y[i], y[i + 1]);
+            for (int i = 0; i < N; i += 8) {
+                auto pair = [&](int k) { return f16 ? f16_pair_no_nan(y[k], y[k + 1]) : bf16_pair_no_nan(y[k], y[k + 1]); };
+                pieces[swizzle(first + i / 8)] = make_uint4(pair(i), pair(i + 2), pair(i + 4), pair(i + 6));
+            }
         } else {
 #pragma unroll
-            for (int i = 0; i < N; ++i)
-                reinterpret_cast<uint16_t*>(dst)[i] = O == OutType::F16 ? f16_one(y[i]) : bf16_one(y[i]);
+            for (int i = 0; i < N; i += 8) {
+                auto pair = [&](int k) { return f16 ? f16_pair(y[k], y[k + 1]) : bf16_pair(y[k], y[k + 1]); };
+                pieces[swizzle(first + i / 8)] = make_uint4(pair(i), pair(i + 2), pair(i + 4), pair(i + 6));
+            }
         }
     }
 }
 
 // Writes `bytes` (even) of the shared output tile to global memory: 16-byte streaming stores,
 // then 2-byte ones for a ragged end (only in the last tile of a tensor of plain floats).
-__device__ __forceinline__ void write_tile(uint8_t* g, const uint8_t* smem, int bytes) {
-    const int pieces = bytes / 16;
-    for (int i = threadIdx.x; i < pieces; i += kThreads)
-        __stcs(reinterpret_cast<uint4*>(g) + i, reinterpret_cast<const uint4*>(smem)[i]);
-    for (int i = 8 * pieces + threadIdx.x; i < bytes / 2; i += kThreads)
-        reinterpret_cast<uint16_t*>(g)[i] = reinterpret_cast<const uint16_t*>(smem)[i];
+__device__ __forceinline__ void write_tile(uint8_t* g, const uint8_t* out_s, int bytes, int lane) {
+    const uint4* pieces = reinterpret_cast<const uint4*>(out_s);
+    const int n = bytes / 16;
+    for (int i = lane; i < n; i += 32) __stcs(reinterpret_cast<uint4*>(g) + i, pieces[swizzle(i)]);
+    for (int h = 8 * n + lane; h < bytes / 2; h += 32)
+        reinterpret_cast<uint16_t*>(g)[h] = reinterpret_cast<const uint16_t*>(out_s)[8 * swizzle(h / 8) + h % 8];
 }
 
 template <class F, OutType O>
@@ -112,37 +131,51 @@ __global__ void __launch_bounds__(kThreads) decode_kernel(const uint8_t* __restr
                                                           uint8_t* __restrict__ dst) {
     using T = Tile<F>;
     constexpr int osz = int(out_type_size(O));
-    __shared__ alignas(16) uint8_t in_s[2][T::in_bytes];
-    __shared__ alignas(16) uint8_t out_s[T::elems * osz];
+    __shared__ alignas(16) uint8_t in_all[kWarps][2][T::in_buffer];
+    __shared__ alignas(128) uint8_t out_all[kWarps][T::elems * osz];
+    const int warp = int(threadIdx.x) / 32, lane = int(threadIdx.x) % 32;
+    uint8_t* out_s = out_all[warp];
 
     const uint64_t n_tiles = (n_blocks + T::blocks - 1) / T::blocks;
+    const uint64_t total = n_blocks * F::block_bytes;
+    const uint64_t stride = uint64_t(gridDim.x) * kWarps;
     auto blocks_in = [&](uint64_t tile) {
         const uint64_t left = n_blocks - tile * T::blocks;
         return left < uint64_t(T::blocks) ? int(left) : T::blocks;
     };
 
-    uint64_t tile = blockIdx.x;
-    if (tile < n_tiles) load_tile<F>(in_s[0], src, tile, blocks_in(tile));
+    uint64_t tile = uint64_t(blockIdx.x) * kWarps + warp;
+    // Where the first block of this tile and of the next starts in their buffers.
+    int head = 0, next_head = 0;
+    if (tile < n_tiles) head = load_tile<F>(in_all[warp][0], src, total, tile, blocks_in(tile), lane);
     cp_async_commit();
-    for (int buf = 0; tile < n_tiles; tile += gridDim.x, buf ^= 1) {
+    for (int buf = 0; tile < n_tiles; tile += stride, buf ^= 1, head = next_head) {
         // Prefetch the next tile into the other buffer, then wait for this one only.
-        const uint64_t next = tile + gridDim.x;
-        if (next < n_tiles) load_tile<F>(in_s[buf ^ 1], src, next, blocks_in(next));
+        const uint64_t next = tile + stride;
+        if (next < n_tiles) next_head = load_tile<F>(in_all[warp][buf ^ 1], src, total, next, blocks_in(next), lane);
         cp_async_commit();
         cp_async_wait<1>();
-        __syncthreads();
+        __syncwarp();
 
         const int nb = blocks_in(tile);
-        const uint8_t* in = in_s[buf];
-        for (int p = threadIdx.x; p < nb * T::parts_per_block; p += kThreads) {
-            const int b = p / T::parts_per_block, part = p % T::parts_per_block;
-            float y[F::part_elems];
-            F::decode_part(in + b * F::block_bytes, part, y);
-            store_part<O>(y, out_s + (b * F::block_elems + part * F::part_elems) * osz);
+        const uint8_t* in = in_all[warp][buf] + head;
+        const int units = (nb * T::parts_per_block + T::group - 1) / T::group;
+        for (int u = lane; u < units; u += 32) {
+            float y[T::part_elems];
+#pragma unroll
+            for (int g = 0; g < T::group; ++g) {
+                const int p = u * T::group + g;
+                const int b = p / T::parts_per_block, part = p % T::parts_per_block;
+                if (T::group == 1 || b < nb)
+                    F::decode_part(in + b * F::block_bytes, part, y + g * F::part_elems);
+                else
+                    for (int j = 0; j < F::part_elems; ++j) y[g * F::part_elems + j] = 0.0f;  // past the end
+            }
+            store_values<O>(y, out_s, u * T::part_elems * osz);
         }
-        __syncthreads();  // out_s complete; in_s[buf] free for the prefetch after next
-        write_tile(dst + tile * uint64_t(T::elems) * osz, out_s, nb * F::block_elems * osz);
-        // The next iteration's barrier keeps out_s from being overwritten while it is read here.
+        __syncwarp();  // out_s complete; in[buf] free for the prefetch after next
+        write_tile(dst + tile * uint64_t(T::elems) * osz, out_s, nb * F::block_elems * osz, lane);
+        __syncwarp();  // out_s read out before the next tile's values go in
     }
     cp_async_wait<0>();
 }
@@ -150,13 +183,14 @@ __global__ void __launch_bounds__(kThreads) decode_kernel(const uint8_t* __restr
 template <class F, OutType O>
 cudaError_t launch_kernel(const DecodeLaunch& a) {
     const uint64_t n_tiles = (a.n_blocks + Tile<F>::blocks - 1) / Tile<F>::blocks;
+    const uint64_t n_thread_blocks = (n_tiles + kWarps - 1) / kWarps;
     int device = 0, sms = 0, per_sm = 0;
     cudaError_t e = cudaGetDevice(&device);
     if (e == cudaSuccess) e = cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device);
     if (e == cudaSuccess) e = cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, decode_kernel<F, O>, kThreads, 0);
     if (e != cudaSuccess) return e;
     const uint64_t resident = uint64_t(sms) * uint64_t(per_sm > 0 ? per_sm : 1);
-    const unsigned grid = unsigned(n_tiles < resident ? n_tiles : resident);
+    const unsigned grid = unsigned(n_thread_blocks < resident ? n_thread_blocks : resident);
     decode_kernel<F, O><<<grid, kThreads, 0, a.stream>>>(a.src, a.n_blocks, a.dst);
     return cudaGetLastError();
 }

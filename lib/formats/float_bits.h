@@ -3,9 +3,14 @@
 //
 // ggml rounds float -> half to nearest, ties to even (F16C's _cvtss_sh with mode 0, or its
 // bit-twiddling fallback); overflow goes to infinity, subnormals are kept, NaN stays NaN.
-// These functions reproduce that without relying on any hardware conversion instruction.
+// These functions reproduce that without relying on any hardware conversion instruction
+// (on the GPU, fp16_to_f32 takes the hardware's where it gives the same bits).
 #include <cstdint>
 #include <cstring>
+
+#if defined(__CUDACC__)
+#include <cuda_fp16.h>
+#endif
 
 #include "formats/format.h"
 
@@ -29,6 +34,13 @@ GGUFTK_HD float f32_from_bits(uint32_t u) {
 GGUFTK_HD uint32_t mask_if(bool c) { return 0u - uint32_t(c); }
 
 GGUFTK_HD float fp16_to_f32(uint16_t h) {
+#if defined(__CUDA_ARCH__)
+    // On the GPU, the hardware conversion gives these same bits for every half but NaN (whose
+    // payload it drops) in one instruction instead of a dozen; decoders convert a scale per
+    // part, so this is a tenth of a kernel's integer work. tests/gpu/test_rounding.cu checks
+    // all 65536 halves.
+    if ((h & 0x7fffu) <= 0x7c00u) return __half2float(__ushort_as_half(h));
+#endif
     const uint32_t sign = uint32_t(h & 0x8000u) << 16;
     const uint32_t e = h & 0x7c00u;
     const uint32_t shifted = uint32_t(h & 0x7fffu) << 13;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "formats/all.h"
+#include "gguftk/decode.h"
 #include "gguftk/types.h"
 
 namespace gguftk::test {
@@ -64,6 +65,40 @@ enum class Scales {
 };
 
 inline uint16_t half_bits(float f) { return formats::f32_to_fp16(f); }
+
+// Where `a` and `b` (values of type `out`) both hold a NaN, copies b's NaN into `a`, and
+// returns how many such pairs there were; every other value is left to bitwise comparison.
+//
+// The sign and payload of a NaN that arithmetic creates belong to the processor, not to the
+// format: x86 creates 0xffc00000 (and propagates an operand's payload, choosing between two
+// NaN operands by the order the compiler happened to give them), NVIDIA GPUs always create
+// 0x7fffffff. So decoding a block whose scale is NaN or infinite agrees between CPU and GPU
+// in where the NaNs are, never in their bits. (ggml's quantizers never write such scales;
+// NaNs that are only moved, as in the float types, keep their bits and are compared bitwise.)
+inline uint64_t unify_nans(uint8_t* a, const uint8_t* b, uint64_t n_values, OutType out) {
+    uint64_t n = 0;
+    for (uint64_t i = 0; i < n_values; ++i) {
+        if (out == OutType::F32) {
+            uint32_t x, y;
+            std::memcpy(&x, a + 4 * i, 4);
+            std::memcpy(&y, b + 4 * i, 4);
+            if ((x & 0x7fffffffu) > 0x7f800000u && (y & 0x7fffffffu) > 0x7f800000u && x != y) {
+                std::memcpy(a + 4 * i, &y, 4);
+                ++n;
+            }
+        } else {
+            const uint16_t inf = out == OutType::F16 ? 0x7c00 : 0x7f80;
+            uint16_t x, y;
+            std::memcpy(&x, a + 2 * i, 2);
+            std::memcpy(&y, b + 2 * i, 2);
+            if ((x & 0x7fff) > inf && (y & 0x7fff) > inf && x != y) {
+                std::memcpy(a + 2 * i, &y, 2);
+                ++n;
+            }
+        }
+    }
+    return n;
+}
 
 // `n` random blocks of format F: random quant bytes, scales drawn as `how` says.
 template <class F>

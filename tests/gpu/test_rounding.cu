@@ -1,5 +1,5 @@
-// The GPU's rounding to F16 and BF16 (hardware conversion, definition for NaN) against
-// float_bits.h's definition, for every one of the 2^32 float bit patterns.
+// The GPU's conversions (rounding.cuh, and float_bits.h's device path for fp16_to_f32)
+// against float_bits.h's definition: every one of the 2^32 floats, every one of the 65536 halves.
 #include "gpu_test.h"
 #include "rounding.cuh"
 
@@ -21,7 +21,10 @@ __global__ void compare_all(unsigned long long* mismatches, uint32_t* example) {
             ++bad;
             *example = a;  // racy on purpose: any one example will do
         }
-        if (gguftk::cuda::f16_one(fa) != uint16_t(hw) || gguftk::cuda::bf16_one(fa) != uint16_t(zw)) ++bad;
+        // The hardware-only pairs, for every pair without NaN.
+        if (fa == fa && fb == fb &&
+            (gguftk::cuda::f16_pair_no_nan(fa, fb) != hw || gguftk::cuda::bf16_pair_no_nan(fa, fb) != zw))
+            ++bad;
     }
     if (bad) atomicAdd(mismatches, bad);
 }
@@ -44,6 +47,28 @@ TEST_CASE("GPU rounding to f16 and bf16 equals float_bits.h for all 2^32 floats"
     CHECK_MESSAGE(n == 0, n << " mismatches, e.g. for the float with bits 0x" << std::hex << ex);
     cudaFree(count);
     cudaFree(example);
+}
+
+__global__ void halves_to_float(float* y) {
+    const int h = blockIdx.x * blockDim.x + threadIdx.x;
+    y[h] = gguftk::formats::fp16_to_f32(uint16_t(h));
+}
+
+TEST_CASE("fp16_to_f32 on the GPU gives the host's bits for all 65536 halves") {
+    float* dy;
+    GPU_OK(cudaMalloc(&dy, 65536 * 4));
+    halves_to_float<<<256, 256>>>(dy);
+    GPU_OK(cudaGetLastError());
+    std::vector<uint32_t> y(65536);
+    GPU_OK(cudaMemcpy(y.data(), dy, 65536 * 4, cudaMemcpyDeviceToHost));
+    int bad = 0, first = -1;
+    for (int h = 0; h < 65536; ++h) {
+        if (y[h] != gguftk::formats::f32_bits(gguftk::formats::fp16_to_f32(uint16_t(h)))) {
+            if (bad++ == 0) first = h;
+        }
+    }
+    CHECK_MESSAGE(bad == 0, bad << " halves differ, the first 0x" << std::hex << first);
+    cudaFree(dy);
 }
 
 // The same device code gives the same bits as the host's, for a sample of every class.
