@@ -123,7 +123,11 @@ TEST_CASE("plan: what cannot be converted is refused before anything is written"
 
 TEST_CASE("CPU engine: every type equals ggml's reference, any thread count") {
     const GgufFile in = GgufFile::open(fixture("all-types.gguf"));
-    for (auto [to, ref_name] : {std::pair{OutType::F16, "all-types.ref-f16.gguf"}, std::pair{OutType::F32, "all-types.ref-f32.gguf"}}) {
+    for (const auto& target : {std::pair{OutType::F16, "all-types.ref-f16.gguf"}, std::pair{OutType::F32, "all-types.ref-f32.gguf"}}) {
+        // Plain variables, not a structured binding: INFO captures `to` in a lambda, which
+        // clang before 16 refuses for a binding (the asan preset builds with clang 14).
+        const OutType to = target.first;
+        const char* const ref_name = target.second;
         const GgufFile ref = GgufFile::open(fixture(ref_name));
         ConvertOptions o;
         o.to = to;
