@@ -131,6 +131,9 @@ OutputWriter::OutputWriter(const ConversionPlan& plan, std::string out_path, boo
             m.replace_dir = true;
         } else {
             if (S_ISDIR(out_st.st_mode)) m.fail("is a directory");
+            // A FIFO or a device (say /dev/null) is not a file to replace: renaming over it
+            // would swap the node itself for a regular file.
+            if (!S_ISREG(out_st.st_mode)) m.fail("exists and is not a regular file; not replacing it");
             if (!force) m.fail("exists (use --force to overwrite it)");
         }
     }

@@ -161,8 +161,6 @@ def test_output_symlink_is_replaced_not_followed(tmp_path):
     assert not link.is_symlink() and link.read_bytes()[:4] == b"GGUF"
 
 
-@pytest.mark.xfail(strict=True, reason="reported: --force replaces a FIFO or device node with a regular file "
-                                       "(as root, `-o /dev/null --force` would replace /dev/null)")
 def test_special_files_are_not_replaced(tmp_path):
     fifo = tmp_path / "fifo"
     os.mkfifo(fifo)
