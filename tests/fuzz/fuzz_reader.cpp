@@ -1,17 +1,27 @@
-// libFuzzer target: the GGUF reader on arbitrary bytes.
+// libFuzzer target: the GGUF reader on arbitrary bytes, and gguf-inspect's views of what it accepts.
 //
 // Accepting or refusing is the reader's business; this target checks the promises around it:
 // nothing but gguftk::Error escapes (no bad_alloc, no length_error, no crash under ASan/UBSan),
 // an error's offset lies inside the input, and a GgufFile that exists keeps the invariants
 // gguf.h states (every tensor's data inside the file, shapes and sizes consistent, no overlap),
 // so the code that trusts it can. Every metadata value is decoded, capped and in full.
+//
+// Then the three views (render.h): text and Markdown must reach a terminal harmless (no raw
+// control bytes, no C1 or bidi controls, valid UTF-8, whatever the file's strings hold), JSON
+// must parse and hold every key and tensor. The input is also run through escape() directly.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <set>
 #include <span>
+#include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
+#include "gguftk/escape.h"
 #include "gguftk/gguf.h"
+#include "gguftk/render.h"
 
 using namespace gguftk;
 
@@ -71,13 +81,73 @@ void check_file(const GgufFile& f, size_t size) {
         require(by_offset[i - 1]->offset + by_offset[i - 1]->size <= by_offset[i]->offset);
 }
 
+// Safe for a terminal: valid UTF-8 (checked here, independently of escape.h's own validator),
+// no C0 control but \t and \n, no DEL, no C1 control, no bidi or invisible format character.
+void require_terminal_safe(std::string_view s) {
+    const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+    const size_t n = s.size();
+    for (size_t i = 0; i < n;) {
+        const unsigned c = p[i];
+        if (c < 0x80) {
+            require(c >= 0x20 ? c != 0x7f : (c == '\n' || c == '\t'));
+            ++i;
+            continue;
+        }
+        const int len = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 0;
+        require(len != 0 && c >= 0xc2 && c <= 0xf4 && i + len <= n);
+        uint32_t cp = c & (0x7f >> len);
+        for (int k = 1; k < len; ++k) {
+            require((p[i + k] & 0xc0) == 0x80);
+            cp = (cp << 6) | (p[i + k] & 0x3f);
+        }
+        require(cp >= (len == 2 ? 0x80u : len == 3 ? 0x800u : 0x10000u));  // shortest form
+        require(cp <= 0x10ffff && !(cp >= 0xd800 && cp <= 0xdfff));          // a scalar value
+        require(!(cp >= 0x80 && cp <= 0x9f));                                 // C1 (CSI is U+009B)
+        require(!(cp >= 0x200b && cp <= 0x200f) && !(cp >= 0x2028 && cp <= 0x202e) &&
+                !(cp >= 0x2060 && cp <= 0x2069) && cp != 0xfeff);             // bidi, invisible
+        i += len;
+    }
+}
+
+void check_views(const GgufFile& f, uint8_t knobs) {
+    InspectOptions opts;
+    opts.max_string_bytes = knobs & 0x0f;  // 0..15: cuts land inside multi-byte characters
+    opts.max_array_items = (knobs >> 4) & 0x07;
+    if (knobs & 0x80) opts.tensor_globs = {"*.weight", "[a-"};
+    const Inspection in = inspect(f, opts);
+    require_terminal_safe(render_text(in, opts));
+    require_terminal_safe(render_markdown(in, opts));
+    const auto doc = nlohmann::json::parse(render_json(in, opts));  // throws on invalid JSON or UTF-8
+    // Every key is there. Known and reported: keys that differ only in bytes that are not UTF-8
+    // collide once those bytes become U+FFFD (test_crafted.py holds it as an xfail).
+    std::set<std::string> json_keys;
+    for (const KeyValue& kv : f.metadata()) json_keys.insert(to_valid_utf8(kv.key));
+    require(doc.at("metadata").size() == json_keys.size());
+    if (opts.tensor_globs.empty()) require(doc.at("tensors").size() == f.tensors().size());
+    opts.color = true;
+    (void)render_text(in, opts);
+}
+
+void check_escape(std::string_view s, uint8_t knobs) {
+    const size_t max = knobs & 1 ? SIZE_MAX : knobs >> 1;
+    require_terminal_safe(escape(s, EscapeFor::Text, max));
+    require_terminal_safe(escape(s, EscapeFor::Markdown, max));
+    require_terminal_safe(quoted_name(s));
+    const std::string u = to_valid_utf8(s);
+    require(is_valid_utf8(u));
+    require(is_valid_utf8(s) == (u == s));
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const std::span<const uint8_t> bytes(data, size);
+    const uint8_t knobs = size ? data[size - 1] : 0;
+    check_escape(std::string_view(reinterpret_cast<const char*>(data), size), knobs);
     try {
         const GgufFile f = GgufFile::parse(bytes, "fuzz.gguf");
         check_file(f, size);
+        check_views(f, knobs);
     } catch (const Error& e) {
         require(!e.offset() || *e.offset() <= size);
         require(e.what()[0] != '\0');
