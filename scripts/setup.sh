@@ -17,6 +17,11 @@ fi
 
 # Cross-check packages for the tests (gguf-py, NumPy, safetensors) and the CLI test runner.
 python3 -m pip install --quiet --disable-pip-version-check gguf numpy safetensors pytest
+# llama.cpp's own loader, for the test that loads gguf-dequant's output (PyPI has only its
+# source: a CPU-only build of a few minutes, skipped once installed).
+CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_CUDA=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_TOOLS=OFF" \
+  CMAKE_BUILD_PARALLEL_LEVEL="$(nproc)" \
+  python3 -m pip install --quiet --disable-pip-version-check llama-cpp-python==0.3.36
 
 generator=()
 if command -v ninja >/dev/null 2>&1; then generator=(-G Ninja); fi
