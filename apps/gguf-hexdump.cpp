@@ -1,0 +1,148 @@
+// gguf-hexdump: the bytes of a GGUF file explained - a tensor's blocks field by field, a
+// quantization format on its own, or the container's header with every offset.
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <cstdio>
+
+#include "cli.h"
+#include "gguftk/escape.h"
+#include "gguftk/gguf.h"
+#include "gguftk/hexdump.h"
+
+using namespace gguftk;
+
+namespace {
+
+constexpr const char* kExamples = R"(
+Examples:
+  gguf-hexdump model.gguf                                # the header: every field, entry and offset
+  gguf-hexdump model.gguf --tensor blk.0.attn_q.weight   # block 0, field by field, and its values
+  gguf-hexdump model.gguf --tensor output.weight --block 12 --count 2
+  gguf-hexdump model.gguf --tensor token_embd.weight --json | jq '.values[:8]'
+  gguf-hexdump model.gguf --tensor blk.0.ffn_down.weight --markdown >> notes.md
+  gguf-hexdump --describe Q4_K                           # a format's layout, without a file
+
+A block view shows, for every field of the format (lib/formats), its byte range within the
+block, its bytes, and what they say (fp16 scales, 6-bit scales and mins per sub-block, high
+bits, grid indices and signs, E8M0/UE4M3 exponents...); then the hex dump, and the values part
+by part with the codes each element was made from. The values are exactly what gguf-dequant
+writes as F32: the same decoder computes them.
+
+JSON: one object per block (an array with --count above 1) with the keys tensor, type, block,
+offset (absolute), size, fields [{name, offset (within the block), size, hex, decoded}] and
+values. Floats are exact (the shortest decimal that reads back to the same value); NaN and
+infinities, which JSON lacks, are the strings "NaN", "Infinity" and "-Infinity". A series of
+per-element codes in `decoded` comes with NAME_element, the element each code belongs to.
+
+The file is validated first: a damaged file gives one `error:` line with the offset of the
+problem, and exit code 1; so do an unknown tensor name and a block out of range. Usage
+mistakes exit 2. Strings from the file are shown escaped; colour only on a terminal, never
+with NO_COLOR set.)";
+
+void write_all(const std::string& s) {
+    if (std::fwrite(s.data(), 1, s.size(), stdout) != s.size() || std::fflush(stdout) != 0)
+        throw Error("cannot write the output");
+}
+
+// Levenshtein distance, for suggesting the tensor the user probably meant.
+size_t edit_distance(std::string_view a, std::string_view b) {
+    std::vector<size_t> row(b.size() + 1);
+    for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+    for (size_t i = 1; i <= a.size(); ++i) {
+        size_t diag = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= b.size(); ++j) {
+            const size_t up = row[j];
+            row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] != b[j - 1])});
+            diag = up;
+        }
+    }
+    return row[b.size()];
+}
+
+[[noreturn]] void unknown_tensor(const GgufFile& f, const std::string& name) {
+    constexpr size_t kLongest = 256;  // names past this are not worth comparing (nor their cost)
+    std::vector<std::pair<size_t, const std::string*>> near;
+    if (name.size() <= kLongest) {
+        const size_t limit = std::max<size_t>(2, name.size() / 3);
+        for (const TensorInfo& t : f.tensors()) {
+            if (t.name.size() > kLongest) continue;
+            const size_t d = edit_distance(name, t.name);
+            if (d <= limit || t.name.find(name) != std::string::npos) near.push_back({d, &t.name});
+        }
+    }
+    std::stable_sort(near.begin(), near.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::string msg = fmt::format("no tensor named {}", quoted_name(name));
+    if (f.tensors().empty()) {
+        msg += " (the file has no tensors)";
+    } else if (near.empty()) {
+        msg += fmt::format(" among the file's {} tensors (gguf-inspect lists them)", f.tensors().size());
+    } else {
+        msg += "; did you mean ";
+        for (size_t i = 0; i < std::min<size_t>(near.size(), 5); ++i)
+            msg += (i ? ", " : "") + quoted_name(*near[i].second);
+        msg += '?';
+    }
+    throw Error(msg, std::nullopt, f.path());
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"Explain the bytes of a GGUF file: a tensor's blocks field by field, or the header.", "gguf-hexdump"};
+    std::string input, tensor, describe;
+    uint64_t block = 0, count = 1;
+    bool header = false, json = false, markdown = false;
+    app.add_option("file", input, "GGUF file");
+    auto* tensor_opt = app.add_option("--tensor", tensor, "the tensor whose blocks to show");
+    auto* block_opt = app.add_option("--block", block, "first block to show (default 0)")->check(CLI::NonNegativeNumber);
+    auto* count_opt = app.add_option("--count", count, "how many blocks to show (default 1)")->check(CLI::PositiveNumber);
+    auto* header_opt = app.add_flag("--header", header, "the header, metadata and tensor infos with offsets (the default)");
+    auto* describe_opt = app.add_option("--describe", describe, "a format's layout and formula, without a file (Q4_K, ...)");
+    auto* json_opt = app.add_flag("--json", json, "JSON (see below)");
+    app.add_flag("--markdown", markdown, "a Markdown section")->excludes(json_opt);
+    header_opt->excludes(tensor_opt)->excludes(describe_opt);
+    describe_opt->excludes(tensor_opt);
+    block_opt->needs(tensor_opt);
+    count_opt->needs(tensor_opt);
+    app.footer(kExamples);
+
+    return cli::run(app, argc, argv, [&]() -> int {
+        const bool color = !json && !markdown && cli::use_color(stdout);
+        if (!describe.empty()) {
+            if (!input.empty()) throw cli::UsageError("--describe shows a format, not a file: leave out the FILE");
+            const TypeInfo* t = find_type(describe);
+            if (!t) {
+                std::string names;
+                for (const TypeInfo& ti : all_types()) names += (names.empty() ? "" : " ") + std::string(ti.name);
+                throw cli::UsageError(fmt::format("unknown type '{}'; the types are: {}", escape(describe), names));
+            }
+            const FormatDump d = describe_format(*t);
+            write_all(json ? format_json(d) : markdown ? render_format_markdown(d) : render_format_text(d, color));
+            return cli::kExitOk;
+        }
+        if (input.empty()) throw cli::UsageError("a FILE is required (or --describe TYPE)");
+
+        const GgufFile f = GgufFile::open(input);
+        if (tensor_opt->count() == 0) {
+            const HeaderDump h = dump_header(f);
+            write_all(json ? header_json(h) : markdown ? render_header_markdown(h) : render_header_text(h, color));
+            return cli::kExitOk;
+        }
+        const TensorInfo* t = f.find_tensor(tensor);
+        if (!t) unknown_tensor(f, tensor);
+        const std::vector<BlockDump> blocks = dump_blocks(f, *t, block, count);
+        if (json) {
+            write_all(blocks_json(blocks, count > 1));
+        } else {
+            std::string out;
+            for (size_t i = 0; i < blocks.size(); ++i) {
+                if (i) out += '\n';
+                out += markdown ? render_block_markdown(blocks[i]) : render_block_text(blocks[i], color);
+            }
+            write_all(out);
+        }
+        return cli::kExitOk;
+    }, input);
+}

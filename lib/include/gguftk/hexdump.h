@@ -1,0 +1,144 @@
+#pragma once
+// gguf-hexdump's views: a tensor block laid out byte by byte as its format defines it, a
+// format's description on its own, and the GGUF container's header with every offset.
+//
+//   const GgufFile f = GgufFile::open(path);
+//   BlockDump b = dump_block(f, *f.find_tensor("blk.0.attn_q.weight"), 7);
+//   std::string s = render_block_text(b, color);   // or render_block_markdown, blocks_json
+//
+// Fields come from the format description in lib/formats (the same list the docs are made
+// from) and are decoded by their FieldKind; the values come from the format's decode_block,
+// the very code gguf-dequant runs, so what the dump shows is what a conversion produces.
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "gguftk/gguf.h"
+#include "gguftk/types.h"
+
+namespace gguftk {
+
+// One thing a field's bytes say: "scales", "mins", "nibbles", "grid"... in storage order.
+struct Series {
+    std::string name;
+    std::vector<double> values;  // integers (codes, indices, exponents) are exact; reals are floats widened
+    bool integer = true;
+    // Which block elements value k is about. Per element: elements[k] is the one element value k
+    // feeds (found by asking the decoder which outputs each bit changes). Grouped: the values split
+    // the block evenly, value k covering elements [k*n, (k+1)*n) with n = block elements / count.
+    // Neither: a part of something else (the nibbles of IQ1_M's d).
+    std::vector<uint32_t> elements;
+    bool grouped = false;
+};
+
+struct FieldDump {
+    std::string name;     // ggml's member name: "d", "scales", "qs"
+    std::string kind;     // the FieldKind in words: "fp16", "scales6", "nibbles", ...
+    std::string meaning;  // the format's one-line description
+    uint32_t offset = 0;  // within the block
+    uint32_t size = 0;    // bytes
+    bool used = true;     // false when no output depends on these bytes (Q8_1's s, Q8_K's bsums)
+    std::vector<Series> series;
+};
+
+// A format on its own: what --describe shows and the docs' layout section is made of.
+struct FormatDump {
+    const TypeInfo* type = nullptr;
+    std::string formula;      // F::formula
+    uint32_t part_elems = 0;  // the decoder's unit (a sub-block for most formats)
+    std::vector<FieldDump> fields;  // names, kinds, meanings, offsets; no series
+};
+// The description of `t` (every type: integer types as one "value" field). Throws for none.
+FormatDump describe_format(const TypeInfo& t);
+
+struct BlockDump {
+    FormatDump format;
+    std::string tensor;
+    uint64_t index = 0;       // block index within the tensor
+    uint64_t n_blocks = 0;    // blocks in the tensor
+    uint64_t offset = 0;      // absolute file offset of the block
+    std::vector<uint8_t> bytes;
+    std::vector<FieldDump> fields;  // in byte order; together they cover every byte once
+    // The dequantized values (F::decode_block: gguf-dequant's float32), in parts of format.part_elems.
+    // Integer types are never converted: their element is in int_value instead.
+    std::vector<float> values;
+    bool is_integer = false;
+    int64_t int_value = 0;
+};
+
+// Block `index` of `t` (of file `f`). Throws Error when the index is past the last block.
+BlockDump dump_block(const GgufFile& f, const TensorInfo& t, uint64_t index);
+// Blocks [first, first + count), sharing the per-format work.
+std::vector<BlockDump> dump_blocks(const GgufFile& f, const TensorInfo& t, uint64_t first, uint64_t count);
+
+// Renderings. Text is for a terminal (ANSI colour when `color`); Markdown is a section for spec
+// documents (field table, fenced hex dump, values); JSON is one object per block:
+//   {"tensor", "type", "block", "offset" (absolute), "size",
+//    "fields": [{"name", "offset" (within the block), "size", "hex", "decoded": {series: [...]}}],
+//    "values": [exact floats]}
+// Floats are the shortest decimal that reads back to the same double (a float32 widened
+// exactly), so every value survives the round trip; NaN and infinities, which JSON lacks, are
+// the strings "NaN", "Infinity" and "-Infinity" (the field's hex keeps the exact bits).
+// A per-element series comes with "<name>_element": the element index of each value.
+std::string render_block_text(const BlockDump& b, bool color);
+std::string render_block_markdown(const BlockDump& b);
+// One block: an object; `as_array` (for --count > 1): an array of them.
+std::string blocks_json(std::span<const BlockDump> blocks, bool as_array);
+
+std::string render_format_text(const FormatDump& d, bool color);
+std::string render_format_markdown(const FormatDump& d);
+std::string format_json(const FormatDump& d);
+// The block drawn as a byte ruler: offsets above, one box per field, `width` columns at most
+// where the names allow.
+std::string layout_diagram(const FormatDump& d, size_t width = 72);
+
+// ---- the container ----
+
+// One stretch of header bytes: a field of the header, of a metadata entry or of a tensor info.
+struct HeaderField {
+    enum class Is : uint8_t {
+        Number,  // a count, length, type id, dimension or offset: `number`
+        Text,    // bytes from the file shown as a string (a key, a tensor name, the magic): `text`
+        Value,   // a metadata value (scalar, string or the items of an array): `kv`
+        Region,  // bytes with no value of their own (padding, tensor data)
+    };
+    uint64_t offset = 0;  // absolute
+    uint64_t size = 0;
+    std::string name;     // "magic", "key length", "value type", "value", "ne[1]", ...
+    Is is = Is::Number;
+    uint64_t number = 0;
+    std::string text;               // raw bytes: escape before display
+    const KeyValue* kv = nullptr;
+    std::string note;               // what a number stands for: "STRING", "Q4_K", "data at 2784"
+};
+
+// A metadata entry or a tensor info record: its fields in file order.
+struct HeaderRecord {
+    std::string title;    // the key or tensor name, raw (escape before display)
+    uint64_t offset = 0;
+    uint64_t size = 0;
+    std::vector<HeaderField> fields;
+};
+
+struct HeaderDump {
+    const GgufFile* file = nullptr;
+    std::vector<HeaderField> header;        // magic, version, tensor count, metadata count
+    std::vector<HeaderRecord> metadata;
+    std::vector<HeaderRecord> tensor_infos;
+    HeaderField padding;                    // up to the data section (size 0 when there is none)
+    HeaderField data;                       // the tensor data section
+};
+
+// Built from the reader's validated parse (offsets it kept), not by parsing again.
+HeaderDump dump_header(const GgufFile& f);
+std::string render_header_text(const HeaderDump& h, bool color);
+std::string render_header_markdown(const HeaderDump& h);
+// {"file", "version", "endian", "alignment", "data_offset", "file_size", "header": [fields],
+//  "metadata": [records], "tensor_infos": [records], "padding", "data"}; a field is {"name",
+// "offset", "size", "hex" (its first 64 bytes at most), "value", and for numbers that stand for
+// something "meaning": "STRING", "Q4_K", "data at N"}; a record is {"name", "offset", "size",
+// "fields"}. Values are complete and typed: integers exact, floats as in the block JSON.
+std::string header_json(const HeaderDump& h);
+
+}  // namespace gguftk

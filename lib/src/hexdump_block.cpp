@@ -1,0 +1,253 @@
+// A block of a tensor, field by field: the model behind gguf-hexdump's block views.
+//
+// Which element does a byte belong to? The format descriptions say it in words ("byte j holds
+// y[j] (low) and y[j+16] (high)"); to say it per value without writing every layout a second
+// time, we ask the decoder: flip each bit of a block, decode, and see which outputs change. A
+// bit that only ever moves one output belongs to that element (a quant, a high bit, a sign);
+// a bit that moves many is shared (a scale, a grid index). The blocks probed are random but
+// for their scale fields, which are set to moderate values so that no change is absorbed by
+// rounding or hidden by a zero, NaN or infinite scale; several blocks are probed and the
+// changes pooled, so a zero sub-scale in one of them hides nothing.
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <bit>
+#include <cstring>
+
+#include "formats/all.h"
+#include "gguftk/escape.h"
+#include "gguftk/hexdump.h"
+#include "hexdump_detail.h"
+
+namespace gguftk {
+namespace {
+
+using formats::Field;
+using formats::FieldKind;
+using hexdump_detail::DecodedField;
+
+// For each bit of a block, the set of elements its flipping changed, in any probe.
+class Reach {
+public:
+    Reach(uint32_t block_bytes, uint32_t block_elems)
+        : elems_(block_elems), words_((block_elems + 63) / 64), sets_(size_t(block_bytes) * 8 * words_, 0) {}
+
+    void add(uint32_t bit, uint32_t e) { sets_[size_t(bit) * words_ + e / 64] |= uint64_t{1} << (e % 64); }
+    uint32_t count(uint32_t bit) const {
+        uint32_t n = 0;
+        for (uint32_t w = 0; w < words_; ++w) n += std::popcount(sets_[size_t(bit) * words_ + w]);
+        return n;
+    }
+    std::vector<uint32_t> elements(uint32_t bit) const {
+        std::vector<uint32_t> out;
+        for (uint32_t e = 0; e < elems_; ++e)
+            if (sets_[size_t(bit) * words_ + e / 64] >> (e % 64) & 1) out.push_back(e);
+        return out;
+    }
+    // The one element bits [first, first + n) all change and nothing else does, or -1.
+    int64_t owner(uint32_t first, uint32_t n) const {
+        int64_t who = -1;
+        for (uint32_t b = first; b < first + n; ++b) {
+            if (count(b) != 1) return -1;
+            const int64_t e = elements(b)[0];
+            if (who >= 0 && e != who) return -1;
+            who = e;
+        }
+        return who;
+    }
+
+private:
+    uint32_t elems_, words_;
+    std::vector<uint64_t> sets_;
+};
+
+uint64_t splitmix64(uint64_t& s) {
+    uint64_t z = (s += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+template <class F>
+Reach probe_reach() {
+    constexpr int kProbes = 16;
+    Reach reach(F::block_bytes, F::block_elems);
+    uint64_t seed = 0x6767756674ull + uint64_t(F::type);  // fixed: the same answer every run
+    uint8_t block[F::block_bytes];
+    float base[F::block_elems], y[F::block_elems];
+    for (int probe = 0; probe < kProbes; ++probe) {
+        for (uint8_t& b : block) b = uint8_t(splitmix64(seed));
+        for (const Field& f : F::fields) {  // moderate scales: 1 <= |d| < 2, 2^(0..3)
+            uint8_t* p = block + f.offset;
+            if (f.kind == FieldKind::Fp16)
+                for (int k = 0; k + 1 < f.size; k += 2) p[k + 1] = uint8_t(0x3c | (p[k + 1] & 0x03));
+            if (f.kind == FieldKind::Fp32) p[3] = 0x3f, p[2] |= 0x80;
+            if (f.kind == FieldKind::E8M0) p[0] = uint8_t(127 + (p[0] & 3));
+            if (f.kind == FieldKind::UE4M3)
+                for (int k = 0; k < f.size; ++k) p[k] = uint8_t(0x38 | (p[k] & 7));
+        }
+        formats::decode_block<F>(block, base);
+        for (uint32_t bit = 0; bit < uint32_t(F::block_bytes) * 8; ++bit) {
+            block[bit / 8] ^= uint8_t(1u << (bit % 8));
+            formats::decode_block<F>(block, y);
+            block[bit / 8] ^= uint8_t(1u << (bit % 8));
+            for (uint32_t e = 0; e < uint32_t(F::block_elems); ++e)
+                if (std::memcmp(&y[e], &base[e], sizeof(float)) != 0) reach.add(bit, e);
+        }
+    }
+    return reach;
+}
+
+FieldDump field_dump(const Field& f) {
+    FieldDump d;
+    d.name = f.name;
+    d.kind = std::string(hexdump_detail::kind_name(f.kind));
+    d.meaning = f.meaning;
+    d.offset = f.offset;
+    d.size = f.size;
+    return d;
+}
+
+// Gives per-element series their elements, from the bits each value occupies.
+void attribute(FieldDump& fd, DecodedField& d, const Reach& reach) {
+    for (size_t i = 0; i < d.series.size(); ++i) {
+        Series& s = d.series[i];
+        std::vector<uint32_t> owners;
+        if (d.trits) {
+            // A byte's digits, most significant first, are its elements in increasing order
+            // (TQ1_0: element 32n + m is digit n of byte m); tests check this against the values.
+            const size_t digits = s.values.size() / fd.size;
+            for (uint32_t byte = 0; byte < fd.size; ++byte) {
+                std::vector<uint32_t> all;
+                for (uint32_t b = 0; b < 8; ++b)
+                    for (uint32_t e : reach.elements(8 * (fd.offset + byte) + b))
+                        if (std::find(all.begin(), all.end(), e) == all.end()) all.push_back(e);
+                std::sort(all.begin(), all.end());
+                if (all.size() != digits) break;
+                owners.insert(owners.end(), all.begin(), all.end());
+            }
+        } else if (d.bits[i].width > 0) {
+            for (uint32_t first : d.bits[i].first) {
+                const int64_t e = reach.owner(8 * fd.offset + first, d.bits[i].width);
+                if (e < 0) break;
+                owners.push_back(uint32_t(e));
+            }
+        }
+        if (!owners.empty() && owners.size() == s.values.size()) {
+            s.elements = std::move(owners);
+            s.grouped = false;
+        }
+    }
+    fd.series = std::move(d.series);
+}
+
+template <class F>
+FormatDump describe() {
+    FormatDump d;
+    d.type = &type_info(F::type);
+    d.formula = F::formula;
+    d.part_elems = F::part_elems;
+    for (const Field& f : F::fields) d.fields.push_back(field_dump(f));
+    std::sort(d.fields.begin(), d.fields.end(), [](const FieldDump& a, const FieldDump& b) { return a.offset < b.offset; });
+    return d;
+}
+
+FormatDump describe_integer(const TypeInfo& t) {
+    FormatDump d;
+    d.type = &t;
+    d.formula = "y = x (integer tensors are never converted)";
+    d.part_elems = 1;
+    FieldDump f;
+    f.name = "value";
+    f.kind = fmt::format("int{}", 8 * t.block_bytes);
+    f.meaning = fmt::format("signed {}-bit integer, little-endian", 8 * t.block_bytes);
+    f.size = t.block_bytes;
+    d.fields.push_back(std::move(f));
+    return d;
+}
+
+int64_t load_int(const uint8_t* p, uint32_t n) {
+    uint64_t u = 0;
+    for (uint32_t i = 0; i < n; ++i) u |= uint64_t(p[i]) << (8 * i);
+    if (n < 8 && (u >> (8 * n - 1)) & 1) u |= ~uint64_t{0} << (8 * n);  // sign-extend
+    return static_cast<int64_t>(u);
+}
+
+}  // namespace
+
+FormatDump describe_format(const TypeInfo& t) {
+    FormatDump d;
+    if (formats::visit_format(t.type, [&]<class F>() { d = describe<F>(); })) return d;
+    if (t.cls == TypeClass::Integer) return describe_integer(t);
+    throw Error(fmt::format("type {} has no format description", t.name));
+}
+
+std::vector<BlockDump> dump_blocks(const GgufFile& f, const TensorInfo& t, uint64_t first, uint64_t count) {
+    const uint64_t n = t.n_blocks();
+    if (n == 0) throw Error(fmt::format("tensor {} is empty: it has no blocks", quoted_name(t.name)), std::nullopt, f.path());
+    if (count == 0 || first >= n || count > n - first) {
+        const std::string which = count <= 1 ? fmt::format("block {}", first)
+                                             : fmt::format("blocks {}..{}", first, first + (count - 1));
+        throw Error(fmt::format("{} out of range: tensor {} has {} block{} ({}..{})", which, quoted_name(t.name), n,
+                                n == 1 ? "" : "s", 0, n - 1),
+                    std::nullopt, f.path());
+    }
+    // Quantized blocks of a big-endian file have every field swapped, by rules ggml never wrote down.
+    if (f.big_endian())
+        throw Error("big-endian GGUF files are not supported for tensor data; convert it to little-endian first",
+                    std::nullopt, f.path());
+
+    const FormatDump format = describe_format(*t.type);
+    const uint32_t bytes = t.type->block_bytes;
+    std::vector<BlockDump> out;
+    out.reserve(count);
+    auto fill = [&](auto&& per_block) {
+        for (uint64_t k = 0; k < count; ++k) {
+            BlockDump b;
+            b.format = format;
+            b.tensor = t.name;
+            b.index = first + k;
+            b.n_blocks = n;
+            b.offset = t.offset + (first + k) * bytes;
+            const uint8_t* p = f.bytes().data() + b.offset;
+            b.bytes.assign(p, p + bytes);
+            per_block(b, p);
+            out.push_back(std::move(b));
+        }
+    };
+    const bool has_format = formats::visit_format(t.type->type, [&]<class F>() {
+        // Constant per format (a fixed seed), so computed once per process, like a lookup table.
+        static const Reach reach = probe_reach<F>();
+        fill([&](BlockDump& b, const uint8_t* p) {
+            b.values.resize(F::block_elems);
+            formats::decode_block<F>(p, b.values.data());
+            for (const Field& fl : F::fields) {
+                FieldDump fd = field_dump(fl);
+                fd.used = false;
+                for (uint32_t bit = 8 * fl.offset; bit < 8u * (fl.offset + fl.size); ++bit)
+                    fd.used = fd.used || reach.count(bit) > 0;
+                DecodedField d = hexdump_detail::decode_field(F::type, fl, p);
+                attribute(fd, d, reach);
+                b.fields.push_back(std::move(fd));
+            }
+            std::sort(b.fields.begin(), b.fields.end(),
+                      [](const FieldDump& a, const FieldDump& c) { return a.offset < c.offset; });
+        });
+    });
+    if (!has_format) {  // integer types: the element as it is
+        fill([&](BlockDump& b, const uint8_t* p) {
+            b.is_integer = true;
+            b.int_value = load_int(p, bytes);
+            FieldDump fd = format.fields[0];
+            fd.series.push_back(Series{"value", {double(b.int_value)}, true, {0}, false});
+            b.fields.push_back(std::move(fd));
+        });
+    }
+    return out;
+}
+
+BlockDump dump_block(const GgufFile& f, const TensorInfo& t, uint64_t index) {
+    return std::move(dump_blocks(f, t, index, 1).front());
+}
+
+}  // namespace gguftk

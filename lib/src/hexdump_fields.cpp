@@ -1,0 +1,258 @@
+// Reading a field's bytes by its kind: what gguf-hexdump shows in the "decoded" column.
+//
+// Most kinds are arrays of equal bit slices (nibbles, crumbs, bits, int8...), read least
+// significant bit first from a little-endian record, the way ggml's decoders read them. A few
+// IQ fields pack several things into one record (IQ2_XXS: four grid indices, four 7-bit sign
+// indices and a scale in 8 bytes); those are spelt out below as lists of slices, checked in
+// tests against which outputs each bit changes. Scales6, Scales6Q3 and the ternary digits
+// are read with the format's own helpers, and scales are converted with the decoders' own
+// conversions, so nothing here is a second definition of a format.
+#include <fmt/core.h>
+
+#include <cstring>
+
+#include "formats/all.h"
+#include "hexdump_detail.h"
+
+namespace gguftk::hexdump_detail {
+namespace {
+
+using formats::Field;
+using formats::FieldKind;
+
+struct Slice {
+    const char* series;
+    uint8_t bits;
+    uint8_t repeat = 1;
+    bool is_signed = false;
+    bool grouped = true;  // false: one value per element (the decoder map says which)
+};
+
+// A field read as records of `record_bytes` bytes, each split into these slices in order.
+struct Packing {
+    GgmlType type;  // GgmlType::F32 with name nullptr: a generic packing, not bound to a field
+    const char* field;
+    uint8_t record_bytes;
+    Slice slices[4];
+};
+
+// The fields whose bytes are not one array of equal slices, or whose slices need a name.
+constexpr Packing kPackings[] = {
+    // IQ2_XXS qs: per 32 elements, 4 grid indices (bytes), then a u32: 4 x 7-bit sign indices, scale.
+    {GgmlType::IQ2_XXS, "qs", 8, {{"grid", 8, 4}, {"sign_index", 7, 4}, {"scale", 4}}},
+    // IQ2_XS qs: one u16 per 8 elements: 9-bit grid index, 7-bit sign index.
+    {GgmlType::IQ2_XS, "qs", 2, {{"grid", 9}, {"sign_index", 7}}},
+    {GgmlType::IQ2_S, "qs", 1, {{"grid_low8", 8}}},
+    {GgmlType::IQ2_S, "signs", 1, {{"signs", 1, 8, false, false}}},
+    {GgmlType::IQ2_S, "qh", 1, {{"grid_high2", 2, 4}}},
+    {GgmlType::IQ3_XXS, "qs", 1, {{"grid", 8}}},
+    {GgmlType::IQ3_XXS, "scales_and_signs", 4, {{"sign_index", 7, 4}, {"scale", 4}}},
+    {GgmlType::IQ3_S, "qs", 1, {{"grid_low8", 8}}},
+    {GgmlType::IQ3_S, "qh", 1, {{"grid_bit8", 1, 8}}},
+    {GgmlType::IQ3_S, "signs", 1, {{"signs", 1, 8, false, false}}},
+    {GgmlType::IQ1_S, "qs", 1, {{"grid_low8", 8}}},
+    // IQ1_S qh: one u16 per 32 elements: 3 high index bits per 8 elements, scale, sign of the shift.
+    {GgmlType::IQ1_S, "qh", 2, {{"grid_high3", 3, 4}, {"scale", 3}, {"delta_sign", 1}}},
+    {GgmlType::IQ1_M, "qs", 1, {{"grid_low8", 8}}},
+    // IQ1_M qh: a nibble per 8 elements: 3 high index bits and the sign of the shift.
+    {GgmlType::IQ1_M, "qh", 1, {{"grid_high3", 3}, {"delta_sign", 1}, {"grid_high3", 3}, {"delta_sign", 1}}},
+    // IQ1_M scales: 4 u16, each four 3-bit scales (one per 16 elements) and a nibble of d.
+    {GgmlType::IQ1_M, "scales", 2, {{"scales", 3, 4}, {"d_nibble", 4, 1, false, false}}},
+    {GgmlType::IQ4_XS, "scales_h", 2, {{"scales_high2", 2, 8}}},
+};
+
+const Packing* find_packing(GgmlType t, const char* name) {
+    for (const Packing& p : kPackings)
+        if (p.type == t && std::strcmp(p.field, name) == 0) return &p;
+    return nullptr;
+}
+
+// The generic packing of a kind made of equal slices, or nullptr.
+const Packing* kind_packing(FieldKind k) {
+    static constexpr Packing kInt8{GgmlType::F32, nullptr, 1, {{"int8", 8, 1, true}}};
+    static constexpr Packing kInt16{GgmlType::F32, nullptr, 2, {{"int16", 16, 1, true}}};
+    static constexpr Packing kNibbles{GgmlType::F32, nullptr, 1, {{"nibbles", 4, 2, false, false}}};
+    static constexpr Packing kCrumbs{GgmlType::F32, nullptr, 1, {{"crumbs", 2, 4, false, false}}};
+    static constexpr Packing kBits{GgmlType::F32, nullptr, 1, {{"bits", 1, 8, false, false}}};
+    static constexpr Packing kScales4{GgmlType::F32, nullptr, 1, {{"scales", 4, 2}}};
+    static constexpr Packing kScales4Min4{GgmlType::F32, nullptr, 1, {{"scales", 4}, {"mins", 4}}};
+    switch (k) {
+        case FieldKind::Int8: return &kInt8;
+        case FieldKind::Int16: return &kInt16;
+        case FieldKind::Nibbles: return &kNibbles;
+        case FieldKind::Crumbs: return &kCrumbs;
+        case FieldKind::Bits: case FieldKind::Signs: return &kBits;
+        case FieldKind::Scales4: return &kScales4;
+        case FieldKind::Scales4Min4: return &kScales4Min4;
+        default: return nullptr;
+    }
+}
+
+// Adds `v` to the series called `name`, creating it (and its bit record) on first use.
+void put(DecodedField& d, const Slice& s, double v, uint32_t first_bit) {
+    size_t i = 0;
+    while (i < d.series.size() && d.series[i].name != s.series) ++i;
+    if (i == d.series.size()) {
+        d.series.push_back(Series{s.series, {}, true, {}, s.grouped});
+        d.bits.push_back(SeriesBits{{}, s.bits});
+    }
+    d.series[i].values.push_back(v);
+    d.bits[i].first.push_back(first_bit);
+}
+
+DecodedField unpack(const Packing& pk, const uint8_t* p, uint32_t size) {
+    DecodedField d;
+    for (uint32_t r = 0; r + pk.record_bytes <= size; r += pk.record_bytes) {
+        uint64_t rec = 0;  // little-endian, as ggml loads its u16/u32 fields
+        for (uint32_t i = 0; i < pk.record_bytes; ++i) rec |= uint64_t(p[r + i]) << (8 * i);
+        uint32_t bit = 0;
+        for (const Slice& s : pk.slices) {
+            if (!s.series) break;
+            for (int k = 0; k < s.repeat; ++k, bit += s.bits) {
+                const uint64_t mask = s.bits == 64 ? ~uint64_t{0} : (uint64_t{1} << s.bits) - 1;
+                uint64_t u = (rec >> bit) & mask;
+                int64_t v = static_cast<int64_t>(u);
+                if (s.is_signed && (u >> (s.bits - 1)) & 1) v -= int64_t{1} << s.bits;
+                put(d, s, double(v), 8 * r + bit);
+            }
+        }
+    }
+    return d;
+}
+
+Series reals(const char* name, std::vector<double> v) { return Series{name, std::move(v), false, {}, true}; }
+Series ints(const char* name, std::vector<double> v) { return Series{name, std::move(v), true, {}, true}; }
+
+DecodedField one(Series s) {
+    DecodedField d;
+    d.series.push_back(std::move(s));
+    d.bits.emplace_back();
+    return d;
+}
+
+}  // namespace
+
+std::string_view kind_name(FieldKind k) noexcept {
+    switch (k) {
+        case FieldKind::Fp16: return "fp16";
+        case FieldKind::Fp32: return "fp32";
+        case FieldKind::E8M0: return "e8m0";
+        case FieldKind::UE4M3: return "ue4m3";
+        case FieldKind::Int8: return "int8";
+        case FieldKind::Int16: return "int16";
+        case FieldKind::Nibbles: return "nibbles";
+        case FieldKind::Crumbs: return "crumbs";
+        case FieldKind::Bits: return "bits";
+        case FieldKind::Trits: return "trits";
+        case FieldKind::Scales6: return "scales6";
+        case FieldKind::Scales6Q3: return "scales6-q3";
+        case FieldKind::Scales4Min4: return "scales4-min4";
+        case FieldKind::Scales4: return "scales4";
+        case FieldKind::GridIndex: return "grid-index";
+        case FieldKind::Signs: return "signs";
+        case FieldKind::Raw: return "raw";
+    }
+    return "raw";
+}
+
+DecodedField decode_field(GgmlType t, const Field& f, const uint8_t* block) {
+    using namespace formats;
+    const uint8_t* p = block + f.offset;
+    if (const Packing* pk = find_packing(t, f.name)) {
+        DecodedField d = unpack(*pk, p, f.size);
+        if (t == GgmlType::IQ1_M && std::strcmp(f.name, "scales") == 0) {
+            // The top nibbles of the four u16 together are the fp16 super-block scale.
+            uint16_t bits = 0;
+            for (int k = 0; k < 4; ++k) bits |= uint16_t(load_u16(p + 2 * k) >> 12) << (4 * k);
+            d.series.push_back(reals("d", {fp16_to_f32(bits)}));
+            d.bits.emplace_back();
+        }
+        return d;
+    }
+    if (const Packing* pk = kind_packing(f.kind)) return unpack(*pk, p, f.size);
+
+    std::vector<double> v;
+    switch (f.kind) {
+        case FieldKind::Fp16:
+            for (uint32_t k = 0; k + 2 <= f.size; k += 2) v.push_back(fp16_to_f32(load_u16(p + k)));
+            return one(reals("fp16", std::move(v)));
+        case FieldKind::Fp32:
+            for (uint32_t k = 0; k + 4 <= f.size; k += 4) v.push_back(f32_from_bits(load_u32(p + k)));
+            return one(reals("fp32", std::move(v)));
+        case FieldKind::E8M0: {
+            // The scale is 2^(e - 127); the decoder keeps it halved, and doubling is exact in double.
+            DecodedField d = one(ints("exponent", {double(p[0])}));
+            d.series.push_back(reals("scale", {2.0 * double(fp4::e8m0_to_f32_half(p[0]))}));
+            d.bits.emplace_back();
+            return d;
+        }
+        case FieldKind::UE4M3:
+            for (uint32_t k = 0; k < f.size; ++k) v.push_back(2.0 * double(fp4::ue4m3_to_f32_half(p[k])));
+            return one(reals("scale", std::move(v)));
+        case FieldKind::Scales6: {
+            std::vector<double> sc, m;
+            for (int i = 0; i < 8; ++i) {
+                int s = 0, mn = 0;
+                k4_scale_min(p, i, s, mn);
+                sc.push_back(s);
+                m.push_back(mn);
+            }
+            DecodedField d = one(ints("scales", std::move(sc)));
+            d.series.push_back(ints("mins", std::move(m)));
+            d.bits.emplace_back();
+            return d;
+        }
+        case FieldKind::Scales6Q3:
+            for (int i = 0; i < 16; ++i) v.push_back(Q3_K::scale(p, i));
+            return one(ints("scales", std::move(v)));
+        case FieldKind::Trits: {
+            // TQ1_0's qs bytes hold five digits, its qh bytes four (ternary.h).
+            const int digits = std::strcmp(f.name, "qh") == 0 ? 4 : 5;
+            for (uint32_t k = 0; k < f.size; ++k)
+                for (int n = 0; n < digits; ++n) v.push_back(ternary::trit(p[k], n));
+            DecodedField d = one(Series{"trits", std::move(v), true, {}, false});
+            d.trits = true;
+            return d;
+        }
+        default: break;
+    }
+    // Raw: the plain wide floats, or bytes as they are.
+    if (t == GgmlType::BF16) return one(reals("bf16", {bf16_to_f32(load_u16(p))}));
+    if (t == GgmlType::F64) {
+        const uint64_t u = uint64_t(load_u32(p)) | (uint64_t(load_u32(p + 4)) << 32);
+        double x;
+        std::memcpy(&x, &u, 8);
+        return one(reals("f64", {x}));
+    }
+    for (uint32_t k = 0; k < f.size; ++k) v.push_back(p[k]);
+    return one(Series{"bytes", std::move(v), true, {}, false});
+}
+
+std::string float_text(double v) {
+    // Reals here are floats widened, except E8M0's 2^128 and F64 values: print the float when
+    // that is exact, for the shorter text.
+    const float f = static_cast<float>(v);
+    if (static_cast<double>(f) == v || v != v) return fmt::format("{}", f);
+    return fmt::format("{}", v);
+}
+
+std::string hex_bytes(const uint8_t* p, size_t n) {
+    std::string s;
+    s.reserve(3 * n);
+    for (size_t i = 0; i < n; ++i) {
+        if (i) s += ' ';
+        s += fmt::format("{:02x}", p[i]);
+    }
+    return s;
+}
+
+std::string series_text(const Series& s, size_t from, size_t max) {
+    std::string out;
+    for (size_t k = from; k < s.values.size() && k - from < max; ++k) {
+        if (k > from) out += ' ';
+        out += s.integer ? fmt::format("{}", static_cast<int64_t>(s.values[k])) : float_text(s.values[k]);
+    }
+    return out;
+}
+
+}  // namespace gguftk::hexdump_detail

@@ -1,0 +1,211 @@
+// The GGUF container laid out like a hex editor's structure view: every header field, every
+// metadata entry and every tensor info record, with absolute offsets and sizes.
+//
+// Nothing is parsed again: the reader already validated the file and kept where each entry
+// and each tensor info starts (KeyValue::offset, value_offset, end; TensorInfo::info_offset);
+// every field inside follows from those and from the lengths it decoded.
+#include <fmt/core.h>
+
+#include <algorithm>
+
+#include "gguftk/escape.h"
+#include "gguftk/hexdump.h"
+#include "gguftk/render.h"
+#include "hexdump_detail.h"
+
+namespace gguftk {
+namespace {
+
+using Is = HeaderField::Is;
+
+constexpr size_t kHexShown = 8;  // bytes of a field shown in the hex column
+
+HeaderField field(uint64_t offset, uint64_t size, std::string name, Is is) {
+    HeaderField f;
+    f.offset = offset;
+    f.size = size;
+    f.name = std::move(name);
+    f.is = is;
+    return f;
+}
+
+HeaderField number(uint64_t offset, uint64_t size, std::string name, uint64_t v, std::string note = {}) {
+    HeaderField f = field(offset, size, std::move(name), Is::Number);
+    f.number = v;
+    f.note = std::move(note);
+    return f;
+}
+
+HeaderField text(uint64_t offset, uint64_t size, std::string name, std::string v) {
+    HeaderField f = field(offset, size, std::move(name), Is::Text);
+    f.text = std::move(v);
+    return f;
+}
+
+// The value column, for people: numbers with what they stand for, strings quoted and escaped.
+std::string value_text(const GgufFile& f, const HeaderField& h, EscapeFor how) {
+    static const InspectOptions kDisplay;  // gguf-inspect's shortening: 60-byte strings, 6 items
+    switch (h.is) {
+        case Is::Number: return h.note.empty() ? std::to_string(h.number) : fmt::format("{} ({})", h.number, h.note);
+        case Is::Text: return '"' + escape(h.text, how, kDisplay.max_string_bytes) + '"';
+        case Is::Value: return display_value(f.value(*h.kv, kDisplay.max_array_items), kDisplay, how);
+        case Is::Region: return fmt::format("{} bytes", h.size);
+    }
+    return {};
+}
+
+std::string hex_text(const GgufFile& f, const HeaderField& h) {
+    if (h.size == 0) return "";
+    const size_t n = static_cast<size_t>(std::min<uint64_t>(h.size, kHexShown));
+    std::string s = hexdump_detail::hex_bytes(f.bytes().data() + h.offset, n);
+    return h.size > kHexShown ? s + " …" : s;
+}
+
+std::string range(uint64_t offset, uint64_t size) {
+    return size == 0 ? fmt::format("{} (empty)", offset) : fmt::format("{}-{}", offset, offset + size - 1);
+}
+
+std::string pad(std::string s, size_t w, bool right = false) {
+    size_t n = 0;  // code points: escaped text holds no control characters
+    for (char c : s) n += (c & 0xc0) != 0x80;
+    if (n >= w) return s;
+    return right ? std::string(w - n, ' ') + s : s + std::string(w - n, ' ');
+}
+
+std::string intro(const HeaderDump& h) {
+    const GgufFile& f = *h.file;
+    return fmt::format("GGUF v{}, {}-endian, alignment {}, {} metadata entries, {} tensors, {} bytes; tensor data at {}",
+                       f.version(), f.big_endian() ? "big" : "little", f.alignment(), f.metadata().size(),
+                       f.tensors().size(), f.file_size(), f.data_offset());
+}
+
+}  // namespace
+
+HeaderDump dump_header(const GgufFile& f) {
+    HeaderDump h;
+    h.file = &f;
+    h.header = {text(0, 4, "magic", "GGUF"), number(4, 4, "version", f.version()),
+                number(8, 8, "tensor count", f.tensors().size()), number(16, 8, "metadata count", f.metadata().size())};
+    uint64_t end = 24;
+
+    for (const KeyValue& kv : f.metadata()) {
+        HeaderRecord r{kv.key, kv.offset, kv.end - kv.offset, {}};
+        const uint64_t vo = kv.value_offset;
+        r.fields.push_back(number(kv.offset, 8, "key length", kv.key.size()));
+        r.fields.push_back(text(kv.offset + 8, kv.key.size(), "key", kv.key));
+        r.fields.push_back(number(vo, 4, "value type", uint64_t(kv.type), std::string(value_type_name(kv.type))));
+        HeaderField v = field(vo + 4, kv.end - (vo + 4), "value", Is::Value);
+        v.kv = &kv;
+        if (kv.type == ValueType::ARRAY) {
+            r.fields.push_back(number(vo + 4, 4, "element type", uint64_t(kv.elem_type),
+                                      std::string(value_type_name(kv.elem_type))));
+            r.fields.push_back(number(vo + 8, 8, "count", kv.count));
+            v.offset = vo + 16;
+            v.size = kv.end - v.offset;
+            v.name = "items";
+        } else if (kv.type == ValueType::STRING) {
+            r.fields.push_back(number(vo + 4, 8, "length", kv.end - (vo + 12)));
+            v.offset = vo + 12;
+            v.size = kv.end - v.offset;
+        }
+        r.fields.push_back(std::move(v));
+        end = kv.end;
+        h.metadata.push_back(std::move(r));
+    }
+
+    for (const TensorInfo& t : f.tensors()) {
+        HeaderRecord r{t.name, t.info_offset, 0, {}};
+        uint64_t at = t.info_offset;
+        r.fields.push_back(number(at, 8, "name length", t.name.size()));
+        r.fields.push_back(text(at + 8, t.name.size(), "name", t.name));
+        at += 8 + t.name.size();
+        r.fields.push_back(number(at, 4, "n_dims", t.n_dims));
+        at += 4;
+        for (uint32_t d = 0; d < t.n_dims; ++d, at += 8) r.fields.push_back(number(at, 8, fmt::format("ne[{}]", d), t.ne[d]));
+        r.fields.push_back(number(at, 4, "type", uint32_t(t.type->type), std::string(t.type->name)));
+        at += 4;
+        r.fields.push_back(number(at, 8, "offset", t.offset - f.data_offset(), fmt::format("data at {}", t.offset)));
+        at += 8;
+        r.size = at - r.offset;
+        end = at;
+        h.tensor_infos.push_back(std::move(r));
+    }
+
+    // With no tensors a file may stop before the aligned data offset: show what is there.
+    const uint64_t data = std::min(f.data_offset(), f.file_size());
+    h.padding = field(end, data - end, "padding", Is::Region);
+    h.data = field(data, f.file_size() - data, "tensor data", Is::Region);
+    return h;
+}
+
+std::string render_header_text(const HeaderDump& h, bool color) {
+    const GgufFile& f = *h.file;
+    auto bold = [&](const std::string& s) { return color ? "\x1b[1m" + s + "\x1b[0m" : s; };
+    auto dim = [&](const std::string& s) { return color ? "\x1b[2m" + s + "\x1b[0m" : s; };
+    const size_t wo = std::max<size_t>(6, std::to_string(f.file_size()).size());
+    size_t wn = 5;
+    auto widen = [&](const std::vector<HeaderField>& fs) {
+        for (const HeaderField& x : fs) wn = std::max(wn, x.name.size());
+    };
+    widen(h.header);
+    for (const auto& r : h.metadata) widen(r.fields);
+    for (const auto& r : h.tensor_infos) widen(r.fields);
+    const size_t wh = 3 * kHexShown + 1;
+
+    auto row = [&](const HeaderField& x) {
+        std::string line = "  " + pad(std::to_string(x.offset), wo, true) + "  " + pad(std::to_string(x.size), wo, true) +
+                           "  " + pad(x.name, wn) + "  " + dim(pad(hex_text(f, x), wh)) + "  " + value_text(f, x, EscapeFor::Text);
+        while (!line.empty() && line.back() == ' ') line.pop_back();
+        return line + '\n';
+    };
+    std::string out = bold(escape(f.path())) + ": " + intro(h) + "\n\n";
+    out += bold("  " + pad("offset", wo, true) + "  " + pad("size", wo, true) + "  " + pad("field", wn) + "  " +
+                pad("hex", wh) + "  value") + '\n';
+    for (const HeaderField& x : h.header) out += row(x);
+    auto records = [&](const std::vector<HeaderRecord>& rs, const char* what) {
+        for (size_t i = 0; i < rs.size(); ++i) {
+            const HeaderRecord& r = rs[i];
+            out += '\n' + bold(fmt::format("{} {}: {}", what, i, escape(r.title, EscapeFor::Text, 96))) +
+                   dim(fmt::format(" (bytes {}, {} bytes)", range(r.offset, r.size), r.size)) + '\n';
+            for (const HeaderField& x : r.fields) out += row(x);
+        }
+    };
+    records(h.metadata, "metadata entry");
+    records(h.tensor_infos, "tensor info");
+    out += '\n';
+    out += row(h.padding);
+    out += row(h.data);
+    return out;
+}
+
+std::string render_header_markdown(const HeaderDump& h) {
+    const GgufFile& f = *h.file;
+    std::string out = fmt::format("## {}\n\n{}.\n\n", escape(f.path(), EscapeFor::Markdown), intro(h));
+    constexpr const char* kHead = "| offset | size | field | hex | value |\n| ---: | ---: | --- | --- | --- |\n";
+    auto row = [&](const HeaderField& x) {
+        const std::string hex = hex_text(f, x);
+        return fmt::format("| {} | {} | {} | {} | {} |\n", x.offset, x.size, x.name, hex.empty() ? "" : '`' + hex + '`',
+                           value_text(f, x, EscapeFor::Markdown));
+    };
+    out += "### Header\n\n";
+    out += kHead;
+    for (const HeaderField& x : h.header) out += row(x);
+    auto records = [&](const std::vector<HeaderRecord>& rs, const char* what) {
+        for (size_t i = 0; i < rs.size(); ++i) {
+            const HeaderRecord& r = rs[i];
+            out += fmt::format("\n### {} {}: {}\n\nBytes {}, {} bytes.\n\n", what, i,
+                               escape(r.title, EscapeFor::Markdown, 96), range(r.offset, r.size), r.size);
+            out += kHead;
+            for (const HeaderField& x : r.fields) out += row(x);
+        }
+    };
+    records(h.metadata, "Metadata entry");
+    records(h.tensor_infos, "Tensor info");
+    out += "\n### Padding and data\n\n";
+    out += kHead;
+    out += row(h.padding);
+    out += row(h.data);
+    return out;
+}
+
+}  // namespace gguftk

@@ -1,0 +1,159 @@
+// The JSON views of gguf-hexdump: blocks, format descriptions and the container header.
+//
+// Floats are written as the shortest decimal that reads back to the same double; every value
+// here is a float32 (or, for F64 fields, a double) held exactly in a double, so a reader gets
+// the very bits back. JSON has no NaN or infinity: those are the strings "NaN", "Infinity" and
+// "-Infinity" (the hex beside them keeps the exact bits, NaN payload included).
+// Strings from the file go through to_valid_utf8: bytes that are not UTF-8 become U+FFFD.
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+
+#include "gguftk/escape.h"
+#include "gguftk/hexdump.h"
+#include "hexdump_detail.h"
+
+namespace gguftk {
+namespace {
+
+using ojson = nlohmann::ordered_json;
+
+ojson real(double v) {
+    if (std::isnan(v)) return "NaN";
+    if (std::isinf(v)) return v > 0 ? "Infinity" : "-Infinity";
+    return v;
+}
+
+std::string hex_compact(const uint8_t* p, size_t n) {
+    static constexpr char kDigits[] = "0123456789abcdef";
+    std::string s;
+    s.reserve(2 * n);
+    for (size_t i = 0; i < n; ++i) {
+        s += kDigits[p[i] >> 4];
+        s += kDigits[p[i] & 15];
+    }
+    return s;
+}
+
+ojson series_json(const Series& s) {
+    ojson a = ojson::array();
+    for (double v : s.values) a.push_back(s.integer ? ojson(static_cast<int64_t>(v)) : real(v));
+    return a;
+}
+
+ojson block_json(const BlockDump& b) {
+    ojson fields = ojson::array();
+    for (const FieldDump& f : b.fields) {
+        ojson decoded = ojson::object();
+        for (const Series& s : f.series) {
+            if (b.is_integer) {
+                decoded[s.name] = ojson::array({b.int_value});  // exact, past 2^53 too
+                continue;
+            }
+            decoded[s.name] = series_json(s);
+            if (!s.elements.empty()) decoded[s.name + "_element"] = s.elements;
+        }
+        fields.push_back({{"name", f.name},
+                          {"offset", f.offset},
+                          {"size", f.size},
+                          {"hex", hex_compact(b.bytes.data() + f.offset, f.size)},
+                          {"decoded", std::move(decoded)}});
+    }
+    ojson values = ojson::array();
+    if (b.is_integer) values.push_back(b.int_value);
+    for (float v : b.values) values.push_back(real(v));
+    return ojson{{"tensor", to_valid_utf8(b.tensor)},
+                 {"type", b.format.type->name},
+                 {"block", b.index},
+                 {"offset", b.offset},
+                 {"size", b.bytes.size()},
+                 {"fields", std::move(fields)},
+                 {"values", std::move(values)}};
+}
+
+ojson metadata_value(const Value& v) {
+    switch (v.type) {
+        case ValueType::UINT8: case ValueType::UINT16: case ValueType::UINT32: case ValueType::UINT64: return v.u;
+        case ValueType::INT8: case ValueType::INT16: case ValueType::INT32: case ValueType::INT64: return v.i;
+        case ValueType::FLOAT32: case ValueType::FLOAT64: return real(v.f);
+        case ValueType::BOOL: return v.u != 0;
+        case ValueType::STRING: return to_valid_utf8(v.s);
+        case ValueType::ARRAY: {
+            ojson a = ojson::array();
+            for (const Value& item : v.items) a.push_back(metadata_value(item));
+            return a;
+        }
+    }
+    return nullptr;
+}
+
+ojson header_field_json(const GgufFile& f, const HeaderField& h) {
+    constexpr uint64_t kHexMax = 64;
+    ojson j{{"name", h.name}, {"offset", h.offset}, {"size", h.size}};
+    if (h.is != HeaderField::Is::Region)
+        j["hex"] = hex_compact(f.bytes().data() + h.offset, static_cast<size_t>(std::min(h.size, kHexMax)));
+    switch (h.is) {
+        case HeaderField::Is::Number:
+            j["value"] = h.number;
+            if (!h.note.empty()) j["meaning"] = h.note;
+            break;
+        case HeaderField::Is::Text: j["value"] = to_valid_utf8(h.text); break;
+        case HeaderField::Is::Value: j["value"] = metadata_value(f.value(*h.kv)); break;
+        case HeaderField::Is::Region: break;
+    }
+    return j;
+}
+
+ojson records_json(const GgufFile& f, const std::vector<HeaderRecord>& rs) {
+    ojson a = ojson::array();
+    for (const HeaderRecord& r : rs) {
+        ojson fields = ojson::array();
+        for (const HeaderField& h : r.fields) fields.push_back(header_field_json(f, h));
+        a.push_back({{"name", to_valid_utf8(r.title)}, {"offset", r.offset}, {"size", r.size}, {"fields", std::move(fields)}});
+    }
+    return a;
+}
+
+}  // namespace
+
+std::string blocks_json(std::span<const BlockDump> blocks, bool as_array) {
+    if (!as_array && blocks.size() == 1) return block_json(blocks[0]).dump(2) + '\n';
+    ojson a = ojson::array();
+    for (const BlockDump& b : blocks) a.push_back(block_json(b));
+    return a.dump(2) + '\n';
+}
+
+std::string format_json(const FormatDump& d) {
+    ojson fields = ojson::array();
+    for (const FieldDump& f : d.fields)
+        fields.push_back({{"name", f.name}, {"offset", f.offset}, {"size", f.size}, {"kind", f.kind}, {"meaning", f.meaning}});
+    const TypeInfo& t = *d.type;
+    return ojson{{"type", t.name},
+                 {"block_elements", t.block_elems},
+                 {"block_bytes", t.block_bytes},
+                 {"bits_per_weight", t.bits_per_weight()},
+                 {"part_elements", d.part_elems},
+                 {"formula", d.formula},
+                 {"fields", std::move(fields)}}
+               .dump(2) + '\n';
+}
+
+std::string header_json(const HeaderDump& h) {
+    const GgufFile& f = *h.file;
+    ojson header = ojson::array();
+    for (const HeaderField& x : h.header) header.push_back(header_field_json(f, x));
+    return ojson{{"file", to_valid_utf8(f.path())},
+                 {"version", f.version()},
+                 {"endian", f.big_endian() ? "big" : "little"},
+                 {"alignment", f.alignment()},
+                 {"data_offset", f.data_offset()},
+                 {"file_size", f.file_size()},
+                 {"header", std::move(header)},
+                 {"metadata", records_json(f, h.metadata)},
+                 {"tensor_infos", records_json(f, h.tensor_infos)},
+                 {"padding", header_field_json(f, h.padding)},
+                 {"data", header_field_json(f, h.data)}}
+               .dump(2) + '\n';
+}
+
+}  // namespace gguftk

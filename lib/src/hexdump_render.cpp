@@ -1,0 +1,314 @@
+// Text and Markdown views of a block and of a format description.
+//
+// A block view has three parts: the field table (byte range, field, kind, hex, what the
+// bytes say), the hex dump with every line labelled by the fields it crosses, and the
+// values part by part, each part with the shared values it uses (its scale, min, grid index)
+// and the per-element codes beside the decoded floats.
+#include <fmt/core.h>
+
+#include <algorithm>
+
+#include "gguftk/escape.h"
+#include "gguftk/hexdump.h"
+#include "hexdump_detail.h"
+
+namespace gguftk {
+namespace {
+
+using hexdump_detail::float_text;
+using hexdump_detail::hex_bytes;
+using hexdump_detail::series_text;
+
+constexpr size_t kTableValues = 12;  // values of a series shown in a table cell
+constexpr size_t kHexCell = 8;       // bytes of a field shown in a table cell
+constexpr size_t kValuesPerLine = 8;
+
+struct Style {
+    bool on;
+    std::string wrap(std::string_view code, std::string_view s) const {
+        return on ? fmt::format("\x1b[{}m{}\x1b[0m", code, s) : std::string(s);
+    }
+    std::string bold(std::string_view s) const { return wrap("1", s); }
+    std::string dim(std::string_view s) const { return wrap("2", s); }
+    // Field i's colour in the hex dump and the table: six that read on dark and light terminals.
+    std::string field(size_t i, std::string_view s) const {
+        static constexpr const char* kColours[] = {"36", "33", "32", "35", "34", "31"};
+        return wrap(kColours[i % 6], s);
+    }
+};
+
+// Width in code points: the text here is escaped (no control characters), "…" is one column.
+size_t width(std::string_view s) {
+    size_t n = 0;
+    for (char c : s) n += (c & 0xc0) != 0x80;
+    return n;
+}
+
+std::string pad(std::string s, size_t w) { return width(s) >= w ? s : s + std::string(w - width(s), ' '); }
+
+std::string range_text(uint32_t offset, uint32_t size) {
+    return size == 1 ? std::to_string(offset) : fmt::format("{}-{}", offset, offset + size - 1);
+}
+
+std::string hex_cell(const BlockDump& b, const FieldDump& f) {
+    std::string s = hex_bytes(b.bytes.data() + f.offset, std::min<size_t>(f.size, kHexCell));
+    if (f.size > kHexCell) s += " …";
+    return s;
+}
+
+// What a field's bytes say, in one cell.
+std::string decoded_cell(const FieldDump& f) {
+    if (f.series.empty()) return "";
+    std::string out;
+    for (const Series& s : f.series) {
+        if (!out.empty()) out += "; ";
+        if (!s.elements.empty() && s.values.size() > 1) {
+            out += fmt::format("{} {}, one per element (shown with the values)", s.values.size(), s.name);
+            continue;
+        }
+        // A lone series is named by the field ("d 0.5"); several need their names ("scales ...; mins ...").
+        out += (f.series.size() == 1 ? "" : s.name + ' ') + series_text(s, 0, kTableValues);
+        if (s.values.size() > kTableValues) out += fmt::format(" … ({} in all)", s.values.size());
+    }
+    if (!f.used) out += " (not used by decoding)";
+    return out;
+}
+
+// The shared values a part uses: for each grouped series, the value(s) covering its elements.
+std::string part_params(const BlockDump& b, uint32_t first, uint32_t n) {
+    const uint32_t elems = b.format.type->block_elems;
+    std::string out;
+    for (const FieldDump& f : b.fields) {
+        if (!f.used) continue;
+        for (const Series& s : f.series) {
+            if (!s.grouped || s.values.empty() || elems % s.values.size() != 0) continue;
+            const uint32_t per = elems / uint32_t(s.values.size());
+            const size_t lo = first / per, hi = (first + n - 1) / per;
+            std::string name = s.name;
+            if (f.series.size() == 1 && s.name != f.name) name = f.name;  // "d 0.5", not "fp16 0.5"
+            out += fmt::format("{}{} {}", out.empty() ? "" : ", ", name, series_text(s, lo, hi - lo + 1));
+        }
+    }
+    return out;
+}
+
+// Per-element codes of a part: for each per-element series, its values for elements [first, first+n).
+std::vector<std::pair<std::string, std::vector<std::string>>> part_codes(const BlockDump& b, uint32_t first,
+                                                                            uint32_t n) {
+    std::vector<std::pair<std::string, std::vector<std::string>>> rows;
+    for (const FieldDump& f : b.fields) {
+        for (const Series& s : f.series) {
+            if (s.elements.empty() || b.is_integer) continue;
+            std::vector<std::string> cells(n, "·");
+            bool any = false;
+            for (size_t k = 0; k < s.values.size(); ++k) {
+                const uint32_t e = s.elements[k];
+                if (e < first || e >= first + n) continue;
+                cells[e - first] = series_text(s, k, 1);
+                any = true;
+            }
+            if (any) rows.push_back({f.series.size() == 1 ? f.name : f.name + "." + s.name, std::move(cells)});
+        }
+    }
+    return rows;
+}
+
+std::string value_text(float v) { return float_text(v); }
+
+// The hex dump: 16 bytes a line, absolute offsets, each line labelled with the fields it crosses.
+std::string hex_dump(const BlockDump& b, const Style& st, bool label_lines) {
+    std::string out;
+    const size_t n = b.bytes.size();
+    auto field_at = [&](size_t i) {
+        size_t k = 0;
+        while (k + 1 < b.fields.size() && i >= b.fields[k + 1].offset) ++k;
+        return k;
+    };
+    for (size_t line = 0; line < n; line += 16) {
+        std::string text = st.dim(fmt::format("{:08x}", b.offset + line)) + " ";
+        std::vector<std::string> names;
+        for (size_t i = line; i < line + 16; ++i) {
+            if (i % 8 == 0) text += ' ';
+            if (i >= n) {
+                text += "   ";
+                continue;
+            }
+            const size_t fi = field_at(i);
+            text += ' ' + st.field(fi, fmt::format("{:02x}", b.bytes[i]));
+            const std::string& name = b.fields[fi].name;
+            if (names.empty() || names.back() != name) names.push_back(name);
+        }
+        if (label_lines) {
+            text += "  ";
+            for (size_t k = 0; k < names.size(); ++k) text += (k ? " " : "") + names[k];
+        }
+        out += text + '\n';
+    }
+    return out;
+}
+
+std::string block_title(const BlockDump& b, EscapeFor how) {
+    return fmt::format("{} block {} of {}", escape(b.tensor, how), b.index, b.n_blocks);
+}
+
+std::string summary_line(const BlockDump& b) {
+    const TypeInfo& t = *b.format.type;
+    return fmt::format("{}, offset {} (0x{:x}), {} bytes, {} element{}", t.name, b.offset, b.offset, b.bytes.size(),
+                       t.block_elems, t.block_elems == 1 ? "" : "s");
+}
+
+}  // namespace
+
+std::string render_block_text(const BlockDump& b, bool color) {
+    const Style st{color};
+    std::string out = st.bold(block_title(b, EscapeFor::Text)) + ": " + summary_line(b) + '\n';
+
+    std::vector<std::vector<std::string>> rows{{"bytes", "field", "kind", "hex", "decoded"}};
+    for (const FieldDump& f : b.fields)
+        rows.push_back({range_text(f.offset, f.size), f.name, f.kind, hex_cell(b, f), decoded_cell(f)});
+    std::vector<size_t> w(5, 0);
+    for (const auto& r : rows)
+        for (size_t c = 0; c < 4; ++c) w[c] = std::max(w[c], width(r[c]));
+    for (size_t i = 0; i < rows.size(); ++i) {
+        std::string line = "  ";
+        for (size_t c = 0; c < 5; ++c) {
+            std::string cell = c < 4 ? pad(rows[i][c], w[c]) : rows[i][c];
+            if (i > 0 && c == 1) cell = st.field(i - 1, cell);
+            line += cell + (c < 4 ? "  " : "");
+        }
+        while (!line.empty() && line.back() == ' ') line.pop_back();
+        out += (i == 0 ? st.bold(line) : line) + '\n';
+    }
+
+    out += '\n' + hex_dump(b, st, true);
+
+    if (b.is_integer) {
+        out += fmt::format("\nvalue: {} (integer tensors are never converted)\n", b.int_value);
+        return out;
+    }
+    const uint32_t part = b.format.part_elems, elems = uint32_t(b.values.size());
+    out += '\n' + st.bold(fmt::format("values: {}", b.format.formula));
+    out += elems > part ? fmt::format(" (in parts of {})\n", part) : "\n";
+    for (uint32_t first = 0; first < elems; first += part) {
+        std::string head = elems > part ? fmt::format("part {}, elements {}-{}", first / part, first, first + part - 1)
+                                        : std::string("element 0");
+        const std::string params = part_params(b, first, part);
+        out += "  " + head + (params.empty() ? "" : ": " + params) + '\n';
+        const auto codes = part_codes(b, first, part);
+        size_t label_w = 4;
+        for (const auto& [name, _] : codes) label_w = std::max(label_w, name.size() + 1);
+        for (uint32_t k = 0; k < part; k += kValuesPerLine) {
+            const uint32_t m = std::min<uint32_t>(kValuesPerLine, part - k);
+            std::vector<std::string> ys;
+            size_t cw = 0;
+            for (uint32_t j = 0; j < m; ++j) {
+                ys.push_back(value_text(b.values[first + k + j]));
+                cw = std::max({cw, ys.back().size(), std::to_string(first + k + j).size()});
+            }
+            for (const auto& [name, cells] : codes)
+                for (uint32_t j = 0; j < m; ++j) cw = std::max(cw, cells[k + j].size());
+            auto line = [&](const std::string& label, auto cell) {
+                std::string l = "    " + pad(label, label_w);
+                for (uint32_t j = 0; j < m; ++j) {
+                    const std::string c = cell(j);
+                    l += ' ' + std::string(cw - std::min(cw, width(c)), ' ') + c;
+                }
+                return l + '\n';
+            };
+            out += st.dim(line("#", [&](uint32_t j) { return std::to_string(first + k + j); }));
+            for (const auto& [name, cells] : codes) out += line(name, [&](uint32_t j) { return cells[k + j]; });
+            out += line("y", [&](uint32_t j) { return ys[j]; });
+        }
+    }
+    return out;
+}
+
+std::string render_block_markdown(const BlockDump& b) {
+    const TypeInfo& t = *b.format.type;
+    std::string out = fmt::format("### {} block {} ({})\n\n", escape(b.tensor, EscapeFor::Markdown), b.index, t.name);
+    out += fmt::format("Block {} of {}: {}.\n\n", b.index, b.n_blocks, summary_line(b));
+    out += "| bytes | field | kind | hex | decoded |\n| ---: | --- | --- | --- | --- |\n";
+    for (const FieldDump& f : b.fields)
+        out += fmt::format("| {} | `{}` | {} | `{}` | {} |\n", range_text(f.offset, f.size), f.name, f.kind,
+                           hex_cell(b, f), escape(decoded_cell(f), EscapeFor::Markdown));
+    out += "\n```text\n" + hex_dump(b, Style{false}, true) + "```\n\n";
+
+    if (b.is_integer) return out + fmt::format("Value: {} (integer tensors are never converted).\n", b.int_value);
+    const uint32_t part = b.format.part_elems, elems = uint32_t(b.values.size());
+    out += fmt::format("Values, `{}`{}:\n\n", b.format.formula,
+                       elems > part ? fmt::format(", in parts of {} elements", part) : "");
+    out += "| part | elements | shared | codes | values |\n| ---: | ---: | --- | --- | --- |\n";
+    for (uint32_t first = 0; first < elems; first += part) {
+        std::string codes;
+        for (const auto& [name, cells] : part_codes(b, first, part)) {
+            if (!codes.empty()) codes += "<br>";
+            codes += '`' + name + "`:";
+            for (const std::string& c : cells) codes += ' ' + c;
+        }
+        std::string ys;
+        for (uint32_t j = 0; j < part; ++j) ys += (j ? " " : "") + value_text(b.values[first + j]);
+        out += fmt::format("| {} | {} | {} | {} | {} |\n", first / part, range_text(first, part),
+                           escape(part_params(b, first, part), EscapeFor::Markdown), codes, ys);
+    }
+    return out;
+}
+
+std::string layout_diagram(const FormatDump& d, size_t width) {
+    const uint32_t total = d.type->block_bytes;
+    const size_t n = d.fields.size();
+    std::vector<std::string> labels;
+    std::vector<size_t> w;
+    const size_t room = width > n + 1 ? width - n - 1 : n;
+    for (const FieldDump& f : d.fields) {
+        labels.push_back(f.size > 2 ? fmt::format("{}[{}]", f.name, f.size) : f.name);
+        const size_t share = (size_t(f.size) * room + total / 2) / total;
+        // Wide enough for the name and for the offset printed above the box's left edge.
+        w.push_back(std::max({labels.back().size() + 2, std::to_string(f.offset).size() + 1, share}));
+    }
+    std::string offsets, rule = "+", boxes = "|";
+    for (size_t i = 0; i < n; ++i) {
+        offsets += pad(std::to_string(d.fields[i].offset), w[i] + 1);
+        rule += std::string(w[i], '-') + '+';
+        boxes += ' ' + pad(labels[i], w[i] - 1) + '|';
+    }
+    offsets += std::to_string(total);
+    return offsets + '\n' + rule + '\n' + boxes + '\n' + rule + '\n';
+}
+
+std::string render_format_text(const FormatDump& d, bool color) {
+    const Style st{color};
+    const TypeInfo& t = *d.type;
+    std::string out = st.bold(std::string(t.name)) +
+                      fmt::format(": {} element{} in {} bytes, {} bits per weight", t.block_elems,
+                                  t.block_elems == 1 ? "" : "s", t.block_bytes, float_text(t.bits_per_weight()));
+    if (d.part_elems < t.block_elems) out += fmt::format(", decoded in parts of {}", d.part_elems);
+    out += "\n\n" + layout_diagram(d) + '\n';
+    size_t wr = 5, wn = 5, wk = 4;
+    for (const FieldDump& f : d.fields) {
+        wr = std::max(wr, range_text(f.offset, f.size).size());
+        wn = std::max(wn, f.name.size());
+        wk = std::max(wk, f.kind.size());
+    }
+    out += st.bold(fmt::format("  {}  {}  {}  meaning", pad("bytes", wr), pad("field", wn), pad("kind", wk))) + '\n';
+    for (size_t i = 0; i < d.fields.size(); ++i) {
+        const FieldDump& f = d.fields[i];
+        out += fmt::format("  {}  {}  {}  {}\n", pad(range_text(f.offset, f.size), wr), st.field(i, pad(f.name, wn)),
+                           pad(f.kind, wk), f.meaning);
+    }
+    return out + "\n" + st.bold("dequantization: ") + d.formula + '\n';
+}
+
+std::string render_format_markdown(const FormatDump& d) {
+    const TypeInfo& t = *d.type;
+    std::string out = fmt::format("{} element{} in {} bytes: **{} bits per weight**", t.block_elems,
+                                  t.block_elems == 1 ? "" : "s", t.block_bytes, float_text(t.bits_per_weight()));
+    if (d.part_elems < t.block_elems) out += fmt::format("; decoded in parts of {} elements", d.part_elems);
+    out += ".\n\n```text\n" + layout_diagram(d) + "```\n\n";
+    out += "| bytes | field | kind | meaning |\n| ---: | --- | --- | --- |\n";
+    for (const FieldDump& f : d.fields)
+        out += fmt::format("| {} | `{}` | {} | {} |\n", range_text(f.offset, f.size), f.name, f.kind,
+                           escape(f.meaning, EscapeFor::Markdown));
+    return out + fmt::format("\nDequantization: `{}`\n", d.formula);
+}
+
+}  // namespace gguftk
