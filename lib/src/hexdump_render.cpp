@@ -246,7 +246,10 @@ std::string render_block_markdown(const BlockDump& b) {
             for (const std::string& c : cells) codes += ' ' + c;
         }
         std::string ys;
-        for (uint32_t j = 0; j < part; ++j) ys += (j ? " " : "") + value_text(b.values[first + j]);
+        for (uint32_t j = 0; j < part; ++j) {
+            if (j) ys += ' ';
+            ys += value_text(b.values[first + j]);
+        }
         out += fmt::format("| {} | {} | {} | {} | {} |\n", first / part, range_text(first, part),
                            escape(part_params(b, first, part), EscapeFor::Markdown), codes, ys);
     }

@@ -1,0 +1,376 @@
+"""gguf-hexdump end to end.
+
+Expectations come from outside our code: the fixture's bytes and tensor table as gguf-py's
+GGUFReader reads them (taught type 42, Q2_0, which its enum lacks), ggml's own dequantization
+in all-types.ref-f32.gguf, gguf-py's dequantize where it has one, and files gguf-py's
+GGUFWriter writes (special float values).
+"""
+import json
+import os
+import pty
+import re
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+gguf = pytest.importorskip("gguf")
+import gguf.gguf_reader as gguf_reader  # noqa: E402
+from gguf.constants import GGML_QUANT_SIZES, GGMLQuantizationType  # noqa: E402
+
+BIN = Path(os.environ["GGUFTK_BIN"])
+HEXDUMP = BIN / "gguf-hexdump"
+FIXTURES = Path(os.environ["GGUFTK_FIXTURES"])
+ALL = FIXTURES / "all-types.gguf"
+REF32 = FIXTURES / "all-types.ref-f32.gguf"
+
+BLOCK_KEYS = ["tensor", "type", "block", "offset", "size", "fields", "values"]
+FIELD_KEYS = ["name", "offset", "size", "hex", "decoded"]
+INTEGER_TYPES = {"I8", "I16", "I32", "I64"}
+# gguf-py's dequantize is missing or disagrees on these (see test_gguf_py_crosscheck.py);
+# the reference file covers them.
+NOT_IN_GGUF_PY = {"Q8_1", "Q8_K", "F64", "Q1_0", "Q2_0"}
+# ggml's block sizes where gguf-py's table differs or lacks the type (ggml-common.h).
+GGML_SIZES = {9: (32, 36), 42: (64, 18)}
+
+
+class _Q2_0(int):
+    name = "Q2_0"
+
+
+class _TypeShim:
+    """Stands in for GGMLQuantizationType inside gguf_reader: unknown id 42 becomes Q2_0."""
+
+    def __call__(self, v):
+        v = int(v)
+        if v in GGMLQuantizationType._value2member_map_:
+            return GGMLQuantizationType(v)
+        if v == 42:
+            return _Q2_0(v)
+        raise ValueError(v)
+
+    def __getattr__(self, name):
+        return getattr(GGMLQuantizationType, name)
+
+
+def gguf_py_read(path):
+    saved_type, saved_q2 = gguf_reader.GGMLQuantizationType, GGML_QUANT_SIZES.get(42)
+    gguf_reader.GGMLQuantizationType = _TypeShim()
+    GGML_QUANT_SIZES[42] = GGML_SIZES[42]
+    try:
+        return gguf.GGUFReader(str(path))
+    finally:
+        gguf_reader.GGMLQuantizationType = saved_type
+        if saved_q2 is None:
+            del GGML_QUANT_SIZES[42]
+
+
+READER = gguf_py_read(ALL)
+TENSORS = {t.name: t for t in READER.tensors}
+REF = {t.name: t for t in gguf.GGUFReader(str(REF32)).tensors}
+FILE_BYTES = ALL.read_bytes()
+
+
+def block_geometry(t):
+    """(elements, bytes) of one block of gguf-py tensor t, by ggml's sizes."""
+    tid = int(t.tensor_type)
+    return GGML_SIZES.get(tid) or GGML_QUANT_SIZES[GGMLQuantizationType(tid)]
+
+
+def n_blocks(t):
+    elems, _ = block_geometry(t)
+    return int(np.prod([int(x) for x in t.shape])) // elems
+
+
+def run(*args, check_rc=None, env=None):
+    e = dict(os.environ)
+    e.update(env or {})
+    p = subprocess.run([str(HEXDUMP), *map(str, args)], capture_output=True, env=e, timeout=60)
+    if check_rc is not None:
+        assert p.returncode == check_rc, (p.returncode, p.stderr.decode(errors="replace"))
+    return p
+
+
+def dump_json(*args):
+    return json.loads(run(*args, "--json", check_rc=0).stdout)
+
+
+def as_f32(values):
+    """JSON values back to float32: numbers are exact; NaN and infinities come as strings."""
+    special = {"NaN": np.nan, "Infinity": np.inf, "-Infinity": -np.inf}
+    return np.array([special[v] if isinstance(v, str) else v for v in values], dtype=np.float64).astype(np.float32)
+
+
+def ref_block(name, index, elems):
+    ref = np.asarray(REF[name].data, dtype=np.float32).ravel()
+    return ref[index * elems:(index + 1) * elems]
+
+
+def same_bits(a, b):
+    return a.dtype == b.dtype and a.shape == b.shape and a.tobytes() == b.tobytes()
+
+
+CASES = [(t.name, index) for t in READER.tensors for index in sorted({0, n_blocks(t) - 1})]
+
+
+@pytest.mark.parametrize("name,index", CASES, ids=[f"{n}-{i}" for n, i in CASES])
+def test_block_json_against_the_file_and_ggml(name, index):
+    t = TENSORS[name]
+    elems, size = block_geometry(t)
+    d = dump_json(ALL, "--tensor", name, "--block", index)
+    assert list(d) == BLOCK_KEYS
+    assert d["tensor"] == name and d["block"] == index and d["size"] == size
+    assert d["type"] == t.tensor_type.name
+    assert d["offset"] == int(t.data_offset) + index * size
+
+    # Fields tile the block: in order, every byte once, and their hex is the file's bytes.
+    at = 0
+    for f in d["fields"]:
+        assert list(f) == FIELD_KEYS
+        assert f["offset"] == at and f["size"] > 0
+        assert bytes.fromhex(f["hex"]) == FILE_BYTES[d["offset"] + at:d["offset"] + at + f["size"]]
+        assert isinstance(f["decoded"], dict) and f["decoded"]
+        at += f["size"]
+    assert at == size
+
+    if d["type"] in INTEGER_TYPES:  # never converted: the element itself, exactly
+        want = np.frombuffer(FILE_BYTES, dtype=f"<i{size}", count=1, offset=d["offset"])[0]
+        assert d["values"] == [int(want)]
+        return
+    got = as_f32(d["values"])
+    assert got.size == elems
+    assert same_bits(got, ref_block(name, index, elems)), f"{name} block {index} differs from ggml's reference"
+    if d["type"] not in NOT_IN_GGUF_PY:
+        raw = np.frombuffer(FILE_BYTES, dtype=np.uint8, count=size, offset=d["offset"])
+        theirs = gguf.quants.dequantize(raw.reshape(1, size), GGMLQuantizationType[d["type"]])
+        assert same_bits(got, np.ascontiguousarray(theirs, dtype=np.float32).ravel())
+
+
+def test_count_gives_an_array_of_consecutive_blocks():
+    d = dump_json(ALL, "--tensor", "q6_K.weight", "--block", 3, "--count", 4)
+    assert isinstance(d, list) and [b["block"] for b in d] == [3, 4, 5, 6]
+    assert [b["offset"] for b in d] == [int(TENSORS["q6_K.weight"].data_offset) + 210 * k for k in range(3, 7)]
+    one = dump_json(ALL, "--tensor", "q6_K.weight", "--block", 3, "--count", 1)
+    assert isinstance(one, dict) and one == d[0]
+
+
+def test_q4_k_scales_and_per_element_codes():
+    """Scales6 unpacked per sub-block, checked against the bytes by the layout in words; the
+    per-element nibbles against the values through the formula."""
+    d = dump_json(ALL, "--tensor", "q4_K.weight", "--block", 5)
+    f = {x["name"]: x for x in d["fields"]}
+    s = bytes.fromhex(f["scales"]["hex"])
+    sc = [s[i] & 63 for i in range(4)] + [(s[i + 8] & 15) | (s[i] >> 6) << 4 for i in range(4)]
+    mn = [s[i + 4] & 63 for i in range(4)] + [(s[i + 8] >> 4) | (s[i + 4] >> 6) << 4 for i in range(4)]
+    assert f["scales"]["decoded"] == {"scales": sc, "mins": mn}
+    dd, dmin = (np.frombuffer(bytes.fromhex(f[k]["hex"]), dtype="<f2")[0].astype(np.float32) for k in ("d", "dmin"))
+    q = dict(zip(f["qs"]["decoded"]["nibbles_element"], f["qs"]["decoded"]["nibbles"]))
+    assert sorted(q) == list(range(256))
+    ys = as_f32(d["values"])
+    for e in range(256):
+        want = np.float32(dd * np.float32(sc[e // 32])) * np.float32(q[e]) - np.float32(dmin * np.float32(mn[e // 32]))
+        assert ys[e] == want, e
+
+
+def test_special_floats_are_exact_in_json(tmp_path):
+    path = tmp_path / "special.gguf"
+    w = gguf.GGUFWriter(str(path), "test")
+    vals = np.array([np.nan, np.inf, -np.inf, -0.0, 1e-45, 3.4028235e38, 0.1, -2.5], dtype=np.float32)
+    w.add_tensor("f", vals)
+    q8 = np.zeros(34, dtype=np.uint8)
+    q8[0:2] = np.frombuffer(np.float16(np.nan).tobytes(), dtype=np.uint8)  # d = NaN poisons the block
+    q8[2] = 1
+    w.add_tensor("q", q8, raw_shape=(34,), raw_dtype=GGMLQuantizationType.Q8_0)  # bytes per row
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+    got = [dump_json(path, "--tensor", "f", "--block", k)["values"][0] for k in range(len(vals))]
+    assert got[:3] == ["NaN", "Infinity", "-Infinity"]
+    assert same_bits(as_f32(got), vals)  # -0.0 keeps its sign, the subnormal and 0.1f are exact
+    assert dump_json(path, "--tensor", "q")["values"] == ["NaN"] * 32
+
+
+def test_markdown_section():
+    md = run(ALL, "--tensor", "q8_0.weight", "--block", 2, "--markdown", check_rc=0).stdout.decode()
+    d = dump_json(ALL, "--tensor", "q8_0.weight", "--block", 2)
+    assert md.startswith("### q8\\_0.weight block 2 (Q8_0)\n")
+    assert "| bytes | field | kind | hex | decoded |" in md
+    for f in d["fields"]:
+        assert f"| `{f['name']}` |" in md
+    assert "`y = d * q`" in md
+    fence = re.search(r"```text\n(.*?)```", md, re.S).group(1).splitlines()
+    assert fence[0].startswith(f"{d['offset']:08x}")
+    hexes = "".join(line[9:59].replace(" ", "") for line in fence)  # offset, then 16 bytes in two groups
+    assert hexes == "".join(f["hex"] for f in d["fields"])
+    # The values table: one row per part of 16, the last cell holding its values in order.
+    rows = [line for line in md.splitlines() if re.match(r"\| \d+ \| \d+-\d+ \|", line)]
+    assert [r.split(" | ")[1] for r in rows] == ["0-15", "16-31"]
+    assert rows[0].split(" | ")[2].startswith("d ")
+    ys = [float(v) for r in rows for v in r.rstrip(" |").split(" | ")[-1].split()]
+    assert same_bits(np.array(ys, dtype=np.float32), as_f32(d["values"]))
+
+
+def test_text_view():
+    out = run(ALL, "--tensor", "q5_0.weight", env={"NO_COLOR": "1"}, check_rc=0).stdout.decode()
+    d = dump_json(ALL, "--tensor", "q5_0.weight")
+    assert "\x1b" not in out
+    assert out.startswith(f"q5_0.weight block 0 of {n_blocks(TENSORS['q5_0.weight'])}: Q5_0, offset {d['offset']}")
+    for f in d["fields"]:
+        assert re.search(rf"^\s+{f['offset']}-{f['offset'] + f['size'] - 1}\s+{f['name']}\s", out, re.M), f["name"]
+    assert "values: y = d * (q - 16)" in out
+    # The y rows hold every value, in element order.
+    ys = [float(v) for line in out.splitlines() if line.strip().startswith("y ") for v in line.split()[1:]]
+    assert np.array_equal(np.array(ys, dtype=np.float32), as_f32(d["values"]))
+
+
+def test_describe():
+    d = json.loads(run("--describe", "q4_k", "--json", check_rc=0).stdout)
+    block = dump_json(ALL, "--tensor", "q4_K.weight")
+    assert d["type"] == "Q4_K" and d["block_elements"] == 256 and d["block_bytes"] == 144
+    assert d["bits_per_weight"] == 4.5
+    assert [(f["name"], f["offset"], f["size"]) for f in d["fields"]] == \
+        [(f["name"], f["offset"], f["size"]) for f in block["fields"]]
+    text = run("--describe", "Q4_K", check_rc=0).stdout.decode()
+    assert "| d | dmin | scales[12] | qs[128]" in text
+    assert "y = (d * sc) * q - (dmin * m)" in text
+
+
+def test_header_offsets_match_gguf_py():
+    h = dump_json(ALL)
+    assert h["data_offset"] == READER.data_offset
+    hdr = {f["name"]: f for f in h["header"]}
+    for key, name in (("GGUF.version", "version"), ("GGUF.tensor_count", "tensor count"),
+                      ("GGUF.kv_count", "metadata count")):
+        field = READER.fields[key]
+        assert hdr[name]["offset"] == field.offset
+        assert hdr[name]["value"] == int(field.parts[0][0])
+    kvs = [f for k, f in READER.fields.items() if not k.startswith("GGUF.")]
+    assert [m["name"] for m in h["metadata"]] == [f.name for f in kvs]
+    for ours, theirs in zip(h["metadata"], kvs):
+        sizes = [p.nbytes for p in theirs.parts]
+        assert ours["offset"] == theirs.offset
+        assert ours["size"] == sum(sizes)
+        fields = ours["fields"]
+        # key length, key, value type, then (strings) length, value / (arrays) element type, count, items
+        head = len(fields) - 1
+        assert [f["size"] for f in fields[:head]] == sizes[:head]
+        assert fields[-1]["size"] == sum(sizes[head:])
+        offsets = np.cumsum([theirs.offset] + sizes)
+        assert [f["offset"] for f in fields] == [int(o) for o in offsets[:len(fields)]]
+        assert fields[2]["value"] == int(theirs.types[0])
+        if len(theirs.types) == 1 and theirs.types[0] != gguf.GGUFValueType.STRING:
+            assert fields[-1]["value"] == pytest.approx(theirs.contents())
+    for ours, t in zip(h["tensor_infos"], READER.tensors):
+        sizes = [p.nbytes for p in t.field.parts]  # name length, name, n_dims, dims, type, offset
+        assert ours["name"] == t.name and ours["offset"] == t.field.offset and ours["size"] == sum(sizes)
+        names = [f["name"] for f in ours["fields"]]
+        assert names[:3] == ["name length", "name", "n_dims"] and names[-2:] == ["type", "offset"]
+        assert sum(f["size"] for f in ours["fields"] if f["name"].startswith("ne[")) == sizes[3]
+        assert ours["fields"][-1]["value"] + READER.data_offset == t.data_offset
+    end = h["tensor_infos"][-1]["offset"] + h["tensor_infos"][-1]["size"]
+    assert h["padding"]["offset"] == end and end + h["padding"]["size"] == READER.data_offset
+    assert h["data"] == {"name": "tensor data", "offset": READER.data_offset, "size": ALL.stat().st_size - READER.data_offset}
+
+
+def test_header_text_and_markdown():
+    text = run(ALL, "--header", env={"NO_COLOR": "1"}, check_rc=0).stdout.decode()
+    assert text == run(ALL, env={"NO_COLOR": "1"}, check_rc=0).stdout.decode()  # --header is the default
+    assert re.search(r"^\s+0\s+4\s+magic\s+47 47 55 46\s+\"GGUF\"$", text, re.M)
+    assert re.search(r"^\s+\d+\s+8\s+value\s+.*\s18000000000000000000$", text, re.M)
+    assert '"héllo \\"quoted\\"\\ttab"' in text
+    assert re.search(r"^\s+\d+\s+8\s+offset\s.*\(data at 192608\)$", text, re.M)
+    md = run(ALL, "--markdown", check_rc=0).stdout.decode()
+    assert "### Metadata entry 10: fixture.string" in md and "| offset | size | field | hex | value |" in md
+
+
+def test_unknown_tensor_suggests_close_names():
+    p = run(ALL, "--tensor", "q4_K.weigth", check_rc=1)
+    err = p.stderr.decode()
+    assert err.count("\n") == 1 and err.startswith(f"error: {ALL}: no tensor named 'q4_K.weigth'")
+    assert "did you mean 'q4_K.weight'" in err
+    assert p.stdout == b""
+    err = run(ALL, "--tensor", "blk.0.attn_q.weight", check_rc=1).stderr.decode()
+    assert "among the file's 40 tensors" in err and err.count("\n") == 1
+
+
+def test_block_out_of_range_says_the_valid_range():
+    err = run(ALL, "--tensor", "q4_K.weight", "--block", 16, check_rc=1).stderr.decode()
+    assert err == f"error: {ALL}: block 16 out of range: tensor 'q4_K.weight' has 16 blocks (0..15)\n"
+    err = run(ALL, "--tensor", "q4_K.weight", "--block", 15, "--count", 2, check_rc=1).stderr.decode()
+    assert "blocks 15..16 out of range" in err and "(0..15)" in err
+
+
+def test_crafted_file_is_one_error_line(tmp_path):
+    bad = tmp_path / "truncated.gguf"
+    bad.write_bytes(FILE_BYTES[:1000])
+    for args in ([bad], [bad, "--tensor", "q4_K.weight"], [bad, "--json"]):
+        p = run(*args, check_rc=1)
+        assert re.fullmatch(rf"error: {re.escape(str(bad))}: .+ \(at offset \d+\)\n", p.stderr.decode())
+        assert p.stdout == b""
+
+
+@pytest.mark.parametrize("args", [
+    [],                                              # no file
+    [ALL, "--block", "2"],                           # --block needs --tensor
+    [ALL, "--tensor", "q4_K.weight", "--count", "0"],
+    [ALL, "--tensor", "q4_K.weight", "--json", "--markdown"],
+    [ALL, "--tensor", "q4_K.weight", "--header"],
+    [ALL, "--tensor", "q4_K.weight", "--block", "-1"],
+    ["--describe", "Q4_Z"],
+    [ALL, "--describe", "Q4_K"],
+    [ALL, "--no-such-flag"],
+])
+def test_usage_errors_exit_2(args):
+    p = run(*args, check_rc=2)
+    assert p.stderr.startswith(b"error: ") and p.stdout == b""
+
+
+def test_help_has_examples():
+    out = run("--help", check_rc=0).stdout.decode()
+    assert "Examples:" in out and "--tensor" in out and "--describe" in out and '"NaN"' in out
+
+
+def test_colour_only_on_a_terminal_and_never_with_no_color():
+    def on_tty(env):
+        leader, follower = pty.openpty()
+        e = dict(os.environ)
+        e.pop("NO_COLOR", None)
+        e.update(env)
+        p = subprocess.Popen([str(HEXDUMP), str(ALL), "--tensor", "q4_K.weight"], stdout=follower,
+                             stderr=subprocess.PIPE, env=e)
+        os.close(follower)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        os.close(leader)
+        assert p.wait(timeout=60) == 0
+        return b"".join(chunks)
+
+    assert b"\x1b[1m" in on_tty({})
+    assert b"\x1b[" not in on_tty({"NO_COLOR": "1"})
+    assert b"\x1b[" not in run(ALL, "--tensor", "q4_K.weight", check_rc=0).stdout  # a pipe
+
+
+def test_untrusted_names_are_escaped(tmp_path):
+    path = tmp_path / "evil.gguf"
+    w = gguf.GGUFWriter(str(path), "test")
+    w.add_string("evil\x1b[31m", "x\x07y")
+    w.add_tensor("t\x1b]0;title\x07|x", np.ones(4, dtype=np.float32))
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+    for args in ([path], [path, "--markdown"], [path, "--tensor", "t\x1b]0;title\x07|x"],
+                 [path, "--tensor", "t\x1b]0;title\x07|x", "--markdown"]):
+        out = run(*args, check_rc=0).stdout
+        assert not re.search(rb"[\x00-\x08\x0b-\x1f\x7f]", out), args
+    d = dump_json(path, "--tensor", "t\x1b]0;title\x07|x")
+    assert d["tensor"] == "t\x1b]0;title\x07|x" and d["values"] == [1.0]
