@@ -216,7 +216,8 @@ std::string render_block_text(const BlockDump& b, bool color) {
                 return l + '\n';
             };
             out += st.dim(line("#", [&](uint32_t j) { return std::to_string(first + k + j); }));
-            for (const auto& [name, cells] : codes) out += line(name, [&](uint32_t j) { return cells[k + j]; });
+            // Not a structured binding: the lambda captures it, which clang before 16 refuses.
+            for (const auto& code : codes) out += line(code.first, [&](uint32_t j) { return code.second[k + j]; });
             out += line("y", [&](uint32_t j) { return ys[j]; });
         }
     }
