@@ -99,7 +99,7 @@ int main(int argc, char** argv) {
     auto* block_opt = app.add_option("--block", block, "first block to show (default 0)")->check(CLI::NonNegativeNumber);
     auto* count_opt = app.add_option("--count", count, "how many blocks to show (default 1)")->check(CLI::PositiveNumber);
     auto* header_opt = app.add_flag("--header", header, "the header, metadata and tensor infos with offsets (the default)");
-    auto* describe_opt = app.add_option("--describe", describe, "a format's layout and formula, without a file (Q4_K, ...)");
+    auto* describe_opt = app.add_option("--describe", describe, "a format's layout and formula, without a file (Q4_K, ..., or all)");
     auto* json_opt = app.add_flag("--json", json, "JSON (see below)");
     app.add_flag("--markdown", markdown, "a Markdown section")->excludes(json_opt);
     header_opt->excludes(tensor_opt)->excludes(describe_opt);
@@ -112,14 +112,30 @@ int main(int argc, char** argv) {
         const bool color = !json && !markdown && cli::use_color(stdout);
         if (!describe.empty()) {
             if (!input.empty()) throw cli::UsageError("--describe shows a format, not a file: leave out the FILE");
-            const TypeInfo* t = find_type(describe);
-            if (!t) {
-                std::string names;
-                for (const TypeInfo& ti : all_types()) names += (names.empty() ? "" : " ") + std::string(ti.name);
-                throw cli::UsageError(fmt::format("unknown type '{}'; the types are: {}", escape(describe), names));
+            std::vector<FormatDump> formats;
+            const bool all = describe == "all";
+            for (const TypeInfo& ti : all_types())
+                if (all) formats.push_back(describe_format(ti));
+            if (!all) {
+                const TypeInfo* t = find_type(describe);
+                if (!t) {
+                    std::string names;
+                    for (const TypeInfo& ti : all_types()) names += (names.empty() ? "" : " ") + std::string(ti.name);
+                    throw cli::UsageError(fmt::format("unknown type '{}'; the types are: {} (or all)", escape(describe), names));
+                }
+                formats.push_back(describe_format(*t));
             }
-            const FormatDump d = describe_format(*t);
-            write_all(json ? format_json(d) : markdown ? render_format_markdown(d) : render_format_text(d, color));
+            if (json) {
+                write_all(formats_json(formats, all));
+                return cli::kExitOk;
+            }
+            std::string out;
+            for (size_t i = 0; i < formats.size(); ++i) {
+                if (i) out += '\n';
+                if (markdown && all) out += fmt::format("## {}\n\n", formats[i].type->name);
+                out += markdown ? render_format_markdown(formats[i]) : render_format_text(formats[i], color);
+            }
+            write_all(out);
             return cli::kExitOk;
         }
         if (input.empty()) throw cli::UsageError("a FILE is required (or --describe TYPE)");

@@ -123,19 +123,24 @@ std::string blocks_json(std::span<const BlockDump> blocks, bool as_array) {
     return a.dump(2) + '\n';
 }
 
-std::string format_json(const FormatDump& d) {
-    ojson fields = ojson::array();
-    for (const FieldDump& f : d.fields)
-        fields.push_back({{"name", f.name}, {"offset", f.offset}, {"size", f.size}, {"kind", f.kind}, {"meaning", f.meaning}});
-    const TypeInfo& t = *d.type;
-    return ojson{{"type", t.name},
-                 {"block_elements", t.block_elems},
-                 {"block_bytes", t.block_bytes},
-                 {"bits_per_weight", t.bits_per_weight()},
-                 {"part_elements", d.part_elems},
-                 {"formula", d.formula},
-                 {"fields", std::move(fields)}}
-               .dump(2) + '\n';
+std::string formats_json(std::span<const FormatDump> formats, bool as_array) {
+    ojson a = ojson::array();
+    for (const FormatDump& d : formats) {
+        ojson fields = ojson::array();
+        for (const FieldDump& f : d.fields)
+            fields.push_back(
+                {{"name", f.name}, {"offset", f.offset}, {"size", f.size}, {"kind", f.kind}, {"meaning", f.meaning}});
+        const TypeInfo& t = *d.type;
+        a.push_back({{"type", t.name},
+                     {"class", t.cls == TypeClass::Quantized ? "quantized" : t.cls == TypeClass::Float ? "float" : "integer"},
+                     {"block_elements", t.block_elems},
+                     {"block_bytes", t.block_bytes},
+                     {"bits_per_weight", t.bits_per_weight()},
+                     {"part_elements", d.part_elems},
+                     {"formula", d.formula},
+                     {"fields", std::move(fields)}});
+    }
+    return (!as_array && a.size() == 1 ? a[0] : a).dump(2) + '\n';
 }
 
 std::string header_json(const HeaderDump& h) {

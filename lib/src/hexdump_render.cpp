@@ -157,38 +157,11 @@ std::string summary_line(const BlockDump& b) {
                        t.block_elems, t.block_elems == 1 ? "" : "s");
 }
 
-}  // namespace
-
-std::string render_block_text(const BlockDump& b, bool color) {
-    const Style st{color};
-    std::string out = st.bold(block_title(b, EscapeFor::Text)) + ": " + summary_line(b) + '\n';
-
-    std::vector<std::vector<std::string>> rows{{"bytes", "field", "kind", "hex", "decoded"}};
-    for (const FieldDump& f : b.fields)
-        rows.push_back({range_text(f.offset, f.size), f.name, f.kind, hex_cell(b, f), decoded_cell(f)});
-    std::vector<size_t> w(5, 0);
-    for (const auto& r : rows)
-        for (size_t c = 0; c < 4; ++c) w[c] = std::max(w[c], width(r[c]));
-    for (size_t i = 0; i < rows.size(); ++i) {
-        std::string line = "  ";
-        for (size_t c = 0; c < 5; ++c) {
-            std::string cell = c < 4 ? pad(rows[i][c], w[c]) : rows[i][c];
-            if (i > 0 && c == 1) cell = st.field(i - 1, cell);
-            line += cell + (c < 4 ? "  " : "");
-        }
-        while (!line.empty() && line.back() == ' ') line.pop_back();
-        out += (i == 0 ? st.bold(line) : line) + '\n';
-    }
-
-    out += '\n' + hex_dump(b, st, true);
-
-    if (b.is_integer) {
-        out += fmt::format("\nvalue: {} (integer tensors are never converted)\n", b.int_value);
-        return out;
-    }
+// The values part by part: a heading with the part's shared values, then columns of eight
+// elements: the index, each per-element code, the value.
+std::string values_grid(const BlockDump& b, const Style& st) {
+    std::string out;
     const uint32_t part = b.format.part_elems, elems = uint32_t(b.values.size());
-    out += '\n' + st.bold(fmt::format("values: {}", b.format.formula));
-    out += elems > part ? fmt::format(" (in parts of {})\n", part) : "\n";
     for (uint32_t first = 0; first < elems; first += part) {
         std::string head = elems > part ? fmt::format("part {}, elements {}-{}", first / part, first, first + part - 1)
                                         : std::string("element 0");
@@ -224,6 +197,40 @@ std::string render_block_text(const BlockDump& b, bool color) {
     return out;
 }
 
+}  // namespace
+
+std::string render_block_text(const BlockDump& b, bool color) {
+    const Style st{color};
+    std::string out = st.bold(block_title(b, EscapeFor::Text)) + ": " + summary_line(b) + '\n';
+
+    std::vector<std::vector<std::string>> rows{{"bytes", "field", "kind", "hex", "decoded"}};
+    for (const FieldDump& f : b.fields)
+        rows.push_back({range_text(f.offset, f.size), f.name, f.kind, hex_cell(b, f), decoded_cell(f)});
+    std::vector<size_t> w(5, 0);
+    for (const auto& r : rows)
+        for (size_t c = 0; c < 4; ++c) w[c] = std::max(w[c], width(r[c]));
+    for (size_t i = 0; i < rows.size(); ++i) {
+        std::string line = "  ";
+        for (size_t c = 0; c < 5; ++c) {
+            std::string cell = c < 4 ? pad(rows[i][c], w[c]) : rows[i][c];
+            if (i > 0 && c == 1) cell = st.field(i - 1, cell);
+            line += cell + (c < 4 ? "  " : "");
+        }
+        while (!line.empty() && line.back() == ' ') line.pop_back();
+        out += (i == 0 ? st.bold(line) : line) + '\n';
+    }
+
+    out += '\n' + hex_dump(b, st, true);
+
+    if (b.is_integer) {
+        out += fmt::format("\nvalue: {} (integer tensors are never converted)\n", b.int_value);
+        return out;
+    }
+    out += '\n' + st.bold(fmt::format("values: {}", b.format.formula));
+    out += b.values.size() > b.format.part_elems ? fmt::format(" (in parts of {})\n", b.format.part_elems) : "\n";
+    return out + values_grid(b, st);
+}
+
 std::string render_block_markdown(const BlockDump& b) {
     const TypeInfo& t = *b.format.type;
     std::string out = fmt::format("### {} block {} ({})\n\n", escape(b.tensor, EscapeFor::Markdown), b.index, t.name);
@@ -235,26 +242,10 @@ std::string render_block_markdown(const BlockDump& b) {
     out += "\n```text\n" + hex_dump(b, Style{false}, true) + "```\n\n";
 
     if (b.is_integer) return out + fmt::format("Value: {} (integer tensors are never converted).\n", b.int_value);
-    const uint32_t part = b.format.part_elems, elems = uint32_t(b.values.size());
+    const uint32_t part = b.format.part_elems;
     out += fmt::format("Values, `{}`{}:\n\n", b.format.formula,
-                       elems > part ? fmt::format(", in parts of {} elements", part) : "");
-    out += "| part | elements | shared | codes | values |\n| ---: | ---: | --- | --- | --- |\n";
-    for (uint32_t first = 0; first < elems; first += part) {
-        std::string codes;
-        for (const auto& [name, cells] : part_codes(b, first, part)) {
-            if (!codes.empty()) codes += "<br>";
-            codes += '`' + name + "`:";
-            for (const std::string& c : cells) codes += ' ' + c;
-        }
-        std::string ys;
-        for (uint32_t j = 0; j < part; ++j) {
-            if (j) ys += ' ';
-            ys += value_text(b.values[first + j]);
-        }
-        out += fmt::format("| {} | {} | {} | {} | {} |\n", first / part, range_text(first, part),
-                           escape(part_params(b, first, part), EscapeFor::Markdown), codes, ys);
-    }
-    return out;
+                       b.values.size() > part ? fmt::format(", in parts of {} elements", part) : "");
+    return out + "```text\n" + values_grid(b, Style{false}) + "```\n";
 }
 
 std::string layout_diagram(const FormatDump& d, size_t width) {

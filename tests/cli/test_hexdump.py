@@ -204,12 +204,18 @@ def test_markdown_section():
     assert fence[0].startswith(f"{d['offset']:08x}")
     hexes = "".join(line[9:59].replace(" ", "") for line in fence)  # offset, then 16 bytes in two groups
     assert hexes == "".join(f["hex"] for f in d["fields"])
-    # The values table: one row per part of 16, the last cell holding its values in order.
-    rows = [line for line in md.splitlines() if re.match(r"\| \d+ \| \d+-\d+ \|", line)]
-    assert [r.split(" | ")[1] for r in rows] == ["0-15", "16-31"]
-    assert rows[0].split(" | ")[2].startswith("d ")
-    ys = [float(v) for r in rows for v in r.rstrip(" |").split(" | ")[-1].split()]
+    # The values: a second fence, part by part, the y rows holding every value in element order.
+    grid = re.findall(r"```text\n(.*?)```", md, re.S)[1].splitlines()
+    assert [line.strip().split(":")[0] for line in grid if "part" in line] == \
+        ["part 0, elements 0-15", "part 1, elements 16-31"]
+    shown_d = float(grid[0].split(": d ")[1])  # the part's shared scale, shortest float text
+    assert np.float32(shown_d) == np.float32(d["fields"][0]["decoded"]["fp16"][0])
+    ys = [float(v) for line in grid if line.strip().startswith("y ") for v in line.split()[1:]]
     assert same_bits(np.array(ys, dtype=np.float32), as_f32(d["values"]))
+    codes = [int(v) for line in grid if line.strip().startswith("qs ") for v in line.split()[1:]]
+    assert len(codes) == 32 and all(-128 <= c <= 127 for c in codes)
+    assert codes == [int(v) for v in dict(sorted(zip(d["fields"][1]["decoded"]["int8_element"],
+                                                     d["fields"][1]["decoded"]["int8"]))).values()]
 
 
 def test_text_view():
@@ -232,6 +238,11 @@ def test_describe():
     assert d["bits_per_weight"] == 4.5
     assert [(f["name"], f["offset"], f["size"]) for f in d["fields"]] == \
         [(f["name"], f["offset"], f["size"]) for f in block["fields"]]
+    every = json.loads(run("--describe", "all", "--json", check_rc=0).stdout)
+    assert [f["type"] for f in every if f["class"] == "quantized"] == \
+        [t.name for t in GGMLQuantizationType if t.name in {r.tensor_type.name for r in READER.tensors}
+         and t.name not in INTEGER_TYPES | {"F32", "F16", "BF16", "F64"}] + ["Q2_0"]
+    assert every[[f["type"] for f in every].index("Q4_K")] == d
     text = run("--describe", "Q4_K", check_rc=0).stdout.decode()
     assert "| d | dmin | scales[12] | qs[128]" in text
     assert "y = (d * sc) * q - (dmin * m)" in text

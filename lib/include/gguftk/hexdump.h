@@ -88,7 +88,11 @@ std::string blocks_json(std::span<const BlockDump> blocks, bool as_array);
 
 std::string render_format_text(const FormatDump& d, bool color);
 std::string render_format_markdown(const FormatDump& d);
-std::string format_json(const FormatDump& d);
+// {"type", "class" ("quantized", "float", "integer"), "block_elements", "block_bytes",
+//  "bits_per_weight", "part_elements", "formula", "fields": [{"name", "offset", "size", "kind",
+//  "meaning"}]}; one object, or with `as_array` an array of them.
+std::string formats_json(std::span<const FormatDump> formats, bool as_array);
+inline std::string format_json(const FormatDump& d) { return formats_json({&d, 1}, false); }
 // The block drawn as a byte ruler: offsets above, one box per field, `width` columns at most
 // where the names allow.
 std::string layout_diagram(const FormatDump& d, size_t width = 72);
