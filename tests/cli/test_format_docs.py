@@ -3,6 +3,7 @@ temporary directory and fail on any difference from the committed documents, so 
 cannot drift from lib/formats, the hand-written prose or gguf-hexdump's output."""
 import difflib
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -38,7 +39,8 @@ def test_every_quantized_type_is_documented_and_indexed(tmp_path):
     assert len(types) == 27
     for t in types:
         doc = made[f"{t}.md"]
-        for part in (f"# {t}\n", "bits per weight", "```text\n+", "| bytes | field | kind | meaning |",
+        assert re.search(r"```text\n0 .*\n\+-+\+.*\n\| ", doc), t  # the byte ruler: offsets, then boxes
+        for part in (f"# {t}\n", "bits per weight", "| bytes | field | kind | meaning |",
                      "Dequantization: `y = ", "## Example block", "| bytes | field | kind | hex | decoded |"):
             assert part in doc, (t, part)
         prose = DOCS / "prose" / f"{t}.md"
