@@ -148,17 +148,28 @@ int main(int argc, char** argv) {
         }
         const TensorInfo* t = f.find_tensor(tensor);
         if (!t) unknown_tensor(f, tensor);
-        const std::vector<BlockDump> blocks = dump_blocks(f, *t, block, count);
-        if (json) {
-            write_all(blocks_json(blocks, count > 1));
-        } else {
+        // The whole range is checked first, so an error prints nothing; then blocks are dumped and
+        // written a chunk at a time, so --count over a whole tensor needs no memory for all of it.
+        check_block_range(f, *t, block, count);
+        constexpr uint64_t kChunk = 64;
+        if (json && count > 1) write_all("[\n");
+        for (uint64_t k = 0; k < count; k += kChunk) {
+            const std::vector<BlockDump> blocks = dump_blocks(f, *t, block + k, std::min(kChunk, count - k));
             std::string out;
             for (size_t i = 0; i < blocks.size(); ++i) {
-                if (i) out += '\n';
-                out += markdown ? render_block_markdown(blocks[i]) : render_block_text(blocks[i], color);
+                const bool first = k == 0 && i == 0;
+                if (json) {
+                    std::string one = blocks_json({&blocks[i], 1}, false);
+                    if (count > 1) one.pop_back();  // the newline: a comma or the closing bracket follows
+                    out += (first || count == 1 ? "" : ",\n") + one;
+                } else {
+                    out += (first ? "" : "\n") +
+                           (markdown ? render_block_markdown(blocks[i]) : render_block_text(blocks[i], color));
+                }
             }
             write_all(out);
         }
+        if (json && count > 1) write_all("\n]\n");
         return cli::kExitOk;
     }, input);
 }

@@ -182,7 +182,7 @@ FormatDump describe_format(const TypeInfo& t) {
     throw Error(fmt::format("type {} has no format description", t.name));
 }
 
-std::vector<BlockDump> dump_blocks(const GgufFile& f, const TensorInfo& t, uint64_t first, uint64_t count) {
+void check_block_range(const GgufFile& f, const TensorInfo& t, uint64_t first, uint64_t count) {
     const uint64_t n = t.n_blocks();
     if (n == 0) throw Error(fmt::format("tensor {} is empty: it has no blocks", quoted_name(t.name)), std::nullopt, f.path());
     if (count == 0 || first >= n || count > n - first) {
@@ -192,6 +192,11 @@ std::vector<BlockDump> dump_blocks(const GgufFile& f, const TensorInfo& t, uint6
                                 n == 1 ? "" : "s", 0, n - 1),
                     std::nullopt, f.path());
     }
+}
+
+std::vector<BlockDump> dump_blocks(const GgufFile& f, const TensorInfo& t, uint64_t first, uint64_t count) {
+    check_block_range(f, t, first, count);
+    const uint64_t n = t.n_blocks();
     // Quantized blocks of a big-endian file have every field swapped, by rules ggml never wrote down.
     if (f.big_endian())
         throw Error("big-endian GGUF files are not supported for tensor data; convert it to little-endian first",

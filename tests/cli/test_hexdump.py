@@ -153,6 +153,12 @@ def test_count_gives_an_array_of_consecutive_blocks():
     assert [b["offset"] for b in d] == [int(TENSORS["q6_K.weight"].data_offset) + 210 * k for k in range(3, 7)]
     one = dump_json(ALL, "--tensor", "q6_K.weight", "--block", 3, "--count", 1)
     assert isinstance(one, dict) and one == d[0]
+    # Past the app's chunk of 64 blocks: still one array, every block once, each as dumped alone.
+    whole = dump_json(ALL, "--tensor", "q4_0.weight", "--count", 128)
+    assert [b["block"] for b in whole] == list(range(128))
+    assert whole[100] == dump_json(ALL, "--tensor", "q4_0.weight", "--block", 100)
+    text = run(ALL, "--tensor", "q4_0.weight", "--block", 30, "--count", 70, check_rc=0).stdout.decode()
+    assert re.findall(r"^q4_0\.weight block (\d+) of 128:", text, re.M) == [str(k) for k in range(30, 100)]
 
 
 def test_q4_k_scales_and_per_element_codes():

@@ -69,6 +69,8 @@ struct BlockDump {
 
 // Block `index` of `t` (of file `f`). Throws Error when the index is past the last block.
 BlockDump dump_block(const GgufFile& f, const TensorInfo& t, uint64_t index);
+// Throws Error (naming the valid range) unless blocks [first, first + count) all exist in `t`.
+void check_block_range(const GgufFile& f, const TensorInfo& t, uint64_t first, uint64_t count);
 // Blocks [first, first + count), sharing the per-format work.
 std::vector<BlockDump> dump_blocks(const GgufFile& f, const TensorInfo& t, uint64_t first, uint64_t count);
 
