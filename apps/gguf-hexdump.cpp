@@ -82,6 +82,7 @@ size_t edit_distance(std::string_view a, std::string_view b) {
         msg += "; did you mean ";
         for (size_t i = 0; i < std::min<size_t>(near.size(), 5); ++i)
             msg += (i ? ", " : "") + quoted_name(*near[i].second);
+        if (near.size() > 5) msg += fmt::format(" (or {} more)", near.size() - 5);
         msg += '?';
     }
     throw Error(msg, std::nullopt, f.path());
