@@ -67,23 +67,30 @@ def tensor_table(data):
     return [(n, t, data_start + off) for n, t, off in infos], data_start
 
 
-# Block bytes per ggml type id, for the types the fixture holds (ggml-common.h).
-BLOCK_BYTES = {0: 4, 1: 2, 2: 18, 3: 20, 6: 22, 7: 24, 8: 34, 9: 36, 10: 84, 11: 110, 12: 144, 13: 176,
-               14: 210, 15: 292, 16: 66, 17: 74, 18: 98, 19: 50, 20: 18, 21: 110, 22: 82, 23: 136, 24: 1,
-               25: 2, 26: 4, 27: 8, 28: 8, 29: 56, 30: 2, 34: 54, 35: 66, 39: 17, 40: 36, 41: 18, 42: 18}
+# (elements, bytes) per block for each ggml type id the fixture holds (ggml-common.h).
+BLOCK = {0: (1, 4), 1: (1, 2), 2: (32, 18), 3: (32, 20), 6: (32, 22), 7: (32, 24), 8: (32, 34), 9: (32, 36),
+         10: (256, 84), 11: (256, 110), 12: (256, 144), 13: (256, 176), 14: (256, 210), 15: (256, 292),
+         16: (256, 66), 17: (256, 74), 18: (256, 98), 19: (256, 50), 20: (32, 18), 21: (256, 110),
+         22: (256, 82), 23: (256, 136), 24: (1, 1), 25: (1, 2), 26: (1, 4), 27: (1, 8), 28: (1, 8),
+         29: (256, 56), 30: (1, 2), 34: (256, 54), 35: (256, 66), 39: (32, 17), 40: (64, 36), 41: (128, 18),
+         42: (64, 18)}
 
 
 def main(fixtures):
     reader = HERE / "reader"
     decode = HERE / "decode"
-    for d in (reader, decode):
+    hexdump = HERE / "hexdump"
+    for d in (reader, decode, hexdump):
         d.mkdir(exist_ok=True)
         for old in d.glob("seed-*"):
             old.unlink()
 
-    for name, data, _ in mc.cases():
+    for name, data, expect in mc.cases():
         if len(data) <= MAX_SEED:
             (reader / f"seed-{name}").write_bytes(data)
+            if expect == "valid":  # fuzz-hexdump's file mode dumps what the reader accepts
+                (hexdump / f"seed-file-{name}").write_bytes(data)
+    (hexdump / "seed-file-base").write_bytes(mc.base())
 
     fixture = (Path(fixtures) / "all-types.gguf").read_bytes()
     table, data_start = tensor_table(fixture)
@@ -92,15 +99,23 @@ def main(fixtures):
     (reader / "seed-fixture-header-and-first-tensor").write_bytes(fixture[:first + 4096])
 
     seen = set()
+    every_type, every_type_data = [], b""
     for name, type_id, off in table:
-        bb = BLOCK_BYTES.get(type_id)
-        if bb is None or type_id in seen:
+        if type_id not in BLOCK or type_id in seen:
             continue
         seen.add(type_id)
+        elems, bb = BLOCK[type_id]
         n = max(2, 64 // bb)  # at least two blocks, a few more for the small ones
-        (decode / f"seed-{name}").write_bytes(bytes([type_id]) + fixture[off:off + n * bb])
-        # NaN/Inf scales and every bit set: the edge of every lookup table
-        (decode / f"seed-{name}-ff").write_bytes(bytes([type_id]) + b"\xff" * (2 * bb))
+        # fuzz-decode's and fuzz-hexdump's block mode: [type id][blocks]
+        for d in (decode, hexdump):
+            (d / f"seed-{name}").write_bytes(bytes([type_id]) + fixture[off:off + n * bb])
+            # NaN/Inf scales and every bit set: the edge of every lookup table
+            (d / f"seed-{name}-ff").write_bytes(bytes([type_id]) + b"\xff" * (2 * bb))
+        every_type.append((name, [2 * elems], type_id, len(every_type_data)))
+        every_type_data += fixture[off:off + 2 * bb]
+        every_type_data += bytes(-len(every_type_data) % 32)
+    # A real header to dump: two blocks of every type of the fixture, one tensor each.
+    (hexdump / "seed-file-every-type").write_bytes(mc.gguf((), every_type, every_type_data))
 
 
 if __name__ == "__main__":

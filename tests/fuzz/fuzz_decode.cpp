@@ -18,14 +18,12 @@
 #include "formats/all.h"
 #include "gguftk/decode.h"
 #include "gguftk/types.h"
+#include "fuzz_check.h"
 
 using namespace gguftk;
+using gguftk::fuzz::require;
 
 namespace {
-
-void require(bool ok) {
-    if (!ok) __builtin_trap();
-}
 
 constexpr uint64_t kMaxBlocks = 64;
 

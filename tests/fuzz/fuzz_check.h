@@ -1,0 +1,41 @@
+#pragma once
+// Checks the fuzz targets share. A failed check is a crash the fuzzer records, with its input.
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+namespace gguftk::fuzz {
+
+inline void require(bool ok) {
+    if (!ok) __builtin_trap();
+}
+
+// Safe for a terminal: valid UTF-8 (checked here, independently of escape.h's own validator),
+// no C0 control but \t and \n, no DEL, no C1 control, no bidi or invisible format character.
+inline void require_terminal_safe(std::string_view s) {
+    const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+    const size_t n = s.size();
+    for (size_t i = 0; i < n;) {
+        const unsigned c = p[i];
+        if (c < 0x80) {
+            require(c >= 0x20 ? c != 0x7f : (c == '\n' || c == '\t'));
+            ++i;
+            continue;
+        }
+        const int len = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 0;
+        require(len != 0 && c >= 0xc2 && c <= 0xf4 && i + len <= n);
+        uint32_t cp = c & (0x7f >> len);
+        for (int k = 1; k < len; ++k) {
+            require((p[i + k] & 0xc0) == 0x80);
+            cp = (cp << 6) | (p[i + k] & 0x3f);
+        }
+        require(cp >= (len == 2 ? 0x80u : len == 3 ? 0x800u : 0x10000u));  // shortest form
+        require(cp <= 0x10ffff && !(cp >= 0xd800 && cp <= 0xdfff));          // a scalar value
+        require(!(cp >= 0x80 && cp <= 0x9f));                                 // C1 (CSI is U+009B)
+        require(!(cp >= 0x200b && cp <= 0x200f) && !(cp >= 0x2028 && cp <= 0x202e) &&
+                !(cp >= 0x2060 && cp <= 0x2069) && cp != 0xfeff);             // bidi, invisible
+        i += len;
+    }
+}
+
+}  // namespace gguftk::fuzz
