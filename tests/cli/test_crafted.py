@@ -67,8 +67,52 @@ def tool_runs():
                   lambda f, o: [f, "-o", str(o / "npy"), "--format", "npy", "--device", "cpu", "--all"])]
     hexdump = BIN / "gguf-hexdump"
     if hexdump.exists():
-        runs += [("hexdump", hexdump, lambda f, o: [f])]
+        runs += [("hexdump", hexdump, lambda f, o: [f]),  # the header, the default
+                 ("hexdump-json", hexdump, lambda f, o: ["--json", f]),
+                 ("hexdump-md", hexdump, lambda f, o: ["--markdown", f]),
+                 ("hexdump-block", hexdump, lambda f, o: [f, b"--tensor=" + first_tensor_name(f)]),
+                 ("hexdump-block-json", hexdump,
+                  lambda f, o: [f, b"--tensor=" + first_tensor_name(f), "--block", "0", "--count", "1", "--json"])]
     return runs
+
+
+def first_tensor_name(path):
+    """The first tensor's name, as bytes, for a block dump of a file the reader accepts; for
+    anything it cannot follow, a name no file here has (the reader refuses those files first)."""
+    data = Path(path).read_bytes()
+    try:
+        order = "<" if data[4:6] != b"\0\0" else ">"
+        pos = 8
+        def take(fmt):
+            nonlocal pos
+            v = struct.unpack_from(order + fmt, data, pos)[0]
+            pos += struct.calcsize(fmt)
+            return v
+        def string():
+            nonlocal pos
+            n = take("Q")
+            pos += n
+            return data[pos - n:pos]
+        sizes = {0: 1, 1: 1, 2: 2, 3: 2, 4: 4, 5: 4, 6: 4, 7: 1, 10: 8, 11: 8, 12: 8}
+        def skip(t):
+            nonlocal pos
+            if t == 8:
+                string()
+            elif t == 9:
+                et, n = take("I"), take("Q")
+                for _ in range(min(n, len(data))):
+                    skip(et)
+            else:
+                pos += sizes[t]
+        n_tensors, n_kv = take("Q"), take("Q")
+        for _ in range(min(n_kv, len(data))):
+            string()
+            skip(take("I"))
+        name = string() if n_tensors else None
+    except (struct.error, KeyError, IndexError, OverflowError, RecursionError):
+        name = None
+    # argv cannot hold a NUL, and CLI11 takes an empty `--tensor=` for a missing value
+    return name if name and b"\0" not in name else b"t"
 
 
 RUNS = tool_runs()
@@ -97,7 +141,8 @@ def run(label, binary, args, alloc_limit=None, cwd=None):
     env.pop("NO_COLOR", None)
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         t0 = time.perf_counter()
-        p = subprocess.Popen([str(binary)] + [str(a) for a in args], stdin=subprocess.DEVNULL, stdout=out,
+        p = subprocess.Popen([str(binary)] + [a if isinstance(a, bytes) else str(a) for a in args],
+                             stdin=subprocess.DEVNULL, stdout=out,
                              stderr=err, env=env, cwd=cwd)
         timer = threading.Timer(TIMEOUT_S, p.kill)
         timer.start()
@@ -212,13 +257,19 @@ def test_accepts_and_prints_safely(label, binary, argv, name, data, crafted_dir,
     path = crafted_dir / f"{name}.gguf"
     r = run(label, binary, argv(str(path), outdir), cwd=workdir)
     where = f"{label} on {name}"
-    allowed = (0, 1) if label.startswith("dequant") else (0,)
+    # Converting or dumping blocks may refuse a valid file cleanly (a big-endian file's data, a
+    # tensor with no block, a name no file can have); the views of the header may not.
+    may_refuse = label.startswith("dequant") or label.startswith("hexdump-block")
+    allowed = (0, 1) if may_refuse else (0,)
     assert r.rc in allowed, f"{where}: exit {r.rc}, stderr: {r.err[-2000:]!r}"
-    if label.startswith("inspect") or label.startswith("hexdump"):
+    if r.rc != 0:
+        assert re.fullmatch(rb"error: [^\n]+\n", r.err), f"{where}: not one error line: {r.err[-2000:]!r}"
+        assert r.out == b"", f"{where}: printed to stdout before failing: {r.out[:200]!r}"
+    elif label.startswith("inspect") or label.startswith("hexdump"):
         assert r.out, f"{where}: printed nothing"
-        if label == "inspect-json":
+        if label.endswith("-json"):
             doc = json.loads(r.out.decode("utf-8"))  # strict UTF-8: invalid bytes must come escaped
-            assert isinstance(doc, dict)
+            assert isinstance(doc, (dict, list))
         else:
             assert not C0_OR_DEL.search(r.out), f"{where}: raw control byte in output: {r.out[:3000]!r}"
             assert not C1_UTF8.search(r.out), f"{where}: raw C1 control in output"
@@ -234,8 +285,7 @@ def test_accepts_and_prints_safely(label, binary, argv, name, data, crafted_dir,
             if made == ["npy"]:  # one file per tensor: names that sanitize alike must not collide
                 npy = list((outdir / "npy").glob("*.npy"))
                 assert len(npy) == n_tensors(data), f"{where}: {len(npy)} .npy files for {n_tensors(data)} tensors"
-        else:  # refusing (say, a tensor name no file can have) is fine, cleanly
-            assert re.fullmatch(rb"error: [^\n]+\n", r.err), f"{where}: not one error line: {r.err[-2000:]!r}"
+        else:  # refusing (say, a tensor name no file can have) is fine, cleanly (checked above)
             assert made == [], f"{where}: failed and left {made}"
 
 
@@ -307,12 +357,12 @@ def test_timing_report():
     since a shared CI machine makes wall times noisy."""
     if not TIMINGS:
         pytest.skip("no runs measured (run the whole module)")
-    lines = [f"{'run':<14} {'n':>6} {'median ms':>10} {'p99 ms':>8} {'max ms':>8}"]
+    lines = [f"{'run':<20} {'n':>6} {'median ms':>10} {'p99 ms':>8} {'max ms':>8}"]
     slow = []
     for label, ts in sorted(TIMINGS.items()):
         ts = sorted(ts)
         med, p99, mx = ts[len(ts) // 2], ts[min(len(ts) - 1, int(len(ts) * 0.99))], ts[-1]
-        lines.append(f"{label:<14} {len(ts):>6} {med * 1e3:>10.1f} {p99 * 1e3:>8.1f} {mx * 1e3:>8.1f}")
+        lines.append(f"{label:<20} {len(ts):>6} {med * 1e3:>10.1f} {p99 * 1e3:>8.1f} {mx * 1e3:>8.1f}")
         if med > 0.1:
             slow.append(label)
     report = "\n".join(lines) + f"\n(build: {'ASan+UBSan' if ASAN else 'plain'}; {WORKERS} runs in parallel)\n"
