@@ -111,8 +111,9 @@ TEST_CASE("fields tile every block of every type once, and the values are decode
             }
             const std::vector<uint8_t> got(reinterpret_cast<const uint8_t*>(b.values.data()),
                                            reinterpret_cast<const uint8_t*>(b.values.data() + b.values.size()));
-            const std::vector<uint8_t> exp(reinterpret_cast<const uint8_t*>(&want[b.index * t.block_elems]),
-                                           reinterpret_cast<const uint8_t*>(&want[(b.index + 1) * t.block_elems]));
+            // Pointers, not &want[i]: the last block's end is one past the vector's end.
+            const std::vector<uint8_t> exp(reinterpret_cast<const uint8_t*>(want.data() + b.index * t.block_elems),
+                                           reinterpret_cast<const uint8_t*>(want.data() + (b.index + 1) * t.block_elems));
             CHECK_MESSAGE(test::first_mismatch(got, exp, 4) == "", test::first_mismatch(got, exp, 4));
         }
     }
