@@ -1,13 +1,17 @@
 // The JSON view: one document, every metadata value complete, for programs.
 //
 // Strings from the file go through to_valid_utf8 first: JSON text is UTF-8, and a key or value
-// holding other bytes would otherwise make the serializer throw. Such bytes become U+FFFD, a
-// documented, visible loss (two keys differing only in invalid bytes would then collide; the
-// later one wins). 64-bit integers are written exactly (nlohmann keeps uint64/int64 apart);
-// NaN and infinities have no JSON form and are written as null, as nlohmann does.
+// holding other bytes would otherwise make the serializer throw. Such bytes become U+FFFD. A
+// metadata key or tensor name that needed it also gets its exact bytes ("key_hex", "name_hex"),
+// and since two keys differing only in those bytes would now read the same, a replaced key that
+// meets one already taken gets " (2)", " (3)", ... so no entry is lost; keys that were valid
+// UTF-8 always keep their own name. 64-bit integers are written exactly (nlohmann keeps
+// uint64/int64 apart); NaN and infinities have no JSON form and are written as null.
 #include <nlohmann/json.hpp>
 
 #include <cmath>
+#include <set>
+#include <string_view>
 
 #include "gguftk/render.h"
 
@@ -35,11 +39,47 @@ ojson json_value(const Value& v) {
     return nullptr;
 }
 
+std::string hex(std::string_view bytes) {
+    static constexpr char digits[] = "0123456789abcdef";
+    std::string out;
+    out.reserve(bytes.size() * 2);
+    for (unsigned char c : bytes) {
+        out += digits[c >> 4];
+        out += digits[c & 15];
+    }
+    return out;
+}
+
 ojson tensor_json(const TensorInfo& t) {
     ojson shape = ojson::array();
     for (uint32_t d = 0; d < t.n_dims; ++d) shape.push_back(t.ne[d]);
-    return ojson{{"name", to_valid_utf8(t.name)}, {"type", t.type->name}, {"shape", std::move(shape)},
-                 {"elements", t.n_elements},      {"offset", t.offset},   {"size", t.size}};
+    ojson j{{"name", to_valid_utf8(t.name)}, {"type", t.type->name}, {"shape", std::move(shape)},
+            {"elements", t.n_elements},      {"offset", t.offset},   {"size", t.size}};
+    if (!is_valid_utf8(t.name)) j["name_hex"] = hex(t.name);
+    return j;
+}
+
+// The JSON object key of each metadata entry, in file order: the key itself when it is UTF-8
+// (the reader refuses duplicates, so these are distinct), else its U+FFFD form made distinct
+// from every other key.
+std::vector<std::string> json_keys(const std::vector<KeyValue>& kvs) {
+    std::set<std::string> taken;
+    for (const KeyValue& kv : kvs)
+        if (is_valid_utf8(kv.key)) taken.insert(kv.key);
+    std::vector<std::string> keys;
+    keys.reserve(kvs.size());
+    for (const KeyValue& kv : kvs) {
+        if (is_valid_utf8(kv.key)) {
+            keys.push_back(kv.key);
+            continue;
+        }
+        const std::string base = to_valid_utf8(kv.key);
+        std::string key = base;
+        for (size_t n = 2; taken.count(key); ++n) key = base + " (" + std::to_string(n) + ")";
+        taken.insert(key);
+        keys.push_back(std::move(key));
+    }
+    return keys;
 }
 
 }  // namespace
@@ -56,12 +96,15 @@ std::string render_json(const Inspection& in, const InspectOptions& opts) {
 
     ojson metadata = ojson::object();
     if (opts.metadata) {
+        const std::vector<std::string> keys = json_keys(f.metadata());
+        size_t k = 0;
         for (const KeyValue& kv : f.metadata()) {
             ojson e;
             e["type"] = value_type_name(kv.type);
             if (kv.type == ValueType::ARRAY) e["element_type"] = value_type_name(kv.elem_type);
             e["value"] = json_value(f.value(kv));  // one entry decoded at a time
-            metadata[to_valid_utf8(kv.key)] = std::move(e);
+            if (!is_valid_utf8(kv.key)) e["key_hex"] = hex(kv.key);
+            metadata[keys[k++]] = std::move(e);
         }
     }
     doc["metadata"] = std::move(metadata);

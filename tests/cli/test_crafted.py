@@ -339,15 +339,20 @@ def test_shards_of_a_hostile_split(name, tmp_path):
 
 
 @pytest.mark.skipif(not (BIN / "gguf-inspect").exists(), reason="gguf-inspect not built")
-@pytest.mark.xfail(strict=True, reason="reported: in --json, keys that differ only in invalid UTF-8 bytes "
-                                       "collide once those bytes become U+FFFD, and one entry is lost")
 def test_json_keeps_keys_that_differ_only_in_invalid_bytes(tmp_path):
+    # Three keys that all read "k\ufffd" once invalid bytes are replaced: the valid one keeps its
+    # name, the others get a suffix and their exact bytes, and no entry is lost.
     f = tmp_path / "keys.gguf"
     f.write_bytes(mc.gguf([mc.raw().str(b"k\xff").u32(mc.U8).raw(b"\x01").b,
-                           mc.raw().str(b"k\xfe").u32(mc.U8).raw(b"\x02").b]))
+                           mc.raw().str("k\ufffd".encode()).u32(mc.U8).raw(b"\x02").b,
+                           mc.raw().str(b"k\xfe").u32(mc.U8).raw(b"\x03").b]))
     r = run("inspect-json", BIN / "gguf-inspect", ["--json", str(f)])
     assert r.rc == 0, r.err
-    assert len(json.loads(r.out)["metadata"]) == 2
+    md = json.loads(r.out)["metadata"]
+    assert list(md) == ["k\ufffd (2)", "k\ufffd", "k\ufffd (3)"]
+    assert [md[k]["value"] for k in md] == [1, 2, 3]
+    assert md["k\ufffd (2)"]["key_hex"] == "6bff" and md["k\ufffd (3)"]["key_hex"] == "6bfe"
+    assert "key_hex" not in md["k\ufffd"]
 
 
 def test_timing_report():

@@ -7,7 +7,8 @@
 //   std::string out = render_text(in, opts);     // or render_markdown / render_json
 //
 // Strings from the file are untrusted: text and Markdown escape them (gguftk/escape.h); JSON
-// replaces bytes that are not valid UTF-8 with U+FFFD so the document is always valid JSON.
+// replaces bytes that are not valid UTF-8 with U+FFFD so the document is always valid JSON, and
+// then gives such keys and names their exact bytes in hex and keeps every key distinct.
 #include <cstdint>
 #include <optional>
 #include <span>
