@@ -13,14 +13,14 @@
 // number of workers, and an engine is nothing but "execute these jobs".
 //
 // Plugging in another engine (the CUDA one in kernels/):
-// - derive from Engine and implement run(): for each job of plan.jobs(), read its input bytes
-//   through an InputReader (pread into the engine's own buffers), decode Convert jobs in chunks of
-//   whole blocks with the shared definitions of lib/formats (visit_format + decode_part), round
-//   to job.out exactly as the CPU does (formats/float_bits.h), and hand the bytes to
-//   OutputWriter::write(job.file, job.out_offset + done, ...). Copy jobs: OutputWriter::copy.
-// - fill ConversionResult::stats[j] for every Convert job j when control.stats is set
-//   (TensorStats's definition below is the contract both engines meet), call control.progress,
-//   and honour control.cancelled(). Memory must stay bounded whatever the model size.
+// - derive from Engine and implement run() by handing run_chunked (gguftk/chunked.h) a
+//   ChunkConverter per worker: it reads a chunk's blocks through an InputReader into its own
+//   buffers, decodes them with the shared definitions of lib/formats (visit_format +
+//   decode_part), rounds to job.out exactly as the CPU does (formats/float_bits.h) and hands
+//   the bytes to OutputWriter::write, folding the values into the chunk's TensorStats when
+//   asked (TensorStats's definition below is the contract both engines meet). run_chunked does
+//   the rest: Copy jobs, progress, cancellation, errors. Memory must stay bounded whatever the
+//   model size.
 // - expose it through make_cuda_engine() declared below; kernels/ defines it and is linked
 //   only when GGUFTK_HAVE_CUDA, so callers guard the call with `#if GGUFTK_HAVE_CUDA`.
 //   There is no registry: the app picks the engine (--device auto|cpu|cuda).
