@@ -178,7 +178,9 @@ def cases():
         add(f"key_len_{tag}", gguf([raw().str("k", claimed=n).u32(U8).raw(b"\0").b]))
         add(f"string_len_{tag}", gguf([raw().str("k").u32(STR).str("v", claimed=n).b]))
         add(f"array_len_{tag}", gguf([raw().str("k").u32(ARR).u32(U8).u64(n).raw(b"\0" * 8).b]))
-    add("key_len_past_eof_by_1", gguf([raw().str("k", claimed=2).b]))
+    # 6 bytes follow the key's length field ("k", the type, one value byte): 7 claimed. (A shorter
+    # entry would be refused by the metadata count check first, never reaching the key's.)
+    add("key_len_past_eof_by_1", gguf([raw().str("k", claimed=7).u32(U8).raw(b"\0").b]))
     add("string_len_past_eof_by_1", gguf([raw().str("k").u32(STR).str("v", claimed=2).b]))
     # a count below the bytes left that still cannot fit: 100 FLOAT64 in 100 bytes
     add("array_f64_count_vs_bytes", gguf([raw().str("k").u32(ARR).u32(F64).u64(100).raw(bytes(100)).b]))
@@ -261,6 +263,11 @@ def cases():
     add("valid_control_chars", gguf([("evil\x1b[2J\x1b[31m", STR, "red\x1b[0m\r\x07\x08\x00end"),
                                      ("general.name", STR, "\x1b]0;title\x07\x9b31m")],
                                     [("t\x1b[1A\r", [8], T_F32, 0)], bytes(32)), ok)
+    # bidi overrides and isolates, zero-width and line-separator characters: text that displays
+    # in another order than it is stored ("Trojan Source")
+    add("valid_bidi_controls", gguf([("k\u202eevil\u2066", STR, "v\u200b\u2028x\ufeff\u200f"),
+                                     ("general.name", STR, "\u202dabc\u2069\u2060")],
+                                    [("t\u202e\u200e", [8], T_F32, 0)], bytes(32)), ok)
     add("valid_empty_key_and_name", gguf([("", U8, 1)], [("", [8], T_F32, 0)], bytes(32)), ok)
     add("valid_zero_dims", gguf([], [("z0", [0], T_F32, 0), ("z1", [32, 0], T_Q8_0, 0), ("z2", [0, 5], T_F32, 0),
                                      ("a", [8], T_F32, 0)], bytes(32)), ok)
