@@ -31,6 +31,7 @@ pytestmark = pytest.mark.skipif(not BIN.exists(), reason="gguf-dequant not built
 
 
 def run(*args, **kw):
+    kw.setdefault("timeout", 120)  # a FIFO opened for writing blocks: a hang fails, it does not stall
     return subprocess.run([str(BIN), *map(str, args), "--device", "cpu"], capture_output=True, text=True, **kw)
 
 
@@ -90,15 +91,23 @@ def test_file_size_limit_at_every_stage(tmp_path, tmp_path_factory, fmt):
             assert tree(d / FORMATS[fmt]) == tree(ref)
 
 
-def _can_mount_tmpfs():
+def _tmpfs_unshare():
+    """The unshare command that gives a mount namespace where a tmpfs can be mounted: as root a
+    plain one, otherwise one inside a user namespace (-r), which unprivileged CI runners allow
+    where user namespaces are enabled. None where neither works."""
     if sys.platform != "linux" or shutil.which("unshare") is None:
-        return False
-    p = subprocess.run(["unshare", "-m", "sh", "-c", "mount -t tmpfs -o size=64k none /mnt"],
-                       capture_output=True)
-    return p.returncode == 0
+        return None
+    for cmd in (["unshare", "-m"], ["unshare", "-r", "-m"]):
+        p = subprocess.run(cmd + ["sh", "-c", "mount -t tmpfs -o size=64k none /mnt"], capture_output=True)
+        if p.returncode == 0:
+            return cmd
+    return None
 
 
-@pytest.mark.skipif(not _can_mount_tmpfs(), reason="cannot mount a tmpfs in a private mount namespace here")
+UNSHARE = _tmpfs_unshare()
+
+
+@pytest.mark.skipif(UNSHARE is None, reason="cannot mount a tmpfs in a private mount namespace here")
 @pytest.mark.parametrize("fmt", list(FORMATS))
 def test_full_tmpfs(tmp_path, tmp_path_factory, fmt):
     ref = reference(tmp_path_factory, fmt)
@@ -112,7 +121,7 @@ def test_full_tmpfs(tmp_path, tmp_path_factory, fmt):
         script = (f'mount -t tmpfs -o size={size_kb}k none "{mnt}" && '
                   f'"{BIN}" "{src}" -o "{mnt}/{FORMATS[fmt]}" --format {fmt} --to f32 --all --device cpu; '
                   f'echo "rc=$?" >&2; ls -A "{mnt}" >&2')
-        p = subprocess.run(["unshare", "-m", "sh", "-c", script], capture_output=True, text=True)
+        p = subprocess.run(UNSHARE + ["sh", "-c", script], capture_output=True, text=True, timeout=120)
         lines = p.stderr.strip().splitlines()
         assert "rc=1" in lines, f"{size_kb} KiB tmpfs: {p.stderr}"
         tail = lines[lines.index("rc=1") + 1:]
