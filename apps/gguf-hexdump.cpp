@@ -153,10 +153,11 @@ int main(int argc, char** argv) {
         // written a chunk at a time, so --count over a whole tensor needs no memory for all of it.
         check_block_range(f, *t, block, count);
         constexpr uint64_t kChunk = 64;
-        if (json && count > 1) write_all("[\n");
         for (uint64_t k = 0; k < count; k += kChunk) {
             const std::vector<BlockDump> blocks = dump_blocks(f, *t, block + k, std::min(kChunk, count - k));
-            std::string out;
+            // The bracket goes out with the first chunk: dump_blocks may still refuse the tensor
+            // (a big-endian file), and then nothing at all is printed.
+            std::string out = json && count > 1 && k == 0 ? "[\n" : "";
             for (size_t i = 0; i < blocks.size(); ++i) {
                 const bool first = k == 0 && i == 0;
                 if (json) {

@@ -328,6 +328,22 @@ def test_crafted_file_is_one_error_line(tmp_path):
         assert p.stdout == b""
 
 
+def test_big_endian_blocks_are_refused_with_nothing_on_stdout(tmp_path):
+    path = tmp_path / "be.gguf"
+    w = gguf.GGUFWriter(str(path), "test", endianess=gguf.GGUFEndian.BIG)
+    w.add_tensor("f", np.arange(8, dtype=np.float32).byteswap())
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+    assert dump_json(path)["endian"] == "big"  # the header view reads it
+    for args in (["--json"], ["--json", "--count", "2"], ["--count", "2"], ["--markdown"]):
+        p = run(path, "--tensor", "f", *args, check_rc=1)
+        assert p.stdout == b"", args
+        err = p.stderr.decode()
+        assert err.count("\n") == 1 and err.startswith(f"error: {path}: big-endian"), args
+
+
 @pytest.mark.parametrize("args", [
     [],                                              # no file
     [ALL, "--block", "2"],                           # --block needs --tensor
