@@ -87,37 +87,10 @@ def tensor_option(path):
 def first_tensor_name(path):
     """The first tensor's name, as bytes, for a block dump of a file the reader accepts; for
     anything it cannot follow, a name no file here has (the reader refuses those files first)."""
-    data = Path(path).read_bytes()
     try:
-        order = "<" if data[4:6] != b"\0\0" else ">"
-        pos = 8
-        def take(fmt):
-            nonlocal pos
-            v = struct.unpack_from(order + fmt, data, pos)[0]
-            pos += struct.calcsize(fmt)
-            return v
-        def string():
-            nonlocal pos
-            n = take("Q")
-            pos += n
-            return data[pos - n:pos]
-        sizes = {0: 1, 1: 1, 2: 2, 3: 2, 4: 4, 5: 4, 6: 4, 7: 1, 10: 8, 11: 8, 12: 8}
-        def skip(t):
-            nonlocal pos
-            if t == 8:
-                string()
-            elif t == 9:
-                et, n = take("I"), take("Q")
-                for _ in range(min(n, len(data))):
-                    skip(et)
-            else:
-                pos += sizes[t]
-        n_tensors, n_kv = take("Q"), take("Q")
-        for _ in range(min(n_kv, len(data))):
-            string()
-            skip(take("I"))
-        name = string() if n_tensors else None
-    except (struct.error, KeyError, IndexError, OverflowError, RecursionError):
+        table, _ = mc.read_tensor_table(Path(path).read_bytes())
+        name = table[0][0] if table else None
+    except (struct.error, KeyError, IndexError, OverflowError, RecursionError, ZeroDivisionError):
         name = None
     return name if name is not None and b"\0" not in name else b"t"  # argv cannot hold a NUL
 

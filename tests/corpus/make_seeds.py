@@ -8,7 +8,6 @@
 Seeds are committed; rerun after changing make_crafted.py or the fixture. Files named
 crash-* / regress-* in the corpus are fuzzer findings kept as regressions: never removed here.
 """
-import struct
 import sys
 from pathlib import Path
 
@@ -17,54 +16,13 @@ sys.path.insert(0, str(HERE.parent / "crafted"))
 import make_crafted as mc  # noqa: E402
 
 MAX_SEED = 16 * 1024  # libFuzzer mutates small inputs best; larger crafted files stay in the CLI suite
-SCALAR_SIZE = {0: 1, 1: 1, 2: 2, 3: 2, 4: 4, 5: 4, 6: 4, 7: 1, 10: 8, 11: 8, 12: 8}
 
 
 def tensor_table(data):
     """[(name, type_id, abs_offset)] and the header's end, for a well-formed little-endian GGUF."""
-    pos = 0
-
-    def take(fmt):
-        nonlocal pos
-        v = struct.unpack_from("<" + fmt, data, pos)
-        pos += struct.calcsize("<" + fmt)
-        return v[0]
-
-    def string():
-        nonlocal pos
-        n = take("Q")
-        pos += n
-        return data[pos - n:pos]
-
-    def skip_value(t):
-        nonlocal pos
-        if t == 8:
-            string()
-        elif t == 9:
-            et, n = take("I"), take("Q")
-            for _ in range(n):
-                skip_value(et)
-        else:
-            pos += SCALAR_SIZE[t]
-
     assert data[:4] == b"GGUF"
-    pos = 8
-    n_tensors, n_kv = take("Q"), take("Q")
-    alignment = 32
-    for _ in range(n_kv):
-        key = string()
-        t = take("I")
-        if key == b"general.alignment":
-            alignment = struct.unpack_from("<I", data, pos)[0]
-        skip_value(t)
-    infos = []
-    for _ in range(n_tensors):
-        name = string()
-        nd = take("I")
-        pos += 8 * nd
-        infos.append((name.decode(), take("I"), take("Q")))
-    data_start = (pos + alignment - 1) // alignment * alignment
-    return [(n, t, data_start + off) for n, t, off in infos], data_start
+    table, data_start = mc.read_tensor_table(data)
+    return [(n.decode(), t, off) for n, _, t, off in table], data_start
 
 
 # (elements, bytes) per block for each ggml type id the fixture holds (ggml-common.h).

@@ -102,6 +102,60 @@ def raw(be=False):
     return W(be)
 
 
+# --- reading back: the tensor table of a file, for the tests and the seed corpus -------------
+
+_SCALAR_SIZE = {U8: 1, I8: 1, U16: 2, I16: 2, U32: 4, I32: 4, F32: 4, BOOL: 1, U64: 8, I64: 8, F64: 8}
+
+
+def read_tensor_table(data):
+    """([(name bytes, dims, ggml type id, absolute data offset)], data section start) of a GGUF
+    file in either byte order. A malformed file raises struct.error, KeyError, IndexError or
+    RecursionError; counts are bounded by the file's size, so a huge one cannot make it loop."""
+    order = "<" if data[4:6] != b"\0\0" else ">"  # a big-endian version field starts with zeros
+    pos = 8
+
+    def take(fmt):
+        nonlocal pos
+        v = struct.unpack_from(order + fmt, data, pos)[0]
+        pos += struct.calcsize(fmt)
+        return v
+
+    def string():
+        nonlocal pos
+        n = take("Q")
+        if n > len(data) - pos:
+            raise IndexError("string past the end of the file")
+        pos += n
+        return data[pos - n:pos]
+
+    def skip(t):
+        nonlocal pos
+        if t == STR:
+            string()
+        elif t == ARR:
+            et, n = take("I"), take("Q")
+            for _ in range(min(n, len(data))):
+                skip(et)
+        else:
+            pos += _SCALAR_SIZE[t]
+
+    n_tensors, n_kv = take("Q"), take("Q")
+    alignment = 32
+    for _ in range(min(n_kv, len(data))):
+        key = string()
+        t = take("I")
+        if key == b"general.alignment" and t == U32:
+            alignment = struct.unpack_from(order + "I", data, pos)[0]
+        skip(t)
+    infos = []
+    for _ in range(min(n_tensors, len(data))):
+        name = string()
+        dims = [take("Q") for _ in range(min(take("I"), len(data)))]
+        infos.append((name, dims, take("I"), take("Q")))
+    data_start = -(-pos // alignment) * alignment
+    return [(n, d, t, data_start + off) for n, d, t, off in infos], data_start
+
+
 # --- the small valid file every truncation is cut from ---------------------------------------
 
 def q8_0_blocks(n):
