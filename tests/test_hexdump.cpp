@@ -269,6 +269,25 @@ TEST_CASE("fixture blocks: values are exactly ggml's reference, fields tile, vie
     CHECK(compared >= 3 * 30);
 }
 
+TEST_CASE("64-bit integer elements are exact in every view, past 2^53 and at the extremes") {
+    const int64_t vals[] = {INT64_MAX, (int64_t{1} << 53) + 1, INT64_MIN, -1};
+    RandomTensor r = random_tensor(type_info(GgmlType::I64), 4, 1);
+    for (size_t i = 0; i < 4; ++i)
+        for (int k = 0; k < 8; ++k) r.data()[8 * i + k] = uint8_t(uint64_t(vals[i]) >> (8 * k));
+    for (const BlockDump& b : dump_blocks(r.file(), r.file().tensors()[0], 0, 4)) {
+        const std::string want = std::to_string(vals[b.index]);
+        INFO("element " << want);
+        CHECK(b.int_value == vals[b.index]);
+        // The field table's decoded cell ends its row: the text's, then the Markdown's.
+        const std::string text = render_block_text(b, false);
+        const size_t row = text.find("\n  0-7 ");
+        REQUIRE(row != std::string::npos);
+        CHECK(text.substr(row, text.find('\n', row + 1) - row).ends_with("  " + want));
+        CHECK(render_block_markdown(b).find("` | " + want + " |\n") != std::string::npos);
+        CHECK(nlohmann::json::parse(blocks_json({&b, 1}, false))["values"][0].get<int64_t>() == vals[b.index]);
+    }
+}
+
 TEST_CASE("block index out of range and empty tensors are refused with the valid range") {
     const GgufFile src = GgufFile::open(GGUFTK_FIXTURES "/all-types.gguf");
     const TensorInfo& t = *src.find_tensor("q4_K.weight");

@@ -57,7 +57,8 @@ std::string hex_cell(const BlockDump& b, const FieldDump& f) {
 }
 
 // What a field's bytes say, in one cell.
-std::string decoded_cell(const FieldDump& f) {
+std::string decoded_cell(const BlockDump& b, const FieldDump& f) {
+    if (b.is_integer) return std::to_string(b.int_value);  // the series' double rounds past 2^53
     if (f.series.empty()) return "";
     std::string out;
     for (const Series& s : f.series) {
@@ -205,7 +206,7 @@ std::string render_block_text(const BlockDump& b, bool color) {
 
     std::vector<std::vector<std::string>> rows{{"bytes", "field", "kind", "hex", "decoded"}};
     for (const FieldDump& f : b.fields)
-        rows.push_back({range_text(f.offset, f.size), f.name, f.kind, hex_cell(b, f), decoded_cell(f)});
+        rows.push_back({range_text(f.offset, f.size), f.name, f.kind, hex_cell(b, f), decoded_cell(b, f)});
     std::vector<size_t> w(5, 0);
     for (const auto& r : rows)
         for (size_t c = 0; c < 4; ++c) w[c] = std::max(w[c], width(r[c]));
@@ -238,7 +239,7 @@ std::string render_block_markdown(const BlockDump& b) {
     out += "| bytes | field | kind | hex | decoded |\n| ---: | --- | --- | --- | --- |\n";
     for (const FieldDump& f : b.fields)
         out += fmt::format("| {} | `{}` | {} | `{}` | {} |\n", range_text(f.offset, f.size), f.name, f.kind,
-                           hex_cell(b, f), escape(decoded_cell(f), EscapeFor::Markdown));
+                           hex_cell(b, f), escape(decoded_cell(b, f), EscapeFor::Markdown));
     out += "\n```text\n" + hex_dump(b, Style{false}, true) + "```\n\n";
 
     if (b.is_integer) return out + fmt::format("Value: {} (integer tensors are never converted).\n", b.int_value);
