@@ -294,6 +294,13 @@ TEST_CASE("block index out of range and empty tensors are refused with the valid
     CHECK_THROWS_WITH_AS(dump_block(src, t, 16), doctest::Contains("has 16 blocks (0..15)"), Error);
     CHECK_THROWS_WITH_AS(dump_blocks(src, t, 15, 2), doctest::Contains("blocks 15..16 out of range"), Error);
     CHECK_NOTHROW(dump_blocks(src, t, 14, 2));
+    // A last block past 2^64 is not wrapped round to a small number.
+    CHECK_THROWS_WITH_AS(dump_blocks(src, t, 3, UINT64_MAX),
+                         doctest::Contains("18446744073709551615 blocks from block 3 out of range"), Error);
+    CHECK_THROWS_WITH_AS(dump_blocks(src, t, UINT64_MAX, 2),
+                         doctest::Contains("2 blocks from block 18446744073709551615 out of range"), Error);
+    CHECK_THROWS_WITH_AS(dump_blocks(src, t, UINT64_MAX - 1, 2),
+                         doctest::Contains("blocks 18446744073709551614..18446744073709551615 out of range"), Error);
     const test::SimpleGguf g = test::simple_gguf({{"empty", {0, 4}, 12, 0}});
     const GgufFile f = GgufFile::parse(g.bytes);
     CHECK_THROWS_WITH_AS(dump_block(f, f.tensors()[0], 0), doctest::Contains("no blocks"), Error);
