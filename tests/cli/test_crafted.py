@@ -27,7 +27,6 @@ import sys
 import tempfile
 import threading
 import time
-import warnings
 from pathlib import Path
 
 import pytest
@@ -422,10 +421,10 @@ def test_json_keeps_keys_that_differ_only_in_invalid_bytes(tmp_path):
 
 
 def test_timing_report():
-    """Report-only: the time per run is measured above, and is meant to stay under 100 ms on a
-    crafted file (a hang fails the runs themselves, through their timeout). The table goes to
-    crafted-timings.txt in the build directory; slow tools show up as a warning, not a failure,
-    since a shared CI machine makes wall times noisy."""
+    """Every run above is timed against the 100 ms goal (a hang fails the run itself, through its
+    timeout). The table goes to crafted-timings.txt in the build directory. Only each tool's
+    median is asserted: single runs on a shared CI machine are noisy, but a median of hundreds of
+    runs (a few ms plain, 8-18 ms under ASan) over 100 ms means a tool got slow."""
     if not TIMINGS:
         pytest.skip("no runs measured (run the whole module)")
     lines = [f"{'run':<20} {'n':>6} {'median ms':>10} {'p99 ms':>8} {'max ms':>8}"]
@@ -442,5 +441,4 @@ def test_timing_report():
     except OSError:
         pass
     print("\n" + report)
-    if slow:
-        warnings.warn(f"median run over 100 ms for {slow}:\n{report}")
+    assert slow == [], f"median run over 100 ms for {slow}:\n{report}"
