@@ -236,14 +236,28 @@ std::string float_text(double v) {
     return fmt::format("{}", v);
 }
 
-std::string hex_bytes(const uint8_t* p, size_t n) {
+std::string hex_bytes(const uint8_t* p, size_t n, std::string_view sep) {
+    static constexpr char kDigits[] = "0123456789abcdef";
     std::string s;
-    s.reserve(3 * n);
+    s.reserve(n * (2 + sep.size()));
     for (size_t i = 0; i < n; ++i) {
-        if (i) s += ' ';
-        s += fmt::format("{:02x}", p[i]);
+        if (i) s += sep;
+        s += kDigits[p[i] >> 4];
+        s += kDigits[p[i] & 15];
     }
     return s;
+}
+
+size_t text_width(std::string_view s) {
+    size_t n = 0;
+    for (char c : s) n += (c & 0xc0) != 0x80;
+    return n;
+}
+
+std::string pad(std::string s, size_t w, bool right) {
+    const size_t n = text_width(s);
+    if (n >= w) return s;
+    return right ? std::string(w - n, ' ') + s : s + std::string(w - n, ' ');
 }
 
 std::string series_text(const Series& s, size_t from, size_t max) {

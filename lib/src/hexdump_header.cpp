@@ -16,6 +16,7 @@
 namespace gguftk {
 namespace {
 
+using hexdump_detail::pad;
 using Is = HeaderField::Is;
 
 constexpr size_t kHexShown = 8;  // bytes of a field shown in the hex column
@@ -63,13 +64,6 @@ std::string hex_text(const GgufFile& f, const HeaderField& h) {
 
 std::string range(uint64_t offset, uint64_t size) {
     return size == 0 ? fmt::format("{} (empty)", offset) : fmt::format("{}-{}", offset, offset + size - 1);
-}
-
-std::string pad(std::string s, size_t w, bool right = false) {
-    size_t n = 0;  // code points: escaped text holds no control characters
-    for (char c : s) n += (c & 0xc0) != 0x80;
-    if (n >= w) return s;
-    return right ? std::string(w - n, ' ') + s : s + std::string(w - n, ' ');
 }
 
 std::string intro(const HeaderDump& h) {

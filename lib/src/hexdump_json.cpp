@@ -24,17 +24,6 @@ ojson real(double v) {
     return v;
 }
 
-std::string hex_compact(const uint8_t* p, size_t n) {
-    static constexpr char kDigits[] = "0123456789abcdef";
-    std::string s;
-    s.reserve(2 * n);
-    for (size_t i = 0; i < n; ++i) {
-        s += kDigits[p[i] >> 4];
-        s += kDigits[p[i] & 15];
-    }
-    return s;
-}
-
 ojson series_json(const Series& s) {
     ojson a = ojson::array();
     for (double v : s.values) a.push_back(s.integer ? ojson(static_cast<int64_t>(v)) : real(v));
@@ -56,7 +45,7 @@ ojson block_json(const BlockDump& b) {
         fields.push_back({{"name", f.name},
                           {"offset", f.offset},
                           {"size", f.size},
-                          {"hex", hex_compact(b.bytes.data() + f.offset, f.size)},
+                          {"hex", hexdump_detail::hex_bytes(b.bytes.data() + f.offset, f.size, "")},
                           {"decoded", std::move(decoded)}});
     }
     ojson values = ojson::array();
@@ -91,7 +80,7 @@ ojson header_field_json(const GgufFile& f, const HeaderField& h) {
     constexpr uint64_t kHexMax = 64;
     ojson j{{"name", h.name}, {"offset", h.offset}, {"size", h.size}};
     if (h.is != HeaderField::Is::Region)
-        j["hex"] = hex_compact(f.bytes().data() + h.offset, static_cast<size_t>(std::min(h.size, kHexMax)));
+        j["hex"] = hexdump_detail::hex_bytes(f.bytes().data() + h.offset, size_t(std::min(h.size, kHexMax)), "");
     switch (h.is) {
         case HeaderField::Is::Number:
             j["value"] = h.number;

@@ -17,7 +17,9 @@ namespace {
 
 using hexdump_detail::float_text;
 using hexdump_detail::hex_bytes;
+using hexdump_detail::pad;
 using hexdump_detail::series_text;
+using hexdump_detail::text_width;
 
 constexpr size_t kTableValues = 12;  // values of a series shown in a table cell
 constexpr size_t kHexCell = 8;       // bytes of a field shown in a table cell
@@ -36,15 +38,6 @@ struct Style {
         return wrap(kColours[i % 6], s);
     }
 };
-
-// Width in code points: the text here is escaped (no control characters), "…" is one column.
-size_t width(std::string_view s) {
-    size_t n = 0;
-    for (char c : s) n += (c & 0xc0) != 0x80;
-    return n;
-}
-
-std::string pad(std::string s, size_t w) { return width(s) >= w ? s : s + std::string(w - width(s), ' '); }
 
 std::string range_text(uint32_t offset, uint32_t size) {
     return size == 1 ? std::to_string(offset) : fmt::format("{}-{}", offset, offset + size - 1);
@@ -114,8 +107,6 @@ std::vector<std::pair<std::string, std::vector<std::string>>> part_codes(const B
     return rows;
 }
 
-std::string value_text(float v) { return float_text(v); }
-
 // The hex dump: 16 bytes a line, absolute offsets, each line labelled with the fields it crosses.
 std::string hex_dump(const BlockDump& b, const Style& st, bool label_lines) {
     std::string out;
@@ -176,17 +167,14 @@ std::string values_grid(const BlockDump& b, const Style& st) {
             std::vector<std::string> ys;
             size_t cw = 0;
             for (uint32_t j = 0; j < m; ++j) {
-                ys.push_back(value_text(b.values[first + k + j]));
+                ys.push_back(float_text(b.values[first + k + j]));
                 cw = std::max({cw, ys.back().size(), std::to_string(first + k + j).size()});
             }
             for (const auto& [name, cells] : codes)
                 for (uint32_t j = 0; j < m; ++j) cw = std::max(cw, cells[k + j].size());
             auto line = [&](const std::string& label, auto cell) {
                 std::string l = "    " + pad(label, label_w);
-                for (uint32_t j = 0; j < m; ++j) {
-                    const std::string c = cell(j);
-                    l += ' ' + std::string(cw - std::min(cw, width(c)), ' ') + c;
-                }
+                for (uint32_t j = 0; j < m; ++j) l += ' ' + pad(cell(j), cw, true);
                 return l + '\n';
             };
             out += st.dim(line("#", [&](uint32_t j) { return std::to_string(first + k + j); }));
@@ -209,7 +197,7 @@ std::string render_block_text(const BlockDump& b, bool color) {
         rows.push_back({range_text(f.offset, f.size), f.name, f.kind, hex_cell(b, f), decoded_cell(b, f)});
     std::vector<size_t> w(5, 0);
     for (const auto& r : rows)
-        for (size_t c = 0; c < 4; ++c) w[c] = std::max(w[c], width(r[c]));
+        for (size_t c = 0; c < 4; ++c) w[c] = std::max(w[c], text_width(r[c]));
     for (size_t i = 0; i < rows.size(); ++i) {
         std::string line = "  ";
         for (size_t c = 0; c < 5; ++c) {
