@@ -57,6 +57,7 @@ TEST_CASE("escape: nothing that acts on a terminal survives") {
     CHECK(escape("\xff\xfe") == "\\xff\\xfe");
     CHECK(escape("\xc2\x9b" "2J") == "\\u{009b}2J");                 // C1 CSI
     CHECK(escape("\xe2\x80\xae" "evil") == "\\u{202e}evil");         // RIGHT-TO-LEFT OVERRIDE
+    CHECK(escape("\xd8\x9c" "x") == "\\u{061c}x");                 // ARABIC LETTER MARK
     CHECK(escape("\xe2\x81\xa6" "x") == "\\u{2066}x");               // LEFT-TO-RIGHT ISOLATE
     CHECK(escape("\xe2\x80\x8b") == "\\u{200b}");                    // ZERO WIDTH SPACE
     CHECK(escape("\xef\xbb\xbf") == "\\u{feff}");                    // BOM

@@ -34,10 +34,11 @@ size_t utf8_at(std::string_view s, size_t i, char32_t* cp) {
 }
 
 // Code points that are valid but would act on the terminal or the reading order instead of
-// being seen: C1 controls, zero-width and bidi formatting characters, line/paragraph separators.
+// being seen: C1 controls, zero-width and bidi formatting characters (U+061C, the Arabic letter
+// mark, is one too), line/paragraph separators.
 bool invisible(char32_t cp) {
-    return (cp >= 0x80 && cp <= 0x9f) || (cp >= 0x200b && cp <= 0x200f) || (cp >= 0x2028 && cp <= 0x202e) ||
-           (cp >= 0x2060 && cp <= 0x2069) || cp == 0xfeff;
+    return (cp >= 0x80 && cp <= 0x9f) || cp == 0x061c || (cp >= 0x200b && cp <= 0x200f) ||
+           (cp >= 0x2028 && cp <= 0x202e) || (cp >= 0x2060 && cp <= 0x2069) || cp == 0xfeff;
 }
 
 bool markdown_special(char c) {

@@ -32,7 +32,7 @@ inline void require_terminal_safe(std::string_view s) {
         require(cp >= (len == 2 ? 0x80u : len == 3 ? 0x800u : 0x10000u));  // shortest form
         require(cp <= 0x10ffff && !(cp >= 0xd800 && cp <= 0xdfff));          // a scalar value
         require(!(cp >= 0x80 && cp <= 0x9f));                                 // C1 (CSI is U+009B)
-        require(!(cp >= 0x200b && cp <= 0x200f) && !(cp >= 0x2028 && cp <= 0x202e) &&
+        require(cp != 0x061c && !(cp >= 0x200b && cp <= 0x200f) && !(cp >= 0x2028 && cp <= 0x202e) &&
                 !(cp >= 0x2060 && cp <= 0x2069) && cp != 0xfeff);             // bidi, invisible
         i += len;
     }

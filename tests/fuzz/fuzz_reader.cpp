@@ -64,7 +64,6 @@ void check_file(const GgufFile& f, size_t size) {
         require(n == t.n_elements);
         require(t.ne[0] % t.type->block_elems == 0);
         require(t.size == t.n_blocks() * t.type->block_bytes);
-        require(t.n_rows() <= t.n_elements);
         require(t.offset >= f.data_offset() && t.offset % f.alignment() == 0);
         require(t.offset <= size && t.size <= size - t.offset);
         require(f.find_tensor(t.name) == &t);  // names are unique

@@ -60,8 +60,6 @@ struct TensorInfo {
     uint64_t info_offset = 0;             // absolute offset of this tensor's info record
 
     uint64_t n_blocks() const { return n_elements / type->block_elems; }
-    // A tensor with ne[0] == 0 is valid (ggml allows empty tensors) and has no rows.
-    uint64_t n_rows() const { return ne[0] ? n_elements / ne[0] : 0; }
 };
 
 class GgufFile {
