@@ -69,7 +69,8 @@ size_t edit_distance(std::string_view a, std::string_view b) {
         for (const TensorInfo& t : f.tensors()) {
             if (t.name.size() > kLongest) continue;
             const size_t d = edit_distance(name, t.name);
-            if (d <= limit || t.name.find(name) != std::string::npos) near.push_back({d, &t.name});
+            // Every name contains "": an empty name is compared by distance only.
+            if (d <= limit || (!name.empty() && t.name.find(name) != std::string::npos)) near.push_back({d, &t.name});
         }
     }
     std::stable_sort(near.begin(), near.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
@@ -86,6 +87,59 @@ size_t edit_distance(std::string_view a, std::string_view b) {
         msg += '?';
     }
     throw Error(msg, std::nullopt, f.path());
+}
+
+// --describe: one type's description, or with "all" every type's.
+std::string describe_types(const std::string& which, bool json, bool markdown, bool color) {
+    const bool all = which == "all";
+    std::vector<FormatDump> formats;
+    if (all) {
+        for (const TypeInfo& ti : all_types()) formats.push_back(describe_format(ti));
+    } else {
+        const TypeInfo* t = find_type(which);
+        if (!t) {
+            std::string names;
+            for (const TypeInfo& ti : all_types()) names += (names.empty() ? "" : " ") + std::string(ti.name);
+            throw cli::UsageError(fmt::format("unknown type '{}'; the types are: {} (or all)", escape(which), names));
+        }
+        formats.push_back(describe_format(*t));
+    }
+    if (json) return formats_json(formats, all);
+    std::string out;
+    for (size_t i = 0; i < formats.size(); ++i) {
+        if (i) out += '\n';
+        if (markdown && all) out += fmt::format("## {}\n\n", formats[i].type->name);
+        out += markdown ? render_format_markdown(formats[i]) : render_format_text(formats[i], color);
+    }
+    return out;
+}
+
+// Blocks [first, first + count) of `t`. The whole range is checked first, so an error prints
+// nothing; then blocks are dumped and written a chunk at a time, so --count over a whole tensor
+// needs no memory for all of it.
+void write_blocks(const GgufFile& f, const TensorInfo& t, uint64_t first, uint64_t count, bool json, bool markdown,
+                  bool color) {
+    check_block_range(f, t, first, count);
+    constexpr uint64_t kChunk = 64;
+    for (uint64_t k = 0; k < count; k += kChunk) {
+        const std::vector<BlockDump> blocks = dump_blocks(f, t, first + k, std::min(kChunk, count - k));
+        // The bracket goes out with the first chunk: dump_blocks may still refuse the tensor
+        // (a big-endian file), and then nothing at all is printed.
+        std::string out = json && count > 1 && k == 0 ? "[\n" : "";
+        for (size_t i = 0; i < blocks.size(); ++i) {
+            const bool at_start = k == 0 && i == 0;
+            if (json) {
+                std::string one = blocks_json({&blocks[i], 1}, false);
+                if (count > 1) one.pop_back();  // the newline: a comma or the closing bracket follows
+                out += (at_start || count == 1 ? "" : ",\n") + one;
+            } else {
+                out += (at_start ? "" : "\n") +
+                       (markdown ? render_block_markdown(blocks[i]) : render_block_text(blocks[i], color));
+            }
+        }
+        write_all(out);
+    }
+    if (json && count > 1) write_all("\n]\n");
 }
 
 }  // namespace
@@ -113,30 +167,7 @@ int main(int argc, char** argv) {
         const bool color = !json && !markdown && cli::use_color(stdout);
         if (!describe.empty()) {
             if (!input.empty()) throw cli::UsageError("--describe shows a format, not a file: leave out the FILE");
-            std::vector<FormatDump> formats;
-            const bool all = describe == "all";
-            for (const TypeInfo& ti : all_types())
-                if (all) formats.push_back(describe_format(ti));
-            if (!all) {
-                const TypeInfo* t = find_type(describe);
-                if (!t) {
-                    std::string names;
-                    for (const TypeInfo& ti : all_types()) names += (names.empty() ? "" : " ") + std::string(ti.name);
-                    throw cli::UsageError(fmt::format("unknown type '{}'; the types are: {} (or all)", escape(describe), names));
-                }
-                formats.push_back(describe_format(*t));
-            }
-            if (json) {
-                write_all(formats_json(formats, all));
-                return cli::kExitOk;
-            }
-            std::string out;
-            for (size_t i = 0; i < formats.size(); ++i) {
-                if (i) out += '\n';
-                if (markdown && all) out += fmt::format("## {}\n\n", formats[i].type->name);
-                out += markdown ? render_format_markdown(formats[i]) : render_format_text(formats[i], color);
-            }
-            write_all(out);
+            write_all(describe_types(describe, json, markdown, color));
             return cli::kExitOk;
         }
         if (input.empty()) throw cli::UsageError("a FILE is required (or --describe TYPE)");
@@ -149,29 +180,7 @@ int main(int argc, char** argv) {
         }
         const TensorInfo* t = f.find_tensor(tensor);
         if (!t) unknown_tensor(f, tensor);
-        // The whole range is checked first, so an error prints nothing; then blocks are dumped and
-        // written a chunk at a time, so --count over a whole tensor needs no memory for all of it.
-        check_block_range(f, *t, block, count);
-        constexpr uint64_t kChunk = 64;
-        for (uint64_t k = 0; k < count; k += kChunk) {
-            const std::vector<BlockDump> blocks = dump_blocks(f, *t, block + k, std::min(kChunk, count - k));
-            // The bracket goes out with the first chunk: dump_blocks may still refuse the tensor
-            // (a big-endian file), and then nothing at all is printed.
-            std::string out = json && count > 1 && k == 0 ? "[\n" : "";
-            for (size_t i = 0; i < blocks.size(); ++i) {
-                const bool first = k == 0 && i == 0;
-                if (json) {
-                    std::string one = blocks_json({&blocks[i], 1}, false);
-                    if (count > 1) one.pop_back();  // the newline: a comma or the closing bracket follows
-                    out += (first || count == 1 ? "" : ",\n") + one;
-                } else {
-                    out += (first ? "" : "\n") +
-                           (markdown ? render_block_markdown(blocks[i]) : render_block_text(blocks[i], color));
-                }
-            }
-            write_all(out);
-        }
-        if (json && count > 1) write_all("\n]\n");
+        write_blocks(f, *t, block, count, json, markdown, color);
         return cli::kExitOk;
     }, input);
 }

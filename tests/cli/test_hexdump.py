@@ -310,6 +310,8 @@ def test_unknown_tensor_suggests_close_names():
     assert p.stdout == b""
     err = run(ALL, "--tensor", "blk.0.attn_q.weight", check_rc=1).stderr.decode()
     assert "among the file's 40 tensors" in err and err.count("\n") == 1
+    err = run(ALL, "--tensor", "", check_rc=1).stderr.decode()  # not every name, as containing ""
+    assert "among the file's 40 tensors" in err and err.count("\n") == 1
 
 
 def test_block_out_of_range_says_the_valid_range():
