@@ -269,6 +269,40 @@ TEST_CASE("fixture blocks: values are exactly ggml's reference, fields tile, vie
     CHECK(compared >= 3 * 30);
 }
 
+TEST_CASE("NVFP4's E4M3 and MXFP4's E8M0 scales are shown with their exponents") {
+    for (int code = 0; code < 256; code += 4) {
+        RandomTensor r = random_tensor(type_info(GgmlType::NVFP4), 1, uint32_t(code));
+        for (int k = 0; k < 4; ++k) r.data()[k] = uint8_t(code + k);
+        const BlockDump b = dump_block(r.file(), r.file().tensors()[0], 0);
+        const Series* e = find_series(b, "d", "exponent");
+        const Series* m = find_series(b, "d", "mantissa");
+        const Series* s = find_series(b, "d", "scale");
+        REQUIRE((e && m && s));
+        for (int k = 0; k < 4; ++k) {
+            const int byte = code + k, x = byte & 0x7f;  // bit 7 is not part of an unsigned E4M3
+            INFO("code " << byte);
+            CHECK(e->values[k] == (x >> 3));
+            CHECK(m->values[k] == (x & 7));
+            // ggml_ue4m3_to_fp32: the bytes 0 and 0x7f (the NaN code; not 0xff) are 0, exponent 0
+            // is subnormal, the bias is 7.
+            const double want = byte == 0 || byte == 0x7f ? 0
+                                : x >> 3 == 0      ? std::ldexp(x & 7, -9)
+                                                   : std::ldexp(1 + (x & 7) / 8.0, (x >> 3) - 7);
+            CHECK(s->values[k] == want);
+        }
+    }
+    for (int code : {0, 1, 2, 120, 127, 254, 255}) {
+        RandomTensor r = random_tensor(type_info(GgmlType::MXFP4), 1, uint32_t(code));
+        r.data()[0] = uint8_t(code);
+        const BlockDump b = dump_block(r.file(), r.file().tensors()[0], 0);
+        const Series* e = find_series(b, "e", "exponent");
+        const Series* s = find_series(b, "e", "scale");
+        REQUIRE((e && s));
+        CHECK(e->values == std::vector<double>{double(code)});
+        CHECK(s->values == std::vector<double>{std::ldexp(1.0, code - 127)});  // 2^(e - 127), 2^128 included
+    }
+}
+
 TEST_CASE("64-bit integer elements are exact in every view, past 2^53 and at the extremes") {
     const int64_t vals[] = {INT64_MAX, (int64_t{1} << 53) + 1, INT64_MIN, -1};
     RandomTensor r = random_tensor(type_info(GgmlType::I64), 4, 1);

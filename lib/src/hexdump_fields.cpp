@@ -186,9 +186,21 @@ DecodedField decode_field(GgmlType t, const Field& f, const uint8_t* block) {
             d.bits.emplace_back();
             return d;
         }
-        case FieldKind::UE4M3:
-            for (uint32_t k = 0; k < f.size; ++k) v.push_back(2.0 * double(fp4::ue4m3_to_f32_half(p[k])));
-            return one(reals("scale", std::move(v)));
+        case FieldKind::UE4M3: {
+            // Each byte: bit 7 unused, a 4-bit exponent (bias 7), a 3-bit mantissa; halved as for E8M0.
+            std::vector<double> e, m;
+            for (uint32_t k = 0; k < f.size; ++k) {
+                e.push_back((p[k] >> 3) & 15);
+                m.push_back(p[k] & 7);
+                v.push_back(2.0 * double(fp4::ue4m3_to_f32_half(p[k])));
+            }
+            DecodedField d = one(ints("exponent", std::move(e)));
+            for (Series s : {ints("mantissa", std::move(m)), reals("scale", std::move(v))}) {
+                d.series.push_back(std::move(s));
+                d.bits.emplace_back();
+            }
+            return d;
+        }
         case FieldKind::Scales6: {
             std::vector<double> sc, m;
             for (int i = 0; i < 8; ++i) {
