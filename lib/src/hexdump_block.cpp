@@ -108,19 +108,21 @@ FieldDump field_dump(const Field& f) {
     return d;
 }
 
-// Gives per-element series their elements, from the bits each value occupies.
-void attribute(FieldDump& fd, DecodedField& d, const Reach& reach) {
+// For each series of field `f`, the element each value is about (from the bits it occupies), or
+// nothing when the series is not per element.
+std::vector<std::vector<uint32_t>> series_elements(const Field& f, const DecodedField& d, const Reach& reach) {
+    std::vector<std::vector<uint32_t>> out(d.series.size());
     for (size_t i = 0; i < d.series.size(); ++i) {
-        Series& s = d.series[i];
+        const Series& s = d.series[i];
         std::vector<uint32_t> owners;
         if (d.trits) {
             // A byte's digits, most significant first, are its elements in increasing order
             // (TQ1_0: element 32n + m is digit n of byte m); tests check this against the values.
-            const size_t digits = s.values.size() / fd.size;
-            for (uint32_t byte = 0; byte < fd.size; ++byte) {
+            const size_t digits = s.values.size() / f.size;
+            for (uint32_t byte = 0; byte < f.size; ++byte) {
                 std::vector<uint32_t> all;
                 for (uint32_t b = 0; b < 8; ++b)
-                    for (uint32_t e : reach.elements(8 * (fd.offset + byte) + b))
+                    for (uint32_t e : reach.elements(8 * (f.offset + byte) + b))
                         if (std::find(all.begin(), all.end(), e) == all.end()) all.push_back(e);
                 std::sort(all.begin(), all.end());
                 if (all.size() != digits) break;
@@ -128,17 +130,35 @@ void attribute(FieldDump& fd, DecodedField& d, const Reach& reach) {
             }
         } else if (d.bits[i].width > 0) {
             for (uint32_t first : d.bits[i].first) {
-                const int64_t e = reach.owner(8 * fd.offset + first, d.bits[i].width);
+                const int64_t e = reach.owner(8 * f.offset + first, d.bits[i].width);
                 if (e < 0) break;
                 owners.push_back(uint32_t(e));
             }
         }
-        if (!owners.empty() && owners.size() == s.values.size()) {
-            s.elements = std::move(owners);
-            s.grouped = false;
-        }
+        if (owners.size() == s.values.size()) out[i] = std::move(owners);
     }
-    fd.series = std::move(d.series);
+    return out;
+}
+
+// What does not change from block to block of a format: which fields decoding uses and which
+// element each per-element value is about. decode_field gives every block the same series with
+// the same bits, so this is worked out once, on a block of zeros.
+struct FieldMap {
+    bool used = false;
+    std::vector<std::vector<uint32_t>> elements;  // per series
+};
+
+template <class F>
+std::vector<FieldMap> field_maps(const Reach& reach) {
+    const uint8_t zeros[F::block_bytes] = {};
+    std::vector<FieldMap> maps;
+    for (const Field& f : F::fields) {
+        FieldMap m;
+        for (uint32_t bit = 8 * f.offset; bit < 8u * (f.offset + f.size); ++bit) m.used = m.used || reach.count(bit) > 0;
+        m.elements = series_elements(f, hexdump_detail::decode_field(F::type, f, zeros), reach);
+        maps.push_back(std::move(m));
+    }
+    return maps;
 }
 
 template <class F>
@@ -224,17 +244,19 @@ std::vector<BlockDump> dump_blocks(const GgufFile& f, const TensorInfo& t, uint6
     };
     const bool has_format = formats::visit_format(t.type->type, [&]<class F>() {
         // Constant per format (a fixed seed), so computed once per process, like a lookup table.
-        static const Reach reach = probe_reach<F>();
+        static const std::vector<FieldMap> maps = field_maps<F>(probe_reach<F>());
         fill([&](BlockDump& b, const uint8_t* p) {
             b.values.resize(F::block_elems);
             formats::decode_block<F>(p, b.values.data());
-            for (const Field& fl : F::fields) {
-                FieldDump fd = field_dump(fl);
-                fd.used = false;
-                for (uint32_t bit = 8 * fl.offset; bit < 8u * (fl.offset + fl.size); ++bit)
-                    fd.used = fd.used || reach.count(bit) > 0;
-                DecodedField d = hexdump_detail::decode_field(F::type, fl, p);
-                attribute(fd, d, reach);
+            for (size_t i = 0; i < std::size(F::fields); ++i) {
+                FieldDump fd = field_dump(F::fields[i]);
+                fd.used = maps[i].used;
+                fd.series = hexdump_detail::decode_field(F::type, F::fields[i], p).series;
+                for (size_t k = 0; k < fd.series.size(); ++k) {
+                    if (maps[i].elements[k].empty()) continue;
+                    fd.series[k].elements = maps[i].elements[k];
+                    fd.series[k].grouped = false;
+                }
                 b.fields.push_back(std::move(fd));
             }
             std::sort(b.fields.begin(), b.fields.end(),
