@@ -40,11 +40,6 @@ problem, and exit code 1; so do an unknown tensor name and a block out of range.
 mistakes exit 2. Strings from the file are shown escaped; colour only on a terminal, never
 with NO_COLOR set.)";
 
-void write_all(const std::string& s) {
-    if (std::fwrite(s.data(), 1, s.size(), stdout) != s.size() || std::fflush(stdout) != 0)
-        throw Error("cannot write the output");
-}
-
 // Levenshtein distance, for suggesting the tensor the user probably meant.
 size_t edit_distance(std::string_view a, std::string_view b) {
     std::vector<size_t> row(b.size() + 1);
@@ -137,9 +132,9 @@ void write_blocks(const GgufFile& f, const TensorInfo& t, uint64_t first, uint64
                        (markdown ? render_block_markdown(blocks[i]) : render_block_text(blocks[i], color));
             }
         }
-        write_all(out);
+        cli::write_stdout(out);
     }
-    if (json && count > 1) write_all("\n]\n");
+    if (json && count > 1) cli::write_stdout("\n]\n");
 }
 
 }  // namespace
@@ -167,7 +162,7 @@ int main(int argc, char** argv) {
         const bool color = !json && !markdown && cli::use_color(stdout);
         if (!describe.empty()) {
             if (!input.empty()) throw cli::UsageError("--describe shows a format, not a file: leave out the FILE");
-            write_all(describe_types(describe, json, markdown, color));
+            cli::write_stdout(describe_types(describe, json, markdown, color));
             return cli::kExitOk;
         }
         if (input.empty()) throw cli::UsageError("a FILE is required (or --describe TYPE)");
@@ -175,7 +170,10 @@ int main(int argc, char** argv) {
         const GgufFile f = GgufFile::open(input);
         if (tensor_opt->count() == 0) {
             const HeaderDump h = dump_header(f);
-            write_all(json ? header_json(h) : markdown ? render_header_markdown(h) : render_header_text(h, color));
+            if (json)
+                header_json(h, cli::write_stdout);  // streamed: arrays as large as the file
+            else
+                cli::write_stdout(markdown ? render_header_markdown(h) : render_header_text(h, color));
             return cli::kExitOk;
         }
         const TensorInfo* t = f.find_tensor(tensor);

@@ -27,11 +27,6 @@ problem, and exit code 1. Strings from the file are shown escaped (control chara
 UTF-8); in JSON, bytes that are not UTF-8 become U+FFFD. Colour only on a terminal, never with
 NO_COLOR set.)";
 
-void write_all(const std::string& s) {
-    if (std::fwrite(s.data(), 1, s.size(), stdout) != s.size() || std::fflush(stdout) != 0)
-        throw Error("cannot write the output");
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -80,7 +75,10 @@ int main(int argc, char** argv) {
             for (size_t k = 0; k < paths.size(); ++k) all.push_back(k == split->index ? &f : &others[o++]);
         }
         const Inspection in = inspect(f, opts, all);
-        write_all(json ? render_json(in, opts) : markdown ? render_markdown(in, opts) : render_text(in, opts));
+        if (json)
+            render_json(in, opts, cli::write_stdout);  // streamed: as large as the file's values
+        else
+            cli::write_stdout(markdown ? render_markdown(in, opts) : render_text(in, opts));
         return cli::kExitOk;
     }, input);
 }

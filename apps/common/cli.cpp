@@ -16,6 +16,11 @@ std::string error_line(const std::string& file, const Error& e) {
     return line;
 }
 
+void write_stdout(std::string_view s) {
+    if (std::fwrite(s.data(), 1, s.size(), stdout) != s.size() || std::fflush(stdout) != 0)
+        throw Error("cannot write the output");
+}
+
 bool is_tty(std::FILE* f) { return isatty(fileno(f)) == 1; }
 
 bool use_color(std::FILE* f) {

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <functional>
 #include <string>
+#include <string_view>
 
 #include "gguftk/error.h"
 
@@ -29,6 +30,9 @@ int run(CLI::App& app, int argc, char** argv, const std::function<int()>& body, 
 
 // `error: FILE: what (at offset N)`, without a trailing newline.
 std::string error_line(const std::string& file, const Error& e);
+
+// Writes `s` to stdout and flushes; throws Error when it cannot (a full disk, a closed pipe).
+void write_stdout(std::string_view s);
 
 bool is_tty(std::FILE* f);
 // Colour only on a terminal, and never when NO_COLOR is set (no-color.org).

@@ -196,6 +196,20 @@ public:
         return v;
     }
 
+    // Walks one value without keeping it: scalars and strings decoded one at a time, arrays as
+    // begin, items, end, so an array of any length costs constant memory.
+    void visit_value(ValueType t, ValueVisitor& v, std::string_view key, int depth) {
+        if (t != ValueType::ARRAY) {
+            v.scalar(read_value(t, 0, key, depth));
+            return;
+        }
+        check_depth(key, depth);
+        const auto [elem, count] = array_header(key);
+        v.begin_array(elem, count);
+        for (uint64_t i = 0; i < count; ++i) visit_value(elem, v, key, depth + 1);
+        v.end_array();
+    }
+
 private:
     std::span<const uint8_t> b_;
     bool be_;
@@ -461,6 +475,11 @@ const TensorInfo* GgufFile::find_tensor(std::string_view name) const {
 Value GgufFile::value(const KeyValue& kv, uint64_t max_items) const {
     Reader r(bytes_, big_endian_, path_, kv.value_offset + 4);
     return r.read_value(kv.type, max_items, kv.key, 0);
+}
+
+void GgufFile::visit(const KeyValue& kv, ValueVisitor& v) const {
+    Reader r(bytes_, big_endian_, path_, kv.value_offset + 4);
+    r.visit_value(kv.type, v, kv.key, 0);
 }
 
 std::optional<uint64_t> GgufFile::get_uint(std::string_view key) const {

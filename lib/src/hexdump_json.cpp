@@ -8,15 +8,15 @@
 #include <nlohmann/json.hpp>
 
 #include <cmath>
+#include <functional>
 
 #include "gguftk/escape.h"
 #include "gguftk/hexdump.h"
 #include "hexdump_detail.h"
+#include "json_stream.h"
 
 namespace gguftk {
 namespace {
-
-using ojson = nlohmann::ordered_json;
 
 ojson real(double v) {
     if (std::isnan(v)) return "NaN";
@@ -67,15 +67,12 @@ ojson metadata_value(const Value& v) {
         case ValueType::FLOAT32: case ValueType::FLOAT64: return real(v.f);
         case ValueType::BOOL: return v.u != 0;
         case ValueType::STRING: return to_valid_utf8(v.s);
-        case ValueType::ARRAY: {
-            ojson a = ojson::array();
-            for (const Value& item : v.items) a.push_back(metadata_value(item));
-            return a;
-        }
+        case ValueType::ARRAY: break;  // never here: JsonStream::metadata_value walks arrays
     }
     return nullptr;
 }
 
+// A field as JSON, but for a metadata value's "value", which write_field streams after it.
 ojson header_field_json(const GgufFile& f, const HeaderField& h) {
     constexpr uint64_t kHexMax = 64;
     ojson j{{"name", h.name}, {"offset", h.offset}, {"size", h.size}};
@@ -87,20 +84,28 @@ ojson header_field_json(const GgufFile& f, const HeaderField& h) {
             if (!h.note.empty()) j["meaning"] = h.note;
             break;
         case HeaderField::Is::Text: j["value"] = to_valid_utf8(h.text); break;
-        case HeaderField::Is::Value: j["value"] = metadata_value(f.value(*h.kv)); break;
+        case HeaderField::Is::Value: break;
         case HeaderField::Is::Region: break;
     }
     return j;
 }
 
-ojson records_json(const GgufFile& f, const std::vector<HeaderRecord>& rs) {
-    ojson a = ojson::array();
-    for (const HeaderRecord& r : rs) {
-        ojson fields = ojson::array();
-        for (const HeaderField& h : r.fields) fields.push_back(header_field_json(f, h));
-        a.push_back({{"name", to_valid_utf8(r.title)}, {"offset", r.offset}, {"size", r.size}, {"fields", std::move(fields)}});
-    }
-    return a;
+void write_field(JsonStream& out, const GgufFile& f, const HeaderField& h, int level) {
+    if (h.is != HeaderField::Is::Value) return out.value(header_field_json(f, h), level);
+    out.open_object(header_field_json(f, h), level);
+    out.member("value", level);
+    out.metadata_value(f, *h.kv, level + 1, metadata_value);
+    out.close_object(level);
+}
+
+void write_records(JsonStream& out, const GgufFile& f, const std::vector<HeaderRecord>& rs, int level) {
+    out.array(rs.size(), level, [&](uint64_t i) {
+        const HeaderRecord& r = rs[i];
+        out.open_object(ojson{{"name", to_valid_utf8(r.title)}, {"offset", r.offset}, {"size", r.size}}, level + 1);
+        out.member("fields", level + 1);
+        out.array(r.fields.size(), level + 2, [&](uint64_t k) { write_field(out, f, r.fields[k], level + 3); });
+        out.close_object(level + 1);
+    });
 }
 
 }  // namespace
@@ -132,22 +137,34 @@ std::string formats_json(std::span<const FormatDump> formats, bool as_array) {
     return (!as_array && a.size() == 1 ? a[0] : a).dump(2) + '\n';
 }
 
-std::string header_json(const HeaderDump& h) {
+void header_json(const HeaderDump& h, const std::function<void(std::string_view)>& sink) {
     const GgufFile& f = *h.file;
-    ojson header = ojson::array();
-    for (const HeaderField& x : h.header) header.push_back(header_field_json(f, x));
-    return ojson{{"file", to_valid_utf8(f.path())},
-                 {"version", f.version()},
-                 {"endian", f.big_endian() ? "big" : "little"},
-                 {"alignment", f.alignment()},
-                 {"data_offset", f.data_offset()},
-                 {"file_size", f.file_size()},
-                 {"header", std::move(header)},
-                 {"metadata", records_json(f, h.metadata)},
-                 {"tensor_infos", records_json(f, h.tensor_infos)},
-                 {"padding", header_field_json(f, h.padding)},
-                 {"data", header_field_json(f, h.data)}}
-               .dump(2) + '\n';
+    JsonStream out(sink);
+    out.open_object(ojson{{"file", to_valid_utf8(f.path())},
+                          {"version", f.version()},
+                          {"endian", f.big_endian() ? "big" : "little"},
+                          {"alignment", f.alignment()},
+                          {"data_offset", f.data_offset()},
+                          {"file_size", f.file_size()}},
+                    0);
+    out.member("header", 0);
+    out.array(h.header.size(), 1, [&](uint64_t i) { write_field(out, f, h.header[i], 2); });
+    out.member("metadata", 0);
+    write_records(out, f, h.metadata, 1);
+    out.member("tensor_infos", 0);
+    write_records(out, f, h.tensor_infos, 1);
+    out.member("padding", 0);
+    write_field(out, f, h.padding, 1);
+    out.member("data", 0);
+    write_field(out, f, h.data, 1);
+    out.close_object(0);
+    out.raw("\n");
+}
+
+std::string header_json(const HeaderDump& h) {
+    std::string text;
+    header_json(h, [&](std::string_view s) { text += s; });
+    return text;
 }
 
 }  // namespace gguftk

@@ -10,15 +10,15 @@
 #include <nlohmann/json.hpp>
 
 #include <cmath>
+#include <functional>
 #include <set>
 #include <string_view>
 
 #include "gguftk/render.h"
+#include "json_stream.h"
 
 namespace gguftk {
 namespace {
-
-using ojson = nlohmann::ordered_json;
 
 ojson json_value(const Value& v) {
     switch (v.type) {
@@ -30,11 +30,7 @@ ojson json_value(const Value& v) {
             return std::isfinite(v.f) ? ojson(v.f) : ojson(nullptr);
         case ValueType::BOOL: return v.u != 0;
         case ValueType::STRING: return to_valid_utf8(v.s);
-        case ValueType::ARRAY: {
-            ojson a = ojson::array();
-            for (const Value& item : v.items) a.push_back(json_value(item));
-            return a;
-        }
+        case ValueType::ARRAY: break;  // never here: JsonStream::metadata_value walks arrays
     }
     return nullptr;
 }
@@ -84,36 +80,53 @@ std::vector<std::string> json_keys(const std::vector<KeyValue>& kvs) {
 
 }  // namespace
 
-std::string render_json(const Inspection& in, const InspectOptions& opts) {
+void render_json(const Inspection& in, const InspectOptions& opts, const std::function<void(std::string_view)>& sink) {
     const GgufFile& f = *in.file;
-    ojson doc;
-    doc["file"] = to_valid_utf8(f.path());
-    doc["version"] = f.version();
-    doc["endian"] = f.big_endian() ? "big" : "little";
-    doc["alignment"] = f.alignment();
-    doc["data_offset"] = f.data_offset();
-    doc["file_size"] = f.file_size();
+    JsonStream out(sink);
+    out.open_object(ojson{{"file", to_valid_utf8(f.path())},
+                          {"version", f.version()},
+                          {"endian", f.big_endian() ? "big" : "little"},
+                          {"alignment", f.alignment()},
+                          {"data_offset", f.data_offset()},
+                          {"file_size", f.file_size()}},
+                    0);
 
-    ojson metadata = ojson::object();
-    if (opts.metadata) {
-        const std::vector<std::string> keys = json_keys(f.metadata());
-        size_t k = 0;
-        for (const KeyValue& kv : f.metadata()) {
-            ojson e;
-            e["type"] = value_type_name(kv.type);
-            if (kv.type == ValueType::ARRAY) e["element_type"] = value_type_name(kv.elem_type);
-            e["value"] = json_value(f.value(kv));  // one entry decoded at a time
-            if (!is_valid_utf8(kv.key)) e["key_hex"] = hex(kv.key);
-            metadata[keys[k++]] = std::move(e);
+    // Streamed: the values and the tensor table are as large as the file makes them.
+    out.member("metadata", 0);
+    const std::vector<KeyValue>& kvs = opts.metadata ? f.metadata() : std::vector<KeyValue>{};
+    if (kvs.empty()) {
+        out.raw("{}");
+    } else {
+        const std::vector<std::string> keys = json_keys(kvs);
+        out.raw("{");
+        for (size_t k = 0; k < kvs.size(); ++k) {
+            const KeyValue& kv = kvs[k];
+            out.raw(k ? ",\n" : "\n");
+            out.indent(2);
+            out.raw(ojson(keys[k]).dump());
+            out.raw(": ");
+            ojson head{{"type", value_type_name(kv.type)}};
+            if (kv.type == ValueType::ARRAY) head["element_type"] = value_type_name(kv.elem_type);
+            out.open_object(head, 2);
+            out.member("value", 2);
+            out.metadata_value(f, kv, 3, json_value);
+            if (!is_valid_utf8(kv.key)) {
+                out.member("key_hex", 2);
+                out.raw(ojson(hex(kv.key)).dump());
+            }
+            out.close_object(2);
         }
+        out.raw("\n");
+        out.indent(1);
+        out.raw("}");
     }
-    doc["metadata"] = std::move(metadata);
 
-    ojson tensors = ojson::array();
+    std::vector<const TensorInfo*> tensors;
     if (opts.tensors)
         for (const TensorRow& r : in.rows)
-            if (r.file == &f) tensors.push_back(tensor_json(*r.tensor));
-    doc["tensors"] = std::move(tensors);
+            if (r.file == &f) tensors.push_back(r.tensor);
+    out.member("tensors", 0);
+    out.array(tensors.size(), 1, [&](uint64_t i) { out.value(tensor_json(*tensors[i]), 2); });
 
     const Totals& tot = in.totals;
     ojson by_type = ojson::array();
@@ -131,18 +144,29 @@ std::string render_json(const Inspection& in, const InspectOptions& opts) {
                   {"f32_bytes", tot.f32_bytes()},
                   {"by_type", std::move(by_type)}};
     if (in.split) summary["split"] = {{"shard", in.split->index + 1}, {"count", in.split->count}};
+    out.member("summary", 0);
+    out.open_object(summary, 1);
     if (in.shards_listed) {
-        ojson shards = ojson::array();
-        for (size_t k = 0; k < in.shard_names.size(); ++k) {
-            ojson ts = ojson::array();
+        out.member("shards", 1);
+        out.array(in.shard_names.size(), 2, [&](uint64_t k) {
+            std::vector<const TensorInfo*> ts;
             for (const TensorRow& r : in.rows)
-                if (r.shard == k + 1) ts.push_back(tensor_json(*r.tensor));
-            shards.push_back({{"file", to_valid_utf8(in.shard_names[k])}, {"tensors", std::move(ts)}});
-        }
-        summary["shards"] = std::move(shards);
+                if (r.shard == k + 1) ts.push_back(r.tensor);
+            out.open_object(ojson{{"file", to_valid_utf8(in.shard_names[k])}}, 3);
+            out.member("tensors", 3);
+            out.array(ts.size(), 4, [&](uint64_t i) { out.value(tensor_json(*ts[i]), 5); });
+            out.close_object(3);
+        });
     }
-    doc["summary"] = std::move(summary);
-    return doc.dump(2) + "\n";
+    out.close_object(1);
+    out.close_object(0);
+    out.raw("\n");
+}
+
+std::string render_json(const Inspection& in, const InspectOptions& opts) {
+    std::string text;
+    render_json(in, opts, [&](std::string_view s) { text += s; });
+    return text;
 }
 
 }  // namespace gguftk

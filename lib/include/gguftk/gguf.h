@@ -37,6 +37,16 @@ struct Value {
     std::vector<Value> items;
 };
 
+// What GgufFile::visit calls while it walks a value: scalar() for every value that is not an
+// array (strings included), begin_array/end_array around an array's items.
+class ValueVisitor {
+public:
+    virtual ~ValueVisitor() = default;
+    virtual void scalar(const Value& v) = 0;
+    virtual void begin_array(ValueType elem_type, uint64_t count) = 0;
+    virtual void end_array() = 0;
+};
+
 // One metadata entry, as located in the file. The value is decoded on demand (GgufFile::value),
 // so inspecting a file with a 150k-token vocabulary costs nothing until someone asks for it.
 struct KeyValue {
@@ -87,6 +97,9 @@ public:
 
     // Decodes a metadata value. Arrays keep at most `max_items` items per level (count stays exact).
     Value value(const KeyValue& kv, uint64_t max_items = UINT64_MAX) const;
+    // Walks a metadata value item by item in constant memory, for arrays too large to hold as
+    // Values (a hostile file's 10^9-item array would take a hundred times the file's size).
+    void visit(const KeyValue& kv, ValueVisitor& v) const;
     // Convenience: the value of `key` as an unsigned/signed integer or string, if present and of that kind.
     std::optional<uint64_t> get_uint(std::string_view key) const;
     std::optional<std::string> get_string(std::string_view key) const;

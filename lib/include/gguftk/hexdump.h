@@ -10,6 +10,7 @@
 // from) and are decoded by their FieldKind; the values come from the format's decode_block,
 // the very code gguf-dequant runs, so what the dump shows is what a conversion produces.
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 #include <vector>
@@ -146,5 +147,7 @@ std::string render_header_markdown(const HeaderDump& h);
 // something "meaning": "STRING", "Q4_K", "data at N"}; a record is {"name", "offset", "size",
 // "fields"}. Values are complete and typed: integers exact, floats as in the block JSON.
 std::string header_json(const HeaderDump& h);
+// The same document handed to `out` a piece at a time (metadata arrays as large as the file).
+void header_json(const HeaderDump& h, const std::function<void(std::string_view)>& out);
 
 }  // namespace gguftk

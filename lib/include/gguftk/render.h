@@ -10,6 +10,7 @@
 // replaces bytes that are not valid UTF-8 with U+FFFD so the document is always valid JSON, and
 // then gives such keys and names their exact bytes in hex and keeps every key distinct.
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -89,6 +90,8 @@ std::string render_markdown(const Inspection& in, const InspectOptions& opts);
 // tensors, summary (in that order). Metadata values complete; 64-bit integers exact; floats as
 // the shortest decimal that reads back to the same double; NaN and infinities as null.
 std::string render_json(const Inspection& in, const InspectOptions& opts);
+// The same document handed to `out` a piece at a time, in memory that does not grow with it.
+void render_json(const Inspection& in, const InspectOptions& opts, const std::function<void(std::string_view)>& out);
 
 // Shared by the views: "1024 x 4", "188.2 KiB", a value shortened for display.
 std::string shape_string(const TensorInfo& t);

@@ -1,0 +1,83 @@
+#include "json_stream.h"
+
+#include <vector>
+
+namespace gguftk {
+
+void JsonStream::indented(std::string_view text, int level) {
+    // dump(2) indents from level 0; JSON text holds no raw newline but between its lines.
+    size_t from = 0;
+    for (size_t nl; (nl = text.find('\n', from)) != std::string_view::npos; from = nl + 1) {
+        raw(text.substr(from, nl + 1 - from));
+        indent(level);
+    }
+    raw(text.substr(from));
+}
+
+void JsonStream::value(const ojson& j, int level) { indented(j.dump(2), level); }
+
+void JsonStream::open_object(const ojson& head, int level) {
+    const std::string text = head.dump(2);
+    indented(std::string_view(text).substr(0, text.size() - 2), level);  // all but the closing "\n}"
+}
+
+void JsonStream::member(std::string_view key, int level) {
+    raw(",\n");
+    indent(level + 1);
+    raw(ojson(std::string(key)).dump());
+    raw(": ");
+}
+
+void JsonStream::close_object(int level) {
+    raw("\n");
+    indent(level);
+    raw("}");
+}
+
+namespace {
+
+// Writes what GgufFile::visit walks, with dump(2)'s separators and indentation.
+class ValueWriter final : public ValueVisitor {
+public:
+    ValueWriter(JsonStream& out, int level, ojson (*scalar)(const Value&)) : out_(out), level_(level), scalar_(scalar) {}
+
+    void scalar(const Value& v) override {
+        before_item();
+        out_.raw(scalar_(v).dump());
+    }
+    void begin_array(ValueType, uint64_t) override {
+        before_item();
+        out_.raw("[");
+        items_.push_back(0);
+    }
+    void end_array() override {
+        const uint64_t n = items_.back();
+        items_.pop_back();
+        if (n) {
+            out_.raw("\n");
+            out_.indent(level_ + int(items_.size()));
+        }
+        out_.raw("]");
+    }
+
+private:
+    void before_item() {
+        if (items_.empty()) return;
+        out_.raw(items_.back()++ ? ",\n" : "\n");
+        out_.indent(level_ + int(items_.size()));
+    }
+
+    JsonStream& out_;
+    int level_;
+    ojson (*scalar_)(const Value&);
+    std::vector<uint64_t> items_;  // items written so far in each open array
+};
+
+}  // namespace
+
+void JsonStream::metadata_value(const GgufFile& f, const KeyValue& kv, int level, ojson (*scalar)(const Value&)) {
+    ValueWriter w(*this, level, scalar);
+    f.visit(kv, w);
+}
+
+}  // namespace gguftk

@@ -1,0 +1,66 @@
+#pragma once
+// JSON written as it is made, in exactly the layout of nlohmann's dump(2), for the documents
+// whose size a file controls (every metadata value complete, every tensor): built as a tree
+// first, a hostile file's 10^8-item array took over 20 GiB; streamed, memory stays flat.
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "gguftk/gguf.h"
+
+namespace gguftk {
+
+using ojson = nlohmann::ordered_json;
+using TextSink = std::function<void(std::string_view)>;
+
+class JsonStream {
+public:
+    explicit JsonStream(const TextSink& sink) : sink_(sink) {}
+    JsonStream(const JsonStream&) = delete;
+    JsonStream& operator=(const JsonStream&) = delete;
+    ~JsonStream() { flush(); }
+
+    void raw(std::string_view s) {
+        buf_ += s;
+        if (buf_.size() >= kFlushBytes) flush();
+    }
+    void indent(int level) { buf_.append(size_t(2 * level), ' '); }
+    // `j` as dump(2) writes it when it stands `level` levels deep.
+    void value(const ojson& j, int level);
+    // The members of `head` (an object with at least one) with the object left open, so that
+    // member() can add more; close_object() ends it.
+    void open_object(const ojson& head, int level);
+    void member(std::string_view key, int level);  // a further member's `,\n  "key": `
+    void close_object(int level);
+    // An array of n items: item(i) writes item i (it stands level + 1 deep).
+    template <class Item>
+    void array(uint64_t n, int level, Item&& item) {
+        if (n == 0) return raw("[]");
+        raw("[\n");
+        for (uint64_t i = 0; i < n; ++i) {
+            if (i) raw(",\n");
+            indent(level + 1);
+            item(i);
+        }
+        raw("\n");
+        indent(level);
+        raw("]");
+    }
+    // A metadata value item by item (GgufFile::visit), each non-array value made by `scalar`.
+    void metadata_value(const GgufFile& f, const KeyValue& kv, int level, ojson (*scalar)(const Value&));
+    void flush() {
+        if (!buf_.empty()) sink_(buf_);
+        buf_.clear();
+    }
+
+private:
+    void indented(std::string_view text, int level);
+    static constexpr size_t kFlushBytes = 1 << 16;
+    const TextSink& sink_;
+    std::string buf_;
+};
+
+}  // namespace gguftk
