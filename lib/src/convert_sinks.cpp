@@ -39,10 +39,9 @@ std::string float32_text(float f) {
     return std::string(buf, r.ptr);
 }
 
-// JSON text of a metadata value, appended to `out` item by item: a 150k-entry vocabulary never
-// exists as a JSON tree, only as the Value the reader decoded and the text.
-void append_json(std::string& out, ValueType t, const Value& v) {
-    switch (t) {
+// JSON text of a scalar metadata value (strings included), appended to `out`.
+void append_scalar_json(std::string& out, const Value& v) {
+    switch (v.type) {
         case ValueType::UINT8: case ValueType::UINT16: case ValueType::UINT32: case ValueType::UINT64:
             out += std::to_string(v.u);
             return;
@@ -53,23 +52,55 @@ void append_json(std::string& out, ValueType t, const Value& v) {
         case ValueType::FLOAT32:
         case ValueType::FLOAT64:
             // JSON has no NaN or infinity: null stands for them.
-            out += !std::isfinite(v.f) ? "null" : t == ValueType::FLOAT32 ? float32_text(float(v.f)) : dump(ojson(v.f));
+            out += !std::isfinite(v.f) ? "null" : v.type == ValueType::FLOAT32 ? float32_text(float(v.f)) : dump(ojson(v.f));
             return;
         case ValueType::STRING: out += dump(ojson(v.s)); return;
-        case ValueType::ARRAY:
-            out += '[';
-            for (size_t i = 0; i < v.items.size(); ++i) {
-                if (i) out += ',';
-                append_json(out, v.elem_type, v.items[i]);
-            }
-            out += ']';
-            return;
+        case ValueType::ARRAY: break;  // arrays are walked by JsonText
     }
     out += "null";
 }
 
+// JSON text of a whole metadata value, arrays walked item by item (GgufFile::visit): neither a
+// JSON tree nor the reader's Values of a 150k-entry vocabulary, or of a hostile file's 10^8
+// items, is ever built; only the text.
+class JsonText final : public ValueVisitor {
+public:
+    explicit JsonText(std::string& out) : out_(out) {}
+    void scalar(const Value& v) override {
+        separate();
+        append_scalar_json(out_, v);
+    }
+    void begin_array(ValueType, uint64_t) override {
+        separate();
+        out_ += '[';
+        items_.push_back(0);
+    }
+    void end_array() override {
+        out_ += ']';
+        items_.pop_back();
+    }
+
+private:
+    void separate() {
+        if (!items_.empty() && items_.back()++) out_ += ',';
+    }
+    std::string& out_;
+    std::vector<uint64_t> items_;  // items written so far in each open array
+};
+
+void append_json(std::string& out, const GgufFile& in, const KeyValue& kv) {
+    JsonText text(out);
+    in.visit(kv, text);
+}
+
 // safetensors' __metadata__ holds strings only: strings as they are, numbers as text, arrays as JSON.
-std::string value_text(const Value& v) {
+std::string value_text(const GgufFile& in, const KeyValue& kv) {
+    if (kv.type == ValueType::ARRAY) {
+        std::string s;
+        append_json(s, in, kv);
+        return s;
+    }
+    const Value v = in.value(kv);
     switch (v.type) {
         case ValueType::STRING: return v.s;
         case ValueType::FLOAT32: case ValueType::FLOAT64:
@@ -78,7 +109,7 @@ std::string value_text(const Value& v) {
             [[fallthrough]];
         default: {
             std::string s;
-            append_json(s, v.type, v);
+            append_scalar_json(s, v);
             return s;
         }
     }
@@ -90,7 +121,7 @@ std::string metadata_json(const GgufFile& in) {
     for (const KeyValue& kv : in.metadata()) {
         if (out.size() > 1) out += ",";
         out += "\n  " + dump(ojson(kv.key)) + ": ";
-        append_json(out, kv.type, in.value(kv));
+        append_json(out, in, kv);
     }
     out += in.metadata().empty() ? "}" : "\n }";
     return out;
@@ -212,7 +243,7 @@ std::vector<OutputFile> layout_gguf(const GgufFile& in, const ConvertOptions& op
 std::vector<OutputFile> layout_safetensors(const GgufFile& in, std::vector<SinkTensor>& tensors) {
     ojson head = ojson::object();
     ojson meta = ojson::object();
-    for (const KeyValue& kv : in.metadata()) meta[kv.key] = value_text(in.value(kv));
+    for (const KeyValue& kv : in.metadata()) meta[kv.key] = value_text(in, kv);
     head["__metadata__"] = std::move(meta);
     uint64_t off = 0;
     for (SinkTensor& t : tensors) {
