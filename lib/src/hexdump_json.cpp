@@ -140,13 +140,7 @@ std::string formats_json(std::span<const FormatDump> formats, bool as_array) {
 void header_json(const HeaderDump& h, const std::function<void(std::string_view)>& sink) {
     const GgufFile& f = *h.file;
     JsonStream out(sink);
-    out.open_object(ojson{{"file", to_valid_utf8(f.path())},
-                          {"version", f.version()},
-                          {"endian", f.big_endian() ? "big" : "little"},
-                          {"alignment", f.alignment()},
-                          {"data_offset", f.data_offset()},
-                          {"file_size", f.file_size()}},
-                    0);
+    out.open_object(file_summary_json(f), 0);
     out.member("header", 0);
     out.array(h.header.size(), 1, [&](uint64_t i) { write_field(out, f, h.header[i], 2); });
     out.member("metadata", 0);

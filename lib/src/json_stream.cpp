@@ -2,7 +2,18 @@
 
 #include <vector>
 
+#include "gguftk/escape.h"
+
 namespace gguftk {
+
+ojson file_summary_json(const GgufFile& f) {
+    return ojson{{"file", to_valid_utf8(f.path())},
+                 {"version", f.version()},
+                 {"endian", f.big_endian() ? "big" : "little"},
+                 {"alignment", f.alignment()},
+                 {"data_offset", f.data_offset()},
+                 {"file_size", f.file_size()}};
+}
 
 void JsonStream::indented(std::string_view text, int level) {
     // dump(2) indents from level 0; JSON text holds no raw newline but between its lines.

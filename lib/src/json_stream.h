@@ -16,6 +16,9 @@ namespace gguftk {
 using ojson = nlohmann::ordered_json;
 using TextSink = std::function<void(std::string_view)>;
 
+// The members both JSON views open with: file, version, endian, alignment, data_offset, file_size.
+ojson file_summary_json(const GgufFile& f);
+
 class JsonStream {
 public:
     explicit JsonStream(const TextSink& sink) : sink_(sink) {}

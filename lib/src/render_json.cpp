@@ -83,13 +83,7 @@ std::vector<std::string> json_keys(const std::vector<KeyValue>& kvs) {
 void render_json(const Inspection& in, const InspectOptions& opts, const std::function<void(std::string_view)>& sink) {
     const GgufFile& f = *in.file;
     JsonStream out(sink);
-    out.open_object(ojson{{"file", to_valid_utf8(f.path())},
-                          {"version", f.version()},
-                          {"endian", f.big_endian() ? "big" : "little"},
-                          {"alignment", f.alignment()},
-                          {"data_offset", f.data_offset()},
-                          {"file_size", f.file_size()}},
-                    0);
+    out.open_object(file_summary_json(f), 0);
 
     // Streamed: the values and the tensor table are as large as the file makes them.
     out.member("metadata", 0);

@@ -16,6 +16,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from cli_common import assert_one_error
+
 BIN = Path(os.environ["GGUFTK_BIN"]) / "gguf-dequant"
 FIXTURES = Path(os.environ["GGUFTK_FIXTURES"])
 ALL = FIXTURES / "all-types.gguf"
@@ -23,14 +25,6 @@ ALL = FIXTURES / "all-types.gguf"
 
 def run(*args, **kw):
     return subprocess.run([str(BIN), *map(str, args)], capture_output=True, text=True, **kw)
-
-
-def assert_failed(p, *words):
-    assert p.returncode == 1, p.stderr
-    lines = p.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), p.stderr
-    for w in words:
-        assert w in lines[0], lines[0]
 
 
 def q8_0_gguf(path, rows, cols=4096, big_endian=False, seed=0):
@@ -60,17 +54,17 @@ def test_bad_input_files(tmp_path):
         path = tmp_path / name
         path.write_bytes(data)
         p = run(path, "-o", out_dir / "x.gguf")
-        assert_failed(p, str(path))
+        assert_one_error(p, str(path))
         assert os.listdir(out_dir) == [], name
     p = run(tmp_path / "missing.gguf", "-o", out_dir / "x.gguf")
-    assert_failed(p, "missing.gguf")
+    assert_one_error(p, "missing.gguf")
     assert os.listdir(out_dir) == []
 
 
 def test_big_endian_input_is_refused(tmp_path):
     src = q8_0_gguf(tmp_path / "be.gguf", rows=2, big_endian=True)
     p = run(src, "-o", tmp_path / "out.gguf")
-    assert_failed(p, "big-endian")
+    assert_one_error(p, "big-endian")
     assert sorted(os.listdir(tmp_path)) == ["be.gguf"]
 
 
@@ -82,7 +76,7 @@ def test_output_equal_to_input_is_refused(tmp_path):
     os.link(src, tmp_path / "hard.gguf")
     for out in (src, tmp_path / "link.gguf", tmp_path / "hard.gguf", tmp_path / "." / "in.gguf"):
         p = run(src, "-o", out, "--force")
-        assert_failed(p, "input")
+        assert_one_error(p, "input")
         assert src.read_bytes() == before
     assert sorted(os.listdir(tmp_path)) == ["hard.gguf", "in.gguf", "link.gguf"]
 
@@ -91,7 +85,7 @@ def test_existing_output_needs_force(tmp_path):
     out = tmp_path / "out.gguf"
     out.write_bytes(b"precious")
     p = run(ALL, "-o", out)
-    assert_failed(p, "--force")
+    assert_one_error(p, "--force")
     assert out.read_bytes() == b"precious"
     assert run(ALL, "-o", out, "--force").returncode == 0
     assert out.read_bytes()[:4] == b"GGUF"
@@ -103,7 +97,7 @@ def test_directory_outputs_replace_only_their_own_kind(tmp_path):
     d.mkdir()
     (d / "keep.txt").write_text("not ours")
     p = run(ALL, "-o", d, "--format", "npy", "--force")
-    assert_failed(p, "manifest.json")
+    assert_one_error(p, "manifest.json")
     assert os.listdir(d) == ["keep.txt"]
     # One we wrote is replaced with --force, atomically, and holds only the new files.
     ours = tmp_path / "ours"
@@ -113,7 +107,7 @@ def test_directory_outputs_replace_only_their_own_kind(tmp_path):
     # Never one the input lives in.
     shutil.copy(ALL, ours / "model.gguf")
     p = run(ours / "model.gguf", "-o", ours, "--format", "raw", "--force")
-    assert_failed(p, "input")
+    assert_one_error(p, "input")
     assert (ours / "model.gguf").exists()
     assert sorted(os.listdir(tmp_path)) == ["dir", "ours"]
 
@@ -141,13 +135,13 @@ def test_unwritable_directory(tmp_path):
         for fmt in ("gguf", "npy"):
             p = subprocess.run([str(binary), str(src), "-o", str(ro / "out"), "--format", fmt],
                                capture_output=True, text=True, preexec_fn=drop_to_nobody)
-            assert_failed(p, "cannot create", "ermission denied")
+            assert_one_error(p, "cannot create", "ermission denied")
             assert os.listdir(ro) == []
     finally:
         os.chmod(base / "ro", 0o755)
         shutil.rmtree(base)
     p = run(ALL, "-o", tmp_path / "no" / "such" / "dir" / "out.gguf")
-    assert_failed(p, "cannot create")
+    assert_one_error(p, "cannot create")
 
 
 @pytest.mark.parametrize("fmt", ["gguf", "npy", "safetensors"])
@@ -158,7 +152,7 @@ def test_disk_full(tmp_path, fmt):
 
     out = tmp_path / "out"
     p = run(ALL, "-o", out, "--format", fmt, "--to", "f32", "--all", preexec_fn=limit)
-    assert_failed(p, "too large")
+    assert_one_error(p, "too large")
     assert os.listdir(tmp_path) == []
 
 

@@ -7,7 +7,6 @@ GGUFWriter writes (special float values).
 """
 import json
 import os
-import pty
 import re
 import subprocess
 from pathlib import Path
@@ -16,8 +15,8 @@ import numpy as np
 import pytest
 
 gguf = pytest.importorskip("gguf")
-import gguf.gguf_reader as gguf_reader  # noqa: E402
 from gguf.constants import GGML_QUANT_SIZES, GGMLQuantizationType  # noqa: E402
+from cli_common import GGML_SIZES, gguf_py_read, stdout_on_tty  # noqa: E402
 
 BIN = Path(os.environ["GGUFTK_BIN"])
 HEXDUMP = BIN / "gguf-hexdump"
@@ -31,41 +30,6 @@ INTEGER_TYPES = {"I8", "I16", "I32", "I64"}
 # gguf-py's dequantize is missing or disagrees on these (see test_gguf_py_crosscheck.py);
 # the reference file covers them.
 NOT_IN_GGUF_PY = {"Q8_1", "Q8_K", "F64", "Q1_0", "Q2_0"}
-# ggml's block sizes where gguf-py's table differs or lacks the type (ggml-common.h).
-GGML_SIZES = {9: (32, 36), 42: (64, 18)}
-
-
-class _Q2_0(int):
-    name = "Q2_0"
-
-
-class _TypeShim:
-    """Stands in for GGMLQuantizationType inside gguf_reader: unknown id 42 becomes Q2_0."""
-
-    def __call__(self, v):
-        v = int(v)
-        if v in GGMLQuantizationType._value2member_map_:
-            return GGMLQuantizationType(v)
-        if v == 42:
-            return _Q2_0(v)
-        raise ValueError(v)
-
-    def __getattr__(self, name):
-        return getattr(GGMLQuantizationType, name)
-
-
-def gguf_py_read(path):
-    saved_type, saved_q2 = gguf_reader.GGMLQuantizationType, GGML_QUANT_SIZES.get(42)
-    gguf_reader.GGMLQuantizationType = _TypeShim()
-    GGML_QUANT_SIZES[42] = GGML_SIZES[42]
-    try:
-        return gguf.GGUFReader(str(path))
-    finally:
-        gguf_reader.GGMLQuantizationType = saved_type
-        if saved_q2 is None:
-            del GGML_QUANT_SIZES[42]
-
-
 READER = gguf_py_read(ALL)
 TENSORS = {t.name: t for t in READER.tensors}
 REF = {t.name: t for t in gguf.GGUFReader(str(REF32)).tensors}
@@ -369,25 +333,7 @@ def test_help_has_examples():
 
 def test_colour_only_on_a_terminal_and_never_with_no_color():
     def on_tty(env):
-        leader, follower = pty.openpty()
-        e = dict(os.environ)
-        e.pop("NO_COLOR", None)
-        e.update(env)
-        p = subprocess.Popen([str(HEXDUMP), str(ALL), "--tensor", "q4_K.weight"], stdout=follower,
-                             stderr=subprocess.PIPE, env=e)
-        os.close(follower)
-        chunks = []
-        while True:
-            try:
-                chunk = os.read(leader, 65536)
-            except OSError:
-                break
-            if not chunk:
-                break
-            chunks.append(chunk)
-        os.close(leader)
-        assert p.wait(timeout=60) == 0
-        return b"".join(chunks)
+        return stdout_on_tty([HEXDUMP, ALL, "--tensor", "q4_K.weight"], env)
 
     assert b"\x1b[1m" in on_tty({})
     assert b"\x1b[" not in on_tty({"NO_COLOR": "1"})

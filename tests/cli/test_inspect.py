@@ -7,7 +7,6 @@ Expectations come from outside our code: gguf-py's GGUFReader for the ggml-writt
 """
 import json
 import os
-import pty
 import subprocess
 from pathlib import Path
 
@@ -15,52 +14,13 @@ import numpy as np
 import pytest
 
 gguf = pytest.importorskip("gguf")
-import gguf.gguf_reader as gguf_reader  # noqa: E402
-from gguf.constants import GGML_QUANT_SIZES, GGMLQuantizationType, GGUFValueType  # noqa: E402
+from gguf.constants import GGML_QUANT_SIZES, GGUFValueType  # noqa: E402
+from cli_common import GGML_SIZES, gguf_py_read, stdout_on_tty  # noqa: E402
 
 BIN = Path(os.environ["GGUFTK_BIN"])
 INSPECT = BIN / "gguf-inspect"
 FIXTURES = Path(os.environ["GGUFTK_FIXTURES"])
 ALL = FIXTURES / "all-types.gguf"
-
-# Block sizes gguf-py does not know or knows differently, from ggml's ggml-common.h:
-#   Q8_1: block_q8_1 holds two halves (d, s) and 32 int8: 36 bytes (gguf-py still says 40);
-#   Q2_0: 64 elements in 18 bytes; gguf-py has no such type.
-GGML_SIZES = {9: (32, 36), 42: (64, 18)}
-
-
-# --- gguf-py, taught Q2_0 -------------------------------------------------------------------
-
-class _Q2_0(int):
-    name = "Q2_0"
-
-
-class _TypeShim:
-    """Stands in for GGMLQuantizationType inside gguf_reader: unknown id 42 becomes Q2_0."""
-
-    def __call__(self, v):
-        v = int(v)
-        if v in GGMLQuantizationType._value2member_map_:
-            return GGMLQuantizationType(v)
-        if v == 42:
-            return _Q2_0(v)
-        raise ValueError(v)
-
-    def __getattr__(self, name):
-        return getattr(GGMLQuantizationType, name)
-
-
-def gguf_py_read(path):
-    saved_type, saved_q2 = gguf_reader.GGMLQuantizationType, GGML_QUANT_SIZES.get(42)
-    gguf_reader.GGMLQuantizationType = _TypeShim()
-    GGML_QUANT_SIZES[42] = GGML_SIZES[42]
-    try:
-        return gguf.GGUFReader(str(path))
-    finally:
-        gguf_reader.GGMLQuantizationType = saved_type
-        if saved_q2 is None:
-            del GGML_QUANT_SIZES[42]
-
 
 def run(*args, env=None, check_rc=None):
     e = dict(os.environ)
@@ -316,24 +276,7 @@ def test_untrusted_strings_are_escaped(tmp_path):
 
 def test_colour_only_on_a_terminal_and_never_with_no_color():
     def on_tty(env):
-        leader, follower = pty.openpty()
-        e = dict(os.environ)
-        e.pop("NO_COLOR", None)
-        e.update(env)
-        p = subprocess.Popen([str(INSPECT), str(ALL), "--no-tensors"], stdout=follower, stderr=subprocess.PIPE, env=e)
-        os.close(follower)
-        chunks = []
-        while True:
-            try:
-                chunk = os.read(leader, 65536)
-            except OSError:
-                break
-            if not chunk:
-                break
-            chunks.append(chunk)
-        os.close(leader)
-        assert p.wait(timeout=60) == 0
-        return b"".join(chunks)
+        return stdout_on_tty([INSPECT, ALL, "--no-tensors"], env)
 
     assert b"\x1b[1m" in on_tty({})
     assert b"\x1b[" not in on_tty({"NO_COLOR": "1"})

@@ -22,6 +22,8 @@ from pathlib import Path
 
 import pytest
 
+from cli_common import assert_one_error
+
 BIN = Path(os.environ["GGUFTK_BIN"]) / "gguf-dequant"
 FIXTURES = Path(os.environ["GGUFTK_FIXTURES"])
 ALL = FIXTURES / "all-types.gguf"
@@ -33,14 +35,6 @@ pytestmark = pytest.mark.skipif(not BIN.exists(), reason="gguf-dequant not built
 def run(*args, **kw):
     kw.setdefault("timeout", 120)  # a FIFO opened for writing blocks: a hang fails, it does not stall
     return subprocess.run([str(BIN), *map(str, args), "--device", "cpu"], capture_output=True, text=True, **kw)
-
-
-def assert_failed(p, *words):
-    assert p.returncode == 1, p.stderr
-    lines = p.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), p.stderr
-    for w in words:
-        assert w in lines[0], lines[0]
 
 
 def tree(path):
@@ -84,7 +78,7 @@ def test_file_size_limit_at_every_stage(tmp_path, tmp_path_factory, fmt):
 
         p = run(ALL, "-o", d / FORMATS[fmt], "--format", fmt, "--to", "f32", "--all", preexec_fn=cap)
         if n < need:
-            assert_failed(p)
+            assert_one_error(p)
             assert os.listdir(d) == [], f"limit {n}: left {os.listdir(d)}"
         else:
             assert p.returncode == 0, f"limit {n} (the output's own size): {p.stderr}"
@@ -145,16 +139,16 @@ def test_output_naming_the_input_by_other_roads(tmp_path):
     for out in roads:
         for fmt in ("gguf", "safetensors"):
             p = run(src, "-o", out, "--format", fmt, "--force")
-            assert_failed(p, "input")
+            assert_one_error(p, "input")
             assert src.read_bytes() == before
     # The input given through links, OUT its real path.
     p = run(d / "l2", "-o", src, "--force")
-    assert_failed(p, "input")
+    assert_one_error(p, "input")
     # A directory output that is the input's directory, through a symlink (made to look like one
     # of ours, so that only the input check can refuse it).
     (d / "manifest.json").write_text('{"format": "npy", "tensors": []}')
     p = run(src, "-o", tmp_path / "dirlink", "--format", "npy", "--force")
-    assert_failed(p, "input")
+    assert_one_error(p, "input")
     assert src.read_bytes() == before
     assert sorted(os.listdir(d)) == ["in.gguf", "l1", "l2", "manifest.json", "sub"]
 
@@ -184,7 +178,7 @@ def test_special_files_are_not_replaced(tmp_path):
         p = run(ALL, "-o", node, "--force")
         mode = os.lstat(node).st_mode
         assert not stat.S_ISREG(mode), f"{node.name} was replaced by a regular file"
-        assert_failed(p)
+        assert_one_error(p)
 
 
 def test_concurrent_conversions_into_one_directory(tmp_path, tmp_path_factory):
