@@ -146,8 +146,8 @@ int main(int argc, char** argv) {
     bool header = false, json = false, markdown = false;
     app.add_option("file", input, "GGUF file");
     auto* tensor_opt = app.add_option("--tensor", tensor, "the tensor whose blocks to show");
-    auto* block_opt = app.add_option("--block", block, "first block to show (default 0)")->check(CLI::NonNegativeNumber);
-    auto* count_opt = app.add_option("--count", count, "how many blocks to show (default 1)")->check(CLI::PositiveNumber);
+    auto* block_opt = app.add_option("--block", block, "first block to show (default 0)")->check(cli::whole_number(0));
+    auto* count_opt = app.add_option("--count", count, "how many blocks to show (default 1)")->check(cli::whole_number(1));
     auto* header_opt = app.add_flag("--header", header, "the header, metadata and tensor infos with offsets (the default)");
     auto* describe_opt = app.add_option("--describe", describe, "a format's layout and formula, without a file (Q4_K, ..., or all)");
     auto* json_opt = app.add_flag("--json", json, "JSON (see below)");

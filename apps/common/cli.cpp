@@ -3,6 +3,8 @@
 #include <fmt/core.h>
 #include <unistd.h>
 
+#include <charconv>
+#include <cstdint>
 #include <cstdlib>
 #include <new>
 
@@ -14,6 +16,19 @@ std::string error_line(const std::string& file, const Error& e) {
     line += e.what();
     if (e.offset()) line += fmt::format(" (at offset {})", *e.offset());
     return line;
+}
+
+CLI::Validator whole_number(uint64_t min) {
+    return CLI::Validator(
+        [min](std::string& text) -> std::string {
+            uint64_t v = 0;
+            const char* end = text.data() + text.size();
+            const auto [ptr, ec] = std::from_chars(text.data(), end, v);
+            if (text.empty() || ptr != end || ec != std::errc() || v < min)
+                return fmt::format("{} is not a whole number from {} to {}", text, min, UINT64_MAX);
+            return {};
+        },
+        "");
 }
 
 void write_stdout(std::string_view s) {

@@ -31,6 +31,11 @@ int run(CLI::App& app, int argc, char** argv, const std::function<int()>& body, 
 // `error: FILE: what (at offset N)`, without a trailing newline.
 std::string error_line(const std::string& file, const Error& e);
 
+// Checks an option's text is a whole number in [min, 2^64-1], in decimal digits only: CLI11's
+// own conversion takes "18446744073709551616" as 2^64-1 and "-1" as a huge number, and says
+// so in doubles.
+CLI::Validator whole_number(uint64_t min);
+
 // Writes `s` to stdout and flushes; throws Error when it cannot (a full disk, a closed pipe).
 void write_stdout(std::string_view s);
 

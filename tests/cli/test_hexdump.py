@@ -317,6 +317,9 @@ def test_big_endian_blocks_are_refused_with_nothing_on_stdout(tmp_path):
     [ALL, "--tensor", "q4_K.weight", "--json", "--markdown"],
     [ALL, "--tensor", "q4_K.weight", "--header"],
     [ALL, "--tensor", "q4_K.weight", "--block", "-1"],
+    [ALL, "--tensor", "q4_K.weight", "--block", str(2**64)],   # CLI11 alone took it as 2^64-1
+    [ALL, "--tensor", "q4_K.weight", "--count", str(2**64 + 5)],
+    [ALL, "--tensor", "q4_K.weight", "--block", "0x3"],
     ["--describe", "Q4_Z"],
     [ALL, "--describe", "Q4_K"],
     [ALL, "--no-such-flag"],
