@@ -75,10 +75,13 @@ int main(int argc, char** argv) {
             for (size_t k = 0; k < paths.size(); ++k) all.push_back(k == split->index ? &f : &others[o++]);
         }
         const Inspection in = inspect(f, opts, all);
+        // Streamed: what is printed grows with the file.
         if (json)
-            render_json(in, opts, cli::write_stdout);  // streamed: as large as the file's values
+            render_json(in, opts, cli::write_stdout);
+        else if (markdown)
+            render_markdown(in, opts, cli::write_stdout);
         else
-            cli::write_stdout(markdown ? render_markdown(in, opts) : render_text(in, opts));
+            render_text(in, opts, cli::write_stdout);
         return cli::kExitOk;
     }, input);
 }

@@ -153,12 +153,11 @@ void header_json(const HeaderDump& h, const std::function<void(std::string_view)
     write_field(out, f, h.data, 1);
     out.close_object(0);
     out.raw("\n");
+    out.flush();
 }
 
 std::string header_json(const HeaderDump& h) {
-    std::string text;
-    header_json(h, [&](std::string_view s) { text += s; });
-    return text;
+    return collect([&](const TextSink& sink) { header_json(h, sink); });
 }
 
 }  // namespace gguftk

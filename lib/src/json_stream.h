@@ -10,27 +10,21 @@
 #include <string_view>
 
 #include "gguftk/gguf.h"
+#include "text_out.h"
 
 namespace gguftk {
 
 using ojson = nlohmann::ordered_json;
-using TextSink = std::function<void(std::string_view)>;
 
 // The members both JSON views open with: file, version, endian, alignment, data_offset, file_size.
 ojson file_summary_json(const GgufFile& f);
 
 class JsonStream {
 public:
-    explicit JsonStream(const TextSink& sink) : sink_(sink) {}
-    JsonStream(const JsonStream&) = delete;
-    JsonStream& operator=(const JsonStream&) = delete;
-    ~JsonStream() { flush(); }
+    explicit JsonStream(const TextSink& sink) : out_(sink) {}
 
-    void raw(std::string_view s) {
-        buf_ += s;
-        if (buf_.size() >= kFlushBytes) flush();
-    }
-    void indent(int level) { buf_.append(size_t(2 * level), ' '); }
+    void raw(std::string_view s) { out_ += s; }
+    void indent(int level) { out_.spaces(size_t(2 * level)); }
     // `j` as dump(2) writes it when it stands `level` levels deep.
     void value(const ojson& j, int level);
     // The members of `head` (an object with at least one) with the object left open, so that
@@ -54,16 +48,11 @@ public:
     }
     // A metadata value item by item (GgufFile::visit), each non-array value made by `scalar`.
     void metadata_value(const GgufFile& f, const KeyValue& kv, int level, ojson (*scalar)(const Value&));
-    void flush() {
-        if (!buf_.empty()) sink_(buf_);
-        buf_.clear();
-    }
+    void flush() { out_.flush(); }  // last: see TextOut::flush
 
 private:
     void indented(std::string_view text, int level);
-    static constexpr size_t kFlushBytes = 1 << 16;
-    const TextSink& sink_;
-    std::string buf_;
+    TextOut out_;
 };
 
 }  // namespace gguftk

@@ -155,12 +155,11 @@ void render_json(const Inspection& in, const InspectOptions& opts, const std::fu
     out.close_object(1);
     out.close_object(0);
     out.raw("\n");
+    out.flush();
 }
 
 std::string render_json(const Inspection& in, const InspectOptions& opts) {
-    std::string text;
-    render_json(in, opts, [&](std::string_view s) { text += s; });
-    return text;
+    return collect([&](const TextSink& sink) { render_json(in, opts, sink); });
 }
 
 }  // namespace gguftk

@@ -3,32 +3,44 @@
 // open a code span or inject HTML (< >).
 #include <fmt/core.h>
 
+#include <functional>
+
 #include "gguftk/render.h"
+#include "text_out.h"
 
 namespace gguftk {
 namespace {
 
-void table(std::string& out, const std::vector<std::string>& head, const std::vector<bool>& right,
-           const std::vector<std::vector<std::string>>& rows) {
+// A table of n rows, row(i) giving row i's cells, written as they are made: a file decides how
+// many rows there are.
+template <class Row>
+void table(TextOut& out, const std::vector<std::string>& head, const std::vector<bool>& right, size_t n, Row&& row) {
     out += "|";
     for (const auto& h : head) out += " " + h + " |";
     out += "\n|";
     for (bool r : right) out += r ? " ---: |" : " --- |";
     out += "\n";
-    for (const auto& row : rows) {
+    for (size_t i = 0; i < n; ++i) {
         out += "|";
-        for (const auto& c : row) out += " " + c + " |";
+        for (const auto& c : row(i)) out += " " + c + " |";
         out += "\n";
     }
+}
+
+void table(TextOut& out, const std::vector<std::string>& head, const std::vector<bool>& right,
+           const std::vector<std::vector<std::string>>& rows) {
+    table(out, head, right, rows.size(), [&](size_t i) { return rows[i]; });
 }
 
 std::string md(std::string_view s) { return escape(s, EscapeFor::Markdown); }
 
 }  // namespace
 
-std::string render_markdown(const Inspection& in, const InspectOptions& opts) {
+void render_markdown(const Inspection& in, const InspectOptions& opts,
+                     const std::function<void(std::string_view)>& sink) {
     const GgufFile& f = *in.file;
-    std::string out = "# " + md(f.path()) + "\n\n";
+    TextOut out(sink);
+    out += "# " + md(f.path()) + "\n\n";
     out += fmt::format("GGUF v{}, {}-endian, alignment {}, {} metadata entries, {} tensors, {} bytes ({}).\n",
                        f.version(), f.big_endian() ? "big" : "little", f.alignment(), f.metadata().size(),
                        f.tensors().size(), f.file_size(), human_bytes(f.file_size()));
@@ -36,20 +48,18 @@ std::string render_markdown(const Inspection& in, const InspectOptions& opts) {
 
     if (opts.metadata) {
         out += "\n## Metadata\n\n";
-        std::vector<std::vector<std::string>> rows;
-        for (const KeyValue& kv : f.metadata()) {
-            const Value v = f.value(kv, opts.max_array_items);
-            rows.push_back({md(kv.key), md(display_type(f, kv)),
-                            kv.type == ValueType::ARRAY ? std::to_string(kv.count) : "",
-                            display_value(v, opts, EscapeFor::Markdown)});
-        }
-        table(out, {"key", "type", "count", "value"}, {false, false, true, false}, rows);
+        const auto row = [&](size_t i) -> std::vector<std::string> {
+            const KeyValue& kv = f.metadata()[i];
+            return {md(kv.key), md(display_type(f, kv)), kv.type == ValueType::ARRAY ? std::to_string(kv.count) : "",
+                    display_value(f.value(kv, opts.max_array_items), opts, EscapeFor::Markdown)};
+        };
+        table(out, {"key", "type", "count", "value"}, {false, false, true, false}, f.metadata().size(), row);
     }
 
     if (opts.tensors) {
         out += "\n## Tensors\n\n";
-        std::vector<std::vector<std::string>> rows;
-        for (const TensorRow& r : in.rows) {
+        const auto tensor_row = [&](size_t i) {
+            const TensorRow& r = in.rows[i];
             const TensorInfo& t = *r.tensor;
             std::vector<std::string> row;
             if (in.shards_listed) row.push_back(std::to_string(r.shard));
@@ -62,12 +72,12 @@ std::string render_markdown(const Inspection& in, const InspectOptions& opts) {
             row.push_back(t.n_elements ? fmt::format("{:.2f}", 8.0 * static_cast<double>(t.size) / t.n_elements)
                                        : "-");
             row.push_back(std::to_string(t.offset));
-            rows.push_back(std::move(row));
-        }
+            return row;
+        };
         std::vector<std::string> head{"#", "name", "type", "shape", "elements", "bytes", "bpw", "offset"};
         std::vector<bool> right{true, false, false, false, true, true, true, true};
         if (in.shards_listed) head.insert(head.begin(), "shard"), right.insert(right.begin(), true);
-        table(out, head, right, rows);
+        table(out, head, right, in.rows.size(), tensor_row);
     }
 
     const Totals& tot = in.totals;
@@ -90,7 +100,11 @@ std::string render_markdown(const Inspection& in, const InspectOptions& opts) {
            {"bits per weight", fmt::format("{:.3f}", tot.bits_per_weight())},
            {"as FP16", fmt::format("{} ({})", tot.f16_bytes(), human_bytes(tot.f16_bytes()))},
            {"as F32", fmt::format("{} ({})", tot.f32_bytes(), human_bytes(tot.f32_bytes()))}});
-    return out;
+    out.flush();
+}
+
+std::string render_markdown(const Inspection& in, const InspectOptions& opts) {
+    return collect([&](const TextSink& sink) { render_markdown(in, opts, sink); });
 }
 
 }  // namespace gguftk

@@ -2,8 +2,10 @@
 #include <fmt/core.h>
 
 #include <algorithm>
+#include <functional>
 
 #include "gguftk/render.h"
+#include "text_out.h"
 
 namespace gguftk {
 namespace {
@@ -26,23 +28,34 @@ struct Style {
     std::string dim(std::string_view s) const { return on ? fmt::format("\x1b[2m{}\x1b[0m", s) : std::string(s); }
 };
 
-// A table: rows of cells, columns padded to their widest cell; `right` marks numeric columns.
-void table(std::string& out, const std::vector<std::vector<std::string>>& rows, const std::vector<bool>& right,
-           const Style& st) {
+// A table of n rows, row(i) giving row i's cells, columns padded to their widest cell; `right`
+// marks numeric columns. Rows are made twice (once to measure, once to print) rather than
+// kept: a file decides how many there are. Row 0 is the heading, in bold, unless !heading.
+template <class Row>
+void table(TextOut& out, size_t n, Row&& row, const std::vector<bool>& right, const Style& st, bool heading = true) {
     std::vector<size_t> w(right.size(), 0);
-    for (const auto& r : rows)
+    for (size_t i = 0; i < n; ++i) {
+        const std::vector<std::string> r = row(i);
         for (size_t c = 0; c < r.size(); ++c) w[c] = std::max(w[c], width(r[c]));
-    for (size_t i = 0; i < rows.size(); ++i) {
+    }
+    for (size_t i = 0; i < n; ++i) {
+        const std::vector<std::string> r = row(i);
         std::string line = " ";
-        for (size_t c = 0; c < rows[i].size(); ++c) {
+        for (size_t c = 0; c < r.size(); ++c) {
             // The last column is not padded (no trailing spaces), unless right-aligned.
-            const bool last = c + 1 == rows[i].size();
+            const bool last = c + 1 == r.size();
             line += ' ';
-            line += last && !right[c] ? rows[i][c] : pad(rows[i][c], w[c], right[c]);
+            line += last && !right[c] ? r[c] : pad(r[c], w[c], right[c]);
         }
-        out += i == 0 ? st.bold(line) : line;
+        out += heading && i == 0 ? st.bold(line) : line;
         out += '\n';
     }
+}
+
+// A table whose rows are at hand (a few, whatever the file).
+void table(TextOut& out, const std::vector<std::vector<std::string>>& rows, const std::vector<bool>& right,
+           const Style& st, bool heading = true) {
+    table(out, rows.size(), [&](size_t i) { return rows[i]; }, right, st, heading);
 }
 
 std::string bpw(const TensorInfo& t) {
@@ -51,10 +64,10 @@ std::string bpw(const TensorInfo& t) {
 
 }  // namespace
 
-std::string render_text(const Inspection& in, const InspectOptions& opts) {
+void render_text(const Inspection& in, const InspectOptions& opts, const std::function<void(std::string_view)>& sink) {
     const GgufFile& f = *in.file;
     const Style st{opts.color};
-    std::string out;
+    TextOut out(sink);
 
     out += st.bold(escape(f.path())) + ": ";
     out += fmt::format("GGUF v{}, {}-endian, alignment {}, {} metadata entries, {} tensors, {} bytes ({})\n",
@@ -66,14 +79,13 @@ std::string render_text(const Inspection& in, const InspectOptions& opts) {
 
     if (opts.metadata) {
         out += '\n' + st.bold(fmt::format("Metadata ({} entries)", f.metadata().size())) + '\n';
-        std::vector<std::vector<std::string>> rows{{"key", "type", "count", "value"}};
-        for (const KeyValue& kv : f.metadata()) {
-            const Value v = f.value(kv, opts.max_array_items);
-            rows.push_back({escape(kv.key), display_type(f, kv),
-                            kv.type == ValueType::ARRAY ? std::to_string(kv.count) : "",
-                            display_value(v, opts, EscapeFor::Text)});
-        }
-        table(out, rows, {false, false, true, false}, st);
+        const auto row = [&](size_t i) -> std::vector<std::string> {
+            if (i == 0) return {"key", "type", "count", "value"};
+            const KeyValue& kv = f.metadata()[i - 1];
+            return {escape(kv.key), display_type(f, kv), kv.type == ValueType::ARRAY ? std::to_string(kv.count) : "",
+                    display_value(f.value(kv, opts.max_array_items), opts, EscapeFor::Text)};
+        };
+        table(out, f.metadata().size() + 1, row, {false, false, true, false}, st);
     }
 
     if (opts.tensors) {
@@ -82,27 +94,25 @@ std::string render_text(const Inspection& in, const InspectOptions& opts) {
         if (!in.shards_listed && in.rows.size() != all) title += fmt::format(" of {}", all);
         title += in.shards_listed ? fmt::format(" in {} shards)", in.shard_names.size()) : ")";
         out += '\n' + st.bold(title) + '\n';
-        std::vector<std::vector<std::string>> rows;
-        std::vector<bool> right;
-        if (in.shards_listed) {
-            rows.push_back({"shard", "#", "name", "type", "shape", "elements", "bytes", "bpw", "offset"});
-            right = {true, true, false, false, false, true, true, true, true};
-        } else {
-            rows.push_back({"#", "name", "type", "shape", "elements", "bytes", "bpw", "offset"});
-            right = {true, false, false, false, true, true, true, true};
-        }
-        for (const TensorRow& r : in.rows) {
+        std::vector<bool> right{true, false, false, false, true, true, true, true};
+        if (in.shards_listed) right.insert(right.begin(), true);
+        const auto row = [&](size_t i) {
+            std::vector<std::string> cells;
+            if (i == 0) {
+                if (in.shards_listed) cells.push_back("shard");
+                for (const char* h : {"#", "name", "type", "shape", "elements", "bytes", "bpw", "offset"}) cells.push_back(h);
+                return cells;
+            }
+            const TensorRow& r = in.rows[i - 1];
             const TensorInfo& t = *r.tensor;
-            const size_t index = static_cast<size_t>(&t - r.file->tensors().data());
-            std::vector<std::string> row;
-            if (in.shards_listed) row.push_back(std::to_string(r.shard));
-            for (std::string cell : {std::to_string(index), escape(t.name), std::string(t.type->name), shape_string(t),
-                                     std::to_string(t.n_elements), std::to_string(t.size), bpw(t),
-                                     std::to_string(t.offset)})
-                row.push_back(std::move(cell));
-            rows.push_back(std::move(row));
-        }
-        table(out, rows, right, st);
+            if (in.shards_listed) cells.push_back(std::to_string(r.shard));
+            for (std::string cell : {std::to_string(&t - r.file->tensors().data()), escape(t.name),
+                                     std::string(t.type->name), shape_string(t), std::to_string(t.n_elements),
+                                     std::to_string(t.size), bpw(t), std::to_string(t.offset)})
+                cells.push_back(std::move(cell));
+            return cells;
+        };
+        table(out, in.rows.size() + 1, row, right, st);
     }
 
     const Totals& tot = in.totals;
@@ -122,7 +132,6 @@ std::string render_text(const Inspection& in, const InspectOptions& opts) {
         return tot.bytes ? fmt::format(", {:.2f}x the stored size", static_cast<double>(b) / tot.bytes) : "";
     };
     std::vector<std::vector<std::string>> rows{
-        {"", ""},
         {"tensors", std::to_string(tot.tensors)},
         {"parameters", std::to_string(tot.parameters)},
         {"stored size", fmt::format("{} bytes ({}), {:.3f} bits per weight", tot.bytes, human_bytes(tot.bytes),
@@ -130,10 +139,12 @@ std::string render_text(const Inspection& in, const InspectOptions& opts) {
         {"as FP16", fmt::format("{} bytes ({}{})", tot.f16_bytes(), human_bytes(tot.f16_bytes()), ratio(tot.f16_bytes()))},
         {"as F32", fmt::format("{} bytes ({}{})", tot.f32_bytes(), human_bytes(tot.f32_bytes()), ratio(tot.f32_bytes()))},
     };
-    std::string totals;
-    table(totals, rows, {false, false}, Style{false});
-    out += totals.substr(totals.find('\n') + 1);  // no header row
-    return out;
+    table(out, rows, {false, false}, st, false);
+    out.flush();
+}
+
+std::string render_text(const Inspection& in, const InspectOptions& opts) {
+    return collect([&](const TextSink& sink) { render_text(in, opts, sink); });
 }
 
 }  // namespace gguftk

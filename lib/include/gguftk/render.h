@@ -86,11 +86,14 @@ Inspection inspect(const GgufFile& f, const InspectOptions& opts, std::span<cons
 
 std::string render_text(const Inspection& in, const InspectOptions& opts);
 std::string render_markdown(const Inspection& in, const InspectOptions& opts);
+// Each view also hands its text to `out` a piece at a time, in memory that does not grow with
+// the file (a hostile one may hold millions of tensors); the tools print this way.
+void render_text(const Inspection& in, const InspectOptions& opts, const std::function<void(std::string_view)>& out);
+void render_markdown(const Inspection& in, const InspectOptions& opts, const std::function<void(std::string_view)>& out);
 // One JSON document: file, version, endian, alignment, data_offset, file_size, metadata,
 // tensors, summary (in that order). Metadata values complete; 64-bit integers exact; floats as
 // the shortest decimal that reads back to the same double; NaN and infinities as null.
 std::string render_json(const Inspection& in, const InspectOptions& opts);
-// The same document handed to `out` a piece at a time, in memory that does not grow with it.
 void render_json(const Inspection& in, const InspectOptions& opts, const std::function<void(std::string_view)>& out);
 
 // Shared by the views: "1024 x 4", "188.2 KiB", a value shortened for display.
