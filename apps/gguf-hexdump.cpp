@@ -170,10 +170,13 @@ int main(int argc, char** argv) {
         const GgufFile f = GgufFile::open(input);
         if (tensor_opt->count() == 0) {
             const HeaderDump h = dump_header(f);
+            // Streamed: records and values as many and as large as the file makes them.
             if (json)
-                header_json(h, cli::write_stdout);  // streamed: arrays as large as the file
+                header_json(h, cli::write_stdout);
+            else if (markdown)
+                render_header_markdown(h, cli::write_stdout);
             else
-                cli::write_stdout(markdown ? render_header_markdown(h) : render_header_text(h, color));
+                render_header_text(h, color, cli::write_stdout);
             return cli::kExitOk;
         }
         const TensorInfo* t = f.find_tensor(tensor);

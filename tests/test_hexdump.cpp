@@ -362,15 +362,16 @@ TEST_CASE("header dump: records tile the file, every field holds the bytes it na
         }
     };
     walk(h.header);
-    REQUIRE(h.metadata.size() == f.metadata().size());
-    for (const HeaderRecord& r : h.metadata) {
+    REQUIRE(h.n_metadata() == f.metadata().size());
+    for (size_t i = 0; i < h.n_metadata(); ++i) {
+        const HeaderRecord r = h.metadata_record(i);
         CHECK(r.offset == at);
         walk(r.fields);
         CHECK(at == r.offset + r.size);
     }
-    REQUIRE(h.tensor_infos.size() == f.tensors().size());
-    for (size_t i = 0; i < h.tensor_infos.size(); ++i) {
-        const HeaderRecord& r = h.tensor_infos[i];
+    REQUIRE(h.n_tensor_infos() == f.tensors().size());
+    for (size_t i = 0; i < h.n_tensor_infos(); ++i) {
+        const HeaderRecord r = h.tensor_info_record(i);
         CHECK(r.title == f.tensors()[i].name);
         CHECK(r.offset == at);
         walk(r.fields);

@@ -7,11 +7,13 @@
 #include <fmt/core.h>
 
 #include <algorithm>
+#include <functional>
 
 #include "gguftk/escape.h"
 #include "gguftk/hexdump.h"
 #include "gguftk/render.h"
 #include "hexdump_detail.h"
+#include "text_out.h"
 
 namespace gguftk {
 namespace {
@@ -75,56 +77,62 @@ std::string intro(const HeaderDump& h) {
 
 }  // namespace
 
+HeaderRecord HeaderDump::metadata_record(size_t i) const {
+    const KeyValue& kv = file->metadata()[i];
+    HeaderRecord r{kv.key, kv.offset, kv.end - kv.offset, {}};
+    const uint64_t vo = kv.value_offset;
+    r.fields.push_back(number(kv.offset, 8, "key length", kv.key.size()));
+    r.fields.push_back(text(kv.offset + 8, kv.key.size(), "key", kv.key));
+    r.fields.push_back(number(vo, 4, "value type", uint64_t(kv.type), std::string(value_type_name(kv.type))));
+    HeaderField v = field(vo + 4, kv.end - (vo + 4), "value", Is::Value);
+    v.kv = &kv;
+    if (kv.type == ValueType::ARRAY) {
+        r.fields.push_back(number(vo + 4, 4, "element type", uint64_t(kv.elem_type),
+                                  std::string(value_type_name(kv.elem_type))));
+        r.fields.push_back(number(vo + 8, 8, "count", kv.count));
+        v.offset = vo + 16;
+        v.size = kv.end - v.offset;
+        v.name = "items";
+    } else if (kv.type == ValueType::STRING) {
+        r.fields.push_back(number(vo + 4, 8, "length", kv.end - (vo + 12)));
+        v.offset = vo + 12;
+        v.size = kv.end - v.offset;
+    }
+    r.fields.push_back(std::move(v));
+    return r;
+}
+
+HeaderRecord HeaderDump::tensor_info_record(size_t i) const {
+    const TensorInfo& t = file->tensors()[i];
+    HeaderRecord r{t.name, t.info_offset, 0, {}};
+    uint64_t at = t.info_offset;
+    r.fields.push_back(number(at, 8, "name length", t.name.size()));
+    r.fields.push_back(text(at + 8, t.name.size(), "name", t.name));
+    at += 8 + t.name.size();
+    r.fields.push_back(number(at, 4, "n_dims", t.n_dims));
+    at += 4;
+    for (uint32_t d = 0; d < t.n_dims; ++d, at += 8) r.fields.push_back(number(at, 8, fmt::format("ne[{}]", d), t.ne[d]));
+    r.fields.push_back(number(at, 4, "type", uint32_t(t.type->type), std::string(t.type->name)));
+    at += 4;
+    r.fields.push_back(number(at, 8, "offset", t.offset - file->data_offset(), fmt::format("data at {}", t.offset)));
+    at += 8;
+    r.size = at - r.offset;
+    return r;
+}
+
 HeaderDump dump_header(const GgufFile& f) {
     HeaderDump h;
     h.file = &f;
     h.header = {text(0, 4, "magic", "GGUF"), number(4, 4, "version", f.version()),
                 number(8, 8, "tensor count", f.tensors().size()), number(16, 8, "metadata count", f.metadata().size())};
+    // The header section ends where the last record does.
     uint64_t end = 24;
-
-    for (const KeyValue& kv : f.metadata()) {
-        HeaderRecord r{kv.key, kv.offset, kv.end - kv.offset, {}};
-        const uint64_t vo = kv.value_offset;
-        r.fields.push_back(number(kv.offset, 8, "key length", kv.key.size()));
-        r.fields.push_back(text(kv.offset + 8, kv.key.size(), "key", kv.key));
-        r.fields.push_back(number(vo, 4, "value type", uint64_t(kv.type), std::string(value_type_name(kv.type))));
-        HeaderField v = field(vo + 4, kv.end - (vo + 4), "value", Is::Value);
-        v.kv = &kv;
-        if (kv.type == ValueType::ARRAY) {
-            r.fields.push_back(number(vo + 4, 4, "element type", uint64_t(kv.elem_type),
-                                      std::string(value_type_name(kv.elem_type))));
-            r.fields.push_back(number(vo + 8, 8, "count", kv.count));
-            v.offset = vo + 16;
-            v.size = kv.end - v.offset;
-            v.name = "items";
-        } else if (kv.type == ValueType::STRING) {
-            r.fields.push_back(number(vo + 4, 8, "length", kv.end - (vo + 12)));
-            v.offset = vo + 12;
-            v.size = kv.end - v.offset;
-        }
-        r.fields.push_back(std::move(v));
-        end = kv.end;
-        h.metadata.push_back(std::move(r));
+    if (!f.tensors().empty()) {
+        const HeaderRecord last = h.tensor_info_record(f.tensors().size() - 1);
+        end = last.offset + last.size;
+    } else if (!f.metadata().empty()) {
+        end = f.metadata().back().end;
     }
-
-    for (const TensorInfo& t : f.tensors()) {
-        HeaderRecord r{t.name, t.info_offset, 0, {}};
-        uint64_t at = t.info_offset;
-        r.fields.push_back(number(at, 8, "name length", t.name.size()));
-        r.fields.push_back(text(at + 8, t.name.size(), "name", t.name));
-        at += 8 + t.name.size();
-        r.fields.push_back(number(at, 4, "n_dims", t.n_dims));
-        at += 4;
-        for (uint32_t d = 0; d < t.n_dims; ++d, at += 8) r.fields.push_back(number(at, 8, fmt::format("ne[{}]", d), t.ne[d]));
-        r.fields.push_back(number(at, 4, "type", uint32_t(t.type->type), std::string(t.type->name)));
-        at += 4;
-        r.fields.push_back(number(at, 8, "offset", t.offset - f.data_offset(), fmt::format("data at {}", t.offset)));
-        at += 8;
-        r.size = at - r.offset;
-        end = at;
-        h.tensor_infos.push_back(std::move(r));
-    }
-
     // With no tensors a file may stop before the aligned data offset: show what is there.
     const uint64_t data = std::min(f.data_offset(), f.file_size());
     h.padding = field(end, data - end, "padding", Is::Region);
@@ -132,18 +140,15 @@ HeaderDump dump_header(const GgufFile& f) {
     return h;
 }
 
-std::string render_header_text(const HeaderDump& h, bool color) {
+void render_header_text(const HeaderDump& h, bool color, const std::function<void(std::string_view)>& sink) {
     const GgufFile& f = *h.file;
     auto bold = [&](const std::string& s) { return color ? "\x1b[1m" + s + "\x1b[0m" : s; };
     auto dim = [&](const std::string& s) { return color ? "\x1b[2m" + s + "\x1b[0m" : s; };
     const size_t wo = std::max<size_t>(6, std::to_string(f.file_size()).size());
+    // The field column fits the longest field name a record can have ("metadata count" of the
+    // header is longer than all of them), so the records need not be made twice to measure.
     size_t wn = 5;
-    auto widen = [&](const std::vector<HeaderField>& fs) {
-        for (const HeaderField& x : fs) wn = std::max(wn, x.name.size());
-    };
-    widen(h.header);
-    for (const auto& r : h.metadata) widen(r.fields);
-    for (const auto& r : h.tensor_infos) widen(r.fields);
+    for (const HeaderField& x : h.header) wn = std::max(wn, x.name.size());
     const size_t wh = 3 * kHexShown + 1;
 
     auto row = [&](const HeaderField& x) {
@@ -152,29 +157,35 @@ std::string render_header_text(const HeaderDump& h, bool color) {
         while (!line.empty() && line.back() == ' ') line.pop_back();
         return line + '\n';
     };
-    std::string out = bold(escape(f.path())) + ": " + intro(h) + "\n\n";
+    TextOut out(sink);
+    out += bold(escape(f.path())) + ": " + intro(h) + "\n\n";
     out += bold("  " + pad("offset", wo, true) + "  " + pad("size", wo, true) + "  " + pad("field", wn) + "  " +
                 pad("hex", wh) + "  value") + '\n';
     for (const HeaderField& x : h.header) out += row(x);
-    auto records = [&](const std::vector<HeaderRecord>& rs, const char* what) {
-        for (size_t i = 0; i < rs.size(); ++i) {
-            const HeaderRecord& r = rs[i];
+    auto records = [&](size_t n, HeaderRecord (HeaderDump::*record)(size_t) const, const char* what) {
+        for (size_t i = 0; i < n; ++i) {
+            const HeaderRecord r = (h.*record)(i);
             out += '\n' + bold(fmt::format("{} {}: {}", what, i, escape(r.title, EscapeFor::Text, 96))) +
                    dim(fmt::format(" (bytes {}, {} bytes)", range(r.offset, r.size), r.size)) + '\n';
             for (const HeaderField& x : r.fields) out += row(x);
         }
     };
-    records(h.metadata, "metadata entry");
-    records(h.tensor_infos, "tensor info");
+    records(h.n_metadata(), &HeaderDump::metadata_record, "metadata entry");
+    records(h.n_tensor_infos(), &HeaderDump::tensor_info_record, "tensor info");
     out += '\n';
     out += row(h.padding);
     out += row(h.data);
-    return out;
+    out.flush();
 }
 
-std::string render_header_markdown(const HeaderDump& h) {
+std::string render_header_text(const HeaderDump& h, bool color) {
+    return collect([&](const TextSink& sink) { render_header_text(h, color, sink); });
+}
+
+void render_header_markdown(const HeaderDump& h, const std::function<void(std::string_view)>& sink) {
     const GgufFile& f = *h.file;
-    std::string out = fmt::format("## {}\n\n{}.\n\n", escape(f.path(), EscapeFor::Markdown), intro(h));
+    TextOut out(sink);
+    out += fmt::format("## {}\n\n{}.\n\n", escape(f.path(), EscapeFor::Markdown), intro(h));
     constexpr const char* kHead = "| offset | size | field | hex | value |\n| ---: | ---: | --- | --- | --- |\n";
     auto row = [&](const HeaderField& x) {
         const std::string hex = hex_text(f, x);
@@ -184,22 +195,26 @@ std::string render_header_markdown(const HeaderDump& h) {
     out += "### Header\n\n";
     out += kHead;
     for (const HeaderField& x : h.header) out += row(x);
-    auto records = [&](const std::vector<HeaderRecord>& rs, const char* what) {
-        for (size_t i = 0; i < rs.size(); ++i) {
-            const HeaderRecord& r = rs[i];
+    auto records = [&](size_t n, HeaderRecord (HeaderDump::*record)(size_t) const, const char* what) {
+        for (size_t i = 0; i < n; ++i) {
+            const HeaderRecord r = (h.*record)(i);
             out += fmt::format("\n### {} {}: {}\n\nBytes {}, {} bytes.\n\n", what, i,
                                escape(r.title, EscapeFor::Markdown, 96), range(r.offset, r.size), r.size);
             out += kHead;
             for (const HeaderField& x : r.fields) out += row(x);
         }
     };
-    records(h.metadata, "Metadata entry");
-    records(h.tensor_infos, "Tensor info");
+    records(h.n_metadata(), &HeaderDump::metadata_record, "Metadata entry");
+    records(h.n_tensor_infos(), &HeaderDump::tensor_info_record, "Tensor info");
     out += "\n### Padding and data\n\n";
     out += kHead;
     out += row(h.padding);
     out += row(h.data);
-    return out;
+    out.flush();
+}
+
+std::string render_header_markdown(const HeaderDump& h) {
+    return collect([&](const TextSink& sink) { render_header_markdown(h, sink); });
 }
 
 }  // namespace gguftk

@@ -98,9 +98,11 @@ void write_field(JsonStream& out, const GgufFile& f, const HeaderField& h, int l
     out.close_object(level);
 }
 
-void write_records(JsonStream& out, const GgufFile& f, const std::vector<HeaderRecord>& rs, int level) {
-    out.array(rs.size(), level, [&](uint64_t i) {
-        const HeaderRecord& r = rs[i];
+void write_records(JsonStream& out, const HeaderDump& h, size_t n, HeaderRecord (HeaderDump::*record)(size_t) const,
+                   int level) {
+    const GgufFile& f = *h.file;
+    out.array(n, level, [&](uint64_t i) {
+        const HeaderRecord r = (h.*record)(i);
         out.open_object(ojson{{"name", to_valid_utf8(r.title)}, {"offset", r.offset}, {"size", r.size}}, level + 1);
         out.member("fields", level + 1);
         out.array(r.fields.size(), level + 2, [&](uint64_t k) { write_field(out, f, r.fields[k], level + 3); });
@@ -144,9 +146,9 @@ void header_json(const HeaderDump& h, const std::function<void(std::string_view)
     out.member("header", 0);
     out.array(h.header.size(), 1, [&](uint64_t i) { write_field(out, f, h.header[i], 2); });
     out.member("metadata", 0);
-    write_records(out, f, h.metadata, 1);
+    write_records(out, h, h.n_metadata(), &HeaderDump::metadata_record, 1);
     out.member("tensor_infos", 0);
-    write_records(out, f, h.tensor_infos, 1);
+    write_records(out, h, h.n_tensor_infos(), &HeaderDump::tensor_info_record, 1);
     out.member("padding", 0);
     write_field(out, f, h.padding, 1);
     out.member("data", 0);

@@ -131,23 +131,29 @@ struct HeaderRecord {
 struct HeaderDump {
     const GgufFile* file = nullptr;
     std::vector<HeaderField> header;        // magic, version, tensor count, metadata count
-    std::vector<HeaderRecord> metadata;
-    std::vector<HeaderRecord> tensor_infos;
     HeaderField padding;                    // up to the data section (size 0 when there is none)
     HeaderField data;                       // the tensor data section
+
+    // The records, made one at a time when asked: a file may hold millions of them.
+    size_t n_metadata() const { return file->metadata().size(); }
+    size_t n_tensor_infos() const { return file->tensors().size(); }
+    HeaderRecord metadata_record(size_t i) const;
+    HeaderRecord tensor_info_record(size_t i) const;
 };
 
 // Built from the reader's validated parse (offsets it kept), not by parsing again.
 HeaderDump dump_header(const GgufFile& f);
 std::string render_header_text(const HeaderDump& h, bool color);
 std::string render_header_markdown(const HeaderDump& h);
+// Both also handed to `out` a piece at a time, record by record (the tool prints this way).
+void render_header_text(const HeaderDump& h, bool color, const std::function<void(std::string_view)>& out);
+void render_header_markdown(const HeaderDump& h, const std::function<void(std::string_view)>& out);
 // {"file", "version", "endian", "alignment", "data_offset", "file_size", "header": [fields],
 //  "metadata": [records], "tensor_infos": [records], "padding", "data"}; a field is {"name",
 // "offset", "size", "hex" (its first 64 bytes at most), "value", and for numbers that stand for
 // something "meaning": "STRING", "Q4_K", "data at N"}; a record is {"name", "offset", "size",
 // "fields"}. Values are complete and typed: integers exact, floats as in the block JSON.
 std::string header_json(const HeaderDump& h);
-// The same document handed to `out` a piece at a time (metadata arrays as large as the file).
 void header_json(const HeaderDump& h, const std::function<void(std::string_view)>& out);
 
 }  // namespace gguftk
