@@ -21,6 +21,7 @@ import concurrent.futures
 import json
 import os
 import re
+import signal
 import struct
 import subprocess
 import sys
@@ -106,19 +107,12 @@ class Result:
         self.rc, self.out, self.err, self.secs, self.maxrss_kb = rc, out, err, secs, maxrss_kb
 
 
-# Runs a command and writes its peak RSS (KiB) to argv[1]. A child's ru_maxrss starts from its
-# parent's peak at exec (Linux keeps the high-water mark of the image exec replaced, here this
-# test process and every output it has read), so a tool's own peak needs a small fresh parent.
-_RSS_WRAPPER = """import os, subprocess, sys
-p = subprocess.Popen(sys.argv[2:])
-_, status, usage = os.wait4(p.pid, 0)
-open(sys.argv[1], "w").write(str(usage.ru_maxrss))
-code = os.waitstatus_to_exitcode(status)
-sys.exit(code if code >= 0 else 128 - code)
-"""
+# Every tool runs under bin/test-peak-rss, which reports the tool's own peak RSS: straight from
+# this process, a child's ru_maxrss starts from this process's peak (see tests/tools/peak-rss.cpp).
+PEAK_RSS = BIN / "test-peak-rss"
 
 
-def run(label, binary, args, alloc_limit=None, cwd=None, timed=True, asan_options="", own_rss=False):
+def run(label, binary, args, alloc_limit=None, cwd=None, timed=True, asan_options=""):
     env = dict(os.environ)
     if ASAN:
         opts = env.get("ASAN_OPTIONS", "")
@@ -131,26 +125,24 @@ def run(label, binary, args, alloc_limit=None, cwd=None, timed=True, asan_option
         env["GGUFTK_ALLOC_LIMIT"] = str(alloc_limit)
     env.pop("NO_COLOR", None)
     cmd = [str(binary)] + [a if isinstance(a, bytes) else str(a) for a in args]
-    rss_file = None
-    if own_rss:
-        fd, rss_file = tempfile.mkstemp(prefix="gguftk-rss-")
-        os.close(fd)
-        cmd = [sys.executable, "-c", _RSS_WRAPPER, rss_file] + cmd
+    fd, rss_file = tempfile.mkstemp(prefix="gguftk-rss-")
+    os.close(fd)
+    cmd = [str(PEAK_RSS), rss_file] + cmd
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         t0 = time.perf_counter()
-        p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=err, env=env, cwd=cwd)
-        timer = threading.Timer(TIMEOUT_S, p.kill)
+        # A session of its own, so that a hang is killed with the launcher.
+        p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=err, env=env, cwd=cwd,
+                             start_new_session=True)
+        timer = threading.Timer(TIMEOUT_S, lambda: os.killpg(p.pid, signal.SIGKILL))
         timer.start()
-        _, status, usage = os.wait4(p.pid, 0)
+        _, status, _ = os.wait4(p.pid, 0)
         timer.cancel()
         secs = time.perf_counter() - t0
         p.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
-        maxrss = usage.ru_maxrss
-        if rss_file:
-            maxrss = int(Path(rss_file).read_text() or 0)
-            os.unlink(rss_file)
+        maxrss = int(Path(rss_file).read_text() or 0)
+        os.unlink(rss_file)
         res = Result(p.returncode, out.read(), err.read(), secs, maxrss)
     if timed:
         with _timings_lock:
@@ -441,7 +433,7 @@ def test_json_keeps_keys_that_differ_only_in_invalid_bytes(tmp_path):
 def reader_rss_kb(f):
     """The peak RSS of reading `f` and printing next to nothing: what its tables cost the reader."""
     r = run("inspect", BIN / "gguf-inspect", ["--no-tensors", "--no-metadata", str(f)], timed=False,
-            asan_options="quarantine_size_mb=0", own_rss=True)
+            asan_options="quarantine_size_mb=0")
     assert r.rc == 0, r.err
     return r.maxrss_kb
 
@@ -461,7 +453,7 @@ def test_metadata_of_a_huge_array_in_flat_memory(label, binary, args, tmp_path):
                           [("t", [8], mc.T_F32, 0)], bytes(32)))
     args = [str(tmp_path / "out") if a == "OUT" else a for a in args]
     # ASan keeps freed memory in quarantine (256 MiB by default), which would be counted here.
-    r = run(label, BIN / binary, args + [str(f)], timed=False, asan_options="quarantine_size_mb=0", own_rss=True)
+    r = run(label, BIN / binary, args + [str(f)], timed=False, asan_options="quarantine_size_mb=0")
     assert r.rc == 0, r.err
     if label != "dequant":
         assert r.out.count(b"\n") > n  # one line per item, as dump(2) writes them
@@ -496,8 +488,7 @@ def test_views_of_many_tensors_in_bounded_memory(label, binary, args, many_tenso
     # or a record a tensor, and used to hold it all first (inspect's text view 535 bytes a
     # tensor more, hexdump --header 1.8 KB). Now they stream: beyond what reading the file
     # costs, a view may take 16 MiB.
-    r = run(label, BIN / binary, args + [str(many_tensors)], timed=False, asan_options="quarantine_size_mb=0",
-            own_rss=True)
+    r = run(label, BIN / binary, args + [str(many_tensors)], timed=False, asan_options="quarantine_size_mb=0")
     assert r.rc == 0, r.err
     assert r.out.count(b"\n") > 100_000
     limit = reader_rss_kb(many_tensors) + 16 * 1024
