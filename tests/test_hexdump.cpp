@@ -343,6 +343,8 @@ TEST_CASE("block index out of range and empty tensors are refused with the valid
 TEST_CASE("header dump: records tile the file, every field holds the bytes it names") {
     const GgufFile f = GgufFile::open(GGUFTK_FIXTURES "/all-types.gguf");
     const HeaderDump h = dump_header(f);
+    const std::string streamed = header_json(h);  // written piece by piece: dump(2)'s layout exactly
+    CHECK(streamed == nlohmann::ordered_json::parse(streamed).dump(2) + "\n");
     const auto bytes = f.bytes();
     auto u64 = [&](uint64_t at) {
         uint64_t v = 0;

@@ -208,6 +208,36 @@ TEST_CASE("render_json: valid JSON for any bytes, exact integers, null for non-f
     CHECK(out.find("18446744073709551615") != std::string::npos);
 }
 
+TEST_CASE("render_json streams exactly nlohmann's dump(2) of the whole document") {
+    // Nested and empty arrays at several depths, between scalars and tensors: the streamed
+    // layout must be the one a tree would print, and the pieces must make the same text.
+    GgufBuilder b;
+    b.header(3, 2, 4);
+    b.kv("nest", vt::ARRAY).array(vt::ARRAY, 3);
+    b.array(vt::UINT8, 2).u8(1).u8(2);
+    b.array(vt::STRING, 0);
+    b.array(vt::ARRAY, 1).array(vt::FLOAT32, 1).f32(0.5f);
+    b.kv("empty", vt::ARRAY).array(vt::INT64, 0);
+    b.kv("name", vt::STRING).str("x");
+    b.kv("one", vt::ARRAY).array(vt::BOOL, 1).u8(1);
+    b.tensor_info("a", {32}, 0, 0).tensor_info("b", {32, 2}, 0, 128).pad_to(32).zeros(384);
+    const GgufFile f = GgufFile::parse(b.bytes(), "t.gguf");
+    const Inspection in = inspect(f, {});
+    const std::string out = render_json(in, {});
+    CHECK(out == nlohmann::ordered_json::parse(out).dump(2) + "\n");
+    const auto j = nlohmann::json::parse(out);
+    CHECK(j["metadata"]["nest"]["value"] == nlohmann::json::parse("[[1, 2], [], [[0.5]]]"));
+    CHECK(j["metadata"]["empty"]["value"] == nlohmann::json::array());
+    CHECK(j["tensors"].size() == 2);
+    std::string pieces;
+    render_json(in, {}, [&](std::string_view s) { pieces += s; });
+    CHECK(pieces == out);
+    InspectOptions none;
+    none.metadata = none.tensors = false;
+    const std::string bare = render_json(inspect(f, none), none);
+    CHECK(bare == nlohmann::ordered_json::parse(bare).dump(2) + "\n");
+}
+
 TEST_CASE("text and Markdown views of a file with hostile names carry no control bytes") {
     GgufBuilder b;
     b.header(3, 1, 1).kv("k\x1b[2J", vt::STRING).str("v\x1b]0;t\x07");
