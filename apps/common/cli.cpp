@@ -5,7 +5,9 @@
 
 #include <charconv>
 #include <cstdint>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <new>
 
 namespace gguftk::cli {
@@ -33,7 +35,7 @@ CLI::Validator whole_number(uint64_t min) {
 
 void write_stdout(std::string_view s) {
     if (std::fwrite(s.data(), 1, s.size(), stdout) != s.size() || std::fflush(stdout) != 0)
-        throw Error("cannot write the output");
+        throw Error(std::string("cannot write: ") + std::strerror(errno), std::nullopt, "<stdout>");
 }
 
 bool is_tty(std::FILE* f) { return isatty(fileno(f)) == 1; }

@@ -337,3 +337,12 @@ def test_every_malformed_file_exits_1_with_one_error_line(tmp_path):
             assert what in lines[0], (name, err)
             assert lines[0].endswith(f"(at offset {offset})"), (name, err)
             assert "\x1b" not in err
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full")
+@pytest.mark.parametrize("view", [[], ["--markdown"], ["--json"]])
+def test_a_full_stdout_is_one_error_line(view):
+    with open("/dev/full", "wb") as full:
+        p = subprocess.run([str(INSPECT), *view, str(ALL)], stdout=full, stderr=subprocess.PIPE, timeout=60)
+    assert p.returncode == 1
+    assert p.stderr.decode() == "error: <stdout>: cannot write: No space left on device\n"
