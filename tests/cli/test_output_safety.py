@@ -85,6 +85,44 @@ def test_file_size_limit_at_every_stage(tmp_path, tmp_path_factory, fmt):
             assert tree(d / FORMATS[fmt]) == tree(ref)
 
 
+WRITE_FAULT = os.environ.get("GGUFTK_WRITE_FAULT")
+
+
+def _fault_env(**extra):
+    env = dict(os.environ, LD_PRELOAD=WRITE_FAULT, **extra)
+    if b"__asan_init" in BIN.read_bytes():  # the sanitizer wants to be the first library loaded
+        env["ASAN_OPTIONS"] = ":".join(filter(None, [env.get("ASAN_OPTIONS"), "verify_asan_link_order=0"]))
+    return env
+
+
+@pytest.mark.parametrize("fmt", list(FORMATS))
+def test_a_write_failing_midway_leaves_nothing(tmp_path, tmp_path_factory, fmt):
+    # Space is reserved before the work, so neither test above fails a write once data flows.
+    # Here the writes themselves fail (tests/crafted/write_fault.c): after 0 bytes, inside the
+    # header, in the middle, one byte short; then the whole budget must be enough.
+    assert WRITE_FAULT and Path(WRITE_FAULT).is_file(), "GGUFTK_WRITE_FAULT is not set (tests/fuzz/hardening.cmake)"
+    ref = reference(tmp_path_factory, fmt)
+    report = tmp_path / "written"
+    d = tmp_path / "out"
+    d.mkdir()
+    args = [ALL, "-o", d / FORMATS[fmt], "--format", fmt, "--to", "f32", "--all"]
+    p = run(*args, env=_fault_env(GGUFTK_WRITE_BUDGET=str(1 << 60), GGUFTK_WRITE_REPORT=str(report)))
+    assert p.returncode == 0, p.stderr
+    written = int(report.read_text())
+    assert 0 < written <= output_size(ref)
+    shutil.rmtree(d)
+    for budget in sorted({0, 1, 100, written // 3, written // 2, written - 1}):
+        d.mkdir()
+        p = run(*args, env=_fault_env(GGUFTK_WRITE_BUDGET=str(budget)))
+        assert_one_error(p, "No space left on device")
+        assert os.listdir(d) == [], f"budget {budget}: left {os.listdir(d)}"
+        d.rmdir()
+    d.mkdir()
+    p = run(*args, env=_fault_env(GGUFTK_WRITE_BUDGET=str(written)))
+    assert p.returncode == 0, p.stderr
+    assert tree(d / FORMATS[fmt]) == tree(ref)
+
+
 def _tmpfs_unshare():
     """The unshare command that gives a mount namespace where a tmpfs can be mounted: as root a
     plain one, otherwise one inside a user namespace (-r), which unprivileged CI runners allow

@@ -1,7 +1,8 @@
 # Hardening pieces, included from tests/CMakeLists.txt:
 #  - libFuzzer targets bin/fuzz-<name> from tests/fuzz/fuzz_<name>.cpp (GGUFTK_FUZZ=ON, clang only),
 #    each also a CTest test that replays its seed corpus tests/corpus/<name>/ once;
-#  - the allocation guard the crafted-file suite preloads into the binaries (non-ASan builds).
+#  - the allocation guard the crafted-file suite preloads into the binaries (non-ASan builds);
+#  - the write fault injector the output-safety tests preload into gguf-dequant.
 # The `asan` preset in CMakePresets.json turns GGUFTK_FUZZ on and builds everything with ASan+UBSan.
 option(GGUFTK_FUZZ "Build the libFuzzer targets (needs clang)" OFF)
 
@@ -43,5 +44,20 @@ if(_gguftk_asan_at EQUAL -1 AND NOT WIN32)
   if(TEST cli_test_crafted)
     set_property(TEST cli_test_crafted APPEND PROPERTY ENVIRONMENT
       "GGUFTK_ALLOC_GUARD=$<TARGET_FILE:gguftk_alloc_guard>")
+  endif()
+endif()
+
+# The write fault injector: GGUFTK_WRITE_BUDGET=N lets the output's positional writes write N
+# bytes in all, then fails them with ENOSPC (the failure in the middle of writing).
+if(NOT WIN32)
+  add_library(gguftk_write_fault SHARED ${CMAKE_CURRENT_SOURCE_DIR}/crafted/write_fault.c)
+  set_target_properties(gguftk_write_fault PROPERTIES C_VISIBILITY_PRESET default)
+  target_link_libraries(gguftk_write_fault PRIVATE ${CMAKE_DL_LIBS})
+  # Built without the sanitizers even in the asan preset: a preloaded library must not need them.
+  target_compile_options(gguftk_write_fault PRIVATE -fno-sanitize=all)
+  target_link_options(gguftk_write_fault PRIVATE -fno-sanitize=all)
+  if(TEST cli_test_output_safety)
+    set_property(TEST cli_test_output_safety APPEND PROPERTY ENVIRONMENT
+      "GGUFTK_WRITE_FAULT=$<TARGET_FILE:gguftk_write_fault>")
   endif()
 endif()
