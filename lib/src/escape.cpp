@@ -86,6 +86,18 @@ std::string escape(std::string_view s, EscapeFor how, size_t max_bytes) {
 
 std::string quoted_name(std::string_view s) { return "'" + escape(s, EscapeFor::Text, 96) + "'"; }
 
+std::string hex_bytes(const uint8_t* p, size_t n, std::string_view sep) {
+    static constexpr char kDigits[] = "0123456789abcdef";
+    std::string s;
+    s.reserve(n * (2 + sep.size()));
+    for (size_t i = 0; i < n; ++i) {
+        if (i) s += sep;
+        s += kDigits[p[i] >> 4];
+        s += kDigits[p[i] & 15];
+    }
+    return s;
+}
+
 bool is_valid_utf8(std::string_view s) {
     char32_t cp;
     for (size_t i = 0; i < s.size();) {

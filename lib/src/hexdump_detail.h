@@ -31,8 +31,6 @@ DecodedField decode_field(GgmlType t, const formats::Field& f, const uint8_t* bl
 
 // A float for people and for JSON: the shortest decimal that reads back to the same float.
 std::string float_text(double v);
-// "3a 2b ff" for bytes [p, p + n); with sep "", "3a2bff".
-std::string hex_bytes(const uint8_t* p, size_t n, std::string_view sep = " ");
 // Columns that escaped text takes (no control characters; "…" is one): its code points.
 size_t text_width(std::string_view s);
 // `s` padded with spaces to `w` columns, after it or, when `right`, before it.

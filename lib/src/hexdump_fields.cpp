@@ -248,17 +248,6 @@ std::string float_text(double v) {
     return fmt::format("{}", v);
 }
 
-std::string hex_bytes(const uint8_t* p, size_t n, std::string_view sep) {
-    static constexpr char kDigits[] = "0123456789abcdef";
-    std::string s;
-    s.reserve(n * (2 + sep.size()));
-    for (size_t i = 0; i < n; ++i) {
-        if (i) s += sep;
-        s += kDigits[p[i] >> 4];
-        s += kDigits[p[i] & 15];
-    }
-    return s;
-}
 
 size_t text_width(std::string_view s) {
     size_t n = 0;

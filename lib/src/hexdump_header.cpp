@@ -60,7 +60,7 @@ std::string value_text(const GgufFile& f, const HeaderField& h, EscapeFor how) {
 std::string hex_text(const GgufFile& f, const HeaderField& h) {
     if (h.size == 0) return "";
     const size_t n = static_cast<size_t>(std::min<uint64_t>(h.size, kHexShown));
-    std::string s = hexdump_detail::hex_bytes(f.bytes().data() + h.offset, n);
+    std::string s = hex_bytes(f.bytes().data() + h.offset, n);
     return h.size > kHexShown ? s + " …" : s;
 }
 

@@ -45,7 +45,7 @@ ojson block_json(const BlockDump& b) {
         fields.push_back({{"name", f.name},
                           {"offset", f.offset},
                           {"size", f.size},
-                          {"hex", hexdump_detail::hex_bytes(b.bytes.data() + f.offset, f.size, "")},
+                          {"hex", hex_bytes(b.bytes.data() + f.offset, f.size, "")},
                           {"decoded", std::move(decoded)}});
     }
     ojson values = ojson::array();
@@ -77,7 +77,7 @@ ojson header_field_json(const GgufFile& f, const HeaderField& h) {
     constexpr uint64_t kHexMax = 64;
     ojson j{{"name", h.name}, {"offset", h.offset}, {"size", h.size}};
     if (h.is != HeaderField::Is::Region)
-        j["hex"] = hexdump_detail::hex_bytes(f.bytes().data() + h.offset, size_t(std::min(h.size, kHexMax)), "");
+        j["hex"] = hex_bytes(f.bytes().data() + h.offset, size_t(std::min(h.size, kHexMax)), "");
     switch (h.is) {
         case HeaderField::Is::Number:
             j["value"] = h.number;

@@ -16,7 +16,6 @@ namespace gguftk {
 namespace {
 
 using hexdump_detail::float_text;
-using hexdump_detail::hex_bytes;
 using hexdump_detail::pad;
 using hexdump_detail::series_text;
 using hexdump_detail::text_width;

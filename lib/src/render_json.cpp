@@ -11,7 +11,8 @@
 
 #include <cmath>
 #include <functional>
-#include <set>
+#include <unordered_map>
+#include <unordered_set>
 #include <string_view>
 
 #include "gguftk/render.h"
@@ -35,15 +36,9 @@ ojson json_value(const Value& v) {
     return nullptr;
 }
 
-std::string hex(std::string_view bytes) {
-    static constexpr char digits[] = "0123456789abcdef";
-    std::string out;
-    out.reserve(bytes.size() * 2);
-    for (unsigned char c : bytes) {
-        out += digits[c >> 4];
-        out += digits[c & 15];
-    }
-    return out;
+// A string's exact bytes, for keys and names that were not UTF-8.
+std::string hex(std::string_view s) {
+    return hex_bytes(reinterpret_cast<const uint8_t*>(s.data()), s.size(), "");
 }
 
 ojson tensor_json(const TensorInfo& t) {
@@ -55,27 +50,28 @@ ojson tensor_json(const TensorInfo& t) {
     return j;
 }
 
-// The JSON object key of each metadata entry, in file order: the key itself when it is UTF-8
-// (the reader refuses duplicates, so these are distinct), else its U+FFFD form made distinct
-// from every other key.
-std::vector<std::string> json_keys(const std::vector<KeyValue>& kvs) {
-    std::set<std::string> taken;
-    for (const KeyValue& kv : kvs)
-        if (is_valid_utf8(kv.key)) taken.insert(kv.key);
-    std::vector<std::string> keys;
-    keys.reserve(kvs.size());
-    for (const KeyValue& kv : kvs) {
-        if (is_valid_utf8(kv.key)) {
-            keys.push_back(kv.key);
-            continue;
-        }
-        const std::string base = to_valid_utf8(kv.key);
+// The JSON object keys of the metadata entries that are not UTF-8, by entry: each one's U+FFFD
+// form, made distinct from every other key. Keys that are UTF-8 are their own (the reader
+// refuses duplicates, so they are distinct) and are not copied: nothing is built unless some
+// key needs it.
+std::unordered_map<size_t, std::string> replaced_keys(const std::vector<KeyValue>& kvs) {
+    std::unordered_map<size_t, std::string> replaced;
+    for (size_t k = 0; k < kvs.size(); ++k)
+        if (!is_valid_utf8(kvs[k].key)) replaced.emplace(k, std::string());
+    if (replaced.empty()) return replaced;
+    std::unordered_set<std::string_view> taken;
+    for (size_t k = 0; k < kvs.size(); ++k)
+        if (!replaced.count(k)) taken.insert(kvs[k].key);
+    for (size_t k = 0; k < kvs.size(); ++k) {
+        auto it = replaced.find(k);
+        if (it == replaced.end()) continue;
+        const std::string base = to_valid_utf8(kvs[k].key);
         std::string key = base;
         for (size_t n = 2; taken.count(key); ++n) key = base + " (" + std::to_string(n) + ")";
-        taken.insert(key);
-        keys.push_back(std::move(key));
+        it->second = std::move(key);
+        taken.insert(it->second);  // views the map's string: node-based, it does not move
     }
-    return keys;
+    return replaced;
 }
 
 }  // namespace
@@ -91,20 +87,21 @@ void render_json(const Inspection& in, const InspectOptions& opts, const std::fu
     if (kvs.empty()) {
         out.raw("{}");
     } else {
-        const std::vector<std::string> keys = json_keys(kvs);
+        const std::unordered_map<size_t, std::string> replaced = replaced_keys(kvs);
         out.raw("{");
         for (size_t k = 0; k < kvs.size(); ++k) {
             const KeyValue& kv = kvs[k];
+            const auto it = replaced.find(k);
             out.raw(k ? ",\n" : "\n");
             out.indent(2);
-            out.raw(ojson(keys[k]).dump());
+            out.raw(ojson(it == replaced.end() ? kv.key : it->second).dump());
             out.raw(": ");
             ojson head{{"type", value_type_name(kv.type)}};
             if (kv.type == ValueType::ARRAY) head["element_type"] = value_type_name(kv.elem_type);
             out.open_object(head, 2);
             out.member("value", 2);
             out.metadata_value(f, kv, 3, json_value);
-            if (!is_valid_utf8(kv.key)) {
+            if (it != replaced.end()) {
                 out.member("key_hex", 2);
                 out.raw(ojson(hex(kv.key)).dump());
             }

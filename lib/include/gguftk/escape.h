@@ -9,6 +9,7 @@
 //   \u{NNNN}             C1 controls (U+0080..U+009F), bidi controls and other invisible format
 //                        characters (U+200B..U+200F, U+2028..U+202E, U+2060..U+2069, U+FEFF)
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -25,6 +26,9 @@ std::string escape(std::string_view s, EscapeFor how = EscapeFor::Text, size_t m
 
 // 'name' in single quotes, escaped, at most 96 bytes of it: for error messages.
 std::string quoted_name(std::string_view s);
+
+// "3a 2b ff" for bytes [p, p + n); with sep "", "3a2bff".
+std::string hex_bytes(const uint8_t* p, size_t n, std::string_view sep = " ");
 
 bool is_valid_utf8(std::string_view s);
 // Valid UTF-8 unchanged; otherwise every byte that is not part of a valid sequence becomes
