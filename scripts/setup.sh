@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything gguftk needs, then configures and builds it into build/.
-# The single place that installs: CI and new users run exactly this (as root, or with sudo).
+# The single place that installs: CI and new users run exactly this, as root or as a user who
+# may sudo (apt-get is then run through sudo).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

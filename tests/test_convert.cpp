@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "bit_compare.h"
+#include "fixtures.h"
 #include "gguf_builder.h"
 #include "gguftk/convert.h"
 #include "gguftk/error.h"
@@ -22,7 +23,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string fixture(const char* name) { return std::string(GGUFTK_FIXTURES) + "/" + name; }
+using test::fixture;
 
 // A fresh, empty directory under the temp dir, removed with everything in it at the end.
 struct TempDir {

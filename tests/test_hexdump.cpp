@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "bit_compare.h"
+#include "fixtures.h"
 #include "formats/float_bits.h"
 #include "gguf_builder.h"
 #include "gguftk/decode.h"
@@ -242,8 +243,8 @@ TEST_CASE("6-bit scales and mins are unpacked per sub-block as they were packed"
 }
 
 TEST_CASE("fixture blocks: values are exactly ggml's reference, fields tile, views render") {
-    const GgufFile src = GgufFile::open(GGUFTK_FIXTURES "/all-types.gguf");
-    const GgufFile ref = GgufFile::open(GGUFTK_FIXTURES "/all-types.ref-f32.gguf");
+    const GgufFile src = GgufFile::open(test::fixture("all-types.gguf"));
+    const GgufFile ref = GgufFile::open(test::fixture("all-types.ref-f32.gguf"));
     int compared = 0;
     for (const TensorInfo& t : src.tensors()) {
         INFO("tensor " << t.name);
@@ -323,7 +324,7 @@ TEST_CASE("64-bit integer elements are exact in every view, past 2^53 and at the
 }
 
 TEST_CASE("block index out of range and empty tensors are refused with the valid range") {
-    const GgufFile src = GgufFile::open(GGUFTK_FIXTURES "/all-types.gguf");
+    const GgufFile src = GgufFile::open(test::fixture("all-types.gguf"));
     const TensorInfo& t = *src.find_tensor("q4_K.weight");
     CHECK_THROWS_WITH_AS(dump_block(src, t, 16), doctest::Contains("has 16 blocks (0..15)"), Error);
     CHECK_THROWS_WITH_AS(dump_blocks(src, t, 15, 2), doctest::Contains("blocks 15..16 out of range"), Error);
@@ -341,7 +342,7 @@ TEST_CASE("block index out of range and empty tensors are refused with the valid
 }
 
 TEST_CASE("header dump: records tile the file, every field holds the bytes it names") {
-    const GgufFile f = GgufFile::open(GGUFTK_FIXTURES "/all-types.gguf");
+    const GgufFile f = GgufFile::open(test::fixture("all-types.gguf"));
     const HeaderDump h = dump_header(f);
     const std::string streamed = header_json(h);  // written piece by piece: dump(2)'s layout exactly
     CHECK(streamed == nlohmann::ordered_json::parse(streamed).dump(2) + "\n");

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "fixtures.h"
 #include "gguf_builder.h"
 #include "gguftk/gguf.h"
 
@@ -73,7 +74,7 @@ const std::vector<Expected> kFixtureTensors = {
 };
 
 const GgufFile& fixture() {
-    static const GgufFile f = GgufFile::open(GGUFTK_FIXTURES "/all-types.gguf");
+    static const GgufFile f = GgufFile::open(test::fixture("all-types.gguf"));
     return f;
 }
 

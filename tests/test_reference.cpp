@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "bit_compare.h"
+#include "fixtures.h"
 #include "formats/float_bits.h"
 #include "gguftk/decode.h"
 #include "gguftk/gguf.h"
@@ -39,9 +40,9 @@ std::span<const uint8_t> ref_bytes(const GgufFile& f, const TensorInfo& src, Ggm
 }  // namespace
 
 TEST_CASE("every type decodes to exactly ggml's float32, float16 and bfloat16 values") {
-    const GgufFile src = GgufFile::open(GGUFTK_FIXTURES "/all-types.gguf");
-    const GgufFile ref32 = GgufFile::open(GGUFTK_FIXTURES "/all-types.ref-f32.gguf");
-    const GgufFile ref16 = GgufFile::open(GGUFTK_FIXTURES "/all-types.ref-f16.gguf");
+    const GgufFile src = GgufFile::open(test::fixture("all-types.gguf"));
+    const GgufFile ref32 = GgufFile::open(test::fixture("all-types.ref-f32.gguf"));
+    const GgufFile ref16 = GgufFile::open(test::fixture("all-types.ref-f16.gguf"));
 
     std::set<std::string> no_decoder, passed_types, seen_types;
     int compared = 0;
@@ -102,7 +103,7 @@ TEST_CASE("every type decodes to exactly ggml's float32, float16 and bfloat16 va
 
 TEST_CASE("decoding a tensor in pieces gives the bytes of decoding it whole") {
     // The conversion pipeline hands decode_blocks arbitrary runs of whole blocks.
-    const GgufFile src = GgufFile::open(GGUFTK_FIXTURES "/all-types.gguf");
+    const GgufFile src = GgufFile::open(test::fixture("all-types.gguf"));
     for (const TensorInfo& t : src.tensors()) {
         if (!has_decoder(t.type->type)) continue;
         INFO("tensor " << t.name);

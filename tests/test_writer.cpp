@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "fixtures.h"
 #include "gguftk/error.h"
 #include "gguftk/gguf.h"
 #include "gguftk/writer.h"
@@ -110,7 +111,7 @@ TEST_CASE("what the writer writes, the reader reads back") {
 }
 
 TEST_CASE("copying the entries and tensor infos of ggml's file reproduces its header byte for byte") {
-    const GgufFile in = GgufFile::open(std::string(GGUFTK_FIXTURES) + "/all-types.gguf");
+    const GgufFile in = GgufFile::open(test::fixture("all-types.gguf"));
     GgufHeaderWriter w(in.alignment());
     for (const KeyValue& kv : in.metadata()) w.add_raw(in.bytes().subspan(kv.offset, kv.end - kv.offset));
     for (const TensorInfo& t : in.tensors()) {

@@ -12,6 +12,7 @@
 
 #include "bit_compare.h"
 #include "cuda_decode.h"
+#include "fixtures.h"
 #include "gguftk/decode.h"
 #include "gguftk/gguf.h"
 #include "gpu_test.h"
@@ -53,9 +54,9 @@ std::vector<GgmlType> decodable_types() {
 }  // namespace
 
 TEST_CASE("every type on the GPU gives exactly ggml's float32, float16 and bfloat16 values") {
-    const GgufFile src = GgufFile::open(GGUFTK_FIXTURES "/all-types.gguf");
-    const GgufFile ref32 = GgufFile::open(GGUFTK_FIXTURES "/all-types.ref-f32.gguf");
-    const GgufFile ref16 = GgufFile::open(GGUFTK_FIXTURES "/all-types.ref-f16.gguf");
+    const GgufFile src = GgufFile::open(test::fixture("all-types.gguf"));
+    const GgufFile ref32 = GgufFile::open(test::fixture("all-types.ref-f32.gguf"));
+    const GgufFile ref16 = GgufFile::open(test::fixture("all-types.ref-f16.gguf"));
     std::set<std::string> checked;
     for (const TensorInfo& t : src.tensors()) {
         if (t.type->cls == TypeClass::Integer) continue;

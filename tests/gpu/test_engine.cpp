@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "fixtures.h"
 #include "gguftk/convert.h"
 #include "gguftk/gguf.h"
 #include "gguftk/writer.h"
@@ -89,7 +90,7 @@ void compare_engines(const GgufFile& in, bool all_floats, const fs::path& dir) {
 
 TEST_CASE("the CUDA engine writes what the CPU engine writes: the all-types fixture") {
     TempDir dir;
-    const GgufFile in = GgufFile::open(GGUFTK_FIXTURES "/all-types.gguf");
+    const GgufFile in = GgufFile::open(test::fixture("all-types.gguf"));
     compare_engines(in, false, dir.path);
     compare_engines(in, true, dir.path);
 }
