@@ -6,7 +6,7 @@
 
 #include "cli.h"
 #include "gguftk/gguf.h"
-#include "gguftk/render.h"
+#include "gguftk/inspect.h"
 
 using namespace gguftk;
 

@@ -9,7 +9,7 @@
 
 #include "gguf_builder.h"
 #include "gguftk/escape.h"
-#include "gguftk/render.h"
+#include "gguftk/inspect.h"
 
 using namespace gguftk;
 using namespace gguftk::test;

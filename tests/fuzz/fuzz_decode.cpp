@@ -14,7 +14,7 @@
 #include <cstring>
 #include <vector>
 
-#include "convert_kernels.h"
+#include "convert/cpu_loop.h"
 #include "formats/all.h"
 #include "gguftk/decode.h"
 #include "gguftk/types.h"

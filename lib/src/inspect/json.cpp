@@ -15,8 +15,8 @@
 #include <unordered_set>
 #include <string_view>
 
-#include "gguftk/render.h"
-#include "json_stream.h"
+#include "gguftk/inspect.h"
+#include "text/json_stream.h"
 
 namespace gguftk {
 namespace {

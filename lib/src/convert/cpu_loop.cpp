@@ -5,7 +5,7 @@
 // into a loop over many blocks, and from F16C's vcvtps2ph, which rounds to nearest-even,
 // overflows to infinity, keeps subnormals and quiets NaN keeping the payload's top bits:
 // exactly float_bits.h's f32_to_fp16, verified for every float class in the tests.
-#include "convert_kernels.h"
+#include "cpu_loop.h"
 
 #include <cmath>
 #include <cstring>

@@ -1,6 +1,6 @@
 // The CPU engine's fast inner loop against the reference decoder, byte for byte.
 //
-// decode_blocks (lib/src/decode.cpp) is the plain definition: decode_part, then float_bits.h's
+// decode_blocks (lib/formats/decode.cpp) is the plain definition: decode_part, then float_bits.h's
 // rounding, compiled for the baseline CPU. convert_blocks may take AVX2/F16C paths, including
 // hand-written ones for Q5_0, Q8_0, Q4_K and Q6_K; it must produce the same bytes for any
 // input, NaN and Inf scales included, so the blocks here are random bytes.
@@ -14,7 +14,7 @@
 #include "formats/float_bits.h"
 #include "gguftk/decode.h"
 #include "gguftk/types.h"
-#include "src/convert_kernels.h"
+#include "convert/cpu_loop.h"
 
 using namespace gguftk;
 

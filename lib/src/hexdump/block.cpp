@@ -17,7 +17,7 @@
 #include "formats/all.h"
 #include "gguftk/escape.h"
 #include "gguftk/hexdump.h"
-#include "hexdump_detail.h"
+#include "detail.h"
 
 namespace gguftk {
 namespace {

@@ -9,7 +9,7 @@
 #include <thread>
 #include <vector>
 
-#include "convert_kernels.h"
+#include "cpu_loop.h"
 #include "gguftk/chunked.h"
 #include "gguftk/convert.h"
 

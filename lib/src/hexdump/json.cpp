@@ -12,8 +12,8 @@
 
 #include "gguftk/escape.h"
 #include "gguftk/hexdump.h"
-#include "hexdump_detail.h"
-#include "json_stream.h"
+#include "detail.h"
+#include "text/json_stream.h"
 
 namespace gguftk {
 namespace {

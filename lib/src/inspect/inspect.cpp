@@ -8,7 +8,7 @@
 #include <map>
 #include <regex>
 
-#include "gguftk/render.h"
+#include "gguftk/inspect.h"
 
 namespace gguftk {
 

@@ -4,8 +4,8 @@
 #include <algorithm>
 #include <functional>
 
-#include "gguftk/render.h"
-#include "text_out.h"
+#include "gguftk/inspect.h"
+#include "text/text_out.h"
 
 namespace gguftk {
 namespace {

@@ -1,5 +1,5 @@
 // The four output layouts of gguf-dequant.
-#include "convert_sinks.h"
+#include "sinks.h"
 
 #include <charconv>
 #include <cmath>

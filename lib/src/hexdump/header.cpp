@@ -11,9 +11,9 @@
 
 #include "gguftk/escape.h"
 #include "gguftk/hexdump.h"
-#include "gguftk/render.h"
-#include "hexdump_detail.h"
-#include "text_out.h"
+#include "gguftk/inspect.h"
+#include "detail.h"
+#include "text/text_out.h"
 
 namespace gguftk {
 namespace {

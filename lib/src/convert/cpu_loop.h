@@ -3,7 +3,7 @@
 //
 // convert_blocks produces exactly the bytes of decode_blocks (the reference: decode_part, then
 // float_bits.h's rounding); it is only faster, using AVX2/F16C when the CPU has them.
-// tests/test_convert_kernels.cpp holds it to that, byte for byte, for every type.
+// tests/test_cpu_loop.cpp holds it to that, byte for byte, for every type.
 #include <cstdint>
 
 #include "gguftk/convert.h"

@@ -10,7 +10,7 @@
 
 #include "gguftk/escape.h"
 #include "gguftk/hexdump.h"
-#include "hexdump_detail.h"
+#include "detail.h"
 
 namespace gguftk {
 namespace {

@@ -12,7 +12,7 @@
 #include <cstring>
 
 #include "formats/all.h"
-#include "hexdump_detail.h"
+#include "detail.h"
 
 namespace gguftk::hexdump_detail {
 namespace {

@@ -4,7 +4,7 @@
 #include <cmath>
 #include <limits>
 
-#include "convert_sinks.h"
+#include "sinks.h"
 #include "gguftk/convert.h"
 #include "gguftk/error.h"
 

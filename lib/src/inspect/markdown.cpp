@@ -5,8 +5,8 @@
 
 #include <functional>
 
-#include "gguftk/render.h"
-#include "text_out.h"
+#include "gguftk/inspect.h"
+#include "text/text_out.h"
 
 namespace gguftk {
 namespace {
