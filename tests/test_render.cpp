@@ -40,11 +40,15 @@ TEST_CASE("UTF-8 validity: well-formed sequences per Unicode Table 3-7") {
     CHECK_FALSE(is_valid_utf8("a\xff"));
 }
 
-TEST_CASE("to_valid_utf8 replaces each bad byte with U+FFFD and keeps the rest") {
+TEST_CASE("to_valid_utf8 replaces each maximal bad subpart with U+FFFD and keeps the rest") {
     CHECK(to_valid_utf8("h\xc3\xa9llo") == "h\xc3\xa9llo");
     CHECK(to_valid_utf8("a\xff" "b") == "a\xef\xbf\xbd" "b");
-    CHECK(to_valid_utf8("\xe2\x82") == "\xef\xbf\xbd\xef\xbf\xbd");
+    // A sequence cut short is one subpart (Python: b"\xe2\x82".decode(errors="replace") == "\ufffd").
+    CHECK(to_valid_utf8("\xe2\x82") == "\xef\xbf\xbd");
+    CHECK(to_valid_utf8("\xf1\xab\x10") == "\xef\xbf\xbd\x10");
+    // A surrogate's second byte is out of ED's range, so each byte is its own subpart.
     CHECK(to_valid_utf8("\xed\xa0\x80") == "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+    CHECK(to_valid_utf8("\xe0\x80\x80") == "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");  // overlong
     CHECK(is_valid_utf8(to_valid_utf8("\x80\xc0\xf5\xff\xfe")));
 }
 

@@ -31,9 +31,10 @@ std::string quoted_name(std::string_view s);
 std::string hex_bytes(const uint8_t* p, size_t n, std::string_view sep = " ");
 
 bool is_valid_utf8(std::string_view s);
-// Valid UTF-8 unchanged; otherwise every byte that is not part of a valid sequence becomes
-// U+FFFD (the replacement character). JSON text must be UTF-8: this is what the JSON views
-// emit for strings from a file, so a bad byte is visible as � instead of failing the dump.
+// Valid UTF-8 unchanged; otherwise each maximal ill-formed subpart (a lone bad byte, or the
+// start of a sequence cut short: "\xe2\x82" is one) becomes one U+FFFD, as Unicode recommends
+// and Python's decode("utf-8", "replace") does. JSON text must be UTF-8: this is what the JSON
+// views and manifests emit for strings from a file, so bad bytes show as � instead of failing.
 std::string to_valid_utf8(std::string_view s);
 
 }  // namespace gguftk

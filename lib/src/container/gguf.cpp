@@ -14,9 +14,9 @@
 #include "gguftk/gguf.h"
 
 #include "gguftk/escape.h"
+#include "text/cat.h"
 
 #include <fcntl.h>
-#include <fmt/core.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -91,7 +91,7 @@ public:
 
     void need(uint64_t n, const char* what, std::string_view key = {}) const {
         if (n > left())
-            fail(fmt::format("truncated {}{}: needs {} bytes, {} left in the file", what, of_key(key), n, left()),
+            fail(text::cat("truncated ", what, of_key(key), ": needs ", n, " bytes, ", left(), " left in the file"),
                  pos_);
     }
     void skip(uint64_t n, const char* what, std::string_view key = {}) {
@@ -114,7 +114,7 @@ public:
         const uint64_t at = pos_;
         const uint64_t n = get<uint64_t>(what, key);
         if (n > left())
-            fail(fmt::format("{}{} length {} exceeds the {} bytes left in the file", what, of_key(key), n, left()),
+            fail(text::cat(what, of_key(key), " length ", n, " exceeds the ", left(), " bytes left in the file"),
                  at);
         std::string_view s(reinterpret_cast<const char*>(b_.data() + pos_), n);
         pos_ += n;
@@ -125,7 +125,7 @@ public:
         const uint64_t at = pos_;
         const uint32_t t = get<uint32_t>(what, key);
         if (t >= kNumValueTypes)
-            fail(fmt::format("{}{} {} is not a GGUF value type (0..12)", what, of_key(key), t), at);
+            fail(text::cat(what, of_key(key), " ", t, " is not a GGUF value type (0..12)"), at);
         return static_cast<ValueType>(t);
     }
 
@@ -135,15 +135,15 @@ public:
         const uint64_t at = pos_;
         const uint64_t count = get<uint64_t>("array length", key);
         if (count > left() / min_elem_size(elem))
-            fail(fmt::format("array {} claims {} {} items but only {} bytes are left in the file", quoted_name(key),
-                             count, value_type_name(elem), left()),
+            fail(text::cat("array ", quoted_name(key), " claims ", count, " ", value_type_name(elem),
+                           " items but only ", left(), " bytes are left in the file"),
                  at);
         return {elem, count};
     }
 
     void check_depth(std::string_view key, int depth) const {
         if (depth >= kMaxArrayDepth)
-            fail(fmt::format("{} nests arrays deeper than {} levels", quoted_name(key), kMaxArrayDepth), pos_);
+            fail(text::cat(quoted_name(key), " nests arrays deeper than ", kMaxArrayDepth, " levels"), pos_);
     }
 
     // Steps over one value of type t, validating every length inside it.
@@ -221,15 +221,15 @@ private:
 std::string uint128_text(uint64_t a, uint64_t b) {
     unsigned __int128 sum = static_cast<unsigned __int128>(a) + b;
     if (sum <= UINT64_MAX) return std::to_string(static_cast<uint64_t>(sum));
-    return fmt::format("{}{:019}", static_cast<uint64_t>(sum / 10000000000000000000ull),
-                       static_cast<uint64_t>(sum % 10000000000000000000ull));
+    const std::string low = std::to_string(static_cast<uint64_t>(sum % 10000000000000000000ull));
+    return text::cat(static_cast<uint64_t>(sum / 10000000000000000000ull), std::string(19 - low.size(), '0'), low);
 }
 
 bool mul_overflows(uint64_t a, uint64_t b, uint64_t* out) { return __builtin_mul_overflow(a, b, out); }
 
 std::string shape_text(const std::array<uint64_t, 4>& ne, uint32_t n) {
     std::string s;
-    for (uint32_t i = 0; i < n; ++i) s += fmt::format("{}{}", i ? " x " : "", ne[i]);
+    for (uint32_t i = 0; i < n; ++i) s += text::cat(i ? " x " : "", ne[i]);
     return s;
 }
 
@@ -257,12 +257,12 @@ GgufFile::~GgufFile() = default;
 
 GgufFile GgufFile::open(const std::string& path) {
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) throw Error(fmt::format("cannot open: {}", std::strerror(errno)), std::nullopt, path);
+    if (fd < 0) throw Error(text::cat("cannot open: ", std::strerror(errno)), std::nullopt, path);
     struct stat st {};
     if (fstat(fd, &st) != 0) {
         const int e = errno;
         ::close(fd);
-        throw Error(fmt::format("cannot stat: {}", std::strerror(e)), std::nullopt, path);
+        throw Error(text::cat("cannot stat: ", std::strerror(e)), std::nullopt, path);
     }
     if (!S_ISREG(st.st_mode)) {
         ::close(fd);
@@ -275,7 +275,7 @@ GgufFile GgufFile::open(const std::string& path) {
         if (p == MAP_FAILED) {
             const int e = errno;
             ::close(fd);
-            throw Error(fmt::format("cannot map: {}", std::strerror(e)), std::nullopt, path);
+            throw Error(text::cat("cannot map: ", std::strerror(e)), std::nullopt, path);
         }
         map->addr = p;
     }
@@ -297,8 +297,9 @@ GgufFile GgufFile::parse(std::span<const uint8_t> bytes, std::string name) {
         Reader r(bytes, false, file);
         r.need(4, "magic");
         if (std::memcmp(bytes.data(), "GGUF", 4) != 0) {
-            r.fail(fmt::format("bad magic {:02x} {:02x} {:02x} {:02x}: not a GGUF file (expected \"GGUF\")",
-                               bytes[0], bytes[1], bytes[2], bytes[3]),
+            r.fail(text::cat("bad magic ", text::hex(bytes[0], 2), ' ', text::hex(bytes[1], 2), ' ',
+                             text::hex(bytes[2], 2), ' ', text::hex(bytes[3], 2),
+                             ": not a GGUF file (expected \"GGUF\")"),
                    0);
         }
     }
@@ -310,15 +311,15 @@ GgufFile GgufFile::parse(std::span<const uint8_t> bytes, std::string name) {
     f.version_ = f.big_endian_ ? byteswap(raw_version) : raw_version;
     if (f.version_ == 1) probe.fail("unsupported version 1 (GGUF v1 is obsolete; this reader knows v2 and v3)", 4);
     if (f.version_ != 2 && f.version_ != 3)
-        probe.fail(fmt::format("unsupported version {} (this reader knows v2 and v3)", f.version_), 4);
+        probe.fail(text::cat("unsupported version ", f.version_, " (this reader knows v2 and v3)"), 4);
 
     Reader r(bytes, f.big_endian_, file, 8);
     const uint64_t n_tensors = r.get<uint64_t>("tensor count");
     const uint64_t n_kv = r.get<uint64_t>("metadata count");
     if (n_tensors > r.left() / kMinTensorInfoBytes)
-        r.fail(fmt::format("tensor count {} cannot fit in the {} bytes left in the file", n_tensors, r.left()), 8);
+        r.fail(text::cat("tensor count ", n_tensors, " cannot fit in the ", r.left(), " bytes left in the file"), 8);
     if (n_kv > r.left() / kMinKvBytes)
-        r.fail(fmt::format("metadata count {} cannot fit in the {} bytes left in the file", n_kv, r.left()), 16);
+        r.fail(text::cat("metadata count ", n_kv, " cannot fit in the ", r.left(), " bytes left in the file"), 16);
 
     // --- metadata ---
     // Counts are now bounded by the bytes left; reserve no more than the file's size in memory.
@@ -331,7 +332,7 @@ GgufFile GgufFile::parse(std::span<const uint8_t> bytes, std::string name) {
         const std::string_view key = r.string("metadata key");
         // ggml refuses a file that repeats a key (gguf_init_from_file: "duplicate key").
         if (auto [it, fresh] = seen_keys.emplace(key, kv.offset); !fresh)
-            r.fail(fmt::format("duplicate key {} (first at offset {})", quoted_name(key), it->second), kv.offset);
+            r.fail(text::cat("duplicate key ", quoted_name(key), " (first at offset ", it->second, ")"), kv.offset);
         kv.key = std::string(key);
         kv.value_offset = r.pos();
         kv.type = r.value_type("value type", key);
@@ -351,14 +352,14 @@ GgufFile GgufFile::parse(std::span<const uint8_t> bytes, std::string name) {
     f.alignment_ = kDefaultAlignment;
     if (const KeyValue* kv = f.find_key("general.alignment")) {
         if (kv->type != ValueType::UINT32)
-            r.fail(fmt::format("general.alignment must be UINT32, not {}", value_type_name(kv->type)),
+            r.fail(text::cat("general.alignment must be UINT32, not ", value_type_name(kv->type)),
                    kv->value_offset);
         const uint64_t at = kv->value_offset + 4;
         const uint64_t a = Reader(bytes, f.big_endian_, file, at).get<uint32_t>("general.alignment");
         if (a == 0 || !std::has_single_bit(a))
-            r.fail(fmt::format("general.alignment {} is not a power of two", a), at);
+            r.fail(text::cat("general.alignment ", a, " is not a power of two"), at);
         if (a > kMaxAlignment)
-            r.fail(fmt::format("general.alignment {} is larger than 1 MiB", a), at);
+            r.fail(text::cat("general.alignment ", a, " is larger than 1 MiB"), at);
         f.alignment_ = a;
     }
 
@@ -375,25 +376,27 @@ GgufFile GgufFile::parse(std::span<const uint8_t> bytes, std::string name) {
         t.info_offset = r.pos();
         const std::string_view name = r.string("tensor name");
         if (auto [it, fresh] = seen_names.emplace(name, t.info_offset); !fresh)
-            r.fail(fmt::format("duplicate tensor name {} (first at offset {})", quoted_name(name), it->second), t.info_offset);
+            r.fail(text::cat("duplicate tensor name ", quoted_name(name), " (first at offset ", it->second, ")"),
+                   t.info_offset);
         t.name = std::string(name);
 
         const uint64_t dims_at = r.pos();
         t.n_dims = r.get<uint32_t>("tensor n_dims");
         if (t.n_dims < 1 || t.n_dims > kMaxDims)
-            r.fail(fmt::format("tensor {}: n_dims {} is not in 1..{}", quoted_name(name), t.n_dims, kMaxDims), dims_at);
+            r.fail(text::cat("tensor ", quoted_name(name), ": n_dims ", t.n_dims, " is not in 1..", kMaxDims), dims_at);
         const uint64_t ne_at = r.pos();
         uint64_t n_elements = 1;
         for (uint32_t d = 0; d < t.n_dims; ++d) {
             const uint64_t at = r.pos();
             t.ne[d] = r.get<uint64_t>("tensor dimension");
             if (t.ne[d] > kMaxInt64)
-                r.fail(fmt::format("tensor {}: dimension {} is {}, above 2^63-1", quoted_name(name), d, t.ne[d]), at);
+                r.fail(text::cat("tensor ", quoted_name(name), ": dimension ", d, " is ", t.ne[d], ", above 2^63-1"),
+                       at);
         }
         for (uint32_t d = 0; d < t.n_dims; ++d) {
             if (mul_overflows(n_elements, t.ne[d], &n_elements) || n_elements > kMaxInt64)
-                r.fail(fmt::format("tensor {}: shape {} has more than 2^63-1 elements", quoted_name(name),
-                                   shape_text(t.ne, t.n_dims)),
+                r.fail(text::cat("tensor ", quoted_name(name), ": shape ", shape_text(t.ne, t.n_dims),
+                                 " has more than 2^63-1 elements"),
                        ne_at);
         }
         t.n_elements = n_elements;
@@ -403,15 +406,17 @@ GgufFile GgufFile::parse(std::span<const uint8_t> bytes, std::string name) {
         t.type = find_type(type_id);
         if (!t.type) {
             if (auto old = removed_type_name(type_id))
-                r.fail(fmt::format("tensor {}: type {} ({}) was removed from ggml", quoted_name(name), type_id, *old), type_at);
-            r.fail(fmt::format("tensor {}: unknown type {}", quoted_name(name), type_id), type_at);
+                r.fail(text::cat("tensor ", quoted_name(name), ": type ", type_id, " (", *old,
+                                 ") was removed from ggml"), type_at);
+            r.fail(text::cat("tensor ", quoted_name(name), ": unknown type ", type_id), type_at);
         }
         if (t.ne[0] % t.type->block_elems != 0)
-            r.fail(fmt::format("tensor {}: row length {} is not a multiple of {}'s block of {} elements", quoted_name(name),
-                               t.ne[0], t.type->name, t.type->block_elems),
+            r.fail(text::cat("tensor ", quoted_name(name), ": row length ", t.ne[0], " is not a multiple of ",
+                             t.type->name, "'s block of ", t.type->block_elems, " elements"),
                    ne_at);
         if (mul_overflows(n_elements / t.type->block_elems, t.type->block_bytes, &t.size))
-            r.fail(fmt::format("tensor {}: size of shape {} overflows", quoted_name(name), shape_text(t.ne, t.n_dims)), ne_at);
+            r.fail(text::cat("tensor ", quoted_name(name), ": size of shape ", shape_text(t.ne, t.n_dims),
+                             " overflows"), ne_at);
 
         offset_fields.push_back(r.pos());
         rel_offsets.push_back(r.get<uint64_t>("tensor data offset"));
@@ -428,15 +433,15 @@ GgufFile GgufFile::parse(std::span<const uint8_t> bytes, std::string name) {
         const uint64_t rel = rel_offsets[i];
         const uint64_t at = offset_fields[i];
         if (rel % f.alignment_ != 0)
-            r.fail(fmt::format("tensor {}: data offset {} is not a multiple of the alignment {}", quoted_name(t.name), rel,
-                               f.alignment_),
+            r.fail(text::cat("tensor ", quoted_name(t.name), ": data offset ", rel,
+                             " is not a multiple of the alignment ", f.alignment_),
                    at);
         uint64_t abs = 0;
         if (__builtin_add_overflow(f.data_offset_, rel, &abs))
-            r.fail(fmt::format("tensor {}: data offset {} wraps around past 2^64", quoted_name(t.name), rel), at);
+            r.fail(text::cat("tensor ", quoted_name(t.name), ": data offset ", rel, " wraps around past 2^64"), at);
         if (abs > file_size || t.size > file_size - abs)
-            r.fail(fmt::format("tensor {}: data [{}, {}) extends past the end of the file ({} bytes)",
-                               quoted_name(t.name), abs, uint128_text(abs, t.size), file_size),
+            r.fail(text::cat("tensor ", quoted_name(t.name), ": data [", abs, ", ", uint128_text(abs, t.size),
+                             ") extends past the end of the file (", file_size, " bytes)"),
                    at);
         t.offset = abs;
     }
@@ -452,8 +457,9 @@ GgufFile GgufFile::parse(std::span<const uint8_t> bytes, std::string name) {
         const TensorInfo& t = f.tensors_[i];
         if (t.size == 0) continue;
         if (reach && t.offset < reach->offset + reach->size)
-            r.fail(fmt::format("tensor {}: data [{}, {}) overlaps tensor {} at [{}, {})", quoted_name(t.name), t.offset,
-                               t.offset + t.size, quoted_name(reach->name), reach->offset, reach->offset + reach->size),
+            r.fail(text::cat("tensor ", quoted_name(t.name), ": data [", t.offset, ", ", t.offset + t.size,
+                             ") overlaps tensor ", quoted_name(reach->name), " at [", reach->offset, ", ",
+                             reach->offset + reach->size, ")"),
                    offset_fields[i]);
         if (!reach || t.offset + t.size > reach->offset + reach->size) reach = &t;
     }

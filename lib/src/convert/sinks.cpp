@@ -4,24 +4,20 @@
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
-#include <nlohmann/json.hpp>
 #include <set>
 #include <string>
 
 #include "gguftk/error.h"
 #include "gguftk/writer.h"
+#include "text/json_text.h"
 
 namespace gguftk {
 namespace {
 
-using ojson = nlohmann::ordered_json;
-
 uint64_t align_up(uint64_t x, uint64_t a) { return (x + a - 1) / a * a; }
 
-std::string dump(const ojson& j, int indent = -1) {
-    // GGUF strings are bytes; JSON wants UTF-8: invalid sequences become U+FFFD.
-    return j.dump(indent, ' ', false, ojson::error_handler_t::replace);
-}
+using text::append_json_string;
+using text::json_string;
 
 std::vector<uint8_t> bytes_of(const std::string& s) { return {s.begin(), s.end()}; }
 
@@ -52,9 +48,11 @@ void append_scalar_json(std::string& out, const Value& v) {
         case ValueType::FLOAT32:
         case ValueType::FLOAT64:
             // JSON has no NaN or infinity: null stands for them.
-            out += !std::isfinite(v.f) ? "null" : v.type == ValueType::FLOAT32 ? float32_text(float(v.f)) : dump(ojson(v.f));
+            out += !std::isfinite(v.f)               ? "null"
+                   : v.type == ValueType::FLOAT32 ? float32_text(float(v.f))
+                                                  : text::json_double(v.f);
             return;
-        case ValueType::STRING: out += dump(ojson(v.s)); return;
+        case ValueType::STRING: append_json_string(out, v.s); return;
         case ValueType::ARRAY: break;  // arrays are walked by JsonText
     }
     out += "null";
@@ -120,7 +118,7 @@ std::string metadata_json(const GgufFile& in) {
     std::string out = "{";
     for (const KeyValue& kv : in.metadata()) {
         if (out.size() > 1) out += ",";
-        out += "\n  " + dump(ojson(kv.key)) + ": ";
+        out += "\n  " + json_string(kv.key) + ": ";
         append_json(out, in, kv);
     }
     out += in.metadata().empty() ? "}" : "\n }";
@@ -241,19 +239,24 @@ std::vector<OutputFile> layout_gguf(const GgufFile& in, const ConvertOptions& op
 // --- safetensors -----------------------------------------------------------------------------
 
 std::vector<OutputFile> layout_safetensors(const GgufFile& in, std::vector<SinkTensor>& tensors) {
-    ojson head = ojson::object();
-    ojson meta = ojson::object();
-    for (const KeyValue& kv : in.metadata()) meta[kv.key] = value_text(in, kv);
-    head["__metadata__"] = std::move(meta);
+    // {"__metadata__":{...},"name":{"dtype":...,"shape":[...],"data_offsets":[begin,end]},...}
+    std::string json = "{\"__metadata__\":{";
+    for (const KeyValue& kv : in.metadata()) {
+        if (json.back() != '{') json += ',';
+        json += json_string(kv.key) + ':' + json_string(value_text(in, kv));
+    }
+    json += '}';
     uint64_t off = 0;
     for (SinkTensor& t : tensors) {
-        head[t.info->name] = {{"dtype", safetensors_dtype(t.stored)},
-                              {"shape", numpy_shape(*t.info)},
-                              {"data_offsets", {off, off + t.job.out_size}}};
+        json += ',' + json_string(t.info->name) + ":{\"dtype\":" + json_string(safetensors_dtype(t.stored)) +
+                ",\"shape\":[";
+        const auto shape = numpy_shape(*t.info);
+        for (size_t i = 0; i < shape.size(); ++i) json += (i ? "," : "") + std::to_string(shape[i]);
+        json += "],\"data_offsets\":[" + std::to_string(off) + ',' + std::to_string(off + t.job.out_size) + "]}";
         t.job.out_offset = off;
         off += t.job.out_size;
     }
-    std::string json = dump(head);
+    json += '}';
     json.resize(align_up(json.size(), 8), ' ');  // the data starts 8-byte aligned
     OutputFile f;
     const uint64_t n = json.size();
@@ -293,7 +296,10 @@ std::vector<OutputFile> layout_directory(const GgufFile& in, const ConvertOption
     const bool npy = opts.format == OutputFormat::Npy;
     std::vector<OutputFile> files;
     std::set<std::string> taken = {"manifest.json"};
-    ojson list = ojson::array();
+    // Laid out as nlohmann's dump(1) lays it out, which wrote it before: one space per level.
+    std::string text = "{\n \"format\": " + json_string(output_format_name(opts.format)) +
+                       ",\n \"byte_order\": \"little\",\n \"source\": " + json_string(in.path()) +
+                       ",\n \"tensors\": [";
     for (SinkTensor& t : tensors) {
         OutputFile f;
         f.name = file_name_for(t.info->name, npy ? ".npy" : ".bin", taken);
@@ -302,20 +308,16 @@ std::vector<OutputFile> layout_directory(const GgufFile& in, const ConvertOption
         f.size = f.header.size() + t.job.out_size;
         t.job.file = uint32_t(files.size());
         t.job.out_offset = f.header.size();
-        list.push_back({{"name", t.info->name},
-                        {"file", f.name},
-                        {"dtype", dtype_name(t.stored)},
-                        {"shape", shape},
-                        {"gguf_type", t.info->type->name},
-                        {"converted", t.job.converts()}});
+        text += files.empty() ? "\n  {" : ",\n  {";
+        text += "\n   \"name\": " + json_string(t.info->name) + ",\n   \"file\": " + json_string(f.name) +
+                ",\n   \"dtype\": " + json_string(dtype_name(t.stored)) + ",\n   \"shape\": [";
+        for (size_t i = 0; i < shape.size(); ++i) text += (i ? ",\n    " : "\n    ") + std::to_string(shape[i]);
+        text += shape.empty() ? "]" : "\n   ]";
+        text += ",\n   \"gguf_type\": " + json_string(t.info->type->name) +
+                ",\n   \"converted\": " + (t.job.converts() ? "true" : "false") + "\n  }";
         files.push_back(std::move(f));
     }
-    const ojson manifest = {{"format", output_format_name(opts.format)},
-                            {"byte_order", "little"},
-                            {"source", in.path()},
-                            {"tensors", std::move(list)}};
-    std::string text = dump(manifest, 1);
-    text.resize(text.size() - 2);  // "\n}": the metadata goes last, as text
+    text += files.empty() ? "]" : "\n ]";
     text += ",\n \"metadata\": " + metadata_json(in) + "\n}\n";
     OutputFile m;
     m.name = "manifest.json";

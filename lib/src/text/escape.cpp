@@ -1,36 +1,46 @@
 #include "gguftk/escape.h"
 
-#include <fmt/core.h>
-
 #include <cstdint>
+
+#include "text/cat.h"
 
 namespace gguftk {
 namespace {
 
-// Length of the valid UTF-8 sequence at s[i] (1..4) and its code point, or 0 when the bytes
-// there are not a valid sequence (overlong forms, surrogates and values past U+10FFFF included).
-size_t utf8_at(std::string_view s, size_t i, char32_t* cp) {
+// What stands at s[i]: a valid UTF-8 sequence (its length and code point), or else the maximal
+// subpart of one (Unicode 3.9, D93b: the longest prefix of some valid sequence, at least one
+// byte), which is what one U+FFFD replaces (as Python's decode(errors="replace"), browsers and
+// nlohmann::json do). Overlong forms, surrogates and values past U+10FFFF are never valid: the
+// second byte's range excludes them (Table 3-7).
+struct Utf8 {
+    size_t len;
+    bool valid;
+    char32_t cp;
+};
+
+Utf8 utf8_next(std::string_view s, size_t i) {
     const auto b = [&](size_t k) { return static_cast<uint8_t>(s[i + k]); };
     const uint8_t c = b(0);
-    if (c < 0x80) {
-        *cp = c;
-        return 1;
-    }
+    if (c < 0x80) return {1, true, c};
     size_t n;
-    char32_t v;
-    char32_t min;
-    if ((c & 0xe0) == 0xc0) n = 2, v = c & 0x1f, min = 0x80;
-    else if ((c & 0xf0) == 0xe0) n = 3, v = c & 0x0f, min = 0x800;
-    else if ((c & 0xf8) == 0xf0) n = 4, v = c & 0x07, min = 0x10000;
-    else return 0;
-    if (s.size() - i < n) return 0;
+    uint8_t lo = 0x80, hi = 0xbf;  // the second byte's range
+    if (c >= 0xc2 && c <= 0xdf) n = 2;
+    else if (c >= 0xe0 && c <= 0xef) n = 3, lo = c == 0xe0 ? 0xa0 : 0x80, hi = c == 0xed ? 0x9f : 0xbf;
+    else if (c >= 0xf0 && c <= 0xf4) n = 4, lo = c == 0xf0 ? 0x90 : 0x80, hi = c == 0xf4 ? 0x8f : 0xbf;
+    else return {1, false, 0};
+    char32_t v = c & (0x7f >> n);
     for (size_t k = 1; k < n; ++k) {
-        if ((b(k) & 0xc0) != 0x80) return 0;
+        if (i + k >= s.size() || b(k) < (k == 1 ? lo : 0x80) || b(k) > (k == 1 ? hi : 0xbf)) return {k, false, 0};
         v = (v << 6) | (b(k) & 0x3f);
     }
-    if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff)) return 0;
-    *cp = v;
-    return n;
+    return {n, true, v};
+}
+
+// Length of the valid UTF-8 sequence at s[i] (1..4) and its code point, or 0 when there is none.
+size_t utf8_at(std::string_view s, size_t i, char32_t* cp) {
+    const Utf8 u = utf8_next(s, i);
+    *cp = u.cp;
+    return u.valid ? u.len : 0;
 }
 
 // Code points that are valid but would act on the terminal or the reading order instead of
@@ -60,7 +70,7 @@ std::string escape(std::string_view s, EscapeFor how, size_t max_bytes) {
         size_t n = utf8_at(s, i, &cp);
         if (i + std::max<size_t>(n, 1) > max_bytes) break;
         if (n == 0) {
-            out += fmt::format("\\x{:02x}", static_cast<uint8_t>(s[i]));
+            out += "\\x" + text::hex(static_cast<uint8_t>(s[i]), 2);
             i += 1;
             continue;
         }
@@ -70,11 +80,11 @@ std::string escape(std::string_view s, EscapeFor how, size_t max_bytes) {
             else if (c == '\n') out += "\\n";
             else if (c == '\r') out += "\\r";
             else if (c == '\t') out += "\\t";
-            else if (cp < 0x20 || cp == 0x7f) out += fmt::format("\\x{:02x}", static_cast<unsigned>(cp));
+            else if (cp < 0x20 || cp == 0x7f) out += "\\x" + text::hex(cp, 2);
             else if (how == EscapeFor::Markdown && markdown_special(c)) out += '\\', out += c;
             else out += c;
         } else if (invisible(cp)) {
-            out += fmt::format("\\u{{{:04x}}}", static_cast<uint32_t>(cp));
+            out += "\\u{" + text::hex(cp, 4) + "}";
         } else {
             out.append(s.substr(i, n));
         }
@@ -112,16 +122,11 @@ std::string to_valid_utf8(std::string_view s) {
     if (is_valid_utf8(s)) return std::string(s);
     std::string out;
     out.reserve(s.size() + 16);
-    char32_t cp;
     for (size_t i = 0; i < s.size();) {
-        const size_t n = utf8_at(s, i, &cp);
-        if (n == 0) {
-            out += "\xef\xbf\xbd";  // U+FFFD
-            i += 1;
-        } else {
-            out.append(s.substr(i, n));
-            i += n;
-        }
+        const Utf8 u = utf8_next(s, i);
+        if (u.valid) out.append(s.substr(i, u.len));
+        else out += "\xef\xbf\xbd";  // U+FFFD
+        i += u.len;
     }
     return out;
 }
