@@ -1,6 +1,7 @@
-// The format contract of lib/formats/format.h, checked for every format that has a decoder:
-// the description agrees with the type table, the fields tile the block, and decode_part
+// The format contract of lib/formats/format.h, for every format that has a decoder: decode_part
 // writes exactly its own elements and depends on no other part (a GPU thread runs one alone).
+// The rest of the contract (the fields tile the block, parts divide it, the type table is made
+// from the descriptions) is checked when lib/formats/all.h compiles.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -16,36 +17,6 @@ using namespace gguftk;
 using namespace gguftk::formats;
 
 namespace {
-
-template <class F>
-void check_description() {
-    const TypeInfo& info = type_info(F::type);
-    INFO("type " << std::string(info.name));
-    CHECK(uint32_t(F::block_elems) == info.block_elems);
-    CHECK(uint32_t(F::block_bytes) == info.block_bytes);
-    REQUIRE(F::part_elems > 0);
-    CHECK(F::block_elems % F::part_elems == 0);
-    CHECK(std::strlen(F::formula) > 0);
-
-    std::vector<Field> fields(std::begin(F::fields), std::end(F::fields));
-    std::sort(fields.begin(), fields.end(), [](const Field& a, const Field& b) { return a.offset < b.offset; });
-    int at = 0;
-    for (const Field& f : fields) {
-        INFO("field " << f.name);
-        CHECK(std::strlen(f.name) > 0);
-        CHECK(std::strlen(f.meaning) > 0);
-        CHECK(f.size > 0);
-        CHECK(int(f.offset) == at);  // no gap, no overlap
-        at = f.offset + f.size;
-        switch (f.kind) {
-            case FieldKind::Fp16:
-            case FieldKind::Int16: CHECK(f.size % 2 == 0); break;
-            case FieldKind::Fp32: CHECK(f.size % 4 == 0); break;
-            default: break;
-        }
-    }
-    CHECK(at == F::block_bytes);
-}
 
 // Random bytes, except that fp16 and fp32 fields hold small normal numbers, so that no
 // infinity or NaN hides a value that was computed from the wrong bytes.
@@ -108,17 +79,6 @@ void check_parts() {
 }
 
 }  // namespace
-
-TEST_CASE("every format description agrees with the type table and tiles its block") {
-    int described = 0;
-    for (const TypeInfo& t : all_types()) {
-        visit_format(t.type, [&]<class F>() {
-            check_description<F>();
-            ++described;
-        });
-    }
-    CHECK(described >= 16);  // at least the floats, legacy and k-quant families
-}
 
 TEST_CASE("decode_part writes exactly its part, independently of the other parts") {
     for (const TypeInfo& t : all_types()) {

@@ -5,9 +5,11 @@
 //
 //   struct Q4_0 {
 //       static constexpr GgmlType type = GgmlType::Q4_0;
+//       static constexpr std::string_view name = "Q4_0";   // gguf-py's spelling
 //       static constexpr int block_elems = 32, block_bytes = 18;
-//       static constexpr int part_elems = 8;   // decode_part's unit; divides block_elems
+//       static constexpr int part_elems = 16;  // decode_part's unit; divides block_elems
 //       static constexpr Field fields[] = {...};   // tile the block: every byte exactly once
+//       static constexpr int at_d = offset_of(fields, "d"), at_qs = offset_of(fields, "qs");
 //       static constexpr const char* formula = "y[j] = d * (q[j] - 8)";
 //       GGUFTK_HD static void decode_part(const uint8_t* block, int part, float* y);
 //   };
@@ -16,8 +18,14 @@
 // ggml's dequantize_row_* computes them (same operations in the same order, so the same bits).
 // The CPU loop, the CUDA kernels and gguf-hexdump all call it: one definition, no drift.
 // It must be device-safe: no STL, no exceptions, tables in plain constexpr arrays.
+//
+// Each byte offset is written once, in the field list; decode_part reads the fields through
+// at_<name>, so the layout gguf-hexdump and the docs show is the one the decoder reads. That the
+// fields tile the block, and that the type table agrees, is checked when all.h compiles.
 #include <concepts>
+#include <cstddef>
 #include <cstdint>
+#include <string_view>
 
 #include "gguftk/types.h"
 
@@ -50,17 +58,48 @@ enum class FieldKind : uint8_t {
     Raw,         // anything else: documented by `meaning`
 };
 
+// How a field whose records pack several things is read (IQ2_XXS's qs: per 8 bytes, four grid
+// indices, four 7-bit sign indices and a scale): records of `record_bytes` bytes, read as one
+// little-endian integer as ggml loads it, cut least significant bit first into these slices.
+// gguf-hexdump shows a field by its packing; fields of one kind of equal slices (nibbles,
+// crumbs, bits...) need none.
+struct Slice {
+    const char* series = nullptr;  // what the values are called: "grid", "sign_index", "scale"
+    uint8_t bits = 0;
+    uint8_t repeat = 1;
+    bool is_signed = false;
+    bool grouped = true;    // false: one value per element (not shared by a group)
+};
+
+struct Packing {
+    uint8_t record_bytes = 1;
+    Slice slices[4];        // in bit order; unused ones have no series
+};
+
 struct Field {
     const char* name;     // ggml's struct member name: "d", "scales", "qs", ...
     uint16_t offset;      // byte offset within the block
     uint16_t size;        // bytes
     FieldKind kind;
     const char* meaning;  // one line for people: "super-block scale for the quantized scales"
+    const Packing* packing = nullptr;  // for records that pack several things
 };
+
+// Not constexpr: reaching it in a constant expression is a compile error, which is the point.
+inline int no_field_of_that_name() { return -1; }
+
+// The offset of the field called `name`, for decode_part: a misspelt name does not compile.
+template <size_t N>
+constexpr int offset_of(const Field (&fields)[N], std::string_view name) {
+    for (const Field& f : fields)
+        if (name == f.name) return f.offset;
+    return no_field_of_that_name();
+}
 
 template <class F>
 concept BlockFormat = requires(const uint8_t* b, float* y) {
     { F::type } -> std::convertible_to<GgmlType>;
+    { F::name } -> std::convertible_to<std::string_view>;
     { F::block_elems } -> std::convertible_to<int>;
     { F::block_bytes } -> std::convertible_to<int>;
     { F::part_elems } -> std::convertible_to<int>;
@@ -68,6 +107,11 @@ concept BlockFormat = requires(const uint8_t* b, float* y) {
     F::fields[0];
     F::decode_part(b, 0, y);
 };
+
+// A list of formats: each family file lists its own, all.h joins them into the one list that
+// the type table, visit_format and the CUDA instantiations are made from.
+template <class... F>
+struct FormatList {};
 
 template <class F>
 inline constexpr int parts_per_block = F::block_elems / F::part_elems;

@@ -46,15 +46,17 @@ GGUFTK_HD float ue4m3_to_f32_half(uint8_t x) {
 //   y = kvalues_fp4[code] * 2^(e - 128)
 struct MXFP4 {
     static constexpr GgmlType type = GgmlType::MXFP4;
+    static constexpr std::string_view name = "MXFP4";
     static constexpr int block_elems = 32, block_bytes = 17, part_elems = 16;
     static constexpr Field fields[] = {
         {"e", 0, 1, FieldKind::E8M0, "shared scale 2^(e - 127)"},
         {"qs", 1, 16, FieldKind::Nibbles, "E2M1 codes: byte j holds y[j] (low) and y[j+16] (high)"},
     };
+    static constexpr int at_e = offset_of(fields, "e"), at_qs = offset_of(fields, "qs");
     static constexpr const char* formula = "y = e2m1(q) * 2^(e - 127)";
     GGUFTK_HD static void decode_part(const uint8_t* b, int part, float* y) {
-        const float d = fp4::e8m0_to_f32_half(b[0]);
-        const uint8_t* qs = b + 1;
+        const float d = fp4::e8m0_to_f32_half(b[at_e]);
+        const uint8_t* qs = b + at_qs;
         const int shift = 4 * part;
         for (int j = 0; j < 16; ++j) y[j] = float(tables::kvalues_fp4()[(qs[j] >> shift) & 0xf]) * d;
     }
@@ -69,16 +71,18 @@ struct MXFP4 {
 //   +------+---------------------------------------------------+
 struct NVFP4 {
     static constexpr GgmlType type = GgmlType::NVFP4;
+    static constexpr std::string_view name = "NVFP4";
     static constexpr int block_elems = 64, block_bytes = 36, part_elems = 16;
     static constexpr Field fields[] = {
         {"d", 0, 4, FieldKind::UE4M3, "one unsigned E4M3 scale per 16 elements"},
         {"qs", 4, 32, FieldKind::Nibbles,
          "E2M1 codes, 8 bytes per 16 elements: byte j holds element j (low) and j+8 (high) of its group"},
     };
+    static constexpr int at_d = offset_of(fields, "d"), at_qs = offset_of(fields, "qs");
     static constexpr const char* formula = "y = e2m1(q) * ue4m3(d[s])";
     GGUFTK_HD static void decode_part(const uint8_t* b, int part, float* y) {
-        const float d = fp4::ue4m3_to_f32_half(b[part]);
-        const uint8_t* qs = b + 4 + 8 * part;
+        const float d = fp4::ue4m3_to_f32_half(b[at_d + part]);
+        const uint8_t* qs = b + at_qs + 8 * part;
         for (int j = 0; j < 8; ++j) {
             y[j + 0] = float(tables::kvalues_fp4()[qs[j] & 0x0F]) * d;
             y[j + 8] = float(tables::kvalues_fp4()[qs[j] >> 4]) * d;
@@ -86,13 +90,6 @@ struct NVFP4 {
     }
 };
 
-template <class Fn>
-bool visit_fp4(GgmlType t, Fn&& fn) {
-    switch (t) {
-        case GgmlType::MXFP4: fn.template operator()<MXFP4>(); return true;
-        case GgmlType::NVFP4: fn.template operator()<NVFP4>(); return true;
-        default: return false;
-    }
-}
+using Fp4Formats = FormatList<MXFP4, NVFP4>;
 
 }  // namespace gguftk::formats

@@ -38,16 +38,20 @@ GGUFTK_HD float sign(uint8_t signs, int j) { return (signs >> j) & 1 ? -1.f : 1.
 //   u32 bits 7l..7l+6: sign index of point l; bits 28..31: scale s
 struct IQ2_XXS {
     static constexpr GgmlType type = GgmlType::IQ2_XXS;
+    static constexpr std::string_view name = "IQ2_XXS";
     static constexpr int block_elems = 256, block_bytes = 66, part_elems = 8;
+    static constexpr Packing qs_packing{8, {{"grid", 8, 4}, {"sign_index", 7, 4}, {"scale", 4}}};
     static constexpr Field fields[] = {
         {"d", 0, 2, FieldKind::Fp16, "super-block scale"},
         {"qs", 2, 64, FieldKind::GridIndex,
-         "per 32 elements: 4 iq2xxs_grid indices, then a u32 of 4 seven-bit sign indices and a 4-bit scale (bits 28-31)"},
+         "per 32 elements: 4 iq2xxs_grid indices, then a u32 of 4 seven-bit sign indices and a 4-bit scale (bits 28-31)",
+         &qs_packing},
     };
+    static constexpr int at_d = offset_of(fields, "d"), at_qs = offset_of(fields, "qs");
     static constexpr const char* formula = "y = d * (0.5 + s) * 0.25 * grid[q] * sign";
     GGUFTK_HD static void decode_part(const uint8_t* b, int part, float* y) {
-        const float d = fp16_to_f32(load_u16(b));
-        const uint8_t* q = b + 2 + 8 * (part >> 2);
+        const float d = fp16_to_f32(load_u16(b + at_d));
+        const uint8_t* q = b + at_qs + 8 * (part >> 2);
         const int l = part & 3;
         const uint32_t aux = load_u32(q + 4);
         const float db = d * (0.5f + float(aux >> 28)) * 0.25f;
@@ -67,20 +71,24 @@ struct IQ2_XXS {
 //   scales[i]: low nibble for elements 32i..32i+15, high nibble for 32i+16..32i+31
 struct IQ2_XS {
     static constexpr GgmlType type = GgmlType::IQ2_XS;
+    static constexpr std::string_view name = "IQ2_XS";
     static constexpr int block_elems = 256, block_bytes = 74, part_elems = 8;
+    static constexpr Packing qs_packing{2, {{"grid", 9}, {"sign_index", 7}}};
     static constexpr Field fields[] = {
         {"d", 0, 2, FieldKind::Fp16, "super-block scale"},
         {"qs", 2, 64, FieldKind::GridIndex,
-         "one little-endian u16 per 8 elements: iq2xs_grid index (bits 0-8), sign index (bits 9-15)"},
+         "one little-endian u16 per 8 elements: iq2xs_grid index (bits 0-8), sign index (bits 9-15)", &qs_packing},
         {"scales", 66, 8, FieldKind::Scales4, "4-bit scales, two per 32 elements (low nibble first)"},
     };
+    static constexpr int at_d = offset_of(fields, "d"), at_qs = offset_of(fields, "qs"),
+                         at_scales = offset_of(fields, "scales");
     static constexpr const char* formula = "y = d * (0.5 + s) * 0.25 * grid[q] * sign";
     GGUFTK_HD static void decode_part(const uint8_t* b, int part, float* y) {
-        const float d = fp16_to_f32(load_u16(b));
-        const uint8_t sc = b[66 + (part >> 2)];
+        const float d = fp16_to_f32(load_u16(b + at_d));
+        const uint8_t sc = b[at_scales + (part >> 2)];
         const int s = (part & 2) ? sc >> 4 : sc & 0xf;
         const float db = d * (0.5f + float(s)) * 0.25f;
-        const uint16_t q = load_u16(b + 2 + 2 * part);
+        const uint16_t q = load_u16(b + at_qs + 2 * part);
         const uint64_t g = tables::iq2xs_grid()[q & 511];
         const uint8_t signs = tables::ksigns_iq2xs()[q >> 9];
         for (int j = 0; j < 8; ++j) y[j] = db * float(iq::lane(g, j)) * iq::sign(signs, j);
@@ -97,24 +105,31 @@ struct IQ2_XS {
 //   (ggml's struct calls qs and signs together qs[64])
 struct IQ2_S {
     static constexpr GgmlType type = GgmlType::IQ2_S;
+    static constexpr std::string_view name = "IQ2_S";
     static constexpr int block_elems = 256, block_bytes = 82, part_elems = 8;
+    static constexpr Packing qs_packing{1, {{"grid_low8", 8}}};
+    static constexpr Packing signs_packing{1, {{"signs", 1, 8, false, false}}};
+    static constexpr Packing qh_packing{1, {{"grid_high2", 2, 4}}};
     static constexpr Field fields[] = {
         {"d", 0, 2, FieldKind::Fp16, "super-block scale"},
-        {"qs", 2, 32, FieldKind::GridIndex, "low 8 bits of the iq2s_grid index, one per 8 elements"},
-        {"signs", 34, 32, FieldKind::Signs, "8 sign bits per 8 elements (ggml: qs[32..63])"},
-        {"qh", 66, 8, FieldKind::GridIndex, "high 2 bits of the 4 grid indices of each 32 elements"},
+        {"qs", 2, 32, FieldKind::GridIndex, "low 8 bits of the iq2s_grid index, one per 8 elements", &qs_packing},
+        {"signs", 34, 32, FieldKind::Signs, "8 sign bits per 8 elements (ggml: qs[32..63])", &signs_packing},
+        {"qh", 66, 8, FieldKind::GridIndex, "high 2 bits of the 4 grid indices of each 32 elements", &qh_packing},
         {"scales", 74, 8, FieldKind::Scales4, "4-bit scales, two per 32 elements (low nibble first)"},
     };
+    static constexpr int at_d = offset_of(fields, "d"), at_qs = offset_of(fields, "qs"),
+                         at_signs = offset_of(fields, "signs"), at_qh = offset_of(fields, "qh"),
+                         at_scales = offset_of(fields, "scales");
     static constexpr const char* formula = "y = d * (0.5 + s) * 0.25 * grid[q] * sign";
     GGUFTK_HD static void decode_part(const uint8_t* b, int part, float* y) {
-        const float d = fp16_to_f32(load_u16(b));
+        const float d = fp16_to_f32(load_u16(b + at_d));
         const int ib32 = part >> 2, l = part & 3;
-        const uint8_t sc = b[74 + ib32];
+        const uint8_t sc = b[at_scales + ib32];
         const int s = (l & 2) ? sc >> 4 : sc & 0xf;
         const float dl = d * (0.5f + float(s)) * 0.25f;
-        const int idx = b[2 + part] | ((b[66 + ib32] << (8 - 2 * l)) & 0x300);
+        const int idx = b[at_qs + part] | ((b[at_qh + ib32] << (8 - 2 * l)) & 0x300);
         const uint64_t g = tables::iq2s_grid()[idx];
-        const uint8_t signs = b[34 + part];
+        const uint8_t signs = b[at_signs + part];
         for (int j = 0; j < 8; ++j) y[j] = dl * float(iq::lane(g, j)) * iq::sign(signs, j);
     }
 };
@@ -128,22 +143,28 @@ struct IQ2_S {
 //   +------+--------------------+---------------------------+
 struct IQ3_XXS {
     static constexpr GgmlType type = GgmlType::IQ3_XXS;
+    static constexpr std::string_view name = "IQ3_XXS";
     static constexpr int block_elems = 256, block_bytes = 98, part_elems = 8;
+    static constexpr Packing qs_packing{1, {{"grid", 8}}};
+    static constexpr Packing scales_and_signs_packing{4, {{"sign_index", 7, 4}, {"scale", 4}}};
     static constexpr Field fields[] = {
         {"d", 0, 2, FieldKind::Fp16, "super-block scale"},
-        {"qs", 2, 64, FieldKind::GridIndex, "iq3xxs_grid indices, one per 4 elements"},
+        {"qs", 2, 64, FieldKind::GridIndex, "iq3xxs_grid indices, one per 4 elements", &qs_packing},
         {"scales_and_signs", 66, 32, FieldKind::Signs,
-         "one u32 per 32 elements: 4 seven-bit sign indices (one per 8 elements), 4-bit scale in bits 28-31 (ggml: qs[64..95])"},
+         "one u32 per 32 elements: 4 seven-bit sign indices (one per 8 elements), 4-bit scale in bits 28-31 (ggml: qs[64..95])",
+         &scales_and_signs_packing},
     };
+    static constexpr int at_d = offset_of(fields, "d"), at_qs = offset_of(fields, "qs"),
+                         at_scales_and_signs = offset_of(fields, "scales_and_signs");
     static constexpr const char* formula = "y = d * (0.5 + s) * 0.5 * grid[q] * sign";
     GGUFTK_HD static void decode_part(const uint8_t* b, int part, float* y) {
-        const float d = fp16_to_f32(load_u16(b));
+        const float d = fp16_to_f32(load_u16(b + at_d));
         const int ib32 = part >> 2, l = part & 3;
-        const uint32_t aux = load_u32(b + 66 + 4 * ib32);
+        const uint32_t aux = load_u32(b + at_scales_and_signs + 4 * ib32);
         const float db = d * (0.5f + float(aux >> 28)) * 0.5f;
         const uint8_t signs = tables::ksigns_iq2xs()[(aux >> (7 * l)) & 127];
-        const uint32_t g1 = tables::iq3xxs_grid()[b[2 + 2 * part]];
-        const uint32_t g2 = tables::iq3xxs_grid()[b[3 + 2 * part]];
+        const uint32_t g1 = tables::iq3xxs_grid()[b[at_qs + 2 * part]];
+        const uint32_t g2 = tables::iq3xxs_grid()[b[at_qs + 1 + 2 * part]];
         for (int j = 0; j < 4; ++j) {
             y[j + 0] = db * float(iq::lane(g1, j)) * iq::sign(signs, j + 0);
             y[j + 4] = db * float(iq::lane(g2, j)) * iq::sign(signs, j + 4);
@@ -161,25 +182,33 @@ struct IQ3_XXS {
 //   scales[i]: low nibble for elements 64i..64i+31, high nibble for the next 32
 struct IQ3_S {
     static constexpr GgmlType type = GgmlType::IQ3_S;
+    static constexpr std::string_view name = "IQ3_S";
     static constexpr int block_elems = 256, block_bytes = 110, part_elems = 8;
+    static constexpr Packing qs_packing{1, {{"grid_low8", 8}}};
+    static constexpr Packing qh_packing{1, {{"grid_bit8", 1, 8}}};
+    static constexpr Packing signs_packing{1, {{"signs", 1, 8, false, false}}};
     static constexpr Field fields[] = {
         {"d", 0, 2, FieldKind::Fp16, "super-block scale"},
-        {"qs", 2, 64, FieldKind::GridIndex, "low 8 bits of the iq3s_grid index, one per 4 elements"},
-        {"qh", 66, 8, FieldKind::GridIndex, "ninth bit of the grid indices: byte per 32 elements, bit per 4"},
-        {"signs", 74, 32, FieldKind::Signs, "one sign bit per element"},
+        {"qs", 2, 64, FieldKind::GridIndex, "low 8 bits of the iq3s_grid index, one per 4 elements", &qs_packing},
+        {"qh", 66, 8, FieldKind::GridIndex, "ninth bit of the grid indices: byte per 32 elements, bit per 4",
+         &qh_packing},
+        {"signs", 74, 32, FieldKind::Signs, "one sign bit per element", &signs_packing},
         {"scales", 106, 4, FieldKind::Scales4, "4-bit scales, one per 32 elements (low nibble first)"},
     };
+    static constexpr int at_d = offset_of(fields, "d"), at_qs = offset_of(fields, "qs"),
+                         at_qh = offset_of(fields, "qh"), at_signs = offset_of(fields, "signs"),
+                         at_scales = offset_of(fields, "scales");
     static constexpr const char* formula = "y = d * (1 + 2 * s) * grid[q] * sign";
     GGUFTK_HD static void decode_part(const uint8_t* b, int part, float* y) {
-        const float d = fp16_to_f32(load_u16(b));
+        const float d = fp16_to_f32(load_u16(b + at_d));
         const int ib32 = part >> 2, l = part & 3;
-        const uint8_t sc = b[106 + (ib32 >> 1)];
+        const uint8_t sc = b[at_scales + (ib32 >> 1)];
         const float db = d * float(1 + 2 * ((ib32 & 1) ? sc >> 4 : sc & 0xf));
-        const int qh = b[66 + ib32];
-        const uint8_t* qs = b + 2 + 2 * part;
+        const int qh = b[at_qh + ib32];
+        const uint8_t* qs = b + at_qs + 2 * part;
         const uint32_t g1 = tables::iq3s_grid()[qs[0] | ((qh << (8 - 2 * l)) & 256)];
         const uint32_t g2 = tables::iq3s_grid()[qs[1] | ((qh << (7 - 2 * l)) & 256)];
-        const uint8_t signs = b[74 + part];
+        const uint8_t signs = b[at_signs + part];
         for (int j = 0; j < 4; ++j) {
             y[j + 0] = db * float(iq::lane(g1, j)) * iq::sign(signs, j + 0);
             y[j + 4] = db * float(iq::lane(g2, j)) * iq::sign(signs, j + 4);
@@ -197,21 +226,27 @@ struct IQ3_S {
 //   qh bits 3l..3l+2: high bits of point l's iq1s_grid index; 12..14: scale s; 15: delta sign
 struct IQ1_S {
     static constexpr GgmlType type = GgmlType::IQ1_S;
+    static constexpr std::string_view name = "IQ1_S";
     static constexpr int block_elems = 256, block_bytes = 50, part_elems = 8;
+    static constexpr Packing qs_packing{1, {{"grid_low8", 8}}};
+    static constexpr Packing qh_packing{2, {{"grid_high3", 3, 4}, {"scale", 3}, {"delta_sign", 1}}};
     static constexpr Field fields[] = {
         {"d", 0, 2, FieldKind::Fp16, "super-block scale"},
-        {"qs", 2, 32, FieldKind::GridIndex, "low 8 bits of the iq1s_grid index, one per 8 elements"},
+        {"qs", 2, 32, FieldKind::GridIndex, "low 8 bits of the iq1s_grid index, one per 8 elements", &qs_packing},
         {"qh", 34, 16, FieldKind::Raw,
-         "one u16 per 32 elements: 3 high index bits per 8 elements (bits 0-11), scale (12-14), sign of the shift (15)"},
+         "one u16 per 32 elements: 3 high index bits per 8 elements (bits 0-11), scale (12-14), sign of the shift (15)",
+         &qh_packing},
     };
+    static constexpr int at_d = offset_of(fields, "d"), at_qs = offset_of(fields, "qs"),
+                         at_qh = offset_of(fields, "qh");
     static constexpr const char* formula = "y = d * (2 * s + 1) * (grid[q] +/- 0.125)";
     GGUFTK_HD static void decode_part(const uint8_t* b, int part, float* y) {
-        const float d = fp16_to_f32(load_u16(b));
+        const float d = fp16_to_f32(load_u16(b + at_d));
         const int ib = part >> 2, l = part & 3;
-        const uint16_t qh = load_u16(b + 34 + 2 * ib);
+        const uint16_t qh = load_u16(b + at_qh + 2 * ib);
         const float dl = d * float(2 * ((qh >> 12) & 7) + 1);
         const float delta = (qh & 0x8000) ? -tables::iq1s_delta : tables::iq1s_delta;
-        const uint64_t g = tables::iq1s_grid()[b[2 + part] | (((qh >> (3 * l)) & 7) << 8)];
+        const uint64_t g = tables::iq1s_grid()[b[at_qs + part] | (((qh >> (3 * l)) & 7) << 8)];
         for (int j = 0; j < 8; ++j) y[j] = dl * (float(int8_t(iq::lane(g, j))) + delta);
     }
 };
@@ -228,16 +263,24 @@ struct IQ1_S {
 //   four u16 together are the fp16 super-block scale d
 struct IQ1_M {
     static constexpr GgmlType type = GgmlType::IQ1_M;
+    static constexpr std::string_view name = "IQ1_M";
     static constexpr int block_elems = 256, block_bytes = 56, part_elems = 8;
+    static constexpr Packing qs_packing{1, {{"grid_low8", 8}}};
+    static constexpr Packing qh_packing{
+        1, {{"grid_high3", 3}, {"delta_sign", 1}, {"grid_high3", 3}, {"delta_sign", 1}}};
+    static constexpr Packing scales_packing{2, {{"scales", 3, 4}, {"d_nibble", 4, 1, false, false}}};
     static constexpr Field fields[] = {
-        {"qs", 0, 32, FieldKind::GridIndex, "low 8 bits of the iq1s_grid index, one per 8 elements"},
-        {"qh", 32, 16, FieldKind::Raw, "a nibble per 8 elements: 3 high index bits, sign of the shift (bit 3)"},
+        {"qs", 0, 32, FieldKind::GridIndex, "low 8 bits of the iq1s_grid index, one per 8 elements", &qs_packing},
+        {"qh", 32, 16, FieldKind::Raw, "a nibble per 8 elements: 3 high index bits, sign of the shift (bit 3)",
+         &qh_packing},
         {"scales", 48, 8, FieldKind::Raw,
-         "4 u16: 3-bit scales, one per 16 elements (bits 0-11); the top nibbles form the fp16 d"},
+         "4 u16: 3-bit scales, one per 16 elements (bits 0-11); the top nibbles form the fp16 d", &scales_packing},
     };
+    static constexpr int at_qs = offset_of(fields, "qs"), at_qh = offset_of(fields, "qh"),
+                         at_scales = offset_of(fields, "scales");
     static constexpr const char* formula = "y = d * (2 * s + 1) * (grid[q] +/- 0.125)";
     GGUFTK_HD static void decode_part(const uint8_t* b, int part, float* y) {
-        const uint8_t* scales = b + 48;
+        const uint8_t* scales = b + at_scales;
         const uint16_t sc0 = load_u16(scales), sc1 = load_u16(scales + 2);
         const uint16_t sc2 = load_u16(scales + 4), sc3 = load_u16(scales + 6);
         const uint16_t dbits =
@@ -247,11 +290,11 @@ struct IQ1_M {
         const uint16_t sc = load_u16(scales + 2 * (ib >> 1));
         const int shift = 6 * (ib & 1) + 3 * (l >> 1);  // points 0,1 share dl1; 2,3 share dl2
         const float dl = d * float(2 * ((sc >> shift) & 0x7) + 1);
-        const uint8_t qh = b[32 + 2 * ib + (l >> 1)];
+        const uint8_t qh = b[at_qh + 2 * ib + (l >> 1)];
         const int hi = (l & 1) ? (qh << 4) & 0x700 : (qh << 8) & 0x700;
         const uint8_t neg = (l & 1) ? qh & 0x80 : qh & 0x08;
         const float delta = neg ? -tables::iq1s_delta : tables::iq1s_delta;
-        const uint64_t g = tables::iq1s_grid()[b[part] | hi];
+        const uint64_t g = tables::iq1s_grid()[b[at_qs + part] | hi];
         for (int j = 0; j < 8; ++j) y[j] = dl * (float(int8_t(iq::lane(g, j))) + delta);
     }
 };
@@ -266,15 +309,17 @@ struct IQ1_M {
 //   y = d * kvalues_iq4nl[code]: Q4_0's layout with a non-uniform code book
 struct IQ4_NL {
     static constexpr GgmlType type = GgmlType::IQ4_NL;
+    static constexpr std::string_view name = "IQ4_NL";
     static constexpr int block_elems = 32, block_bytes = 18, part_elems = 16;
     static constexpr Field fields[] = {
         {"d", 0, 2, FieldKind::Fp16, "block scale"},
         {"qs", 2, 16, FieldKind::Nibbles, "kvalues_iq4nl codes: byte j holds y[j] (low) and y[j+16] (high)"},
     };
+    static constexpr int at_d = offset_of(fields, "d"), at_qs = offset_of(fields, "qs");
     static constexpr const char* formula = "y = d * kvalues_iq4nl[q]";
     GGUFTK_HD static void decode_part(const uint8_t* b, int part, float* y) {
-        const float d = fp16_to_f32(load_u16(b));
-        const uint8_t* qs = b + 2;
+        const float d = fp16_to_f32(load_u16(b + at_d));
+        const uint8_t* qs = b + at_qs;
         const int shift = 4 * part;
         for (int j = 0; j < 16; ++j) y[j] = d * float(tables::kvalues_iq4nl()[(qs[j] >> shift) & 0xf]);
     }
@@ -290,40 +335,31 @@ struct IQ4_NL {
 //   (low nibble for even i), high 2 bits in scales_h bits 2i..2i+1
 struct IQ4_XS {
     static constexpr GgmlType type = GgmlType::IQ4_XS;
+    static constexpr std::string_view name = "IQ4_XS";
     static constexpr int block_elems = 256, block_bytes = 136, part_elems = 16;
+    static constexpr Packing scales_h_packing{2, {{"scales_high2", 2, 8}}};
     static constexpr Field fields[] = {
         {"d", 0, 2, FieldKind::Fp16, "super-block scale"},
-        {"scales_h", 2, 2, FieldKind::Raw, "u16: high 2 bits of the eight 6-bit sub-block scales"},
+        {"scales_h", 2, 2, FieldKind::Raw, "u16: high 2 bits of the eight 6-bit sub-block scales", &scales_h_packing},
         {"scales_l", 4, 4, FieldKind::Scales4, "low 4 bits of the sub-block scales, two per byte"},
         {"qs", 8, 128, FieldKind::Nibbles,
          "kvalues_iq4nl codes, 16 bytes per 32 elements: byte j holds y[j] (low) and y[j+16] (high)"},
     };
+    static constexpr int at_d = offset_of(fields, "d"), at_scales_h = offset_of(fields, "scales_h"),
+                         at_scales_l = offset_of(fields, "scales_l"), at_qs = offset_of(fields, "qs");
     static constexpr const char* formula = "y = d * (ls - 32) * kvalues_iq4nl[q]";
     GGUFTK_HD static void decode_part(const uint8_t* b, int part, float* y) {
-        const float d = fp16_to_f32(load_u16(b));
+        const float d = fp16_to_f32(load_u16(b + at_d));
         const int ib = part >> 1;
-        const int ls = ((b[4 + (ib >> 1)] >> (4 * (ib & 1))) & 0xf) | (((load_u16(b + 2) >> (2 * ib)) & 3) << 4);
+        const int ls = ((b[at_scales_l + (ib >> 1)] >> (4 * (ib & 1))) & 0xf) |
+                       (((load_u16(b + at_scales_h) >> (2 * ib)) & 3) << 4);
         const float dl = d * float(ls - 32);
-        const uint8_t* qs = b + 8 + 16 * ib;
+        const uint8_t* qs = b + at_qs + 16 * ib;
         const int shift = 4 * (part & 1);
         for (int j = 0; j < 16; ++j) y[j] = dl * float(tables::kvalues_iq4nl()[(qs[j] >> shift) & 0xf]);
     }
 };
 
-template <class Fn>
-bool visit_iquants(GgmlType t, Fn&& fn) {
-    switch (t) {
-        case GgmlType::IQ2_XXS: fn.template operator()<IQ2_XXS>(); return true;
-        case GgmlType::IQ2_XS: fn.template operator()<IQ2_XS>(); return true;
-        case GgmlType::IQ2_S: fn.template operator()<IQ2_S>(); return true;
-        case GgmlType::IQ3_XXS: fn.template operator()<IQ3_XXS>(); return true;
-        case GgmlType::IQ3_S: fn.template operator()<IQ3_S>(); return true;
-        case GgmlType::IQ1_S: fn.template operator()<IQ1_S>(); return true;
-        case GgmlType::IQ1_M: fn.template operator()<IQ1_M>(); return true;
-        case GgmlType::IQ4_NL: fn.template operator()<IQ4_NL>(); return true;
-        case GgmlType::IQ4_XS: fn.template operator()<IQ4_XS>(); return true;
-        default: return false;
-    }
-}
+using IQuantFormats = FormatList<IQ2_XXS, IQ2_XS, IQ2_S, IQ3_XXS, IQ3_S, IQ1_S, IQ1_M, IQ4_NL, IQ4_XS>;
 
 }  // namespace gguftk::formats

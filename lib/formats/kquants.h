@@ -26,6 +26,7 @@ namespace gguftk::formats {
 //   element e: qs[32*(e/128) + e%32] >> 2*((e%128)/32) & 3
 struct Q2_K {
     static constexpr GgmlType type = GgmlType::Q2_K;
+    static constexpr std::string_view name = "Q2_K";
     static constexpr int block_elems = 256, block_bytes = 84, part_elems = 16;
     static constexpr Field fields[] = {
         {"scales", 0, 16, FieldKind::Scales4Min4, "per 16 elements: low nibble scale, high nibble min"},
@@ -33,14 +34,16 @@ struct Q2_K {
         {"d", 80, 2, FieldKind::Fp16, "super-block scale for the sub-block scales"},
         {"dmin", 82, 2, FieldKind::Fp16, "super-block scale for the sub-block mins"},
     };
+    static constexpr int at_scales = offset_of(fields, "scales"), at_qs = offset_of(fields, "qs"),
+                         at_d = offset_of(fields, "d"), at_dmin = offset_of(fields, "dmin");
     static constexpr const char* formula = "y = (d * sc) * q - (dmin * m)";
     GGUFTK_HD static void decode_part(const uint8_t* b, int part, float* y) {
-        const float d = fp16_to_f32(load_u16(b + 80));
-        const float dmin = fp16_to_f32(load_u16(b + 82));
-        const uint8_t sc = b[part];
+        const float d = fp16_to_f32(load_u16(b + at_d));
+        const float dmin = fp16_to_f32(load_u16(b + at_dmin));
+        const uint8_t sc = b[at_scales + part];
         const float dl = d * float(sc & 0xF);
         const float ml = dmin * float(sc >> 4);
-        const uint8_t* q = b + 16 + 32 * (part >> 3) + 16 * (part & 1);
+        const uint8_t* q = b + at_qs + 32 * (part >> 3) + 16 * (part & 1);
         const int shift = 2 * ((part & 7) >> 1);
         for (int l = 0; l < 16; ++l) y[l] = dl * float((q[l] >> shift) & 3) - ml;
     }
@@ -57,6 +60,7 @@ struct Q2_K {
 //   high 2 bits in scales[8 + i%4] at bit 2*(i/4)
 struct Q3_K {
     static constexpr GgmlType type = GgmlType::Q3_K;
+    static constexpr std::string_view name = "Q3_K";
     static constexpr int block_elems = 256, block_bytes = 110, part_elems = 16;
     static constexpr Field fields[] = {
         {"hmask", 0, 32, FieldKind::Bits, "third bit of each quant: byte e%32, bit e/32"},
@@ -64,6 +68,8 @@ struct Q3_K {
         {"scales", 96, 12, FieldKind::Scales6Q3, "16 signed 6-bit sub-block scales, stored +32"},
         {"d", 108, 2, FieldKind::Fp16, "super-block scale for the sub-block scales"},
     };
+    static constexpr int at_hmask = offset_of(fields, "hmask"), at_qs = offset_of(fields, "qs"),
+                         at_scales = offset_of(fields, "scales"), at_d = offset_of(fields, "d");
     static constexpr const char* formula = "y = (d * (sc - 32)) * (q - 4)";
     GGUFTK_HD static int scale(const uint8_t* scales, int i) {
         const int lo = (scales[i & 7] >> (4 * (i >> 3))) & 0xF;
@@ -71,11 +77,11 @@ struct Q3_K {
         return (lo | hi << 4) - 32;
     }
     GGUFTK_HD static void decode_part(const uint8_t* b, int part, float* y) {
-        const float d = fp16_to_f32(load_u16(b + 108));
-        const float dl = d * float(scale(b + 96, part));
+        const float d = fp16_to_f32(load_u16(b + at_d));
+        const float dl = d * float(scale(b + at_scales, part));
         const int lo = 16 * (part & 1);                  // first or second 16 of a 32-byte group
-        const uint8_t* hm = b + lo;
-        const uint8_t* q = b + 32 + 32 * (part >> 3) + lo;
+        const uint8_t* hm = b + at_hmask + lo;
+        const uint8_t* q = b + at_qs + 32 * (part >> 3) + lo;
         const int shift = 2 * ((part & 7) >> 1);
         const int hbit = part >> 1;                      // which bit of hmask: the 32-element group
         for (int l = 0; l < 16; ++l) {
@@ -109,6 +115,7 @@ GGUFTK_HD void k4_scale_min(const uint8_t* s, int i, int& sc, int& m) {
 //   sub-block s: qs[32*(s/2) .. +32], low nibbles for even s, high nibbles for odd s
 struct Q4_K {
     static constexpr GgmlType type = GgmlType::Q4_K;
+    static constexpr std::string_view name = "Q4_K";
     static constexpr int block_elems = 256, block_bytes = 144, part_elems = 32;
     static constexpr Field fields[] = {
         {"d", 0, 2, FieldKind::Fp16, "super-block scale for the sub-block scales"},
@@ -116,15 +123,17 @@ struct Q4_K {
         {"scales", 4, 12, FieldKind::Scales6, "8 scales and 8 mins, 6 bits each"},
         {"qs", 16, 128, FieldKind::Nibbles, "4-bit quants: 32-byte groups, low nibbles then high nibbles"},
     };
+    static constexpr int at_d = offset_of(fields, "d"), at_dmin = offset_of(fields, "dmin"),
+                         at_scales = offset_of(fields, "scales"), at_qs = offset_of(fields, "qs");
     static constexpr const char* formula = "y = (d * sc) * q - (dmin * m)";
     GGUFTK_HD static void decode_part(const uint8_t* b, int part, float* y) {
-        const float d = fp16_to_f32(load_u16(b));
-        const float dmin = fp16_to_f32(load_u16(b + 2));
+        const float d = fp16_to_f32(load_u16(b + at_d));
+        const float dmin = fp16_to_f32(load_u16(b + at_dmin));
         int sc, m;
-        k4_scale_min(b + 4, part, sc, m);
+        k4_scale_min(b + at_scales, part, sc, m);
         const float d1 = d * float(sc);
         const float m1 = dmin * float(m);
-        const uint8_t* q = b + 16 + 32 * (part >> 1);
+        const uint8_t* q = b + at_qs + 32 * (part >> 1);
         const int shift = 4 * (part & 1);
         for (int l = 0; l < 32; ++l) y[l] = d1 * float((q[l] >> shift) & 0xF) - m1;
     }
@@ -139,6 +148,7 @@ struct Q4_K {
 //   sub-block s: low bits as in Q4_K; fifth bit = qh[l] bit s
 struct Q5_K {
     static constexpr GgmlType type = GgmlType::Q5_K;
+    static constexpr std::string_view name = "Q5_K";
     static constexpr int block_elems = 256, block_bytes = 176, part_elems = 32;
     static constexpr Field fields[] = {
         {"d", 0, 2, FieldKind::Fp16, "super-block scale for the sub-block scales"},
@@ -147,16 +157,19 @@ struct Q5_K {
         {"qh", 16, 32, FieldKind::Bits, "fifth bit of each quant: byte l, bit = sub-block"},
         {"qs", 48, 128, FieldKind::Nibbles, "low 4 bits: 32-byte groups, low nibbles then high nibbles"},
     };
+    static constexpr int at_d = offset_of(fields, "d"), at_dmin = offset_of(fields, "dmin"),
+                         at_scales = offset_of(fields, "scales"), at_qh = offset_of(fields, "qh"),
+                         at_qs = offset_of(fields, "qs");
     static constexpr const char* formula = "y = (d * sc) * q - (dmin * m)";
     GGUFTK_HD static void decode_part(const uint8_t* b, int part, float* y) {
-        const float d = fp16_to_f32(load_u16(b));
-        const float dmin = fp16_to_f32(load_u16(b + 2));
+        const float d = fp16_to_f32(load_u16(b + at_d));
+        const float dmin = fp16_to_f32(load_u16(b + at_dmin));
         int sc, m;
-        k4_scale_min(b + 4, part, sc, m);
+        k4_scale_min(b + at_scales, part, sc, m);
         const float d1 = d * float(sc);
         const float m1 = dmin * float(m);
-        const uint8_t* qh = b + 16;
-        const uint8_t* q = b + 48 + 32 * (part >> 1);
+        const uint8_t* qh = b + at_qh;
+        const uint8_t* q = b + at_qs + 32 * (part >> 1);
         const int shift = 4 * (part & 1);
         for (int l = 0; l < 32; ++l) {
             const int v = ((q[l] >> shift) & 0xF) | ((qh[l] >> part) & 1) << 4;
@@ -177,6 +190,7 @@ struct Q5_K {
 //   scales: int8, one per 16 elements
 struct Q6_K {
     static constexpr GgmlType type = GgmlType::Q6_K;
+    static constexpr std::string_view name = "Q6_K";
     static constexpr int block_elems = 256, block_bytes = 210, part_elems = 16;
     static constexpr Field fields[] = {
         {"ql", 0, 128, FieldKind::Nibbles, "low 4 bits of each quant"},
@@ -184,13 +198,15 @@ struct Q6_K {
         {"scales", 192, 16, FieldKind::Int8, "signed 8-bit scale per 16 elements"},
         {"d", 208, 2, FieldKind::Fp16, "super-block scale for the sub-block scales"},
     };
+    static constexpr int at_ql = offset_of(fields, "ql"), at_qh = offset_of(fields, "qh"),
+                         at_scales = offset_of(fields, "scales"), at_d = offset_of(fields, "d");
     static constexpr const char* formula = "y = (d * sc) * (q - 32)";
     GGUFTK_HD static void decode_part(const uint8_t* b, int part, float* y) {
-        const float d = fp16_to_f32(load_u16(b + 208));
-        const float ds = d * float(int8_t(b[192 + part]));
+        const float d = fp16_to_f32(load_u16(b + at_d));
+        const float ds = d * float(int8_t(b[at_scales + part]));
         const int h = part >> 3, g = (part & 7) >> 1, l0 = 16 * (part & 1);
-        const uint8_t* ql = b + 64 * h + 32 * (g & 1) + l0;
-        const uint8_t* qh = b + 128 + 32 * h + l0;
+        const uint8_t* ql = b + at_ql + 64 * h + 32 * (g & 1) + l0;
+        const uint8_t* qh = b + at_qh + 32 * h + l0;
         const int lshift = 4 * (g >> 1), hshift = 2 * g;
         for (int l = 0; l < 16; ++l) {
             const int v = (((ql[l] >> lshift) & 0xF) | ((qh[l] >> hshift) & 3) << 4) - 32;
@@ -208,31 +224,23 @@ struct Q6_K {
 //   +------+--------------------------+-------------------+
 struct Q8_K {
     static constexpr GgmlType type = GgmlType::Q8_K;
+    static constexpr std::string_view name = "Q8_K";
     static constexpr int block_elems = 256, block_bytes = 292, part_elems = 32;
     static constexpr Field fields[] = {
         {"d", 0, 4, FieldKind::Fp32, "super-block scale"},
         {"qs", 4, 256, FieldKind::Int8, "signed 8-bit quants, one per element"},
         {"bsums", 260, 32, FieldKind::Int16, "sum of each 16 quants, for dot products; unused by decoding"},
     };
+    static constexpr int at_d = offset_of(fields, "d"), at_qs = offset_of(fields, "qs"),
+                         at_bsums = offset_of(fields, "bsums");
     static constexpr const char* formula = "y = d * q";
     GGUFTK_HD static void decode_part(const uint8_t* b, int part, float* y) {
-        const float d = f32_from_bits(load_u32(b));
-        const uint8_t* q = b + 4 + 32 * part;
+        const float d = f32_from_bits(load_u32(b + at_d));
+        const uint8_t* q = b + at_qs + 32 * part;
         for (int l = 0; l < 32; ++l) y[l] = d * float(int8_t(q[l]));
     }
 };
 
-template <class Fn>
-bool visit_kquants(GgmlType t, Fn&& fn) {
-    switch (t) {
-        case GgmlType::Q2_K: fn.template operator()<Q2_K>(); return true;
-        case GgmlType::Q3_K: fn.template operator()<Q3_K>(); return true;
-        case GgmlType::Q4_K: fn.template operator()<Q4_K>(); return true;
-        case GgmlType::Q5_K: fn.template operator()<Q5_K>(); return true;
-        case GgmlType::Q6_K: fn.template operator()<Q6_K>(); return true;
-        case GgmlType::Q8_K: fn.template operator()<Q8_K>(); return true;
-        default: return false;
-    }
-}
+using KQuantFormats = FormatList<Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, Q8_K>;
 
 }  // namespace gguftk::formats

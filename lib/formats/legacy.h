@@ -23,15 +23,17 @@ namespace gguftk::formats {
 //   +------+--------------------------------+
 struct Q4_0 {
     static constexpr GgmlType type = GgmlType::Q4_0;
+    static constexpr std::string_view name = "Q4_0";
     static constexpr int block_elems = 32, block_bytes = 18, part_elems = 16;
     static constexpr Field fields[] = {
         {"d", 0, 2, FieldKind::Fp16, "block scale"},
         {"qs", 2, 16, FieldKind::Nibbles, "4-bit quants, offset by 8: byte j holds y[j] (low) and y[j+16] (high)"},
     };
+    static constexpr int at_d = offset_of(fields, "d"), at_qs = offset_of(fields, "qs");
     static constexpr const char* formula = "y = d * (q - 8)";
     GGUFTK_HD static void decode_part(const uint8_t* b, int part, float* y) {
-        const float d = fp16_to_f32(load_u16(b));
-        const uint8_t* qs = b + 2;
+        const float d = fp16_to_f32(load_u16(b + at_d));
+        const uint8_t* qs = b + at_qs;
         const int shift = 4 * part;  // part 0: low nibbles, part 1: high nibbles
         for (int j = 0; j < 16; ++j) y[j] = float(((qs[j] >> shift) & 0xF) - 8) * d;
     }
@@ -45,17 +47,20 @@ struct Q4_0 {
 //   +------+------+--------------------------------+
 struct Q4_1 {
     static constexpr GgmlType type = GgmlType::Q4_1;
+    static constexpr std::string_view name = "Q4_1";
     static constexpr int block_elems = 32, block_bytes = 20, part_elems = 16;
     static constexpr Field fields[] = {
         {"d", 0, 2, FieldKind::Fp16, "block scale"},
         {"m", 2, 2, FieldKind::Fp16, "block minimum, added to every element"},
         {"qs", 4, 16, FieldKind::Nibbles, "4-bit quants: byte j holds y[j] (low) and y[j+16] (high)"},
     };
+    static constexpr int at_d = offset_of(fields, "d"), at_m = offset_of(fields, "m"),
+                         at_qs = offset_of(fields, "qs");
     static constexpr const char* formula = "y = d * q + m";
     GGUFTK_HD static void decode_part(const uint8_t* b, int part, float* y) {
-        const float d = fp16_to_f32(load_u16(b));
-        const float m = fp16_to_f32(load_u16(b + 2));
-        const uint8_t* qs = b + 4;
+        const float d = fp16_to_f32(load_u16(b + at_d));
+        const float m = fp16_to_f32(load_u16(b + at_m));
+        const uint8_t* qs = b + at_qs;
         const int shift = 4 * part;
         for (int j = 0; j < 16; ++j) y[j] = float((qs[j] >> shift) & 0xF) * d + m;
     }
@@ -70,17 +75,20 @@ struct Q4_1 {
 //   bit j of qh is the fifth bit of y[j] (j = 0..31)
 struct Q5_0 {
     static constexpr GgmlType type = GgmlType::Q5_0;
+    static constexpr std::string_view name = "Q5_0";
     static constexpr int block_elems = 32, block_bytes = 22, part_elems = 16;
     static constexpr Field fields[] = {
         {"d", 0, 2, FieldKind::Fp16, "block scale"},
         {"qh", 2, 4, FieldKind::Bits, "fifth bit of each quant: bit j (little-endian u32) belongs to y[j]"},
         {"qs", 6, 16, FieldKind::Nibbles, "low 4 bits: byte j holds y[j] (low) and y[j+16] (high)"},
     };
+    static constexpr int at_d = offset_of(fields, "d"), at_qh = offset_of(fields, "qh"),
+                         at_qs = offset_of(fields, "qs");
     static constexpr const char* formula = "y = d * (q - 16)";
     GGUFTK_HD static void decode_part(const uint8_t* b, int part, float* y) {
-        const float d = fp16_to_f32(load_u16(b));
-        const uint32_t qh = load_u32(b + 2) >> (16 * part);
-        const uint8_t* qs = b + 6;
+        const float d = fp16_to_f32(load_u16(b + at_d));
+        const uint32_t qh = load_u32(b + at_qh) >> (16 * part);
+        const uint8_t* qs = b + at_qs;
         const int shift = 4 * part;
         for (int j = 0; j < 16; ++j) {
             const int q = ((qs[j] >> shift) & 0xF) | int((qh >> j) & 1u) << 4;
@@ -97,6 +105,7 @@ struct Q5_0 {
 //   +------+------+----------+--------------------------------+
 struct Q5_1 {
     static constexpr GgmlType type = GgmlType::Q5_1;
+    static constexpr std::string_view name = "Q5_1";
     static constexpr int block_elems = 32, block_bytes = 24, part_elems = 16;
     static constexpr Field fields[] = {
         {"d", 0, 2, FieldKind::Fp16, "block scale"},
@@ -104,12 +113,14 @@ struct Q5_1 {
         {"qh", 4, 4, FieldKind::Bits, "fifth bit of each quant: bit j (little-endian u32) belongs to y[j]"},
         {"qs", 8, 16, FieldKind::Nibbles, "low 4 bits: byte j holds y[j] (low) and y[j+16] (high)"},
     };
+    static constexpr int at_d = offset_of(fields, "d"), at_m = offset_of(fields, "m"),
+                         at_qh = offset_of(fields, "qh"), at_qs = offset_of(fields, "qs");
     static constexpr const char* formula = "y = d * q + m";
     GGUFTK_HD static void decode_part(const uint8_t* b, int part, float* y) {
-        const float d = fp16_to_f32(load_u16(b));
-        const float m = fp16_to_f32(load_u16(b + 2));
-        const uint32_t qh = load_u32(b + 4) >> (16 * part);
-        const uint8_t* qs = b + 8;
+        const float d = fp16_to_f32(load_u16(b + at_d));
+        const float m = fp16_to_f32(load_u16(b + at_m));
+        const uint32_t qh = load_u32(b + at_qh) >> (16 * part);
+        const uint8_t* qs = b + at_qs;
         const int shift = 4 * part;
         for (int j = 0; j < 16; ++j) {
             const int q = ((qs[j] >> shift) & 0xF) | int((qh >> j) & 1u) << 4;
@@ -126,15 +137,17 @@ struct Q5_1 {
 //   +------+--------------------------------+
 struct Q8_0 {
     static constexpr GgmlType type = GgmlType::Q8_0;
+    static constexpr std::string_view name = "Q8_0";
     static constexpr int block_elems = 32, block_bytes = 34, part_elems = 16;
     static constexpr Field fields[] = {
         {"d", 0, 2, FieldKind::Fp16, "block scale"},
         {"qs", 2, 32, FieldKind::Int8, "signed 8-bit quants, one per element"},
     };
+    static constexpr int at_d = offset_of(fields, "d"), at_qs = offset_of(fields, "qs");
     static constexpr const char* formula = "y = d * q";
     GGUFTK_HD static void decode_part(const uint8_t* b, int part, float* y) {
-        const float d = fp16_to_f32(load_u16(b));
-        const uint8_t* qs = b + 2 + 16 * part;
+        const float d = fp16_to_f32(load_u16(b + at_d));
+        const uint8_t* qs = b + at_qs + 16 * part;
         for (int j = 0; j < 16; ++j) y[j] = float(int8_t(qs[j])) * d;
     }
 };
@@ -151,31 +164,23 @@ struct Q8_0 {
 // gguf-py's table still lists the old 40-byte layout with float32 d and s.
 struct Q8_1 {
     static constexpr GgmlType type = GgmlType::Q8_1;
+    static constexpr std::string_view name = "Q8_1";
     static constexpr int block_elems = 32, block_bytes = 36, part_elems = 16;
     static constexpr Field fields[] = {
         {"d", 0, 2, FieldKind::Fp16, "block scale"},
         {"s", 2, 2, FieldKind::Fp16, "d * sum(qs), precomputed for dot products; unused by decoding"},
         {"qs", 4, 32, FieldKind::Int8, "signed 8-bit quants, one per element"},
     };
+    static constexpr int at_d = offset_of(fields, "d"), at_s = offset_of(fields, "s"),
+                         at_qs = offset_of(fields, "qs");
     static constexpr const char* formula = "y = d * q";
     GGUFTK_HD static void decode_part(const uint8_t* b, int part, float* y) {
-        const float d = fp16_to_f32(load_u16(b));
-        const uint8_t* qs = b + 4 + 16 * part;
+        const float d = fp16_to_f32(load_u16(b + at_d));
+        const uint8_t* qs = b + at_qs + 16 * part;
         for (int j = 0; j < 16; ++j) y[j] = float(int8_t(qs[j])) * d;
     }
 };
 
-template <class Fn>
-bool visit_legacy(GgmlType t, Fn&& fn) {
-    switch (t) {
-        case GgmlType::Q4_0: fn.template operator()<Q4_0>(); return true;
-        case GgmlType::Q4_1: fn.template operator()<Q4_1>(); return true;
-        case GgmlType::Q5_0: fn.template operator()<Q5_0>(); return true;
-        case GgmlType::Q5_1: fn.template operator()<Q5_1>(); return true;
-        case GgmlType::Q8_0: fn.template operator()<Q8_0>(); return true;
-        case GgmlType::Q8_1: fn.template operator()<Q8_1>(); return true;
-        default: return false;
-    }
-}
+using LegacyFormats = FormatList<Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q8_1>;
 
 }  // namespace gguftk::formats

@@ -37,25 +37,28 @@ GGUFTK_HD int trit(uint8_t packed, int n) {
 //   240+4n+m is trit n of qh[m]
 struct TQ1_0 {
     static constexpr GgmlType type = GgmlType::TQ1_0;
+    static constexpr std::string_view name = "TQ1_0";
     static constexpr int block_elems = 256, block_bytes = 54, part_elems = 16;
     static constexpr Field fields[] = {
         {"qs", 0, 48, FieldKind::Trits, "five trits per byte (base 3, first trit most significant), 240 elements"},
         {"qh", 48, 4, FieldKind::Trits, "four trits per byte, the last 16 elements"},
         {"d", 52, 2, FieldKind::Fp16, "block scale"},
     };
+    static constexpr int at_qs = offset_of(fields, "qs"), at_qh = offset_of(fields, "qh"),
+                         at_d = offset_of(fields, "d");
     static constexpr const char* formula = "y = d * t, t in {-1, 0, 1}";
     GGUFTK_HD static void decode_part(const uint8_t* b, int part, float* y) {
-        const float d = fp16_to_f32(load_u16(b + 52));
+        const float d = fp16_to_f32(load_u16(b + at_d));
         if (part < 10) {  // qs[0..31]: part covers bytes 16*(part%2).. of trit part/2
-            const uint8_t* q = b + 16 * (part & 1);
+            const uint8_t* q = b + at_qs + 16 * (part & 1);
             const int n = part >> 1;
             for (int m = 0; m < 16; ++m) y[m] = float(ternary::trit(q[m], n)) * d;
         } else if (part < 15) {  // qs[32..47]: trit part-10 of all 16 bytes
             const int n = part - 10;
-            for (int m = 0; m < 16; ++m) y[m] = float(ternary::trit(b[32 + m], n)) * d;
+            for (int m = 0; m < 16; ++m) y[m] = float(ternary::trit(b[at_qs + 32 + m], n)) * d;
         } else {  // qh: four trits of four bytes
             for (int n = 0; n < 4; ++n)
-                for (int m = 0; m < 4; ++m) y[4 * n + m] = float(ternary::trit(b[48 + m], n)) * d;
+                for (int m = 0; m < 4; ++m) y[4 * n + m] = float(ternary::trit(b[at_qh + m], n)) * d;
         }
     }
 };
@@ -69,15 +72,17 @@ struct TQ1_0 {
 //   element 128h + 32l + m: qs[32h + m] >> 2l & 3
 struct TQ2_0 {
     static constexpr GgmlType type = GgmlType::TQ2_0;
+    static constexpr std::string_view name = "TQ2_0";
     static constexpr int block_elems = 256, block_bytes = 66, part_elems = 32;
     static constexpr Field fields[] = {
         {"qs", 0, 64, FieldKind::Crumbs, "2-bit codes q (y = (q - 1) * d), four per byte, in 32-byte groups of 128 elements"},
         {"d", 64, 2, FieldKind::Fp16, "block scale"},
     };
+    static constexpr int at_qs = offset_of(fields, "qs"), at_d = offset_of(fields, "d");
     static constexpr const char* formula = "y = d * (q - 1)";
     GGUFTK_HD static void decode_part(const uint8_t* b, int part, float* y) {
-        const float d = fp16_to_f32(load_u16(b + 64));
-        const uint8_t* q = b + 32 * (part >> 2);
+        const float d = fp16_to_f32(load_u16(b + at_d));
+        const uint8_t* q = b + at_qs + 32 * (part >> 2);
         const int shift = 2 * (part & 3);
         for (int m = 0; m < 32; ++m) y[m] = float(((q[m] >> shift) & 3) - 1) * d;
     }
@@ -92,16 +97,18 @@ struct TQ2_0 {
 //   +------+--------------------------------+
 struct Q1_0 {
     static constexpr GgmlType type = GgmlType::Q1_0;
+    static constexpr std::string_view name = "Q1_0";
     static constexpr int block_elems = 128, block_bytes = 18, part_elems = 32;
     static constexpr Field fields[] = {
         {"d", 0, 2, FieldKind::Fp16, "block scale (the mean absolute weight)"},
         {"qs", 2, 16, FieldKind::Bits, "one sign bit per element, least significant bit first: 1 is +d, 0 is -d"},
     };
+    static constexpr int at_d = offset_of(fields, "d"), at_qs = offset_of(fields, "qs");
     static constexpr const char* formula = "y = bit ? d : -d";
     GGUFTK_HD static void decode_part(const uint8_t* b, int part, float* y) {
-        const float d = fp16_to_f32(load_u16(b));
+        const float d = fp16_to_f32(load_u16(b + at_d));
         const float neg_d = -d;
-        const uint8_t* qs = b + 2 + 4 * part;
+        const uint8_t* qs = b + at_qs + 4 * part;
         for (int j = 0; j < 32; ++j) y[j] = ((qs[j >> 3] >> (j & 7)) & 1) ? d : neg_d;
     }
 };
@@ -116,28 +123,21 @@ struct Q1_0 {
 //   codes 0, 1, 2, 3 mean -d, 0, +d, +2d
 struct Q2_0 {
     static constexpr GgmlType type = GgmlType::Q2_0;
+    static constexpr std::string_view name = "Q2_0";
     static constexpr int block_elems = 64, block_bytes = 18, part_elems = 16;
     static constexpr Field fields[] = {
         {"d", 0, 2, FieldKind::Fp16, "block scale (the largest absolute weight)"},
         {"qs", 2, 16, FieldKind::Crumbs, "2-bit codes q (y = (q - 1) * d), four per byte, lowest bits first"},
     };
+    static constexpr int at_d = offset_of(fields, "d"), at_qs = offset_of(fields, "qs");
     static constexpr const char* formula = "y = d * (q - 1)";
     GGUFTK_HD static void decode_part(const uint8_t* b, int part, float* y) {
-        const float d = fp16_to_f32(load_u16(b));
-        const uint8_t* qs = b + 2 + 4 * part;
+        const float d = fp16_to_f32(load_u16(b + at_d));
+        const uint8_t* qs = b + at_qs + 4 * part;
         for (int j = 0; j < 16; ++j) y[j] = float(((qs[j >> 2] >> (2 * (j & 3))) & 3) - 1) * d;
     }
 };
 
-template <class Fn>
-bool visit_ternary(GgmlType t, Fn&& fn) {
-    switch (t) {
-        case GgmlType::TQ1_0: fn.template operator()<TQ1_0>(); return true;
-        case GgmlType::TQ2_0: fn.template operator()<TQ2_0>(); return true;
-        case GgmlType::Q1_0: fn.template operator()<Q1_0>(); return true;
-        case GgmlType::Q2_0: fn.template operator()<Q2_0>(); return true;
-        default: return false;
-    }
-}
+using TernaryFormats = FormatList<TQ1_0, TQ2_0, Q1_0, Q2_0>;
 
 }  // namespace gguftk::formats

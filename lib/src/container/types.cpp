@@ -1,5 +1,7 @@
 #include "gguftk/types.h"
 
+#include "formats/all.h"
+
 #include <algorithm>
 #include <array>
 #include <cctype>
@@ -8,30 +10,25 @@ namespace gguftk {
 namespace {
 
 using enum GgmlType;
-constexpr auto F = TypeClass::Float;
-constexpr auto I = TypeClass::Integer;
-constexpr auto Q = TypeClass::Quantized;
 
-constexpr std::array kTypes = {
-    TypeInfo{F32, "F32", 1, 4, F},          TypeInfo{F16, "F16", 1, 2, F},
-    TypeInfo{Q4_0, "Q4_0", 32, 18, Q},      TypeInfo{Q4_1, "Q4_1", 32, 20, Q},
-    TypeInfo{Q5_0, "Q5_0", 32, 22, Q},      TypeInfo{Q5_1, "Q5_1", 32, 24, Q},
-    TypeInfo{Q8_0, "Q8_0", 32, 34, Q},      TypeInfo{Q8_1, "Q8_1", 32, 36, Q},
-    TypeInfo{Q2_K, "Q2_K", 256, 84, Q},     TypeInfo{Q3_K, "Q3_K", 256, 110, Q},
-    TypeInfo{Q4_K, "Q4_K", 256, 144, Q},    TypeInfo{Q5_K, "Q5_K", 256, 176, Q},
-    TypeInfo{Q6_K, "Q6_K", 256, 210, Q},    TypeInfo{Q8_K, "Q8_K", 256, 292, Q},
-    TypeInfo{IQ2_XXS, "IQ2_XXS", 256, 66, Q}, TypeInfo{IQ2_XS, "IQ2_XS", 256, 74, Q},
-    TypeInfo{IQ3_XXS, "IQ3_XXS", 256, 98, Q}, TypeInfo{IQ1_S, "IQ1_S", 256, 50, Q},
-    TypeInfo{IQ4_NL, "IQ4_NL", 32, 18, Q},  TypeInfo{IQ3_S, "IQ3_S", 256, 110, Q},
-    TypeInfo{IQ2_S, "IQ2_S", 256, 82, Q},   TypeInfo{IQ4_XS, "IQ4_XS", 256, 136, Q},
-    TypeInfo{I8, "I8", 1, 1, I},            TypeInfo{I16, "I16", 1, 2, I},
-    TypeInfo{I32, "I32", 1, 4, I},          TypeInfo{I64, "I64", 1, 8, I},
-    TypeInfo{F64, "F64", 1, 8, F},          TypeInfo{IQ1_M, "IQ1_M", 256, 56, Q},
-    TypeInfo{BF16, "BF16", 1, 2, F},        TypeInfo{TQ1_0, "TQ1_0", 256, 54, Q},
-    TypeInfo{TQ2_0, "TQ2_0", 256, 66, Q},   TypeInfo{MXFP4, "MXFP4", 32, 17, Q},
-    TypeInfo{NVFP4, "NVFP4", 64, 36, Q},    TypeInfo{Q1_0, "Q1_0", 128, 18, Q},
-    TypeInfo{Q2_0, "Q2_0", 64, 18, Q},
-};
+// Every format of lib/formats gives its id, name and block; the integer types, which have no
+// decoder and so no format, are added by hand. Sorted by id.
+template <class... F>
+constexpr auto make_table(formats::FormatList<F...>) {
+    constexpr auto I = TypeClass::Integer;
+    std::array table = {
+        TypeInfo{F::type, F::name, uint32_t(F::block_elems), uint32_t(F::block_bytes),
+                 F::block_elems == 1 ? TypeClass::Float : TypeClass::Quantized}...,
+        TypeInfo{I8, "I8", 1, 1, I}, TypeInfo{I16, "I16", 1, 2, I},
+        TypeInfo{I32, "I32", 1, 4, I}, TypeInfo{I64, "I64", 1, 8, I},
+    };
+    std::ranges::sort(table, {}, [](const TypeInfo& t) { return static_cast<uint32_t>(t.type); });
+    return table;
+}
+
+constexpr auto kTypes = make_table(formats::AllFormats{});
+static_assert(kTypes.size() == 35, "ggml has 35 storage types today");
+static_assert(std::ranges::adjacent_find(kTypes, {}, &TypeInfo::type) == kTypes.end(), "an id twice");
 
 struct Removed { uint32_t id; std::string_view name; };
 constexpr std::array kRemoved = {

@@ -3,10 +3,11 @@
 // Most kinds are arrays of equal bit slices (nibbles, crumbs, bits, int8...), read least
 // significant bit first from a little-endian record, the way ggml's decoders read them. A few
 // IQ fields pack several things into one record (IQ2_XXS: four grid indices, four 7-bit sign
-// indices and a scale in 8 bytes); those are spelt out below as lists of slices, checked in
-// tests against which outputs each bit changes. Scales6, Scales6Q3 and the ternary digits
-// are read with the format's own helpers, and scales are converted with the decoders' own
-// conversions, so nothing here is a second definition of a format.
+// indices and a scale in 8 bytes); their format descriptions spell those out as lists of
+// slices (Field::packing), checked in tests against which outputs each bit changes. Scales6,
+// Scales6Q3 and the ternary digits are read with the format's own helpers, and scales are
+// converted with the decoders' own conversions, so nothing here is a second definition of a
+// format.
 #include <fmt/core.h>
 
 #include <cstring>
@@ -19,63 +20,18 @@ namespace {
 
 using formats::Field;
 using formats::FieldKind;
-
-struct Slice {
-    const char* series;
-    uint8_t bits;
-    uint8_t repeat = 1;
-    bool is_signed = false;
-    bool grouped = true;  // false: one value per element (the decoder map says which)
-};
-
-// A field read as records of `record_bytes` bytes, each split into these slices in order.
-struct Packing {
-    GgmlType type;  // GgmlType::F32 with name nullptr: a generic packing, not bound to a field
-    const char* field;
-    uint8_t record_bytes;
-    Slice slices[4];
-};
-
-// The fields whose bytes are not one array of equal slices, or whose slices need a name.
-constexpr Packing kPackings[] = {
-    // IQ2_XXS qs: per 32 elements, 4 grid indices (bytes), then a u32: 4 x 7-bit sign indices, scale.
-    {GgmlType::IQ2_XXS, "qs", 8, {{"grid", 8, 4}, {"sign_index", 7, 4}, {"scale", 4}}},
-    // IQ2_XS qs: one u16 per 8 elements: 9-bit grid index, 7-bit sign index.
-    {GgmlType::IQ2_XS, "qs", 2, {{"grid", 9}, {"sign_index", 7}}},
-    {GgmlType::IQ2_S, "qs", 1, {{"grid_low8", 8}}},
-    {GgmlType::IQ2_S, "signs", 1, {{"signs", 1, 8, false, false}}},
-    {GgmlType::IQ2_S, "qh", 1, {{"grid_high2", 2, 4}}},
-    {GgmlType::IQ3_XXS, "qs", 1, {{"grid", 8}}},
-    {GgmlType::IQ3_XXS, "scales_and_signs", 4, {{"sign_index", 7, 4}, {"scale", 4}}},
-    {GgmlType::IQ3_S, "qs", 1, {{"grid_low8", 8}}},
-    {GgmlType::IQ3_S, "qh", 1, {{"grid_bit8", 1, 8}}},
-    {GgmlType::IQ3_S, "signs", 1, {{"signs", 1, 8, false, false}}},
-    {GgmlType::IQ1_S, "qs", 1, {{"grid_low8", 8}}},
-    // IQ1_S qh: one u16 per 32 elements: 3 high index bits per 8 elements, scale, sign of the shift.
-    {GgmlType::IQ1_S, "qh", 2, {{"grid_high3", 3, 4}, {"scale", 3}, {"delta_sign", 1}}},
-    {GgmlType::IQ1_M, "qs", 1, {{"grid_low8", 8}}},
-    // IQ1_M qh: a nibble per 8 elements: 3 high index bits and the sign of the shift.
-    {GgmlType::IQ1_M, "qh", 1, {{"grid_high3", 3}, {"delta_sign", 1}, {"grid_high3", 3}, {"delta_sign", 1}}},
-    // IQ1_M scales: 4 u16, each four 3-bit scales (one per 16 elements) and a nibble of d.
-    {GgmlType::IQ1_M, "scales", 2, {{"scales", 3, 4}, {"d_nibble", 4, 1, false, false}}},
-    {GgmlType::IQ4_XS, "scales_h", 2, {{"scales_high2", 2, 8}}},
-};
-
-const Packing* find_packing(GgmlType t, const char* name) {
-    for (const Packing& p : kPackings)
-        if (p.type == t && std::strcmp(p.field, name) == 0) return &p;
-    return nullptr;
-}
+using formats::Packing;
+using formats::Slice;
 
 // The generic packing of a kind made of equal slices, or nullptr.
 const Packing* kind_packing(FieldKind k) {
-    static constexpr Packing kInt8{GgmlType::F32, nullptr, 1, {{"int8", 8, 1, true}}};
-    static constexpr Packing kInt16{GgmlType::F32, nullptr, 2, {{"int16", 16, 1, true}}};
-    static constexpr Packing kNibbles{GgmlType::F32, nullptr, 1, {{"nibbles", 4, 2, false, false}}};
-    static constexpr Packing kCrumbs{GgmlType::F32, nullptr, 1, {{"crumbs", 2, 4, false, false}}};
-    static constexpr Packing kBits{GgmlType::F32, nullptr, 1, {{"bits", 1, 8, false, false}}};
-    static constexpr Packing kScales4{GgmlType::F32, nullptr, 1, {{"scales", 4, 2}}};
-    static constexpr Packing kScales4Min4{GgmlType::F32, nullptr, 1, {{"scales", 4}, {"mins", 4}}};
+    static constexpr Packing kInt8{1, {{"int8", 8, 1, true}}};
+    static constexpr Packing kInt16{2, {{"int16", 16, 1, true}}};
+    static constexpr Packing kNibbles{1, {{"nibbles", 4, 2, false, false}}};
+    static constexpr Packing kCrumbs{1, {{"crumbs", 2, 4, false, false}}};
+    static constexpr Packing kBits{1, {{"bits", 1, 8, false, false}}};
+    static constexpr Packing kScales4{1, {{"scales", 4, 2}}};
+    static constexpr Packing kScales4Min4{1, {{"scales", 4}, {"mins", 4}}};
     switch (k) {
         case FieldKind::Int8: return &kInt8;
         case FieldKind::Int16: return &kInt16;
@@ -158,7 +114,7 @@ std::string_view kind_name(FieldKind k) noexcept {
 DecodedField decode_field(GgmlType t, const Field& f, const uint8_t* block) {
     using namespace formats;
     const uint8_t* p = block + f.offset;
-    if (const Packing* pk = find_packing(t, f.name)) {
+    if (const Packing* pk = f.packing) {
         DecodedField d = unpack(*pk, p, f.size);
         if (t == GgmlType::IQ1_M && std::strcmp(f.name, "scales") == 0) {
             // The top nibbles of the four u16 together are the fp16 super-block scale.
