@@ -1,16 +1,17 @@
-// The CPU engine's inner loop, twice: portable, and compiled for AVX2 + F16C.
+// The CPU engine's inner loop: decode_blocks' own loop (formats/decode_loop.h), compiled for
+// AVX2 + F16C when the CPU has them, and plain decode_blocks when it does not.
 //
-// Both run the one decode definition of each format (decode_part) over a small float buffer,
-// then round. The AVX2 clone gets its speed from the compiler vectorizing decode_part inlined
-// into a loop over many blocks, and from F16C's vcvtps2ph, which rounds to nearest-even,
-// overflows to infinity, keeps subnormals and quiets NaN keeping the payload's top bits:
-// exactly float_bits.h's f32_to_fp16, verified for every float class in the tests.
+// The AVX2 build gets its speed from the compiler vectorizing decode_part inlined into the loop
+// over many blocks, and from F16C's vcvtps2ph, which rounds to nearest-even, overflows to
+// infinity, keeps subnormals and quiets NaN keeping the payload's top bits: exactly
+// float_bits.h's f32_to_fp16, verified for every float class in the tests.
 #include "cpu_loop.h"
 
 #include <cmath>
 #include <cstring>
 
 #include "formats/all.h"
+#include "formats/decode_loop.h"
 #include "gguftk/error.h"
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -23,43 +24,6 @@ namespace gguftk {
 namespace {
 
 using namespace formats;
-
-// Values per inner round: fits L1 with the source blocks, amortizes the dispatch.
-constexpr int kBuf = 2048;
-
-template <class F>
-constexpr int blocks_per_round = F::block_elems >= kBuf ? 1 : kBuf / F::block_elems;
-
-template <class F>
-inline void decode_run(const uint8_t* src, int nb, float* y) {
-    for (int b = 0; b < nb; ++b) decode_block<F>(src + size_t(b) * F::block_bytes, y + b * F::block_elems);
-}
-
-inline void round_scalar(OutType o, const float* v, int n, uint8_t* dst) {
-    if (o == OutType::F32) {
-        memcpy(dst, v, size_t(n) * 4);
-        return;
-    }
-    uint16_t* h = reinterpret_cast<uint16_t*>(dst);  // dst is the engine's aligned buffer
-    if (o == OutType::F16)
-        for (int i = 0; i < n; ++i) h[i] = f32_to_fp16(v[i]);
-    else
-        for (int i = 0; i < n; ++i) h[i] = f32_to_bf16(v[i]);
-}
-
-template <class F>
-void convert_portable(const uint8_t* src, uint64_t n_blocks, OutType o, uint8_t* dst) {
-    alignas(64) float buf[blocks_per_round<F> * F::block_elems];
-    const size_t osz = out_type_size(o);
-    while (n_blocks > 0) {
-        const int nb = n_blocks < uint64_t(blocks_per_round<F>) ? int(n_blocks) : blocks_per_round<F>;
-        decode_run<F>(src, nb, buf);
-        round_scalar(o, buf, nb * F::block_elems, dst);
-        src += size_t(nb) * F::block_bytes;
-        dst += size_t(nb) * F::block_elems * osz;
-        n_blocks -= uint64_t(nb);
-    }
-}
 
 #ifdef GGUFTK_X86
 #define GGUFTK_AVX2 __attribute__((target("avx2,f16c")))
@@ -95,23 +59,14 @@ GGUFTK_AVX2 void round_avx2(OutType o, const float* v, int n, uint8_t* dst) {
         memcpy(dst, v, size_t(n) * 4);
         return;
     }
-    if (i < n) round_scalar(o, v + i, n - i, dst + 2 * size_t(i));
+    if (i < n) round_values(o, v + i, n - i, dst + 2 * size_t(i));
 }
 
+// The one block loop of decode_loop.h, compiled here for AVX2: decode_part inlined into it
+// vectorizes, and the rounding is F16C's.
 template <class F>
 GGUFTK_AVX2 void convert_avx2(const uint8_t* src, uint64_t n_blocks, OutType o, uint8_t* dst) {
-    alignas(64) float buf[blocks_per_round<F> * F::block_elems];
-    const size_t osz = out_type_size(o);
-    while (n_blocks > 0) {
-        const int nb = n_blocks < uint64_t(blocks_per_round<F>) ? int(n_blocks) : blocks_per_round<F>;
-        // F32 output: decode straight into the destination, no second pass.
-        float* y = o == OutType::F32 ? reinterpret_cast<float*>(dst) : buf;
-        decode_run<F>(src, nb, y);
-        if (o != OutType::F32) round_avx2(o, buf, nb * F::block_elems, dst);
-        src += size_t(nb) * F::block_bytes;
-        dst += size_t(nb) * F::block_elems * osz;
-        n_blocks -= uint64_t(nb);
-    }
+    decode_loop<F>(src, n_blocks, o, dst, round_avx2);
 }
 
 // Hand-written paths for the types that dominate real models (Q4_K_M files are mostly Q5_0,
@@ -237,19 +192,16 @@ bool cpu_has_avx2() noexcept { return false; }
 bool convert_uses_simd() noexcept { return cpu_has_avx2(); }
 
 void convert_blocks(GgmlType t, const uint8_t* src, uint64_t n_blocks, OutType out, uint8_t* dst) {
-    const bool simd = cpu_has_avx2();
 #ifdef GGUFTK_X86
-    if (simd && out == OutType::F16 && fast_path<OutType::F16>(t, src, n_blocks, dst)) return;
-    if (simd && out == OutType::F32 && fast_path<OutType::F32>(t, src, n_blocks, dst)) return;
+    if (cpu_has_avx2()) {
+        if (out == OutType::F16 && fast_path<OutType::F16>(t, src, n_blocks, dst)) return;
+        if (out == OutType::F32 && fast_path<OutType::F32>(t, src, n_blocks, dst)) return;
+        if (!visit_format(t, [&]<class F>() { convert_avx2<F>(src, n_blocks, out, dst); }))
+            throw Error("no decoder for type " + std::string(type_info(t).name));
+        return;
+    }
 #endif
-    const bool ok = visit_format(t, [&]<class F>() {
-#ifdef GGUFTK_X86
-        if (simd) return convert_avx2<F>(src, n_blocks, out, dst);
-#endif
-        (void)simd;
-        convert_portable<F>(src, n_blocks, out, dst);
-    });
-    if (!ok) throw Error("no decoder for type " + std::string(type_info(t).name));
+    decode_blocks(t, src, n_blocks, out, dst);  // the portable loop is the reference itself
 }
 
 void accumulate_stats(OutType out, const uint8_t* values, uint64_t n, TensorStats& s) {
