@@ -1,7 +1,6 @@
-// The generated lookup tables (lib/formats/tables.h) against what the formats say about them:
-// sign patterns follow the even-parity rule, grid lanes take only the lattice's few values,
-// no grid point appears twice. (That the header matches the JSON it is generated from is
-// tests/cli/test_tables.py; that the values are ggml's is the reference-file test.)
+// The lookup tables (lib/formats/tables.h) against what the formats say about them: sign
+// patterns follow the even-parity rule, grid lanes take only the lattice's few values, no grid
+// point appears twice. (That the values are ggml's is the reference-file test.)
 #include <doctest/doctest.h>
 
 #include <algorithm>
