@@ -238,11 +238,18 @@ class File:
         _check(_lib.gguftk_tensor_data(self._handle(), t.index, ctypes.byref(p), ctypes.byref(n)))
         return np.frombuffer(ctypes.string_at(p.value, n.value) if n.value else b"", dtype=np.uint8)
 
-    def dequantize(self, name_or_index: Union[str, int], dtype=np.float32, n_threads: int = 0) -> np.ndarray:
-        """The whole tensor, shaped as NumPy shapes GGUF tensors (dims reversed)."""
+    def dequantize(self, name_or_index: Union[str, int], dtype=np.float32, n_threads: int = 0,
+                   out: np.ndarray = None) -> np.ndarray:
+        """The whole tensor, shaped as NumPy shapes GGUF tensors (dims reversed). With `out` (a
+        writeable C-contiguous array of the dtype and of the tensor's size, any shape), the values
+        go there and `out` is returned: reusing buffers spares the page faults of fresh memory."""
         t = self.tensor(name_or_index)
         code, out_dtype = _out_type(dtype)
-        out = np.empty(t.shape, dtype=out_dtype)
+        if out is None:
+            out = np.empty(t.shape, dtype=out_dtype)
+        elif (out.dtype != out_dtype or out.size != t.n_elements or not out.flags.c_contiguous
+              or not out.flags.writeable):
+            raise ValueError(f"out must be a writeable C-contiguous {out_dtype} array of {t.n_elements} elements")
         _check(_lib.gguftk_dequantize(self._handle(), t.index, code, out.ctypes.data, out.nbytes, n_threads))
         return out
 

@@ -122,6 +122,9 @@ def test_same_bits_as_gguf_py(f, name):
     assert same_bits(ours32, theirs) is None
     assert same_bits(f.dequantize(name, np.float16, n_threads=2), theirs.astype(np.float16)) is None
     assert same_bits(f.dequantize(name, "bfloat16"), bf16_rne(theirs)) is None
+    buf = np.full(t.n_elements, np.nan, dtype=np.float32)
+    assert f.dequantize(name, out=buf) is buf
+    assert same_bits(buf, theirs.ravel()) is None
     # rows and raw blocks: the same values again
     rows = t.n_elements // t.ne[0]
     flat = theirs.reshape(rows, t.ne[0])
@@ -156,6 +159,10 @@ def test_errors_carry_the_c_api_codes(tmp_path, f):
         f.dequantize("no.such.tensor")
     with pytest.raises(ValueError):
         f.dequantize("q4_K.weight", np.int32)
+    with pytest.raises(ValueError):
+        f.dequantize("q4_K.weight", np.float16, out=np.empty(4096, np.float32))
+    with pytest.raises(ValueError):
+        f.dequantize("q4_K.weight", out=np.empty(4095, np.float32))
     closed = gguftk.open(ALL_TYPES)
     closed.close()
     with pytest.raises(ValueError):

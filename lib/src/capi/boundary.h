@@ -2,6 +2,7 @@
 // What the C API's implementation files share: the handle behind gguftk_file, and the boundary
 // every entry point goes through (no exception crosses it; every failure leaves its message).
 #include <cstdint>
+#include <cstring>
 #include <mutex>
 #include <new>
 #include <vector>
@@ -44,15 +45,24 @@ int guarded(Fn&& fn) noexcept {
     }
 }
 
+// An output type argument as the int a C caller passed: any value may come, and loading a C++
+// enum outside its range is undefined (UBSan stops there), so it is never read as the enum.
+static_assert(sizeof(gguftk_out_type) == sizeof(int));
+inline int enum_bits(const gguftk_out_type& e) noexcept {
+    int v;
+    std::memcpy(&v, &e, sizeof v);
+    return v;
+}
+
 // The checks the entry points share; each returns GGUFTK_OK or the code of the failure it set.
-int out_type(gguftk_out_type to, OutType* o) noexcept;
+int out_type(int to, OutType* o) noexcept;
 // A type id that ggml has (and, for decodable, one that has a decoder).
 int known_type(uint32_t id, const TypeInfo** out);
 int decodable(uint32_t id, const TypeInfo** out);
 // dst can take `n_values` values of `o` (it needs *need bytes).
 int check_dst(uint64_t n_values, OutType o, const void* dst, size_t dst_bytes, uint64_t* need);
 // Tensor `i` exists, `to` is an output type, and the tensor's data can be decoded.
-int decodable_tensor(const gguftk_file* f, int64_t i, gguftk_out_type to, const TensorInfo** t, OutType* o);
+int decodable_tensor(const gguftk_file* f, int64_t i, int to, const TensorInfo** t, OutType* o);
 
 // The tensor / metadata entry `i` of `f`, or an error (NULL f, index out of range).
 int tensor_at(const gguftk_file* f, int64_t i, const TensorInfo** out) noexcept;

@@ -91,14 +91,14 @@ void decode_threaded(const TypeInfo& ti, const uint8_t* src, uint64_t n_blocks, 
 
 }  // namespace
 
-int out_type(gguftk_out_type to, OutType* o) noexcept {
-    switch (static_cast<int>(to)) {
+int out_type(int to, OutType* o) noexcept {
+    switch (to) {
         case GGUFTK_F32: *o = OutType::F32; return GGUFTK_OK;
         case GGUFTK_F16: *o = OutType::F16; return GGUFTK_OK;
         case GGUFTK_BF16: *o = OutType::BF16; return GGUFTK_OK;
     }
     return fail(GGUFTK_ERR_UNSUPPORTED_TYPE,
-                "output type %d is not GGUFTK_F32 (0), GGUFTK_F16 (1) or GGUFTK_BF16 (30)", static_cast<int>(to));
+                "output type %d is not GGUFTK_F32 (0), GGUFTK_F16 (1) or GGUFTK_BF16 (30)", to);
 }
 
 // A ggml type id of today's ggml.
@@ -137,7 +137,7 @@ int check_dst(uint64_t n_values, OutType o, const void* dst, size_t dst_bytes, u
 }
 
 // The checks every tensor decode makes: the tensor, the output type, the file's byte order.
-int decodable_tensor(const gguftk_file* f, int64_t i, gguftk_out_type to, const TensorInfo** t, OutType* o) {
+int decodable_tensor(const gguftk_file* f, int64_t i, int to, const TensorInfo** t, OutType* o) {
     if (int rc = tensor_at(f, i, t)) return rc;
     if (int rc = out_type(to, o)) return rc;
     // Quantized fields of a big-endian file are swapped one by one, by rules ggml never wrote
@@ -296,7 +296,7 @@ int gguftk_dequantize(const gguftk_file* f, int64_t i, gguftk_out_type to, void*
     return guarded([&]() -> int {
         const TensorInfo* t = nullptr;
         OutType o{};
-        if (int rc = decodable_tensor(f, i, to, &t, &o)) return rc;
+        if (int rc = decodable_tensor(f, i, enum_bits(to), &t, &o)) return rc;
         uint64_t need = 0;
         if (int rc = check_dst(t->n_elements, o, dst, dst_bytes, &need)) return rc;
         const uint64_t n_blocks = t->n_blocks();
@@ -313,7 +313,7 @@ int gguftk_dequantize_rows(const gguftk_file* f, int64_t i, uint64_t row0, uint6
     return guarded([&]() -> int {
         const TensorInfo* t = nullptr;
         OutType o{};
-        if (int rc = decodable_tensor(f, i, to, &t, &o)) return rc;
+        if (int rc = decodable_tensor(f, i, enum_bits(to), &t, &o)) return rc;
         const uint64_t row_len = t->ne[0];
         // Rows of zero elements still count: ne[1] * ne[2] * ne[3] of them (saturated: any
         // range of empty rows writes nothing).
@@ -349,7 +349,7 @@ int gguftk_dequantize_blocks(uint32_t type, const void* src, uint64_t n_blocks, 
         const TypeInfo* ti = nullptr;
         if (int rc = decodable(type, &ti)) return rc;
         OutType o{};
-        if (int rc = out_type(to, &o)) return rc;
+        if (int rc = out_type(enum_bits(to), &o)) return rc;
         uint64_t src_bytes = 0, n_values = 0, need = 0;
         if (__builtin_mul_overflow(n_blocks, uint64_t(ti->block_bytes), &src_bytes) ||
             __builtin_mul_overflow(n_blocks, uint64_t(ti->block_elems), &n_values))

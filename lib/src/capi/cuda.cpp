@@ -108,7 +108,7 @@ int gguftk_cuda_dequantize_blocks(uint32_t type, const void* src_dev, uint64_t n
         const TypeInfo* ti = nullptr;
         if (int rc = decodable(type, &ti)) return rc;
         OutType o{};
-        if (int rc = out_type(to, &o)) return rc;
+        if (int rc = out_type(enum_bits(to), &o)) return rc;
         uint64_t n_values = 0, need = 0, src_bytes = 0;
         if (__builtin_mul_overflow(n_blocks, uint64_t(ti->block_bytes), &src_bytes) ||
             __builtin_mul_overflow(n_blocks, uint64_t(ti->block_elems), &n_values))
@@ -137,7 +137,7 @@ int gguftk_cuda_dequantize(const gguftk_file* f, int64_t i, gguftk_out_type to, 
         if (int rc = device_present()) return rc;
         const TensorInfo* t = nullptr;
         OutType o{};
-        if (int rc = decodable_tensor(f, i, to, &t, &o)) return rc;
+        if (int rc = decodable_tensor(f, i, enum_bits(to), &t, &o)) return rc;
         uint64_t need = 0;
         if (int rc = check_dst(t->n_elements, o, dst_dev, dst_bytes, &need)) return rc;
         const uint64_t n_blocks = t->n_blocks();
