@@ -533,7 +533,7 @@ static void check_threads(gguftk_file *fixture) {
     uint64_t size = 0;
     const unsigned char *blocks = tensor_bytes(fixture, q4k, &size);
     const uint64_t ne0 = 1024, ne1 = 1025, n_blocks = ne0 * ne1 / 256, data_bytes = n_blocks * 144;
-    unsigned char *file = xmalloc(64 + data_bytes), *p = file;
+    unsigned char *file = xmalloc(128 + data_bytes), *p = file; /* header: 67 bytes, padded to 96 */
     memcpy(p, "GGUF", 4);
     p += 4;
     put_u32(&p, 3);
