@@ -526,13 +526,14 @@ static void put_u64(unsigned char **p, uint64_t v) {
 }
 
 /* The fixture's tensors are too small to be split across threads (64K values a thread at
- * least): a file with one Q4_K tensor of 1024 x 1025 (4100 blocks: not a multiple of 3 or 7),
- * its blocks the fixture's repeated, decoded with 1, 2, 3, 7 and all threads. */
+ * least): a file with one Q4_K tensor of 1280 x 1025 (5125 blocks: odd, not a multiple of 3 or
+ * 7), its blocks the fixture's repeated, decoded with 1, 2, 3, 7 and all threads (at most one
+ * per core: on two cores, 3 and 7 are 2). */
 static void check_threads(gguftk_file *fixture) {
     const int64_t q4k = gguftk_find_tensor(fixture, "q4_K.weight");
     uint64_t size = 0;
     const unsigned char *blocks = tensor_bytes(fixture, q4k, &size);
-    const uint64_t ne0 = 1024, ne1 = 1025, n_blocks = ne0 * ne1 / 256, data_bytes = n_blocks * 144;
+    const uint64_t ne0 = 1280, ne1 = 1025, n_blocks = ne0 * ne1 / 256, data_bytes = n_blocks * 144;
     unsigned char *file = xmalloc(128 + data_bytes), *p = file; /* header: 67 bytes, padded to 96 */
     memcpy(p, "GGUF", 4);
     p += 4;
@@ -575,7 +576,7 @@ static void check_threads(gguftk_file *fixture) {
         gguftk_close(f);
     }
     free(file);
-    printf("threads: a 4100-block tensor split over 1, 2, 3, 7 and all threads gives the one-thread bytes\n");
+    printf("threads: a 5125-block tensor split over 1, 2, 3, 7 and all threads gives the one-thread bytes\n");
 }
 
 /* ------------------------------------------------------------- concurrency ---- */

@@ -145,8 +145,8 @@ GGUFTK_API int gguftk_metadata_get_string(const gguftk_file *f, int64_t i, uint6
 
 /* ---- dequantization on the host ---- */
 /* The whole tensor `i` into dst: n_elements values of type `to`, in the file's element order.
- * n_threads <= 0: one per available core; the tensor's blocks are split across that many
- * threads (fewer for small tensors). dst may have any alignment. */
+ * The tensor's blocks are split across n_threads threads, at most one per available core (also
+ * for n_threads <= 0), and fewer for small tensors. dst may have any alignment. */
 GGUFTK_API int gguftk_dequantize(const gguftk_file *f, int64_t i, gguftk_out_type to, void *dst, size_t dst_bytes,
                                  int n_threads);
 /* Rows [row0, row0 + n_rows) of tensor `i`, a row being ne[0] elements and the rows of all

@@ -301,7 +301,10 @@ int gguftk_dequantize(const gguftk_file* f, int64_t i, gguftk_out_type to, void*
         if (int rc = check_dst(t->n_elements, o, dst, dst_bytes, &need)) return rc;
         const uint64_t n_blocks = t->n_blocks();
         const uint64_t by_size = std::max<uint64_t>(1, t->n_elements / kMinValuesPerThread);
-        const unsigned wanted = n_threads > 0 ? unsigned(n_threads) : available_cores();
+        // More threads than cores would only take turns (and a huge n_threads would ask for
+        // thousands of threads).
+        const unsigned cores = available_cores();
+        const unsigned wanted = n_threads > 0 ? std::min(unsigned(n_threads), cores) : cores;
         const unsigned threads = unsigned(std::min<uint64_t>({wanted, by_size, std::max<uint64_t>(1, n_blocks)}));
         decode_threaded(*t->type, f->file.data(*t).data(), n_blocks, o, static_cast<uint8_t*>(dst), threads);
         return GGUFTK_OK;
