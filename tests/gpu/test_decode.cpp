@@ -119,8 +119,10 @@ TEST_CASE("random blocks of every type decode on the GPU exactly as on the CPU, 
                         INFO(type_info(t).name << " to " << out_type_name(o) << ", " << n << " blocks" << scales);
                         auto got = gpu_decode(t, blocks, n, o);
                         const auto want = cpu_decode(t, blocks, n, o);
-                        // Sane scales: every bit. Special ones: NaN payloads are the hardware's.
-                        if (how == test::Scales::Special) {
+                        // Sane scales: every bit. Special ones: the payloads of NaNs that
+                        // arithmetic makes are the hardware's (unify_nans). The plain float
+                        // types make none, only convert theirs: every bit, NaNs included.
+                        if (how == test::Scales::Special && F::block_elems > 1) {
                             REQUIRE(got.size() == want.size());
                             nan_pairs += test::unify_nans(got.data(), want.data(), n * F::block_elems, o);
                         }
