@@ -11,9 +11,10 @@
 namespace gguftk::cuda {
 
 // Enqueues the decoding of `n_blocks` blocks of type `t` at `src` into `dst` on `stream`.
-// Both pointers are device memory aligned to 16 bytes (as cudaMalloc's are); any number of
-// blocks. Returns cudaErrorInvalidValue for a type without a decoder,
-// cudaErrorMisalignedAddress for unaligned pointers, or the launch's error.
+// Both pointers are device memory; `dst` aligned to 16 bytes (as cudaMalloc's are), `src` at
+// any address (a tensor inside a larger buffer); any number of blocks. Returns
+// cudaErrorInvalidValue for a type without a decoder, cudaErrorMisalignedAddress for an
+// unaligned `dst`, or the launch's error.
 cudaError_t decode_blocks_async(GgmlType t, const void* src, uint64_t n_blocks, OutType out, void* dst,
                                 cudaStream_t stream);
 

@@ -7,11 +7,13 @@
 // chunk waits for the previous one, but the lanes run side by side, so at any moment one lane
 // is reading while another's chunk is on the bus and a third is writing: the disk, the bus and
 // the GPU all stay busy and the conversion takes about as long as its I/O. Memory is bounded
-// by lanes x chunk size whatever the model or tensor size, device memory included.
+// by lanes x chunk size whatever the model or tensor size, device memory included. The lanes'
+// buffers outlive a run: the engine keeps them for its next one.
 #include <cuda_runtime_api.h>
 
 #include <algorithm>
 #include <memory>
+#include <mutex>
 #include <span>
 #include <string>
 #include <vector>
@@ -36,63 +38,137 @@ void check(cudaError_t e, const char* what) {
     if (e != cudaSuccess) throw Error(std::string("CUDA: ") + what + ": " + cudaGetErrorString(e));
 }
 
-// A lane's resources: made on the lane's thread (run_chunked's make_converter), freed with it,
-// also when making one of them fails part way (out of pinned or device memory).
-class Lane final : public ChunkConverter {
+// What one lane converts with: its stream, pinned staging buffers, device buffers and
+// statistics reducer. Made the first time a run needs it and kept by the engine for its later
+// runs: pinning tens of MiB and allocating device memory take milliseconds, and cudaFree
+// synchronizes the whole device. Grown (never shrunk) when a run's chunks are larger.
+class LaneResources {
 public:
-    Lane(int device, uint64_t in_cap, uint64_t out_cap) {
-        try {
-            check(cudaSetDevice(device), "selecting the device");
-            check(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking), "creating a stream");
-            check(cudaHostAlloc(&h_in_, std::max<uint64_t>(in_cap, 1), cudaHostAllocDefault), "pinning host memory");
-            check(cudaHostAlloc(&h_out_, std::max<uint64_t>(out_cap, 1), cudaHostAllocDefault), "pinning host memory");
-            check(cudaMalloc(&d_in_, std::max<uint64_t>(in_cap, 16)), "allocating GPU memory");
-            check(cudaMalloc(&d_out_, std::max<uint64_t>(out_cap, 16)), "allocating GPU memory");
-        } catch (...) {
-            release();
-            throw;
-        }
+    explicit LaneResources(int device) {
+        check(cudaSetDevice(device), "selecting the device");
+        check(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking), "creating a stream");
     }
-    ~Lane() override { release(); }
-    Lane(const Lane&) = delete;
-    Lane& operator=(const Lane&) = delete;
+    ~LaneResources() {
+        cudaStreamSynchronize(stream_);
+        free_buffers();
+        cudaStreamDestroy(stream_);
+    }
+    LaneResources(const LaneResources&) = delete;
+    LaneResources& operator=(const LaneResources&) = delete;
 
-    void convert(const TensorJob& j, const Chunk& c, const InputReader& in, OutputWriter& out,
-                 TensorStats* stats) override {
+    // Buffers of at least these sizes.
+    void reserve(uint64_t in_cap, uint64_t out_cap) {
+        in_cap = std::max<uint64_t>(in_cap, 16);
+        out_cap = std::max<uint64_t>(out_cap, 16);
+        if (in_cap <= in_cap_ && out_cap <= out_cap_) return;
+        free_buffers();
+        in_cap = std::max(in_cap, in_cap_);
+        out_cap = std::max(out_cap, out_cap_);
+        in_cap_ = out_cap_ = 0;
+        check(cudaHostAlloc(&h_in_, in_cap, cudaHostAllocDefault), "pinning host memory");
+        check(cudaHostAlloc(&h_out_, out_cap, cudaHostAllocDefault), "pinning host memory");
+        check(cudaMalloc(&d_in_, in_cap), "allocating GPU memory");
+        check(cudaMalloc(&d_out_, out_cap), "allocating GPU memory");
+        in_cap_ = in_cap;
+        out_cap_ = out_cap;
+    }
+
+    void convert(const TensorJob& j, const Chunk& c, const InputReader& in, OutputWriter& out, TensorStats* stats) {
         const uint64_t in_bytes = c.count * j.in_type->block_bytes;
         const uint64_t n_values = c.count * j.in_type->block_elems;
         const uint64_t out_bytes = n_values * out_type_size(j.out);
         in.read(j.in_offset + c.first * j.in_type->block_bytes, std::span(static_cast<uint8_t*>(h_in_), in_bytes));
         check(cudaMemcpyAsync(d_in_, h_in_, in_bytes, cudaMemcpyHostToDevice, stream_), "copying to the GPU");
         check(cuda::decode_blocks_async(j.in_type->type, d_in_, c.count, j.out, d_out_, stream_), "decoding");
-        if (stats) stats->merge(cuda::device_stats(j.out, d_out_, n_values, stream_));
+        if (stats) stats_.enqueue(j.out, d_out_, n_values, stream_);
         check(cudaMemcpyAsync(h_out_, d_out_, out_bytes, cudaMemcpyDeviceToHost, stream_), "copying from the GPU");
         check(cudaStreamSynchronize(stream_), "decoding");
+        if (stats) stats->merge(stats_.result());
         const uint64_t values_per_block_bytes = uint64_t(j.in_type->block_elems) * out_type_size(j.out);
         out.write(j.file, j.out_offset + c.first * values_per_block_bytes,
                   std::span(static_cast<const uint8_t*>(h_out_), out_bytes));
     }
 
 private:
-    void release() noexcept {
-        if (stream_) cudaStreamSynchronize(stream_);
+    void free_buffers() noexcept {
         cudaFree(d_out_);  // cudaFree and cudaFreeHost accept null
         cudaFree(d_in_);
         cudaFreeHost(h_out_);
         cudaFreeHost(h_in_);
-        if (stream_) cudaStreamDestroy(stream_);
+        d_out_ = d_in_ = h_out_ = h_in_ = nullptr;
     }
 
     cudaStream_t stream_ = nullptr;
+    cuda::DeviceStats stats_;
+    uint64_t in_cap_ = 0, out_cap_ = 0;
     void* h_in_ = nullptr;
     void* h_out_ = nullptr;
     void* d_in_ = nullptr;
     void* d_out_ = nullptr;
 };
 
+// The engine's lanes not in use by a run.
+class LanePool {
+public:
+    explicit LanePool(int device) : device_(device) {}
+    std::unique_ptr<LaneResources> take() {
+        {
+            const std::lock_guard<std::mutex> lock(m_);
+            if (!idle_.empty()) {
+                auto r = std::move(idle_.back());
+                idle_.pop_back();
+                return r;
+            }
+        }
+        return std::make_unique<LaneResources>(device_);
+    }
+    void give(std::unique_ptr<LaneResources> r) {
+        const std::lock_guard<std::mutex> lock(m_);
+        idle_.push_back(std::move(r));
+    }
+    int device() const { return device_; }
+
+private:
+    int device_;
+    std::mutex m_;
+    std::vector<std::unique_ptr<LaneResources>> idle_;
+};
+
+// A worker's lane for one run (run_chunked's make_converter, on the worker's thread): taken
+// from the pool and given back after the run, unless a CUDA call failed in it (a stream in an
+// error state is not worth keeping).
+class Lane final : public ChunkConverter {
+public:
+    Lane(LanePool& pool, uint64_t in_cap, uint64_t out_cap) : pool_(pool) {
+        check(cudaSetDevice(pool.device()), "selecting the device");  // per thread
+        r_ = pool.take();
+        r_->reserve(in_cap, out_cap);  // on failure r_ is dropped with this half-made Lane
+    }
+    ~Lane() override {
+        if (r_ && !failed_) pool_.give(std::move(r_));
+    }
+    Lane(const Lane&) = delete;
+    Lane& operator=(const Lane&) = delete;
+
+    void convert(const TensorJob& j, const Chunk& c, const InputReader& in, OutputWriter& out,
+                 TensorStats* stats) override {
+        try {
+            r_->convert(j, c, in, out, stats);
+        } catch (...) {
+            failed_ = true;
+            throw;
+        }
+    }
+
+private:
+    LanePool& pool_;
+    std::unique_ptr<LaneResources> r_;
+    bool failed_ = false;
+};
+
 class CudaEngine final : public Engine {
 public:
-    CudaEngine(int device, std::string name) : device_(device), name_(std::move(name)) {}
+    CudaEngine(int device, std::string name) : pool_(device), name_(std::move(name)) {}
 
     std::string description() const override { return "cuda, " + name_; }
 
@@ -101,14 +177,14 @@ public:
         how.workers = kLanes;
         how.chunk_values = kChunkValues;
         how.copy_bytes = kCopyBytes;
-        how.make_converter = [device = device_](uint64_t in_bytes, uint64_t out_bytes) {
-            return std::make_unique<Lane>(device, in_bytes, out_bytes);
+        how.make_converter = [this](uint64_t in_bytes, uint64_t out_bytes) {
+            return std::make_unique<Lane>(pool_, in_bytes, out_bytes);
         };
         return run_chunked(plan, out, control, how);
     }
 
 private:
-    int device_;
+    LanePool pool_;
     std::string name_;
 };
 

@@ -9,7 +9,7 @@
 namespace gguftk::cuda {
 
 struct DecodeLaunch {
-    const uint8_t* src;  // device memory, 16-byte aligned
+    const uint8_t* src;  // device memory, any alignment
     uint64_t n_blocks;
     OutType out;
     uint8_t* dst;        // device memory, 16-byte aligned

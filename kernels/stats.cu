@@ -1,12 +1,10 @@
-// One Thrust transform-reduce per chunk of decoded values: each value becomes a partial
+// One CUB transform-reduce per chunk of decoded values: each value becomes a partial
 // TensorStats (count, min, max, absmax, sum of a single value, or a NaN or Inf count) and the
 // partials are merged as TensorStats::merge does, in whatever order the reduction likes.
-#include <thrust/execution_policy.h>
-#include <thrust/iterator/counting_iterator.h>
-#include <thrust/system/system_error.h>
-#include <thrust/transform_reduce.h>
+#include <cub/device/device_reduce.cuh>
 
 #include <cmath>
+#include <string>
 
 #include "cuda_stats.h"
 #include "formats/float_bits.h"
@@ -20,21 +18,23 @@ struct Partial {
     double min, max, absmax, sum;
 };
 
-struct ToPartial {
-    const uint8_t* values;
-    OutType out;
-    __device__ Partial operator()(uint64_t i) const {
-        float v;
-        if (out == OutType::F32) {
-            v = reinterpret_cast<const float*>(values)[i];
-        } else {
-            const uint16_t h = reinterpret_cast<const uint16_t*>(values)[i];
-            v = out == OutType::F16 ? formats::fp16_to_f32(h) : formats::bf16_to_f32(h);
-        }
-        if (isnan(v)) return {0, 1, 0, INFINITY, -INFINITY, 0, 0};
-        if (isinf(v)) return {0, 0, 1, INFINITY, -INFINITY, 0, 0};
-        const double d = v;
-        return {1, 0, 0, d, d, fabs(d), d};
+__host__ __device__ inline Partial none() { return {0, 0, 0, INFINITY, -INFINITY, 0, 0}; }
+
+__device__ inline Partial partial_of(float v) {
+    if (isnan(v)) return {0, 1, 0, INFINITY, -INFINITY, 0, 0};
+    if (isinf(v)) return {0, 0, 1, INFINITY, -INFINITY, 0, 0};
+    const double d = v;
+    return {1, 0, 0, d, d, fabs(d), d};
+}
+
+// The values as the reduction reads them: floats directly, halves through their definition.
+struct FromF32 {
+    __device__ Partial operator()(float v) const { return partial_of(v); }
+};
+struct FromHalf {
+    bool bf16;
+    __device__ Partial operator()(uint16_t h) const {
+        return partial_of(bf16 ? formats::bf16_to_f32(h) : formats::fp16_to_f32(h));
     }
 };
 
@@ -45,18 +45,50 @@ struct Merge {
     }
 };
 
+void check(cudaError_t e, const char* what) {
+    if (e != cudaSuccess) throw Error(std::string("CUDA statistics: ") + what + ": " + cudaGetErrorString(e));
+}
+
+// One call of CUB's two-phase interface: with temp == nullptr it only sizes the storage.
+cudaError_t reduce(void* temp, size_t& bytes, OutType out, const void* values, uint64_t n, Partial* result,
+                   cudaStream_t stream) {
+    if (out == OutType::F32)
+        return cub::DeviceReduce::TransformReduce(temp, bytes, static_cast<const float*>(values), result, n, Merge{},
+                                                  FromF32{}, none(), stream);
+    return cub::DeviceReduce::TransformReduce(temp, bytes, static_cast<const uint16_t*>(values), result, n, Merge{},
+                                              FromHalf{out == OutType::BF16}, none(), stream);
+}
+
 }  // namespace
 
-TensorStats device_stats(OutType out, const void* values, uint64_t n, cudaStream_t stream) {
-    const Partial none{0, 0, 0, INFINITY, -INFINITY, 0, 0};
-    Partial p;
-    try {
-        p = thrust::transform_reduce(thrust::cuda::par.on(stream), thrust::counting_iterator<uint64_t>(0),
-                                     thrust::counting_iterator<uint64_t>(n),
-                                     ToPartial{static_cast<const uint8_t*>(values), out}, none, Merge{});
-    } catch (const thrust::system_error& e) {
-        throw Error(std::string("CUDA statistics: ") + e.what());
+DeviceStats::~DeviceStats() {
+    cudaFree(temp_);  // cudaFree and cudaFreeHost accept null
+    cudaFree(d_result_);
+    cudaFreeHost(h_result_);
+}
+
+void DeviceStats::enqueue(OutType out, const void* values, uint64_t n, cudaStream_t stream) {
+    if (!d_result_) check(cudaMalloc(&d_result_, sizeof(Partial)), "allocating GPU memory");
+    if (!h_result_) check(cudaHostAlloc(&h_result_, sizeof(Partial), cudaHostAllocDefault), "pinning host memory");
+    auto* result = static_cast<Partial*>(d_result_);
+    size_t need = 0;
+    check(reduce(nullptr, need, out, values, n, result, stream), "sizing the reduction");
+    if (need > temp_bytes_) {
+        // Only when a chunk needs more than any before it (the first, or a larger one).
+        check(cudaStreamSynchronize(stream), "reducing");
+        cudaFree(temp_);
+        temp_ = nullptr;
+        temp_bytes_ = 0;
+        check(cudaMalloc(&temp_, need), "allocating GPU memory");
+        temp_bytes_ = need;
     }
+    size_t bytes = temp_bytes_;
+    check(reduce(temp_, bytes, out, values, n, result, stream), "reducing");
+    check(cudaMemcpyAsync(h_result_, d_result_, sizeof(Partial), cudaMemcpyDeviceToHost, stream), "copying from the GPU");
+}
+
+TensorStats DeviceStats::result() const {
+    const Partial& p = *static_cast<const Partial*>(h_result_);
     TensorStats s;
     s.finite = p.finite;
     s.nan = p.nan;

@@ -6,9 +6,11 @@
 //
 // Kernels: each type's real blocks (the first tensor of that type in all-types.gguf, made by
 // ggml's quantizers) are tiled on the GPU into a tensor of 2^28 elements and decoded to F16,
-// F32 and BF16; time is the median of 10 launches (CUDA events), GB/s counts bytes read plus
-// bytes written, and % is against the copy ceiling measured in the same run: the faster of
-// cudaMemcpy device-to-device and a 16-byte copy kernel, over 2 GiB moved (1 GiB each way).
+// F32 and BF16; time is the median over 7 batches of 10 back-to-back launches (CUDA events
+// around each batch; the launch path's device and occupancy queries are made once, in
+// launch_kernel), GB/s counts bytes read plus bytes written, and % is against the copy
+// ceiling measured in the same run: the faster of cudaMemcpy device-to-device and a 16-byte
+// copy kernel, over 2 GiB moved (1 GiB each way), timed the same way.
 //
 // End to end (when MODEL is given): the conversion of MODEL to F16 GGUF in WORK_DIR by the
 // CUDA engine, the CPU engine (one thread per core) and an I/O-only engine that reads and
@@ -50,22 +52,25 @@ void check(cudaError_t e, const char* what) {
     }
 }
 
-// Median time in ms of `reps` runs of `f` (after two warm-ups).
+// Median time in ms of one run of `f`, over `reps` batches of `batch` back-to-back runs (after
+// a warm-up batch), each batch between two events. A decode of 2^28 elements takes 150-600 us,
+// so a single launch between events would also time the host's launch path and the events
+// themselves; in a batch the launches queue up behind one another and the GPU never waits.
 template <class Fn>
-double time_ms(Fn&& f, int reps = 10) {
+double time_ms(Fn&& f, int reps = 7, int batch = 10) {
     cudaEvent_t a, b;
     check(cudaEventCreate(&a), "event");
     check(cudaEventCreate(&b), "event");
-    for (int i = 0; i < 2; ++i) f();
+    for (int i = 0; i < batch; ++i) f();
     std::vector<double> t;
-    for (int i = 0; i < reps; ++i) {
+    for (int r = 0; r < reps; ++r) {
         check(cudaEventRecord(a), "record");
-        f();
+        for (int i = 0; i < batch; ++i) f();
         check(cudaEventRecord(b), "record");
         check(cudaEventSynchronize(b), "sync");
         float ms;
         check(cudaEventElapsedTime(&ms, a, b), "elapsed");
-        t.push_back(ms);
+        t.push_back(double(ms) / batch);
     }
     cudaEventDestroy(a);
     cudaEventDestroy(b);

@@ -54,7 +54,9 @@ struct F64 {
         const uint64_t u = uint64_t(load_u32(b + at_value)) | (uint64_t(load_u32(b + at_value + 4)) << 32);
         double d;
         memcpy(&d, &u, 8);
-        *y = float(d);
+        // A NaN keeps its sign and the top of its payload, made quiet: what x86 (cvtsd2ss) and
+        // Arm (fcvt) give, written out because the GPU's conversion writes one canonical NaN.
+        *y = d == d ? float(d) : f32_from_bits(uint32_t(u >> 32 & 0x80000000u) | 0x7fc00000u | uint32_t(u >> 29 & 0x3fffffu));
     }
 };
 

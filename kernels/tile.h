@@ -1,0 +1,250 @@
+#pragma once
+// The decode kernel's tiling (decode_kernel.cuh): the sizes of a tile and of its shared-memory
+// buffers, which bytes a warp copies in, which lane decodes which part of which block, where
+// the values go in the swizzled output tile, and which output bytes leave from where.
+//
+// Host and device, with no CUDA header when the compiler is not nvcc: the kernel runs these
+// functions on the GPU, and tests/test_kernel_emulation.cpp runs the same ones on the host,
+// lane by lane, with memcpy standing in for cp.async, against the CPU decoder. Only the copy
+// instructions and the warp's synchronization stay in the kernel.
+//
+// Every per-lane loop has a trip count known at compile time (that of a full tile, the one
+// nearly every tile is): the loops unroll into predicated copies, with no bounds arithmetic
+// per element; a ragged last tile only switches some of them off.
+#include <cstdint>
+#include <cstring>
+
+#if defined(__CUDACC__)
+#include <vector_types.h>
+#endif
+
+#include "formats/format.h"
+#include "gguftk/decode.h"
+#include "rounding.h"
+
+namespace gguftk::cuda {
+
+inline constexpr int kWarpLanes = 32;
+inline constexpr int kWarps = 4;  // warps per thread block: small blocks pack the SMs finely
+inline constexpr int kThreads = kWarpLanes * kWarps;
+// Static shared memory a thread block may declare (the hardware's limit without opting in).
+inline constexpr int kSharedBudget = 48 * 1024;
+
+template <class F>
+struct Tile {
+    // Lanes decode this many consecutive parts together, so that each writes at least
+    // 16 bytes (8 values): only the plain float types, whose parts are single values.
+    static constexpr int group = F::part_elems >= 8 ? 1 : 8 / F::part_elems;
+    static constexpr int part_elems = F::part_elems * group;
+    static constexpr int parts_per_block = F::block_elems / F::part_elems;
+    // About 1024 values; for the plain floats about 2 KiB of input (F64 would need 8).
+    static constexpr int target_elems = F::block_elems == 1 ? 2048 / F::block_bytes : 1024;
+    static constexpr int blocks = target_elems / F::block_elems > 0 ? target_elems / F::block_elems : 1;
+    static constexpr int elems = blocks * F::block_elems;
+    static constexpr int in_bytes = blocks * F::block_bytes;
+    // A full tile's decode units (a lane's group of parts) and 16-byte input pieces.
+    static constexpr int units = blocks * parts_per_block / group;
+    // Shared input buffer: the tile's bytes start anywhere in their first 16-byte piece (head
+    // 0..15) and end anywhere in their last.
+    static constexpr int in_buffer = (in_bytes + 15 + 15) / 16 * 16;
+    static constexpr int in_pieces = in_buffer / 16;
+    static constexpr int out_bytes(OutType o) { return elems * int(out_type_size(o)); }
+    // Shared memory of one thread block: each warp's two input buffers and its output tile.
+    static constexpr int shared_bytes(OutType o) { return kWarps * (2 * in_buffer + out_bytes(o)); }
+
+    static_assert(F::block_elems % F::part_elems == 0, "parts tile a block");
+    static_assert(part_elems % 8 == 0, "a unit's F16 values are whole 16-byte pieces");
+    static_assert(blocks * parts_per_block % group == 0, "a full tile is whole units");
+    static_assert(elems % 64 == 0, "a tile's output is whole 128-byte swizzle rows");
+    static_assert(in_buffer >= 15 + in_bytes && in_buffer % 16 == 0, "the worst head still fits the buffer");
+    static_assert(kWarps * (2 * in_buffer + elems * 4) <= kSharedBudget, "static shared memory (F32 output) over the limit");
+};
+
+// Calls f(i) for this lane's share of i in [0, n): lane, lane + 32, ... The trip count is that
+// of N, a compile-time bound on n, so the loop unrolls into predicated calls.
+template <int N, class Fn>
+GGUFTK_HD void lane_loop(int lane, int n, Fn&& f) {
+#if defined(__CUDACC__)
+#pragma unroll
+#endif
+    for (int k = 0; k < (N + kWarpLanes - 1) / kWarpLanes; ++k) {
+        const int i = lane + kWarpLanes * k;
+        if (i < n) f(i);
+    }
+}
+
+// --- The walk over the tensor -------------------------------------------------------------
+
+template <class F>
+GGUFTK_HD constexpr uint64_t tile_count(uint64_t n_blocks) {
+    return (n_blocks + Tile<F>::blocks - 1) / Tile<F>::blocks;
+}
+// Blocks in tile `tile`: a full tile's, except in the last tile.
+template <class F>
+GGUFTK_HD constexpr int blocks_in(uint64_t tile, uint64_t n_blocks) {
+    const uint64_t left = n_blocks - tile * Tile<F>::blocks;
+    return left < uint64_t(Tile<F>::blocks) ? int(left) : Tile<F>::blocks;
+}
+// Each warp works alone on tiles first_tile, first_tile + tile_stride, ...
+GGUFTK_HD constexpr uint64_t first_tile(unsigned block, int warp) { return uint64_t(block) * kWarps + unsigned(warp); }
+GGUFTK_HD constexpr uint64_t tile_stride(unsigned grid) { return uint64_t(grid) * kWarps; }
+// Thread blocks to launch: one warp per tile, at most what the GPU holds at once (`resident`).
+GGUFTK_HD constexpr unsigned grid_blocks(uint64_t n_tiles, uint64_t resident) {
+    const uint64_t wanted = (n_tiles + kWarps - 1) / kWarps;
+    return unsigned(wanted < resident ? wanted : resident);
+}
+
+// --- Loading a tile's bytes ----------------------------------------------------------------
+
+// How a warp copies one tile's input into its shared buffer. Positions count from `base`, the
+// 16-byte boundary at or before the tensor's first byte (which is at `misalign`); buffer byte
+// b holds the tensor byte at base + origin + b. The tile's bytes lie in the aligned 16-byte
+// pieces that cover them, copied whole (cp.async), except where such a piece would reach
+// outside the tensor: at its very start (only when the tensor is not 16-byte aligned) and at
+// its very end the bytes go singly, so that nothing outside the tensor is ever read.
+struct TileLoad {
+    uint64_t origin;           // multiple of 16
+    int head;                  // buffer byte of the tile's first block (0..15)
+    int piece_lo, piece_hi;    // buffer pieces [piece_lo, piece_hi) copied whole
+    int head_end;              // buffer bytes [head, head_end) copied singly (tensor start)
+    int tail_begin, tail_end;  // buffer bytes [tail_begin, tail_end) copied singly (tensor end)
+
+    GGUFTK_HD constexpr int pieces() const { return piece_hi - piece_lo; }
+    GGUFTK_HD constexpr int singles() const { return head_end - head + tail_end - tail_begin; }
+    // Buffer byte of single byte k.
+    GGUFTK_HD constexpr int single(int k) const { return k < head_end - head ? head + k : tail_begin + k - (head_end - head); }
+};
+// Fewer than 16 at each end of the tensor: one lane each.
+inline constexpr int kMaxSingles = 30;
+
+template <class F>
+GGUFTK_HD constexpr TileLoad tile_load(uint64_t tile, int nb, unsigned misalign, uint64_t total) {
+    const uint64_t start = misalign + tile * uint64_t(Tile<F>::in_bytes);
+    const uint64_t end = start + uint64_t(nb) * F::block_bytes;
+    const uint64_t limit = misalign + total;
+    const uint64_t origin = start & ~uint64_t(15);
+    const uint64_t lo = origin >= misalign ? origin : origin + 16;
+    const uint64_t covered = (end + 15) & ~uint64_t(15);
+    const uint64_t hi_piece = covered <= limit ? covered : end & ~uint64_t(15);
+    const uint64_t hi = hi_piece > lo ? hi_piece : lo;
+    const int head = int(start - origin);
+    const int lo_b = int(lo - origin), hi_b = int(hi - origin), end_b = int(end - origin);
+    const int head_end = lo_b < end_b ? lo_b : end_b;
+    return TileLoad{origin, head, lo_b / 16, hi_b / 16, head_end > head ? head_end : head, hi_b,
+                    end_b > hi_b ? end_b : hi_b};
+}
+
+// Issues this lane's share of a tile's copies: piece(p) copies buffer piece p (16 bytes, from
+// base + origin + 16 p), byte(b) buffer byte b.
+template <class F, class Piece, class Byte>
+GGUFTK_HD void load_tile(const TileLoad& t, int lane, Piece&& piece, Byte&& byte) {
+    lane_loop<Tile<F>::in_pieces>(lane, t.pieces(), [&](int i) { piece(t.piece_lo + i); });
+    lane_loop<kMaxSingles>(lane, t.singles(), [&](int k) { byte(t.single(k)); });
+}
+
+// --- Decoding into the output tile ---------------------------------------------------------
+
+// Units (a lane's group of parts) in a tile of `nb` blocks, and which part of which block
+// part g of unit u is.
+template <class F>
+GGUFTK_HD constexpr int units_in(int nb) {
+    return (nb * Tile<F>::parts_per_block + Tile<F>::group - 1) / Tile<F>::group;
+}
+struct BlockPart {
+    int block, part;
+};
+template <class F>
+GGUFTK_HD constexpr BlockPart unit_part(int u, int g) {
+    const int p = u * Tile<F>::group + g;
+    return {p / Tile<F>::parts_per_block, p % Tile<F>::parts_per_block};
+}
+
+// 16-byte piece `i` of the output tile lives at piece swizzle(i) of shared memory: the low
+// three bits are XORed with the next three, which keeps each 128-byte row's pieces within the
+// row (so the linear read-out stays conflict-free) and spreads lanes writing 32, 64 or 128
+// bytes apart over different banks.
+GGUFTK_HD constexpr int swizzle(int piece) { return piece ^ ((piece >> 3) & 7); }
+
+GGUFTK_HD void store_piece(uint8_t* p, uint32_t a, uint32_t b, uint32_t c, uint32_t d) {
+#if defined(__CUDA_ARCH__)
+    *reinterpret_cast<uint4*>(p) = make_uint4(a, b, c, d);
+#else
+    const uint32_t w[4] = {a, b, c, d};
+    memcpy(p, w, 16);
+#endif
+}
+
+// Rounds a lane's values to O and stores them, 16-byte piece by piece, from output byte
+// `offset` of the tile (a multiple of 16: parts start at multiples of their own size).
+template <OutType O, int N>
+GGUFTK_HD void store_values(const float (&y)[N], uint8_t* out_s, int offset) {
+    const int first = offset / 16;
+    if constexpr (O == OutType::F32) {
+        static_assert(N % 4 == 0);
+#if defined(__CUDACC__)
+#pragma unroll
+#endif
+        for (int i = 0; i < N; i += 4)
+            store_piece(out_s + 16 * swizzle(first + i / 4), formats::f32_bits(y[i]), formats::f32_bits(y[i + 1]),
+                        formats::f32_bits(y[i + 2]), formats::f32_bits(y[i + 3]));
+    } else {
+        static_assert(N % 8 == 0);
+        constexpr bool f16 = O == OutType::F16;
+        if (!any_nan(y)) [[likely]] {
+#if defined(__CUDACC__)
+#pragma unroll
+#endif
+            for (int i = 0; i < N; i += 8) {
+                auto pair = [&](int k) { return f16 ? f16_pair_no_nan(y[k], y[k + 1]) : bf16_pair_no_nan(y[k], y[k + 1]); };
+                store_piece(out_s + 16 * swizzle(first + i / 8), pair(i), pair(i + 2), pair(i + 4), pair(i + 6));
+            }
+        } else {
+#if defined(__CUDACC__)
+#pragma unroll
+#endif
+            for (int i = 0; i < N; i += 8) {
+                auto pair = [&](int k) { return f16 ? f16_pair(y[k], y[k + 1]) : bf16_pair(y[k], y[k + 1]); };
+                store_piece(out_s + 16 * swizzle(first + i / 8), pair(i), pair(i + 2), pair(i + 4), pair(i + 6));
+            }
+        }
+    }
+}
+
+// This lane's share of decoding a tile of `nb` blocks, whose first block starts at `in`
+// (shared memory), into the output tile `out_s`: each unit's parts through the format's
+// decode_part (the CPU's definition), then rounded and stored.
+template <class F, OutType O>
+GGUFTK_HD void decode_tile(const uint8_t* in, int nb, uint8_t* out_s, int lane) {
+    using T = Tile<F>;
+    lane_loop<T::units>(lane, units_in<F>(nb), [&](int u) {
+        float y[T::part_elems];
+#if defined(__CUDACC__)
+#pragma unroll
+#endif
+        for (int g = 0; g < T::group; ++g) {
+            const BlockPart bp = unit_part<F>(u, g);
+            if (T::group == 1 || bp.block < nb)
+                F::decode_part(in + bp.block * F::block_bytes, bp.part, y + g * F::part_elems);
+            else
+                for (int j = 0; j < F::part_elems; ++j) y[g * F::part_elems + j] = 0.0f;  // past the end
+        }
+        store_values<O>(y, out_s, u * T::part_elems * int(out_type_size(O)));
+    });
+}
+
+// --- Writing the output tile out -----------------------------------------------------------
+
+// This lane's share of writing the first `bytes` (even) of the output tile: piece(i, s) writes
+// output piece i from shared piece s; half(h, s) the 2-byte value h from shared half s, for a
+// ragged end (only in the last tile of a tensor of plain floats).
+template <class F, OutType O, class Piece, class Half>
+GGUFTK_HD void write_tile(int bytes, int lane, Piece&& piece, Half&& half) {
+    const int n = bytes / 16;
+    lane_loop<Tile<F>::out_bytes(O) / 16>(lane, n, [&](int i) { piece(i, swizzle(i)); });
+    lane_loop<7>(lane, bytes / 2 - 8 * n, [&](int k) {
+        const int h = 8 * n + k;
+        half(h, 8 * swizzle(h / 8) + h % 8);
+    });
+}
+
+}  // namespace gguftk::cuda
