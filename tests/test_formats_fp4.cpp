@@ -3,18 +3,17 @@
 // E4M3 (bias 7, subnormals below exponent 1), each computed here with ldexp.
 #include <doctest/doctest.h>
 
-#include <array>
 #include <cmath>
-#include <cstring>
-#include <random>
 
+#include "block_builder.h"
 #include "formats/fp4.h"
 
 using namespace gguftk::formats;
+using namespace gguftk::test;
 
 namespace {
 
-std::mt19937 rng(11);
+BlockRng rng(11);
 
 // The E2M1 value of a 4-bit code; except that code 8, E2M1's negative zero, is +0: ggml's code
 // book holds integers, so it decodes every zero as +0.
@@ -30,8 +29,6 @@ double ue4m3(uint8_t x) {
     const int e = (x >> 3) & 0xF, m = x & 7;
     return e == 0 ? std::ldexp(m, -9) : std::ldexp(1.0 + m / 8.0, e - 7);
 }
-
-bool same_bits(float a, float b) { return std::memcmp(&a, &b, 4) == 0; }
 
 }  // namespace
 

@@ -5,44 +5,22 @@
 // their definition (7 stored bits plus an even-parity eighth bit), not through ksigns_iq2xs.
 #include <doctest/doctest.h>
 
-#include <array>
 #include <bit>
-#include <cstring>
-#include <random>
 
+#include "block_builder.h"
 #include "formats/iquants.h"
 
 using namespace gguftk::formats;
+using namespace gguftk::test;
 
 namespace {
 
-std::mt19937 rng(7);
-int rand_in(int lo, int hi) { return lo + int(rng() % uint32_t(hi - lo + 1)); }
-// A random normal half between 2^-8 and 2^4, either sign.
-uint16_t rand_half() { return uint16_t(0x1c00 + rng() % 0x3000) | uint16_t(rng() & 0x8000); }
-
-void put16(uint8_t* p, uint16_t v) { p[0] = uint8_t(v), p[1] = uint8_t(v >> 8); }
-void put32(uint8_t* p, uint32_t v) { for (int i = 0; i < 4; ++i) p[i] = uint8_t(v >> (8 * i)); }
+BlockRng rng(7);
 
 int byte_lane(uint64_t g, int j) { return int((g >> (8 * j)) & 0xff); }
 float sign_of(int bits8, int j) { return (bits8 >> j) & 1 ? -1.f : 1.f; }
 // The 8 signs a 7-bit sign index stands for: its bits, and bit 7 making the count of minus signs even.
 int signs_from_index(int k) { return k | ((std::popcount(unsigned(k)) & 1) << 7); }
-
-template <class F>
-std::array<float, F::block_elems> decode(const uint8_t* b) {
-    std::array<float, F::block_elems> y;
-    decode_block<F>(b, y.data());
-    return y;
-}
-
-template <size_t N>
-void require_equal(const std::array<float, N>& got, const std::array<float, N>& want) {
-    for (size_t i = 0; i < N; ++i) {
-        INFO("element " << i);
-        REQUIRE(std::memcmp(&got[i], &want[i], 4) == 0);
-    }
-}
 
 constexpr int kTrials = 100;
 
@@ -51,16 +29,14 @@ constexpr int kTrials = 100;
 TEST_CASE("IQ2_XXS: 4 grid bytes and a u32 of 4 sign indices and a scale per 32 elements") {
     for (int trial = 0; trial < kTrials; ++trial) {
         uint8_t b[66];
-        const uint16_t dh = rand_half();
-        put16(b, dh);
-        const float d = fp16_to_f32(dh);
+        const float d = rng.put_half(b);
         std::array<float, 256> want;
         for (int ib = 0; ib < 8; ++ib) {
-            const int s = rand_in(0, 15);
+            const int s = rng.in(0, 15);
             uint32_t aux = uint32_t(s) << 28;
             const float db = d * (0.5f + float(s)) * 0.25f;
             for (int l = 0; l < 4; ++l) {
-                const int idx = rand_in(0, 255), k = rand_in(0, 127);
+                const int idx = rng.in(0, 255), k = rng.in(0, 127);
                 b[2 + 8 * ib + l] = uint8_t(idx);
                 aux |= uint32_t(k) << (7 * l);
                 const uint64_t g = tables::iq2xxs_grid()[idx];
@@ -76,15 +52,13 @@ TEST_CASE("IQ2_XXS: 4 grid bytes and a u32 of 4 sign indices and a scale per 32 
 TEST_CASE("IQ2_XS: u16 per 8 elements (9-bit index, 7-bit sign index), two 4-bit scales per 32") {
     for (int trial = 0; trial < kTrials; ++trial) {
         uint8_t b[74];
-        const uint16_t dh = rand_half();
-        put16(b, dh);
-        const float d = fp16_to_f32(dh);
+        const float d = rng.put_half(b);
         std::array<float, 256> want;
         for (int ib = 0; ib < 8; ++ib) {
-            const int s0 = rand_in(0, 15), s1 = rand_in(0, 15);
+            const int s0 = rng.in(0, 15), s1 = rng.in(0, 15);
             b[66 + ib] = uint8_t(s0 | s1 << 4);
             for (int l = 0; l < 4; ++l) {
-                const int idx = rand_in(0, 511), k = rand_in(0, 127);
+                const int idx = rng.in(0, 511), k = rng.in(0, 127);
                 put16(b + 2 + 2 * (4 * ib + l), uint16_t(idx | k << 9));
                 const float db = d * (0.5f + float(l < 2 ? s0 : s1)) * 0.25f;
                 const uint64_t g = tables::iq2xs_grid()[idx];
@@ -99,15 +73,13 @@ TEST_CASE("IQ2_XS: u16 per 8 elements (9-bit index, 7-bit sign index), two 4-bit
 TEST_CASE("IQ2_S: 10-bit index split over qs and qh, 8 explicit sign bits per 8 elements") {
     for (int trial = 0; trial < kTrials; ++trial) {
         uint8_t b[82] = {};
-        const uint16_t dh = rand_half();
-        put16(b, dh);
-        const float d = fp16_to_f32(dh);
+        const float d = rng.put_half(b);
         std::array<float, 256> want;
         for (int ib = 0; ib < 8; ++ib) {
-            const int s0 = rand_in(0, 15), s1 = rand_in(0, 15);
+            const int s0 = rng.in(0, 15), s1 = rng.in(0, 15);
             b[74 + ib] = uint8_t(s0 | s1 << 4);
             for (int l = 0; l < 4; ++l) {
-                const int idx = rand_in(0, 1023), signs = rand_in(0, 255);
+                const int idx = rng.in(0, 1023), signs = rng.in(0, 255);
                 b[2 + 4 * ib + l] = uint8_t(idx);
                 b[66 + ib] |= uint8_t((idx >> 8) << (2 * l));
                 b[34 + 4 * ib + l] = uint8_t(signs);
@@ -123,19 +95,17 @@ TEST_CASE("IQ2_S: 10-bit index split over qs and qh, 8 explicit sign bits per 8 
 TEST_CASE("IQ3_XXS: a grid byte per 4 elements, then a u32 of sign indices and scale per 32") {
     for (int trial = 0; trial < kTrials; ++trial) {
         uint8_t b[98];
-        const uint16_t dh = rand_half();
-        put16(b, dh);
-        const float d = fp16_to_f32(dh);
+        const float d = rng.put_half(b);
         std::array<float, 256> want;
         for (int ib = 0; ib < 8; ++ib) {
-            const int s = rand_in(0, 15);
+            const int s = rng.in(0, 15);
             uint32_t aux = uint32_t(s) << 28;
             const float db = d * (0.5f + float(s)) * 0.5f;
             for (int l = 0; l < 4; ++l) {
-                const int k = rand_in(0, 127);
+                const int k = rng.in(0, 127);
                 aux |= uint32_t(k) << (7 * l);
                 for (int h = 0; h < 2; ++h) {
-                    const int idx = rand_in(0, 255);
+                    const int idx = rng.in(0, 255);
                     b[2 + 8 * ib + 2 * l + h] = uint8_t(idx);
                     const uint32_t g = tables::iq3xxs_grid()[idx];
                     for (int j = 0; j < 4; ++j)
@@ -152,19 +122,17 @@ TEST_CASE("IQ3_XXS: a grid byte per 4 elements, then a u32 of sign indices and s
 TEST_CASE("IQ3_S: 9-bit index (ninth bits in qh), sign bits, odd scales 1 + 2s") {
     for (int trial = 0; trial < kTrials; ++trial) {
         uint8_t b[110] = {};
-        const uint16_t dh = rand_half();
-        put16(b, dh);
-        const float d = fp16_to_f32(dh);
+        const float d = rng.put_half(b);
         std::array<float, 256> want;
         for (int ib = 0; ib < 8; ++ib) {
-            const int s = rand_in(0, 15);
+            const int s = rng.in(0, 15);
             b[106 + ib / 2] |= uint8_t(s << (4 * (ib % 2)));
             const float db = d * float(1 + 2 * s);
             for (int l = 0; l < 4; ++l) {
-                const int signs = rand_in(0, 255);
+                const int signs = rng.in(0, 255);
                 b[74 + 4 * ib + l] = uint8_t(signs);
                 for (int h = 0; h < 2; ++h) {
-                    const int idx = rand_in(0, 511);
+                    const int idx = rng.in(0, 511);
                     b[2 + 8 * ib + 2 * l + h] = uint8_t(idx);
                     b[66 + ib] |= uint8_t((idx >> 8) << (2 * l + h));
                     const uint32_t g = tables::iq3s_grid()[idx];
@@ -180,17 +148,15 @@ TEST_CASE("IQ3_S: 9-bit index (ninth bits in qh), sign bits, odd scales 1 + 2s")
 TEST_CASE("IQ1_S: 11-bit index into the +-1/0 grid, shifted by +-1/8, odd scales 2s + 1") {
     for (int trial = 0; trial < kTrials; ++trial) {
         uint8_t b[50];
-        const uint16_t dh = rand_half();
-        put16(b, dh);
-        const float d = fp16_to_f32(dh);
+        const float d = rng.put_half(b);
         std::array<float, 256> want;
         for (int ib = 0; ib < 8; ++ib) {
-            const int s = rand_in(0, 7), neg = rand_in(0, 1);
+            const int s = rng.in(0, 7), neg = rng.in(0, 1);
             uint16_t qh = uint16_t(s << 12 | neg << 15);
             const float dl = d * float(2 * s + 1);
             const float delta = neg ? -0.125f : 0.125f;
             for (int l = 0; l < 4; ++l) {
-                const int idx = rand_in(0, 2047);
+                const int idx = rng.in(0, 2047);
                 b[2 + 4 * ib + l] = uint8_t(idx);
                 qh |= uint16_t((idx >> 8) << (3 * l));
                 const uint64_t g = tables::iq1s_grid()[idx];
@@ -206,19 +172,19 @@ TEST_CASE("IQ1_S: 11-bit index into the +-1/0 grid, shifted by +-1/8, odd scales
 TEST_CASE("IQ1_M: IQ1_S's grid with a shift sign per 8 elements, 3-bit scales per 16, d in the scale nibbles") {
     for (int trial = 0; trial < kTrials; ++trial) {
         uint8_t b[56] = {};
-        const uint16_t dh = rand_half();
+        const uint16_t dh = rng.half();
         const float d = fp16_to_f32(dh);
         uint16_t sc[4] = {};
         for (int i = 0; i < 4; ++i) sc[i] = uint16_t(((dh >> (4 * i)) & 0xf) << 12);  // nibble i of d
         std::array<float, 256> want;
         for (int ib = 0; ib < 8; ++ib) {
             for (int half = 0; half < 2; ++half) {  // 16 elements share a scale
-                const int s = rand_in(0, 7);
+                const int s = rng.in(0, 7);
                 sc[ib / 2] |= uint16_t(s << (6 * (ib % 2) + 3 * half));
                 const float dl = d * float(2 * s + 1);
                 for (int h = 0; h < 2; ++h) {
                     const int l = 2 * half + h;
-                    const int idx = rand_in(0, 2047), neg = rand_in(0, 1);
+                    const int idx = rng.in(0, 2047), neg = rng.in(0, 1);
                     b[4 * ib + l] = uint8_t(idx);
                     b[32 + 2 * ib + half] |= uint8_t(((idx >> 8) | neg << 3) << (4 * h));
                     const uint64_t g = tables::iq1s_grid()[idx];
@@ -239,12 +205,10 @@ constexpr int kIQ4[16] = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 3
 TEST_CASE("IQ4_NL: Q4_0's nibble layout through the non-linear code book") {
     for (int trial = 0; trial < kTrials; ++trial) {
         uint8_t b[18];
-        const uint16_t dh = rand_half();
-        put16(b, dh);
-        const float d = fp16_to_f32(dh);
+        const float d = rng.put_half(b);
         std::array<float, 32> want;
         for (int j = 0; j < 16; ++j) {
-            const int lo = trial == 0 ? j : rand_in(0, 15), hi = trial == 0 ? 15 - j : rand_in(0, 15);
+            const int lo = trial == 0 ? j : rng.in(0, 15), hi = trial == 0 ? 15 - j : rng.in(0, 15);
             b[2 + j] = uint8_t(lo | hi << 4);
             want[j] = d * float(kIQ4[lo]);
             want[j + 16] = d * float(kIQ4[hi]);
@@ -256,18 +220,16 @@ TEST_CASE("IQ4_NL: Q4_0's nibble layout through the non-linear code book") {
 TEST_CASE("IQ4_XS: 6-bit sub-block scales (stored +32) split over scales_l and scales_h") {
     for (int trial = 0; trial < kTrials; ++trial) {
         uint8_t b[136] = {};
-        const uint16_t dh = rand_half();
-        put16(b, dh);
-        const float d = fp16_to_f32(dh);
+        const float d = rng.put_half(b);
         uint16_t scales_h = 0;
         std::array<float, 256> want;
         for (int ib = 0; ib < 8; ++ib) {
-            const int ls = trial == 0 ? 8 * ib : rand_in(0, 63);
+            const int ls = trial == 0 ? 8 * ib : rng.in(0, 63);
             b[4 + ib / 2] |= uint8_t((ls & 0xf) << (4 * (ib % 2)));
             scales_h |= uint16_t((ls >> 4) << (2 * ib));
             const float dl = d * float(ls - 32);
             for (int j = 0; j < 16; ++j) {
-                const int lo = rand_in(0, 15), hi = rand_in(0, 15);
+                const int lo = rng.in(0, 15), hi = rng.in(0, 15);
                 b[8 + 16 * ib + j] = uint8_t(lo | hi << 4);
                 want[32 * ib + j] = dl * float(kIQ4[lo]);
                 want[32 * ib + j + 16] = dl * float(kIQ4[hi]);

@@ -3,28 +3,18 @@
 // each element must come back as ggml's formula of the quant and scales packed for it.
 #include <doctest/doctest.h>
 
-#include <array>
 #include <cmath>
 #include <cstring>
-#include <random>
 
+#include "block_builder.h"
 #include "formats/kquants.h"
 
 using namespace gguftk::formats;
+using namespace gguftk::test;
 
 namespace {
 
-std::mt19937 rng(4242);
-int rand_in(int lo, int hi) { return lo + int(rng() % uint32_t(hi - lo + 1)); }
-uint16_t rand_half() { return uint16_t(0x1c00 + rng() % 0x3000) | uint16_t(rng() & 0x8000); }
-void put16(uint8_t* p, uint16_t v) { p[0] = uint8_t(v), p[1] = uint8_t(v >> 8); }
-
-template <class F>
-std::array<float, 256> decode(const uint8_t* b) {
-    std::array<float, 256> y;
-    decode_block<F>(b, y.data());
-    return y;
-}
+BlockRng rng(4242);
 
 // 2-bit quants L[0..255] into 64 bytes: per 128 elements, byte l holds elements l, l+32, l+64, l+96.
 void pack_crumbs(const int* L, uint8_t* qs) {
@@ -49,25 +39,19 @@ void pack_scales_mins(const int* ls, const int* lm, uint8_t* s) {
 }
 
 // Quants in 4-bit groups: per 64 elements, 32 bytes, element l low nibble, l+32 high nibble.
-void pack_nibbles(const int* L, uint8_t* q) {
-    for (int j = 0; j < 256; j += 64, q += 32)
-        for (int l = 0; l < 32; ++l) q[l] = uint8_t((L[j + l] & 0xF) | (L[j + l + 32] & 0xF) << 4);
-}
+void pack_nibbles(const int* L, uint8_t* q) { pack_nibble_pairs(L, 256, 64, q); }
 
 }  // namespace
 
 TEST_CASE("Q2_K: y = (d * sc) * q - (dmin * m), 16 sub-blocks of 16") {
     for (int trial = 0; trial < 100; ++trial) {
         int L[256], sc[16], mn[16];
-        for (int& l : L) l = rand_in(0, 3);
-        for (int j = 0; j < 16; ++j) sc[j] = rand_in(0, 15), mn[j] = rand_in(0, 15);
+        for (int& l : L) l = rng.in(0, 3);
+        for (int j = 0; j < 16; ++j) sc[j] = rng.in(0, 15), mn[j] = rng.in(0, 15);
         uint8_t b[84];
         for (int j = 0; j < 16; ++j) b[j] = uint8_t(sc[j] | mn[j] << 4);
         pack_crumbs(L, b + 16);
-        const uint16_t dh = rand_half(), mh = rand_half();
-        put16(b + 80, dh);
-        put16(b + 82, mh);
-        const float d = fp16_to_f32(dh), dmin = fp16_to_f32(mh);
+        const float d = rng.put_half(b + 80), dmin = rng.put_half(b + 82);
         const auto y = decode<Q2_K>(b);
         for (int e = 0; e < 256; ++e) {
             const float dl = d * float(sc[e / 16]), ml = dmin * float(mn[e / 16]);
@@ -79,8 +63,8 @@ TEST_CASE("Q2_K: y = (d * sc) * q - (dmin * m), 16 sub-blocks of 16") {
 TEST_CASE("Q3_K: y = (d * (sc - 32)) * (q - 4), high bits in hmask, 6-bit scales") {
     for (int trial = 0; trial < 100; ++trial) {
         int L[256], sc[16];  // L: 0..7 as stored (q + 4); sc: -32..31
-        for (int& l : L) l = rand_in(0, 7);
-        for (int& s : sc) s = rand_in(-32, 31);
+        for (int& l : L) l = rng.in(0, 7);
+        for (int& s : sc) s = rng.in(-32, 31);
         if (trial == 0) sc[0] = -32, sc[15] = 31;
         uint8_t b[110] = {};
         // hmask: element j's high bit in byte j % 32, bit j / 32.
@@ -97,9 +81,7 @@ TEST_CASE("Q3_K: y = (d * (sc - 32)) * (q - 4), high bits in hmask, 6-bit scales
             else s[j - 8] |= uint8_t((l & 0xF) << 4);
             s[j % 4 + 8] |= uint8_t((l >> 4) << (2 * (j / 4)));
         }
-        const uint16_t dh = rand_half();
-        put16(b + 108, dh);
-        const float d = fp16_to_f32(dh);
+        const float d = rng.put_half(b + 108);
         const auto y = decode<Q3_K>(b);
         for (int e = 0; e < 256; ++e) REQUIRE(y[e] == d * float(sc[e / 16]) * float(L[e] - 4));
     }
@@ -108,16 +90,13 @@ TEST_CASE("Q3_K: y = (d * (sc - 32)) * (q - 4), high bits in hmask, 6-bit scales
 TEST_CASE("Q4_K: y = (d * sc) * q - (dmin * m), 8 sub-blocks of 32") {
     for (int trial = 0; trial < 100; ++trial) {
         int L[256], ls[8], lm[8];
-        for (int& l : L) l = rand_in(0, 15);
-        for (int j = 0; j < 8; ++j) ls[j] = rand_in(0, 63), lm[j] = rand_in(0, 63);
+        for (int& l : L) l = rng.in(0, 15);
+        for (int j = 0; j < 8; ++j) ls[j] = rng.in(0, 63), lm[j] = rng.in(0, 63);
         if (trial == 0) for (int j = 0; j < 8; ++j) ls[j] = 63 - j, lm[j] = 56 + j;  // high bits set everywhere
         uint8_t b[144];
-        const uint16_t dh = rand_half(), mh = rand_half();
-        put16(b, dh);
-        put16(b + 2, mh);
+        const float d = rng.put_half(b), dmin = rng.put_half(b + 2);
         pack_scales_mins(ls, lm, b + 4);
         pack_nibbles(L, b + 16);
-        const float d = fp16_to_f32(dh), dmin = fp16_to_f32(mh);
         const auto y = decode<Q4_K>(b);
         for (int e = 0; e < 256; ++e) {
             const float d1 = d * float(ls[e / 32]), m1 = dmin * float(lm[e / 32]);
@@ -129,12 +108,10 @@ TEST_CASE("Q4_K: y = (d * sc) * q - (dmin * m), 8 sub-blocks of 32") {
 TEST_CASE("Q5_K: as Q4_K with a fifth bit per quant in qh") {
     for (int trial = 0; trial < 100; ++trial) {
         int L[256], ls[8], lm[8];
-        for (int& l : L) l = rand_in(0, 31);
-        for (int j = 0; j < 8; ++j) ls[j] = rand_in(0, 63), lm[j] = rand_in(0, 63);
+        for (int& l : L) l = rng.in(0, 31);
+        for (int j = 0; j < 8; ++j) ls[j] = rng.in(0, 63), lm[j] = rng.in(0, 63);
         uint8_t b[176] = {};
-        const uint16_t dh = rand_half(), mh = rand_half();
-        put16(b, dh);
-        put16(b + 2, mh);
+        const float d = rng.put_half(b), dmin = rng.put_half(b + 2);
         pack_scales_mins(ls, lm, b + 4);
         // ggml's loop: per 64 elements n, qh[j] gets bit m1 for element n+j and m2 for n+j+32.
         uint8_t* qh = b + 16;
@@ -148,7 +125,6 @@ TEST_CASE("Q5_K: as Q4_K with a fifth bit per quant in qh") {
                 ql[j] = uint8_t(l1 | l2 << 4);
             }
         }
-        const float d = fp16_to_f32(dh), dmin = fp16_to_f32(mh);
         const auto y = decode<Q5_K>(b);
         for (int e = 0; e < 256; ++e) {
             const float d1 = d * float(ls[e / 32]), m1f = dmin * float(lm[e / 32]);
@@ -160,8 +136,8 @@ TEST_CASE("Q5_K: as Q4_K with a fifth bit per quant in qh") {
 TEST_CASE("Q6_K: y = (d * sc) * (q - 32), int8 scale per 16") {
     for (int trial = 0; trial < 100; ++trial) {
         int L[256], sc[16];  // L: 0..63 as stored (q + 32)
-        for (int& l : L) l = rand_in(0, 63);
-        for (int& s : sc) s = rand_in(-128, 127);
+        for (int& l : L) l = rng.in(0, 63);
+        for (int& s : sc) s = rng.in(-128, 127);
         if (trial == 0) sc[0] = -128, sc[1] = 127, L[0] = 0, L[255] = 63;
         uint8_t b[210];
         uint8_t* ql = b;
@@ -177,9 +153,7 @@ TEST_CASE("Q6_K: y = (d * sc) * (q - 32), int8 scale per 16") {
             }
         }
         for (int j = 0; j < 16; ++j) b[192 + j] = uint8_t(int8_t(sc[j]));
-        const uint16_t dh = rand_half();
-        put16(b + 208, dh);
-        const float d = fp16_to_f32(dh);
+        const float d = rng.put_half(b + 208);
         const auto y = decode<Q6_K>(b);
         for (int e = 0; e < 256; ++e) REQUIRE(y[e] == d * float(sc[e / 16]) * float(L[e] - 32));
     }
@@ -191,7 +165,7 @@ TEST_CASE("Q8_K: y = d * q with a float32 d; bsums do not matter") {
         const float d = std::ldexp(float(rng() % 0x1000000u), -30) * (trial & 1 ? -1.0f : 1.0f);
         std::memcpy(b, &d, 4);
         int8_t q[256];
-        for (auto& v : q) v = int8_t(rand_in(-128, 127));
+        for (auto& v : q) v = int8_t(rng.in(-128, 127));
         std::memcpy(b + 4, q, 256);
         for (int j = 0; j < 32; ++j) b[260 + j] = uint8_t(rng());
         const auto y = decode<Q8_K>(b);

@@ -3,38 +3,22 @@
 // ggml's formula of the quant that was packed for it.
 #include <doctest/doctest.h>
 
-#include <array>
 #include <cmath>
 #include <cstring>
-#include <random>
 
+#include "block_builder.h"
 #include "formats/legacy.h"
 
 using namespace gguftk::formats;
+using namespace gguftk::test;
 
 namespace {
 
-std::mt19937 rng(42);
-int rand_in(int lo, int hi) { return lo + int(rng() % uint32_t(hi - lo + 1)); }
-
-// A random normal half between 2^-8 and 2^4, either sign.
-uint16_t rand_half() { return uint16_t(0x1c00 + rng() % 0x3000) | uint16_t(rng() & 0x8000); }
-
-void put16(uint8_t* p, uint16_t v) { p[0] = uint8_t(v), p[1] = uint8_t(v >> 8); }
-void put32(uint8_t* p, uint32_t v) { for (int i = 0; i < 4; ++i) p[i] = uint8_t(v >> (8 * i)); }
-
-template <class F>
-std::array<float, 32> decode(const uint8_t* b) {
-    std::array<float, 32> y;
-    decode_block<F>(b, y.data());
-    return y;
-}
+BlockRng rng(42);
 
 // Quants as ggml's reference quantizers lay them out: y[j] low nibble of qs[j], y[j+16] high
 // nibble; for 5-bit formats bit 4 of quant j goes to bit j of the 32-bit qh.
-void pack_nibbles(const int* L, uint8_t* qs) {
-    for (int j = 0; j < 16; ++j) qs[j] = uint8_t((L[j] & 0xF) | (L[j + 16] & 0xF) << 4);
-}
+void pack_nibbles(const int* L, uint8_t* qs) { pack_nibble_pairs(L, 32, 32, qs); }
 uint32_t pack_high_bits(const int* L) {
     uint32_t qh = 0;
     for (int j = 0; j < 32; ++j) qh |= uint32_t((L[j] >> 4) & 1) << j;
@@ -46,13 +30,11 @@ uint32_t pack_high_bits(const int* L) {
 TEST_CASE("Q4_0: y = d * (q - 8)") {
     for (int trial = 0; trial < 200; ++trial) {
         int L[32];
-        for (int& l : L) l = rand_in(0, 15);
+        for (int& l : L) l = rng.in(0, 15);
         if (trial == 0) for (int j = 0; j < 32; ++j) L[j] = j % 16;  // every quant value
         uint8_t b[18];
-        const uint16_t dh = rand_half();
-        put16(b, dh);
+        const float d = rng.put_half(b);
         pack_nibbles(L, b + 2);
-        const float d = fp16_to_f32(dh);
         const auto y = decode<Q4_0>(b);
         for (int j = 0; j < 32; ++j) REQUIRE(y[j] == float(L[j] - 8) * d);
     }
@@ -61,13 +43,10 @@ TEST_CASE("Q4_0: y = d * (q - 8)") {
 TEST_CASE("Q4_1: y = d * q + m") {
     for (int trial = 0; trial < 200; ++trial) {
         int L[32];
-        for (int& l : L) l = rand_in(0, 15);
+        for (int& l : L) l = rng.in(0, 15);
         uint8_t b[20];
-        const uint16_t dh = rand_half(), mh = rand_half();
-        put16(b, dh);
-        put16(b + 2, mh);
+        const float d = rng.put_half(b), m = rng.put_half(b + 2);
         pack_nibbles(L, b + 4);
-        const float d = fp16_to_f32(dh), m = fp16_to_f32(mh);
         const auto y = decode<Q4_1>(b);
         for (int j = 0; j < 32; ++j) REQUIRE(y[j] == float(L[j]) * d + m);
     }
@@ -76,14 +55,12 @@ TEST_CASE("Q4_1: y = d * q + m") {
 TEST_CASE("Q5_0: y = d * (q - 16), fifth bits from qh") {
     for (int trial = 0; trial < 200; ++trial) {
         int L[32];
-        for (int& l : L) l = rand_in(0, 31);
+        for (int& l : L) l = rng.in(0, 31);
         if (trial == 0) for (int j = 0; j < 32; ++j) L[j] = j;
         uint8_t b[22];
-        const uint16_t dh = rand_half();
-        put16(b, dh);
+        const float d = rng.put_half(b);
         put32(b + 2, pack_high_bits(L));
         pack_nibbles(L, b + 6);
-        const float d = fp16_to_f32(dh);
         const auto y = decode<Q5_0>(b);
         for (int j = 0; j < 32; ++j) REQUIRE(y[j] == float(L[j] - 16) * d);
     }
@@ -92,14 +69,11 @@ TEST_CASE("Q5_0: y = d * (q - 16), fifth bits from qh") {
 TEST_CASE("Q5_1: y = d * q + m, fifth bits from qh") {
     for (int trial = 0; trial < 200; ++trial) {
         int L[32];
-        for (int& l : L) l = rand_in(0, 31);
+        for (int& l : L) l = rng.in(0, 31);
         uint8_t b[24];
-        const uint16_t dh = rand_half(), mh = rand_half();
-        put16(b, dh);
-        put16(b + 2, mh);
+        const float d = rng.put_half(b), m = rng.put_half(b + 2);
         put32(b + 4, pack_high_bits(L));
         pack_nibbles(L, b + 8);
-        const float d = fp16_to_f32(dh), m = fp16_to_f32(mh);
         const auto y = decode<Q5_1>(b);
         for (int j = 0; j < 32; ++j) REQUIRE(y[j] == float(L[j]) * d + m);
     }
@@ -108,9 +82,9 @@ TEST_CASE("Q5_1: y = d * q + m, fifth bits from qh") {
 TEST_CASE("Q8_0 and Q8_1: y = d * q; Q8_1's sum field does not matter") {
     for (int trial = 0; trial < 200; ++trial) {
         int8_t q[32];
-        for (auto& v : q) v = int8_t(rand_in(-128, 127));
+        for (auto& v : q) v = int8_t(rng.in(-128, 127));
         q[0] = -128, q[1] = 127;
-        const uint16_t dh = rand_half();
+        const uint16_t dh = rng.half();
         const float d = fp16_to_f32(dh);
 
         uint8_t b0[34];

@@ -4,35 +4,15 @@
 // decoder's multiply-and-shift extraction is checked against plain division.
 #include <doctest/doctest.h>
 
-#include <array>
-#include <cstring>
-#include <random>
-
+#include "block_builder.h"
 #include "formats/ternary.h"
 
 using namespace gguftk::formats;
+using namespace gguftk::test;
 
 namespace {
 
-std::mt19937 rng(3);
-int rand_in(int lo, int hi) { return lo + int(rng() % uint32_t(hi - lo + 1)); }
-uint16_t rand_half() { return uint16_t(0x1c00 + rng() % 0x3000) | uint16_t(rng() & 0x8000); }
-void put16(uint8_t* p, uint16_t v) { p[0] = uint8_t(v), p[1] = uint8_t(v >> 8); }
-
-template <class F>
-std::array<float, F::block_elems> decode(const uint8_t* b) {
-    std::array<float, F::block_elems> y;
-    decode_block<F>(b, y.data());
-    return y;
-}
-
-template <size_t N>
-void require_equal(const std::array<float, N>& got, const std::array<float, N>& want) {
-    for (size_t i = 0; i < N; ++i) {
-        INFO("element " << i);
-        REQUIRE(std::memcmp(&got[i], &want[i], 4) == 0);
-    }
-}
+BlockRng rng(3);
 
 // ggml's quantize_row_tq1_0_ref: n trits (first most significant), padded to five digits, as
 // the byte ceil(t * 256 / 243).
@@ -48,11 +28,9 @@ uint8_t pack_trits(const int* t, int n) {
 TEST_CASE("TQ1_0: five trits per qs byte, four per qh byte, element order of ggml's packing") {
     for (int trial = 0; trial < 60; ++trial) {
         uint8_t b[54];
-        const uint16_t dh = rand_half();
-        put16(b + 52, dh);
-        const float d = fp16_to_f32(dh);
+        const float d = rng.put_half(b + 52);
         int trit[256];  // 0, 1, 2 for -1, 0, +1
-        for (int e = 0; e < 256; ++e) trit[e] = rand_in(0, 2);
+        for (int e = 0; e < 256; ++e) trit[e] = rng.in(0, 2);
         for (int m = 0; m < 32; ++m) {  // qs[0..31]: element 32n + m
             int t[5];
             for (int n = 0; n < 5; ++n) t[n] = trit[32 * n + m];
@@ -90,14 +68,12 @@ TEST_CASE("TQ1_0: every byte a five-trit value can have decodes to its digits") 
 TEST_CASE("TQ2_0: 2-bit codes, element 128h + 32l + m in bits 2l of qs[32h + m]") {
     for (int trial = 0; trial < 60; ++trial) {
         uint8_t b[66] = {};
-        const uint16_t dh = rand_half();
-        put16(b + 64, dh);
-        const float d = fp16_to_f32(dh);
+        const float d = rng.put_half(b + 64);
         std::array<float, 256> want;
         for (int h = 0; h < 2; ++h)
             for (int l = 0; l < 4; ++l)
                 for (int m = 0; m < 32; ++m) {
-                    const int q = rand_in(0, 3);  // 3 never comes from the quantizer, but decodes as 2d
+                    const int q = rng.in(0, 3);  // 3 never comes from the quantizer, but decodes as 2d
                     b[32 * h + m] |= uint8_t(q << (2 * l));
                     want[128 * h + 32 * l + m] = float(q - 1) * d;
                 }
@@ -108,12 +84,10 @@ TEST_CASE("TQ2_0: 2-bit codes, element 128h + 32l + m in bits 2l of qs[32h + m]"
 TEST_CASE("Q1_0: one bit per element, least significant first: 1 is +d, 0 is -d") {
     for (int trial = 0; trial < 60; ++trial) {
         uint8_t b[18] = {};
-        const uint16_t dh = rand_half();
-        put16(b, dh);
-        const float d = fp16_to_f32(dh);
+        const float d = rng.put_half(b);
         std::array<float, 128> want;
         for (int j = 0; j < 128; ++j) {
-            const int bit = rand_in(0, 1);
+            const int bit = rng.in(0, 1);
             b[2 + j / 8] |= uint8_t(bit << (j % 8));
             want[j] = bit ? d : -d;
         }
@@ -124,12 +98,10 @@ TEST_CASE("Q1_0: one bit per element, least significant first: 1 is +d, 0 is -d"
 TEST_CASE("Q2_0: 2-bit codes, four per byte, lowest bits first: y = (q - 1) * d") {
     for (int trial = 0; trial < 60; ++trial) {
         uint8_t b[18] = {};
-        const uint16_t dh = rand_half();
-        put16(b, dh);
-        const float d = fp16_to_f32(dh);
+        const float d = rng.put_half(b);
         std::array<float, 64> want;
         for (int j = 0; j < 64; ++j) {
-            const int q = trial == 0 ? j % 4 : rand_in(0, 3);
+            const int q = trial == 0 ? j % 4 : rng.in(0, 3);
             b[2 + j / 4] |= uint8_t(q << (2 * (j % 4)));
             want[j] = float(q - 1) * d;
         }

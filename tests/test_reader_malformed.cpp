@@ -1,18 +1,23 @@
-// The reader on hostile input: every malformed file of the catalogue (tests/support/
-// malformed_cases.cpp) must be refused with its error at its offset, and while parsing it
-// the reader may not allocate more than the file's size (plus a little for the error text).
+// The reader on hostile input: every malformed file of the catalogue (tests/crafted/
+// make_crafted.py, written out at build time) must be refused with its error at its offset, and
+// while parsing it the reader may not allocate more than the file's size (plus a little for the
+// error text); every valid file of it must parse.
 //
 // Allocation is measured by replacing the global operator new in this test binary.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
+#include <fstream>
+#include <iterator>
 #include <new>
+#include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 
 #include "gguf_builder.h"
 #include "gguftk/gguf.h"
-#include "malformed_cases.h"
 
 using namespace gguftk;
 using namespace gguftk::test;
@@ -66,6 +71,52 @@ struct Outcome {
     uint64_t allocated = 0;
 };
 
+// One file of the catalogue and what the reader must say about it.
+struct CraftedCase {
+    std::string name;
+    std::vector<uint8_t> bytes;
+    bool valid = false;
+    std::string what;     // the text the error must hold (a refused file)
+    uint64_t offset = 0;  // the offset it must name
+};
+
+// Where the catalogue was written: $GGUFTK_CRAFTED when set (a build carried elsewhere), else
+// the build directory.
+std::string crafted_dir() {
+    const char* env = std::getenv("GGUFTK_CRAFTED");
+    return env && *env ? env : GGUFTK_CRAFTED_DEFAULT;
+}
+
+std::vector<uint8_t> read_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    REQUIRE_MESSAGE(in, "cannot open " << path);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+std::vector<CraftedCase> crafted_cases() {
+    const std::string dir = crafted_dir();
+    std::ifstream index(dir + "/cases.json");
+    REQUIRE_MESSAGE(index, "no catalogue in " << dir << " (the build writes it: target gguftk_crafted_files)");
+    std::vector<CraftedCase> cases;
+    for (const auto& c : nlohmann::json::parse(index)) {
+        CraftedCase k{c.at("name").get<std::string>(), read_file(dir + "/" + c.at("file").get<std::string>()),
+                      c.at("valid").get<bool>()};
+        if (!k.valid) {
+            k.what = c.at("what").get<std::string>();
+            k.offset = c.at("offset").get<uint64_t>();
+        }
+        cases.push_back(std::move(k));
+    }
+    return cases;
+}
+
+CraftedCase crafted(std::string_view name) {
+    for (CraftedCase& c : crafted_cases())
+        if (c.name == name) return std::move(c);
+    FAIL("no case " << name << " in the catalogue");
+    return {};
+}
+
 Outcome parse_counting(const std::vector<uint8_t>& bytes) {
     Outcome o;
     g_allocated = 0;
@@ -89,9 +140,10 @@ Outcome parse_counting(const std::vector<uint8_t>& bytes) {
 }  // namespace
 
 TEST_CASE("every malformed file is refused with its error, at its offset, without large allocations") {
-    const std::vector<MalformedCase> cases = malformed_cases();
-    CHECK(cases.size() >= 40);
-    for (const MalformedCase& c : cases) {
+    int refused = 0;
+    for (const CraftedCase& c : crafted_cases()) {
+        if (c.valid) continue;
+        ++refused;
         CAPTURE(c.name);
         const Outcome o = parse_counting(c.bytes);
         REQUIRE_MESSAGE(o.threw, c.name << " was accepted");
@@ -101,38 +153,63 @@ TEST_CASE("every malformed file is refused with its error, at its offset, withou
         CHECK(*o.offset == c.offset);
         CHECK(o.allocated <= c.bytes.size() + kErrorSlack);
     }
+    CHECK(refused >= 141);  // the catalogue as merged: cases may be added, not lost
 }
 
-TEST_CASE("the catalogue's files are otherwise valid: undoing the damage makes them parse") {
+TEST_CASE("every valid file of the catalogue parses") {
+    int valid = 0;
+    for (const CraftedCase& c : crafted_cases()) {
+        if (!c.valid) continue;
+        ++valid;
+        CAPTURE(c.name);
+        CHECK_NOTHROW(GgufFile::parse(c.bytes));
+    }
+    CHECK(valid >= 20);
+}
+
+TEST_CASE("the catalogue's cuts and patches are otherwise the reader's base file, which parses") {
     // Guards the catalogue itself: a case must fail for its stated reason, not for an accident
-    // elsewhere in the file. The base file they are cut from must parse.
-    const std::vector<MalformedCase> cases = malformed_cases();
-    const MalformedCase* longest = nullptr;
-    for (const MalformedCase& c : cases)
-        if (c.name.rfind("truncated-", 0) == 0 && (!longest || c.bytes.size() > longest->bytes.size())) longest = &c;
-    REQUIRE(longest != nullptr);
-    CHECK(longest->name == "truncated-in-tensor-data");
-    // The untruncated base is 10 bytes longer; rebuild it by padding the cut with zeros.
-    std::vector<uint8_t> whole = longest->bytes;
-    whole.resize(whole.size() + 10, 0);
-    const GgufFile f = GgufFile::parse(whole);
-    CHECK(f.tensors().size() == 2);
-    CHECK(f.metadata().size() == 3);
+    // elsewhere in the file. Each truncated_* case is a prefix of its base, and each patched_*
+    // case differs from it in one field (at most 8 consecutive bytes): undone, it is the base.
+    const CraftedCase base = crafted("valid_reader_base"), base_be = crafted("valid_reader_base_be");
+    for (const CraftedCase* b : {&base, &base_be}) {
+        const GgufFile f = GgufFile::parse(b->bytes);
+        CHECK(f.tensors().size() == 2);
+        CHECK(f.metadata().size() == 3);
+    }
+    int cut = 0, patched = 0;
+    for (const CraftedCase& c : crafted_cases()) {
+        const bool is_cut = c.name.starts_with("truncated_"), is_patched = c.name.starts_with("patched_");
+        if (!is_cut && !is_patched) continue;
+        CAPTURE(c.name);
+        const std::vector<uint8_t>& whole = (c.name.ends_with("_be") ? base_be : base).bytes;
+        if (is_cut) {
+            ++cut;
+            REQUIRE(c.bytes.size() < whole.size());
+            CHECK(std::equal(c.bytes.begin(), c.bytes.end(), whole.begin()));
+        } else {
+            ++patched;
+            REQUIRE(c.bytes.size() == whole.size());
+            const auto first = std::mismatch(c.bytes.begin(), c.bytes.end(), whole.begin()).first - c.bytes.begin();
+            const auto last = c.bytes.rend() - std::mismatch(c.bytes.rbegin(), c.bytes.rend(), whole.rbegin()).first;
+            CHECK(first < last);
+            CHECK(last - first <= 8);
+        }
+    }
+    CHECK(cut >= 11);
+    CHECK(patched >= 16);
 }
 
 TEST_CASE("errors name the file they came from") {
-    const std::vector<MalformedCase> cases = malformed_cases();
-    for (const MalformedCase& c : cases) {
-        if (c.name != "version-1") continue;
-        TempFile tmp(c.bytes);
-        try {
-            GgufFile::open(tmp.path());
-            FAIL("accepted");
-        } catch (const Error& e) {
-            CHECK(e.file() == tmp.path());
-            CHECK(std::string(e.what()).find("unsupported version 1") != std::string::npos);
-            CHECK(e.offset() == 4);
-        }
+    const CraftedCase c = crafted("patched_version_1");
+    TempFile tmp(c.bytes);
+    try {
+        GgufFile::open(tmp.path());
+        FAIL("accepted");
+    } catch (const Error& e) {
+        CHECK(e.file() == tmp.path());
+        CHECK(std::string(e.what()).find("unsupported version 1") != std::string::npos);
+        CHECK(e.offset() == 4);
     }
 }
 
@@ -146,11 +223,7 @@ TEST_CASE("a count of 2^63 does not reserve memory") {
 
 TEST_CASE("every byte of the header cut off in turn gives an error, never a crash") {
     // Cutting the base file at each position up to its data section: each prefix is refused.
-    const std::vector<MalformedCase> cases = malformed_cases();
-    std::vector<uint8_t> whole;
-    for (const MalformedCase& c : cases)
-        if (c.name == "truncated-in-tensor-data") whole = c.bytes;
-    whole.resize(whole.size() + 10, 0);
+    const std::vector<uint8_t> whole = crafted("valid_reader_base").bytes;
     const GgufFile f = GgufFile::parse(whole);
     for (uint64_t n = 0; n < f.data_offset() + 1; ++n) {
         CAPTURE(n);
@@ -163,10 +236,7 @@ TEST_CASE("every byte of the header cut off in turn gives an error, never a cras
 }
 
 TEST_CASE("every single corrupted header byte gives a valid file or an Error, never a crash") {
-    std::vector<uint8_t> whole;
-    for (const MalformedCase& c : malformed_cases())
-        if (c.name == "truncated-in-tensor-data") whole = c.bytes;
-    whole.resize(whole.size() + 10, 0);
+    const std::vector<uint8_t> whole = crafted("valid_reader_base").bytes;
     const uint64_t data = GgufFile::parse(whole).data_offset();
     int refused = 0;
     for (uint64_t i = 0; i < data; ++i) {

@@ -2,8 +2,8 @@
 
 Expectations come from outside our code: gguf-py's GGUFReader for the ggml-written fixture
 (taught type 42, Q2_0, which its enum lacks), gguf-py's GGUFWriter for the other valid files
-(little- and big-endian, split shards), and the malformed-file catalogue of the C++ tests
-(written out by bin/test-make-malformed) for the refusals.
+(little- and big-endian, split shards). The refusals of malformed files are tested, in every view
+of every tool, by test_crafted.py over the catalogue of tests/crafted/make_crafted.py.
 """
 import json
 import os
@@ -308,35 +308,6 @@ def test_split_model(tmp_path):
     assert p.stderr.decode().count("error:") == 1 and "model-00003-of-00003.gguf" in p.stderr.decode()
     p = run(ALL, "--shards")
     assert p.returncode == 1 and "not part of a split model" in p.stderr.decode()
-
-
-# --- malformed files ------------------------------------------------------------------------
-
-def malformed_cases(tmp_dir):
-    subprocess.run([str(BIN / "test-make-malformed"), str(tmp_dir)], check=True)
-    cases = []
-    for line in (tmp_dir / "cases.tsv").read_text().splitlines():
-        name, offset, what = line.split("\t", 2)
-        cases.append((name, int(offset), what))
-    return cases
-
-
-def test_every_malformed_file_exits_1_with_one_error_line(tmp_path):
-    cases = malformed_cases(tmp_path)
-    assert len(cases) >= 40
-    for name, offset, what in cases:
-        path = tmp_path / f"{name}.gguf"
-        for flags in ([], ["--json"], ["--markdown"]):
-            p = run(path, *flags)
-            err = p.stderr.decode()
-            assert p.returncode == 1, (name, flags, err)
-            assert p.stdout == b"", name
-            lines = err.splitlines()
-            assert len(lines) == 1, (name, err)
-            assert lines[0].startswith(f"error: {path}: "), (name, err)
-            assert what in lines[0], (name, err)
-            assert lines[0].endswith(f"(at offset {offset})"), (name, err)
-            assert "\x1b" not in err
 
 
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full")

@@ -43,11 +43,11 @@ def main(fixtures):
         for old in d.glob("seed-*"):
             old.unlink()
 
-    for name, data, expect in mc.cases():
-        if len(data) <= MAX_SEED:
-            (reader / f"seed-{name}").write_bytes(data)
-            if expect == "valid":  # fuzz-hexdump's file mode dumps what the reader accepts
-                (hexdump / f"seed-file-{name}").write_bytes(data)
+    for c in mc.cases():
+        if len(c.data) <= MAX_SEED:
+            (reader / f"seed-{c.name}").write_bytes(c.data)
+            if c.valid:  # fuzz-hexdump's file mode dumps what the reader accepts
+                (hexdump / f"seed-file-{c.name}").write_bytes(c.data)
     (hexdump / "seed-file-base").write_bytes(mc.base())
 
     fixture = (Path(fixtures) / "all-types.gguf").read_bytes()
