@@ -308,7 +308,11 @@ def n_tensors(data):
 # be accepted by every run.
 _NO_TENSORS = {n for n, d in VALID if n_tensors(d) == 0}
 _NO_BLOCK_DUMP = {"valid_base_be", "valid_zero_dims"} | _NO_TENSORS  # zero_dims: its first tensor is empty
-MAY_REFUSE = {"dequant": {"valid_base_be"}, "dequant-npy": {"valid_base_be"},
+# A file whose split.count says it is one shard of several, but whose name gives no way to find
+# the others, is refused by the tools that read the whole model (--shard-only reads it alone).
+_LONE_SHARD = {"valid_split_keys_odd"}
+MAY_REFUSE = {"dequant": {"valid_base_be"} | _LONE_SHARD, "dequant-npy": {"valid_base_be"} | _LONE_SHARD,
+              "inspect": _LONE_SHARD, "inspect-json": _LONE_SHARD, "inspect-md": _LONE_SHARD,
               "hexdump-block": _NO_BLOCK_DUMP, "hexdump-block-json": _NO_BLOCK_DUMP}
 
 
