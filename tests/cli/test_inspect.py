@@ -346,3 +346,141 @@ def test_a_full_stdout_is_one_error_line(view):
         p = subprocess.run([str(INSPECT), *view, str(ALL)], stdout=full, stderr=subprocess.PIPE, timeout=60)
     assert p.returncode == 1
     assert p.stderr.decode() == "error: <stdout>: cannot write: No space left on device\n"
+
+
+# --- exact numbers in every view ----------------------------------------------------------------
+
+def test_one_json_spelling_of_nan_and_infinities_in_every_json(tmp_path):
+    """gguf-inspect --json, gguf-hexdump --json, npy's manifest.json and safetensors' __metadata__
+    all write NaN, +Inf and -Inf as "NaN", "Infinity", "-Infinity", and tell them apart."""
+    path = tmp_path / "special.gguf"
+    nan, inf = float("nan"), float("inf")
+    kvs = [("f.nan", nan, GGUFValueType.FLOAT32), ("f.inf", inf, GGUFValueType.FLOAT32),
+           ("f.ninf", -inf, GGUFValueType.FLOAT64), ("f.one", 1.5, GGUFValueType.FLOAT64),
+           ("f.arr", [nan, inf, -inf, 0.25], GGUFValueType.ARRAY, GGUFValueType.FLOAT32)]
+    write_gguf(path, kvs, [("t", np.zeros(8, dtype=np.float32))])
+    want = {"f.nan": "NaN", "f.inf": "Infinity", "f.ninf": "-Infinity", "f.one": 1.5,
+            "f.arr": ["NaN", "Infinity", "-Infinity", 0.25]}
+
+    md = inspect_json(path)["metadata"]
+    assert {k: md[k]["value"] for k in want} == want
+    p = subprocess.run([str(BIN / "gguf-hexdump"), str(path), "--json"], capture_output=True, check=True)
+    records = {r["name"]: r for r in json.loads(p.stdout)["metadata"]}
+    for k, v in want.items():
+        assert next(f for f in records[k]["fields"] if f["name"] in ("value", "items"))["value"] == v, k
+    dq = BIN / "gguf-dequant"
+    subprocess.run([str(dq), str(path), "-o", str(tmp_path / "npy"), "--format", "npy"], check=True, capture_output=True)
+    manifest = json.loads((tmp_path / "npy" / "manifest.json").read_text())
+    assert {k: manifest["metadata"][k] for k in want} == want
+    subprocess.run([str(dq), str(path), "-o", str(tmp_path / "o.st"), "--format", "safetensors"], check=True,
+                   capture_output=True)
+    from safetensors import safe_open
+    with safe_open(str(tmp_path / "o.st"), "np") as f:
+        meta = f.metadata()
+    # __metadata__ holds strings: a scalar's JSON text (a string's own text), an array's JSON.
+    assert {k: meta[k] for k in want} == {"f.nan": "NaN", "f.inf": "Infinity", "f.ninf": "-Infinity",
+                                          "f.one": "1.5", "f.arr": '["NaN","Infinity","-Infinity",0.25]'}
+
+
+def test_nested_arrays_give_their_inner_element_type_in_json(tmp_path):
+    path = tmp_path / "nested.gguf"
+    write_gguf(path, [("n.two", [[1, 2], [3]], GGUFValueType.ARRAY),
+                      ("n.three", [[["a"]], [["b", "c"]]], GGUFValueType.ARRAY),
+                      ("n.flat", [1, 2], GGUFValueType.ARRAY, GGUFValueType.UINT16)])
+    md = inspect_json(path)["metadata"]
+    assert md["n.two"] == {"type": "ARRAY", "element_type": "ARRAY", "inner_element_type": "INT32",
+                           "value": [[1, 2], [3]]}
+    assert md["n.three"]["inner_element_type"] == "STRING"
+    assert "inner_element_type" not in md["n.flat"]
+    text = run(path, check_rc=0).stdout.decode()
+    assert "[[INT32]]" in text and "[[[STRING]]]" in text  # the same type the text view shows
+
+
+def test_no_tensors_no_table_header_and_no_parameters_no_bits_per_weight(tmp_path):
+    path = tmp_path / "empty.gguf"
+    write_gguf(path, [])
+    text = run(path, check_rc=0).stdout.decode()
+    assert "Tensors (0)" in text and "#" not in text.split("Tensors (0)")[1].split("Totals")[0]
+    assert "bits per weight" not in text and "name" not in text
+    md = run(path, "--markdown", check_rc=0).stdout.decode()
+    assert "## Tensors\n\nNone.\n" in md and "| # |" not in md and "bits per weight" not in md
+    s = inspect_json(path)["summary"]
+    assert s["tensors"] == 0 and s["bits_per_weight"] is None
+    # A filter that selects nothing is an empty table too.
+    text = run(ALL, "--tensors", "nothing*", check_rc=0).stdout.decode()
+    assert "Tensors (0 of 40)" in text and " offset" not in text
+    assert "bits per weight" not in text  # the selection has no parameters
+
+
+# What CommonMark makes special, the text form's own escapes, and spaces a cell would lose.
+MD_STRINGS = ["a\\b C:\\path \\*x\\*", "&amp; &#65; &copy", "*em* _u_ **b** __b__", "`code` ``x``",
+              "[l](http://x) ![i](u) <http://a> <b>x</b>", "| pipe |", "# h #", "~~s~~ ~x~",
+              " lead and trail ", "x\ny\tz\x1bq", "\"quotes\" 'single'", "!#$%&'()*+,-./:;<=>?@[]^_`{|}~",
+              "a  b", "ends with \\"]
+
+
+def text_form(s):
+    """The text view's escaping of printable ASCII and a few controls (gguftk/escape.h)."""
+    out = ""
+    for c in s:
+        out += {"\\": "\\\\", "\n": "\\n", "\t": "\\t", "\r": "\\r"}.get(c, c if ord(c) >= 0x20 else f"\\x{ord(c):02x}")
+    return out
+
+
+def rendered_tables(md):
+    """Every table of `md` rendered by a CommonMark implementation (markdown-it-py, with GitHub's
+    tables), as lists of rows of cell texts, and the h1 headings' texts."""
+    from html.parser import HTMLParser
+
+    from markdown_it import MarkdownIt
+
+    class Cells(HTMLParser):
+        def __init__(self):
+            super().__init__(convert_charrefs=True)
+            self.tables, self.h1, self.cell, self.where = [], [], None, None
+
+        def handle_starttag(self, tag, attrs):
+            if tag == "table":
+                self.tables.append([])
+            elif tag == "tr":
+                self.tables[-1].append([])
+            elif tag in ("td", "th", "h1"):
+                self.cell, self.where = "", tag
+
+        def handle_endtag(self, tag):
+            if tag in ("td", "th"):
+                self.tables[-1][-1].append(self.cell)
+                self.cell = None
+            elif tag == "h1":
+                self.h1.append(self.cell)
+                self.cell = None
+
+        def handle_data(self, data):
+            if self.cell is not None:
+                self.cell += data
+
+    c = Cells()
+    c.feed(MarkdownIt("commonmark").enable("table").render(md))
+    return c.tables, c.h1
+
+
+def test_markdown_renders_exactly_as_the_text_view_reads(tmp_path):
+    pytest.importorskip("markdown_it", reason="markdown-it-py not installed (scripts/setup.sh installs it)")
+    path = tmp_path / "we*rd_[1]&x #.gguf"
+    kvs = [(f"k{i}.{s}", s, GGUFValueType.STRING) for i, s in enumerate(MD_STRINGS)]
+    kvs.append(("arr", ["<s>", "a|b", "\\"], GGUFValueType.ARRAY, GGUFValueType.STRING))
+    write_gguf(path, kvs, [(f"t{i}.{s}", np.zeros(4, dtype=np.float32)) for i, s in enumerate(MD_STRINGS)])
+    md = run(path, "--markdown", check_rc=0).stdout.decode()
+    text = run(path, check_rc=0).stdout.decode()
+    tables, h1 = rendered_tables(md)
+    assert h1 == [str(path)]
+    meta = {row[0]: row for row in tables[0][1:]}
+    for i, s in enumerate(MD_STRINGS):
+        key = text_form(f"k{i}.{s}")
+        value = '"' + text_form(s).replace('"', '\\"') + '"'
+        assert key in text and value in text  # what the text view shows ...
+        assert meta[key] == [key, "STRING", "", value], s  # ... is what the Markdown reads as
+    assert meta["arr"][1:] == ["[STRING]", "3", '["<s>", "a|b", "\\\\"]']
+    assert '["<s>", "a|b", "\\\\"]' in text
+    names = [row[1] for row in tables[1][1:]]
+    assert names == [text_form(f"t{i}.{s}") for i, s in enumerate(MD_STRINGS)]
