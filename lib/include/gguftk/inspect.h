@@ -100,7 +100,11 @@ void render_markdown(const Inspection& in, const InspectOptions& opts, const std
 // One JSON document: file, version, endian, alignment, data_offset, file_size, metadata,
 // tensors, summary (in that order). Metadata values complete; 64-bit integers exact; floats as
 // the shortest decimal that reads back to the same double; NaN and infinities as the strings
-// "NaN", "Infinity" and "-Infinity" (gguftk/escape.h, json_nonfinite).
+// "NaN", "Infinity" and "-Infinity" (gguftk/escape.h, json_nonfinite). An array of arrays
+// also gives "inner_element_type". The summary: tensors, parameters, bytes, bits_per_weight
+// (null without parameters), by_type, dequantized ({"f16"|"bf16"|"f32": {"default"|"all":
+// {tensor_bytes, file_bytes, files}}}, or null and then not_convertible says why), and for a
+// shard split ({shard, count, whole_model}) and, listed, shards.
 std::string render_json(const Inspection& in, const InspectOptions& opts);
 void render_json(const Inspection& in, const InspectOptions& opts, const std::function<void(std::string_view)>& out);
 
