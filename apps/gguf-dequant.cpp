@@ -36,12 +36,21 @@ Examples:
   gguf-dequant model.gguf -o weights/ --format npy --tensors 'blk.0.*'
   gguf-dequant model.gguf -o model.safetensors --format safetensors --to bf16
   gguf-dequant model.gguf -o model-f16.gguf --stats --threads 8
+  gguf-dequant model-00001-of-00003.gguf -o model-f16.gguf   # model-f16-00001-of-00003.gguf ...
+  gguf-dequant model-00002-of-00003.gguf -o model-f16.gguf --merge  # one file
 
 Quantized tensors are converted; integer tensors are always copied; F32/F16/BF16/F64 tensors
 are copied byte for byte unless --all. With --tensors and --format gguf, the tensors not
 selected are copied as they are (the model stays whole); the other formats write only the
 selected ones. npy and raw write a directory with one file per tensor and manifest.json.
-The output appears only when complete (written to a temp file beside it, then renamed).)";
+The output appears only when complete (written to a temp file beside it, then renamed).
+
+A split model (NAME-0000K-of-0000N.gguf) is converted whole from any of its shards: the others
+are found beside it and checked to make one model (a missing or inconsistent shard is an
+error naming it). GGUF output keeps the split, same tensors per shard, OUT's name with
+-0000K-of-0000N.gguf (llama.cpp loads it from the first), unless --merge; the other formats
+write one output for the whole model. Either every output file appears or none does.
+--shard-only converts the named file alone.)";
 
 class ProgressBar {
 public:
@@ -71,26 +80,29 @@ private:
     clock::time_point start_;
 };
 
-// The engine for --device; `notice` gets the one line to print when auto falls back to the CPU.
+// The engine for --device; `notice` gets the one line to print when auto falls back to the CPU
+// although a GPU might have been expected: a CUDA build that finds the driver but cannot use
+// the GPU. A CPU-only build, or a machine without a CUDA driver, converts on the CPU silently.
 std::unique_ptr<Engine> pick_engine(const std::string& device, unsigned threads, std::string& notice) {
     if (device == "cpu") return make_cpu_engine(threads);
     std::string why;
+    bool driver = false;
 #if GGUFTK_HAVE_CUDA
     if (auto e = make_cuda_engine(0, &why)) return e;
+    driver = why.rfind("no CUDA driver", 0) != 0;
 #else
     why = "this build has no CUDA support";
 #endif
     if (device == "cuda") throw Error("--device cuda: " + why);
     auto cpu = make_cpu_engine(threads);
-    notice = fmt::format("note: no usable GPU ({}); converting on the {}", why, cpu->description());
+    if (driver) notice = fmt::format("note: no usable GPU ({}); converting on the {}", why, cpu->description());
     return cpu;
 }
 
 void print_stats(const ConversionPlan& plan, const ConversionResult& r) {
-    const auto& tensors = plan.input().tensors();
     size_t w = 6;
     for (const TensorJob& j : plan.jobs())
-        if (j.converts()) w = std::max(w, tensors[j.tensor].name.size());
+        if (j.converts()) w = std::max(w, plan.tensor(j).name.size());
     fmt::print("{:<{}}  {:<7} {:>13} {:>13} {:>13} {:>13} {:>6} {:>6}\n", "tensor", w, "type", "min", "max",
                "mean", "absmax", "nan", "inf");
     for (size_t i = 0; i < plan.jobs().size(); ++i) {
@@ -98,7 +110,7 @@ void print_stats(const ConversionPlan& plan, const ConversionResult& r) {
         if (!j.converts()) continue;
         const TensorStats& s = r.stats[i];
         auto num = [&](double v) { return s.finite ? fmt::format("{:.6g}", v) : std::string("-"); };
-        fmt::print("{:<{}}  {:<7} {:>13} {:>13} {:>13} {:>13} {:>6} {:>6}\n", tensors[j.tensor].name, w,
+        fmt::print("{:<{}}  {:<7} {:>13} {:>13} {:>13} {:>13} {:>6} {:>6}\n", plan.tensor(j).name, w,
                    j.in_type->name, num(s.min), num(s.max), num(s.mean()), num(s.absmax), s.nan, s.inf);
     }
 }
@@ -109,7 +121,7 @@ int main(int argc, char** argv) {
     CLI::App app{"Convert the quantized tensors of a GGUF file to F16, F32 or BF16, bit-exactly.", "gguf-dequant"};
     std::string input, output, to = "f16", format = "gguf", device = "auto";
     std::vector<std::string> globs;
-    bool all = false, stats = false, force = false;
+    bool all = false, stats = false, force = false, merge = false, shard_only = false;
     unsigned threads = 0;
     app.add_option("input", input, "GGUF file to convert")->required();
     app.add_option("-o,--output", output, "output file (gguf, safetensors) or directory (npy, raw)")->required();
@@ -128,6 +140,9 @@ int main(int argc, char** argv) {
         ->capture_default_str();
     app.add_flag("--stats", stats, "print min, max, mean, absmax and NaN/Inf counts of every converted tensor");
     app.add_flag("--force", force, "replace OUT if it exists");
+    auto* merge_opt = app.add_flag("--merge", merge, "a split model's GGUF output as one file, not one per shard");
+    app.add_flag("--shard-only", shard_only, "convert just the named shard of a split model (not loadable alone)")
+        ->excludes(merge_opt);
     app.footer(kExamples);
 
     return cli::run(app, argc, argv, [&]() -> int {
@@ -136,16 +151,21 @@ int main(int argc, char** argv) {
         opts.format = *parse_output_format(format);
         opts.all_floats = all;
         opts.tensor_globs = globs;
+        opts.merge = merge;
         if (opts.format == OutputFormat::Npy && opts.to == OutType::BF16)
             throw cli::UsageError("NumPy has no bfloat16: use --to f16 or --to f32 with --format npy");
 
         install_signal_handlers();
-        const GgufFile in = GgufFile::open(input);
+        const GgufModel in = GgufModel::open(input, shard_only ? GgufModel::Open::FileOnly : GgufModel::Open::Whole);
         const ConversionPlan plan = plan_conversion(in, opts);
         std::string notice;
         auto engine = pick_engine(device, threads, notice);
         OutputWriter out(plan, output, force);
-        if (!notice.empty()) fmt::print(stderr, "{}\n", notice);  // once the output is sure to start
+        // Once the output is sure to start.
+        if (const auto split = split_info(in.given()); split && shard_only)
+            fmt::print(stderr, "note: converting shard {} of {} alone (--shard-only): the result is not a loadable model by itself\n",
+                       split->index + 1, split->count);
+        if (!notice.empty()) fmt::print(stderr, "{}\n", notice);
 
         ProgressBar bar(cli::is_tty(stderr));
         RunControl control;
@@ -159,7 +179,12 @@ int main(int argc, char** argv) {
         out.commit();
         const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
-        fmt::print(stderr, "{}: {} tensors, {} converted to {}, {:.1f} MB in {:.2f} s ({})\n", output,
+        std::string written = output;
+        if (plan.layout() == OutputLayout::Shards)
+            written = fmt::format("{} ... {} ({} shards)", out.paths().front(), out.paths().back(), out.paths().size());
+        else if (in.split())
+            written += fmt::format(" (all {} shards)", in.files().size());
+        fmt::print(stderr, "{}: {} tensors, {} converted to {}, {:.1f} MB in {:.2f} s ({})\n", written,
                    plan.jobs().size(), plan.n_converted(), to, double(plan.bytes_out()) / 1e6, secs,
                    engine->description());
         if (stats) print_stats(plan, result);

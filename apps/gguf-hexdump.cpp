@@ -9,6 +9,7 @@
 #include "gguftk/escape.h"
 #include "gguftk/gguf.h"
 #include "gguftk/hexdump.h"
+#include "gguftk/model.h"
 
 using namespace gguftk;
 
@@ -22,6 +23,7 @@ Examples:
   gguf-hexdump model.gguf --tensor token_embd.weight --json | jq '.values[:8]'
   gguf-hexdump model.gguf --tensor blk.0.ffn_down.weight --markdown >> notes.md
   gguf-hexdump --describe Q4_K                           # a format's layout, without a file
+  gguf-hexdump model-00001-of-00003.gguf --tensor output.weight  # found in whichever shard holds it
 
 A block view shows, for every field of the format (lib/formats), its byte range within the
 block, its bytes, and what they say (fp16 scales, 6-bit scales and mins per sub-block, high
@@ -56,24 +58,27 @@ size_t edit_distance(std::string_view a, std::string_view b) {
     return row[b.size()];
 }
 
-[[noreturn]] void unknown_tensor(const GgufFile& f, const std::string& name) {
+[[noreturn]] void unknown_tensor(const GgufModel& model, const std::string& name) {
     constexpr size_t kLongest = 256;  // names past this are not worth comparing (nor their cost)
     std::vector<std::pair<size_t, const std::string*>> near;
     if (name.size() <= kLongest) {
         const size_t limit = std::max<size_t>(2, name.size() / 3);
-        for (const TensorInfo& t : f.tensors()) {
-            if (t.name.size() > kLongest) continue;
-            const size_t d = edit_distance(name, t.name);
-            // Every name contains "": an empty name is compared by distance only.
-            if (d <= limit || (!name.empty() && t.name.find(name) != std::string::npos)) near.push_back({d, &t.name});
-        }
+        for (const GgufFile* f : model.files())
+            for (const TensorInfo& t : f->tensors()) {
+                if (t.name.size() > kLongest) continue;
+                const size_t d = edit_distance(name, t.name);
+                // Every name contains "": an empty name is compared by distance only.
+                if (d <= limit || (!name.empty() && t.name.find(name) != std::string::npos)) near.push_back({d, &t.name});
+            }
     }
     std::stable_sort(near.begin(), near.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
     std::string msg = fmt::format("no tensor named {}", quoted_name(name));
-    if (f.tensors().empty()) {
-        msg += " (the file has no tensors)";
+    const uint64_t n = model.n_tensors();
+    const char* where = model.split() ? "model" : "file";
+    if (n == 0) {
+        msg += fmt::format(" (the {} has no tensors)", where);
     } else if (near.empty()) {
-        msg += fmt::format(" among the file's {} tensors (gguf-inspect lists them)", f.tensors().size());
+        msg += fmt::format(" among the {}'s {} tensors (gguf-inspect lists them)", where, n);
     } else {
         msg += "; did you mean ";
         for (size_t i = 0; i < std::min<size_t>(near.size(), 5); ++i)
@@ -81,8 +86,10 @@ size_t edit_distance(std::string_view a, std::string_view b) {
         if (near.size() > 5) msg += fmt::format(" (or {} more)", near.size() - 5);
         msg += '?';
     }
-    throw Error(msg, std::nullopt, f.path());
+    throw Error(msg, std::nullopt, model.given().path());
 }
+
+[[noreturn]] void unknown_tensor(const GgufFile& f, const std::string& name) { unknown_tensor(GgufModel::of(f), name); }
 
 // --describe: one type's description, or with "all" every type's.
 std::string describe_types(const std::string& which, bool json, bool markdown, bool color) {
@@ -179,9 +186,18 @@ int main(int argc, char** argv) {
                 render_header_text(h, color, cli::write_stdout);
             return cli::kExitOk;
         }
-        const TensorInfo* t = f.find_tensor(tensor);
-        if (!t) unknown_tensor(f, tensor);
-        write_blocks(f, *t, block, count, json, markdown, color);
+        if (const TensorInfo* t = f.find_tensor(tensor)) {
+            write_blocks(f, *t, block, count, json, markdown, color);
+            return cli::kExitOk;
+        }
+        if (!split_info(f)) unknown_tensor(f, tensor);
+        // A shard of a split model: the tensor may be in another shard.
+        const GgufModel model = GgufModel::open(input);
+        const auto found = model.find_tensor(tensor);
+        if (!found) unknown_tensor(model, tensor);
+        const GgufFile& shard = *model.files()[found->file];
+        fmt::print(stderr, "note: {} is in {}\n", quoted_name(tensor), shard.path());
+        write_blocks(shard, *found->tensor, block, count, json, markdown, color);
         return cli::kExitOk;
     }, input);
 }

@@ -19,11 +19,16 @@ Examples:
   gguf-inspect model.gguf --tensors 'blk.0.*' --tensors output.weight
   gguf-inspect model.gguf --json | jq '.summary.bits_per_weight'
   gguf-inspect model.gguf --markdown > model.md
+  gguf-inspect model-00002-of-00003.gguf           # one shard's tensors, the whole model's totals
   gguf-inspect model-00001-of-00003.gguf --shards  # tensors of every shard
+  gguf-inspect model-00002-of-00003.gguf --shard-only  # this file alone
 
 Only the header of the file is read (it is memory-mapped); tensor data is never touched.
 The file is validated first: a damaged file gives one `error:` line naming the offset of the
-problem, and exit code 1. Strings from the file are shown escaped (control characters, invalid
+problem, and exit code 1. A shard of a split model (NAME-0000K-of-0000N.gguf) brings in the
+other shards beside it, checked to make one model; a missing or inconsistent one is an error
+naming it. The totals, and what gguf-dequant would write for each target type (tensor bytes and
+file size, exactly), are of the whole model. Strings from the file are shown escaped (control characters, invalid
 UTF-8); in JSON, bytes that are not UTF-8 become U+FFFD. Colour only on a terminal, never with
 NO_COLOR set.)";
 
@@ -33,7 +38,7 @@ int main(int argc, char** argv) {
     CLI::App app{"Show what is in a GGUF file: header, metadata, tensor table and totals.", "gguf-inspect"};
     std::string input, type;
     InspectOptions opts;
-    bool json = false, markdown = false, no_tensors = false, no_metadata = false, shards = false;
+    bool json = false, markdown = false, no_tensors = false, no_metadata = false, shard_only = false;
     app.add_option("file", input, "GGUF file to inspect")->required();
     auto* json_opt = app.add_flag("--json", json, "one JSON document (complete values, exact integers)");
     app.add_flag("--markdown", markdown, "Markdown tables")->excludes(json_opt);
@@ -43,7 +48,10 @@ int main(int argc, char** argv) {
     app.add_option("--type", type, "only tensors of this type (Q4_K, F16, ...)");
     app.add_flag("--no-tensors", no_tensors, "leave out the tensor table");
     app.add_flag("--no-metadata", no_metadata, "leave out the metadata");
-    app.add_flag("--shards", shards, "for a split model, list the tensors of every shard (NAME-0000K-of-0000N.gguf)");
+    auto* shards_opt = app.add_flag("--shards", opts.shards,
+                                    "for a split model, list the tensors of every shard (NAME-0000K-of-0000N.gguf)");
+    app.add_flag("--shard-only", shard_only, "for a shard of a split model, this file alone: no other shard is read")
+        ->excludes(shards_opt);
     app.footer(kExamples);
 
     return cli::run(app, argc, argv, [&]() -> int {
@@ -59,22 +67,10 @@ int main(int argc, char** argv) {
         opts.tensors = !no_tensors;
         opts.color = !json && !markdown && cli::use_color(stdout);
 
-        const GgufFile f = GgufFile::open(input);
-        std::vector<GgufFile> others;  // the other shards, when listed
-        std::vector<const GgufFile*> all;
-        if (shards) {
-            const auto split = split_info(f);
-            if (!split) throw Error("--shards: this file is not part of a split model (no split.count above 1)", std::nullopt, input);
-            const std::vector<std::string> paths = shard_paths(input, split->count);
-            others.reserve(paths.size());
-            for (size_t k = 0; k < paths.size(); ++k) {
-                if (k == split->index) continue;
-                others.push_back(GgufFile::open(paths[k]));
-            }
-            size_t o = 0;
-            for (size_t k = 0; k < paths.size(); ++k) all.push_back(k == split->index ? &f : &others[o++]);
-        }
-        const Inspection in = inspect(f, opts, all);
+        const GgufModel model = GgufModel::open(input, shard_only ? GgufModel::Open::FileOnly : GgufModel::Open::Whole);
+        if (opts.shards && !model.split())
+            throw Error("--shards: this file is not part of a split model (no split.count above 1)", std::nullopt, input);
+        const Inspection in = inspect(model, opts);
         // Streamed: what is printed grows with the file.
         if (json)
             render_json(in, opts, cli::write_stdout);

@@ -270,3 +270,150 @@ TEST_CASE("directory outputs: tensor names never escape the directory, and never
     for (const auto& e : fs::directory_iterator(dir.path / "out")) n += e.is_regular_file();
     CHECK(n == 6);
 }
+
+namespace {
+
+// Shard `no` of a 3-shard model: split.* keys (split.tensors.count = `total`) and `tensors`.
+std::vector<uint8_t> shard_bytes(uint16_t no, int32_t total, const std::vector<test::TensorSpec>& tensors,
+                                 uint16_t count = 3) {
+    test::GgufBuilder kv;
+    namespace vt = test::vt;
+    uint64_t n_kv = 3;
+    if (no == 0) kv.kv_str("general.architecture", "x"), ++n_kv;
+    kv.kv("split.no", vt::UINT16).u16(no).kv("split.count", vt::UINT16).u16(count);
+    kv.kv("split.tensors.count", vt::INT32).i32(total);
+    return test::simple_gguf(tensors, kv.bytes(), n_kv).bytes;
+}
+
+struct SplitSet {
+    std::vector<std::vector<uint8_t>> bytes;
+    std::vector<GgufFile> files;
+    std::vector<const GgufFile*> ptrs;
+    explicit SplitSet(std::vector<std::vector<uint8_t>> b) : bytes(std::move(b)) {
+        for (size_t k = 0; k < bytes.size(); ++k)
+            files.push_back(GgufFile::parse(bytes[k], "/nonexistent/m-0000" + std::to_string(k + 1) + "-of-00003.gguf"));
+        for (const GgufFile& f : files) ptrs.push_back(&f);
+    }
+};
+
+SplitSet good_split() {
+    return SplitSet({shard_bytes(0, 4, {{"a", {64}, 8, 68}, {"b", {8}, 0, 32}}), shard_bytes(1, 4, {{"c", {32}, 8, 34}}),
+                     shard_bytes(2, 4, {{"d", {4}, 0, 16}})});
+}
+
+}  // namespace
+
+TEST_CASE("a split model: one output shard per input shard, the same tensors in each") {
+    const SplitSet s = good_split();
+    const GgufModel model = GgufModel::of(s.ptrs, 1);
+    CHECK(model.split());
+    CHECK(&model.given() == &s.files[1]);
+    CHECK(model.n_tensors() == 4);
+    REQUIRE(model.find_tensor("c").has_value());
+    CHECK(model.find_tensor("c")->file == 1);
+    const ConversionPlan plan = plan_conversion(model, ConvertOptions{});
+    CHECK(plan.layout() == OutputLayout::Shards);
+    REQUIRE(plan.files().size() == 3);
+    REQUIRE(plan.jobs().size() == 4);
+    const std::vector<uint32_t> inputs = {0, 0, 1, 2};
+    for (size_t i = 0; i < 4; ++i) {
+        CHECK(plan.jobs()[i].input == inputs[i]);
+        CHECK(plan.jobs()[i].file == inputs[i]);
+    }
+    CHECK(plan.tensor(plan.jobs()[2]).name == "c");
+    CHECK(output_paths(plan, "/o/m-f16.gguf") ==
+          std::vector<std::string>{"/o/m-f16-00001-of-00003.gguf", "/o/m-f16-00002-of-00003.gguf", "/o/m-f16-00003-of-00003.gguf"});
+
+    TempDir dir;
+    convert(plan, (dir.path / "o.gguf").string(), 2);
+    CHECK(dir.list() == std::vector<std::string>{"o-00001-of-00003.gguf", "o-00002-of-00003.gguf", "o-00003-of-00003.gguf"});
+    const GgufFile o2 = GgufFile::open((dir.path / "o-00002-of-00003.gguf").string());
+    REQUIRE(o2.tensors().size() == 1);
+    std::vector<uint8_t> want(32 * 2);
+    decode_blocks(GgmlType::Q8_0, s.files[1].data(s.files[1].tensors()[0]).data(), 1, OutType::F16, want.data());
+    CHECK(std::ranges::equal(o2.data(o2.tensors()[0]), want));
+    CHECK(o2.get_uint("split.no") == 1u);
+    CHECK_FALSE(o2.find_key("general.file_type"));  // only in the shard with the model's metadata
+    CHECK(GgufFile::open((dir.path / "o-00001-of-00003.gguf").string()).get_uint("general.file_type") == 1u);
+
+    // The sizes inspect shows are the plan's, computed without keeping it.
+    for (const bool merge : {false, true}) {
+        ConvertOptions o;
+        o.merge = merge;
+        o.all_floats = true;
+        const ConversionPlan p = plan_conversion(model, o);
+        const ConversionSize size = conversion_size(model, o);
+        CHECK(size.file_bytes == p.bytes_out());
+        CHECK(size.files == p.files().size());
+        uint64_t tensor_bytes = 0;
+        for (const TensorJob& j : p.jobs()) tensor_bytes += j.out_size;
+        CHECK(size.tensor_bytes == tensor_bytes);
+    }
+}
+
+TEST_CASE("a split model merged: one file, no split.* keys") {
+    const SplitSet s = good_split();
+    ConvertOptions o;
+    o.merge = true;
+    const ConversionPlan plan = plan_conversion(GgufModel::of(s.ptrs), o);
+    CHECK(plan.layout() == OutputLayout::File);
+    REQUIRE(plan.files().size() == 1);
+    TempDir dir;
+    convert(plan, (dir.path / "m.gguf").string(), 1);
+    const GgufFile m = GgufFile::open((dir.path / "m.gguf").string());
+    CHECK(m.tensors().size() == 4);
+    CHECK_FALSE(m.find_key("split.no"));
+    CHECK_FALSE(m.find_key("split.count"));
+    CHECK_FALSE(m.find_key("split.tensors.count"));
+    CHECK(m.get_string("general.architecture") == "x");
+}
+
+TEST_CASE("a split model that does not hold together is refused, naming the shard") {
+    auto refused = [](SplitSet s, const char* words, size_t shard) {
+        try {
+            (void)GgufModel::of(s.ptrs);
+            FAIL("accepted");
+        } catch (const Error& e) {
+            CHECK(std::string(e.what()).find(words) != std::string::npos);
+            CHECK(e.file() == s.files[shard].path());
+        }
+    };
+    refused(SplitSet({shard_bytes(0, 4, {{"a", {8}, 0, 32}, {"b", {8}, 0, 32}}), shard_bytes(1, 4, {{"c", {8}, 0, 32}}),
+                      shard_bytes(2, 4, {{"a", {8}, 0, 32}})}),
+            "tensor 'a' is also in", 2);
+    refused(SplitSet({shard_bytes(0, 5, {{"a", {8}, 0, 32}}), shard_bytes(1, 5, {{"b", {8}, 0, 32}}),
+                      shard_bytes(2, 5, {{"c", {8}, 0, 32}})}),
+            "split.tensors.count is 5, but the 3 shards hold 3 tensors", 0);
+    refused(SplitSet({shard_bytes(0, 3, {{"a", {8}, 0, 32}}), shard_bytes(2, 3, {{"b", {8}, 0, 32}}),
+                      shard_bytes(2, 3, {{"c", {8}, 0, 32}})}),
+            "split.no is 2, but this is shard 2 of 3", 1);
+    refused(SplitSet({shard_bytes(0, 3, {{"a", {8}, 0, 32}}), shard_bytes(1, 3, {{"b", {8}, 0, 32}}, 4),
+                      shard_bytes(2, 3, {{"c", {8}, 0, 32}})}),
+            "split.count is 4", 1);
+}
+
+TEST_CASE("a split output appears whole or not at all: a failed rename takes back the shards already in place") {
+    const SplitSet s = good_split();
+    const ConversionPlan plan = plan_conversion(GgufModel::of(s.ptrs), ConvertOptions{});
+    TempDir dir;
+    const std::string out = (dir.path / "o.gguf").string();
+    {
+        OutputWriter w(plan, out, false);
+        REQUIRE(w.paths().size() == 3);
+        make_cpu_engine(1)->run(plan, w, RunControl{});
+        // Shards are renamed last to first: the first one's place taken by a directory now
+        // makes its rename fail after the other two are in place.
+        fs::create_directory(w.paths()[0]);
+        CHECK_THROWS_WITH_AS(w.commit(), doctest::Contains("cannot rename"), Error);
+    }
+    CHECK(dir.list() == std::vector<std::string>{"o-00001-of-00003.gguf"});  // the directory only
+    CHECK(fs::is_directory(dir.path / "o-00001-of-00003.gguf"));
+}
+
+TEST_CASE("output shard names") {
+    CHECK(output_shard_paths("m.gguf", 2) == std::vector<std::string>{"m-00001-of-00002.gguf", "m-00002-of-00002.gguf"});
+    CHECK(output_shard_paths("d/m-00002-of-00002.gguf", 2) ==
+          std::vector<std::string>{"d/m-00001-of-00002.gguf", "d/m-00002-of-00002.gguf"});
+    CHECK(output_shard_paths("m-00002-of-00005.gguf", 2)[0] == "m-00002-of-00005-00001-of-00002.gguf");
+    CHECK(output_shard_paths("out", 2)[1] == "out-00002-of-00002.gguf");
+}

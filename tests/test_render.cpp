@@ -72,11 +72,17 @@ TEST_CASE("escape: nothing that acts on a terminal survives") {
     for (char c : escape(every)) CHECK(static_cast<unsigned char>(c) >= 0x20);
 }
 
-TEST_CASE("escape for Markdown also escapes Markdown's punctuation") {
+TEST_CASE("escape for Markdown: the text form, with CommonMark's special characters made literal") {
     CHECK(escape("a|b", EscapeFor::Markdown) == "a\\|b");
     CHECK(escape("<img src=x>", EscapeFor::Markdown) == "\\<img src=x\\>");
     CHECK(escape("*x* _y_ `z` [l] #h ~s~", EscapeFor::Markdown) == "\\*x\\* \\_y\\_ \\`z\\` \\[l\\] \\#h \\~s\\~");
     CHECK(escape("a|b", EscapeFor::Text) == "a|b");
+    // The text form of a backslash is two; Markdown escapes each, so it renders as two.
+    CHECK(escape("C:\\path", EscapeFor::Markdown) == "C:\\\\\\\\path");
+    CHECK(escape("a\nb", EscapeFor::Markdown) == "a\\\\nb");
+    CHECK(escape("&amp; ![i](u)", EscapeFor::Markdown) == "\\&amp; \\!\\[i\\](u)");
+    CHECK(escape(" x ", EscapeFor::Markdown) == "&#32;x&#32;");
+    CHECK(markdown_text("plain text: 1.5, a-b (c)") == "plain text: 1.5, a-b (c)");
 }
 
 TEST_CASE("escape shortens at a character boundary") {
@@ -169,9 +175,8 @@ TEST_CASE("inspect: filters and totals") {
     CHECK(all.rows.size() == 3);
     CHECK(all.totals.parameters == 512 + 64 + 512);
     CHECK(all.totals.bytes == 288 + 256 + 288);
-    CHECK(all.totals.f16_bytes() == 2 * 1088);
-    CHECK(all.totals.f32_bytes() == 4 * 1088);
-    CHECK(all.totals.bits_per_weight() == doctest::Approx(8.0 * 832 / 1088));
+    REQUIRE(all.totals.bits_per_weight().has_value());
+    CHECK(*all.totals.bits_per_weight() == doctest::Approx(8.0 * 832 / 1088));
     REQUIRE(all.totals.by_type.size() == 2);
     CHECK(all.totals.by_type[0].type->name == "Q4_K");  // most bytes first
     CHECK(all.totals.by_type[0].tensors == 2);
@@ -185,19 +190,39 @@ TEST_CASE("inspect: filters and totals") {
     CHECK(q.rows[0].tensor->name == "blk.0.w");
     opts.tensor_globs = {"nothing", "out.*"};
     CHECK(inspect(f, opts).rows.size() == 1);
-
-    Totals huge;
-    huge.parameters = UINT64_MAX / 3;
-    CHECK(huge.f16_bytes() == (UINT64_MAX / 3) * 2);
-    CHECK(huge.f32_bytes() == UINT64_MAX);  // saturates instead of wrapping
+    CHECK_FALSE(Totals{}.bits_per_weight().has_value());  // no parameters: none
 }
 
-TEST_CASE("render_json: valid JSON for any bytes, exact integers, null for non-finite floats") {
+TEST_CASE("inspect: what gguf-dequant writes, per target, from the planning code") {
+    // Q4_K 256x2, F32 64, I32 8: default converts only the Q4_K; --all the F32 too; I32 is copied.
+    const SimpleGguf s = simple_gguf({{"w", {256, 2}, 12, 288}, {"n", {64}, 0, 256}, {"i", {8}, 26, 32}});
+    const GgufFile f = GgufFile::parse(s.bytes);
+    const Inspection in = inspect(f, {});
+    REQUIRE(in.dequantized.size() == 3);
+    for (const Dequantized& d : in.dequantized) {
+        const uint64_t w = out_type_size(d.to);
+        CHECK(d.quantized.tensor_bytes == 512 * w + 256 + 32);  // the F32 tensor copied
+        CHECK(d.all.tensor_bytes == 512 * w + 64 * w + 32);
+        for (const bool all : {false, true}) {
+            ConvertOptions o;
+            o.to = d.to;
+            o.all_floats = all;
+            const ConversionPlan plan = plan_conversion(f, o);
+            const ConversionSize& c = all ? d.all : d.quantized;
+            CHECK(c.file_bytes == plan.bytes_out());
+            CHECK(c.files == 1);
+        }
+    }
+}
+
+TEST_CASE("render_json: valid JSON for any bytes, exact integers, non-finite floats as strings") {
     GgufBuilder b;
-    b.header(3, 0, 5);
+    b.header(3, 0, 7);
     b.kv("bad\xff" "key", vt::STRING).str("bad\xc0" "value");
     b.kv("nan", vt::FLOAT32).f32(std::numeric_limits<float>::quiet_NaN());
     b.kv("inf", vt::FLOAT64).f64(-std::numeric_limits<double>::infinity());
+    b.kv("pinf", vt::FLOAT32).f32(std::numeric_limits<float>::infinity());
+    b.kv("arr", vt::ARRAY).array(vt::FLOAT64, 2).f64(std::numeric_limits<double>::quiet_NaN()).f64(0.5);
     b.kv("max", vt::UINT64).u64(UINT64_MAX);
     b.kv("min", vt::INT64).i64(INT64_MIN);
     const GgufFile f = GgufFile::parse(b.bytes(), "x\xfe.gguf");
@@ -205,8 +230,11 @@ TEST_CASE("render_json: valid JSON for any bytes, exact integers, null for non-f
     const nlohmann::json j = nlohmann::json::parse(out);  // throws on invalid UTF-8
     CHECK(j["file"] == "x\xef\xbf\xbd.gguf");
     CHECK(j["metadata"]["bad\xef\xbf\xbdkey"]["value"] == "bad\xef\xbf\xbdvalue");
-    CHECK(j["metadata"]["nan"]["value"].is_null());
-    CHECK(j["metadata"]["inf"]["value"].is_null());
+    CHECK(j["metadata"]["nan"]["value"] == "NaN");
+    CHECK(j["metadata"]["inf"]["value"] == "-Infinity");
+    CHECK(j["metadata"]["pinf"]["value"] == "Infinity");
+    CHECK(j["metadata"]["arr"]["value"] == nlohmann::json::parse(R"(["NaN", 0.5])"));
+    CHECK(j["summary"]["bits_per_weight"].is_null());  // no parameters
     CHECK(j["metadata"]["max"]["value"].get<uint64_t>() == UINT64_MAX);
     CHECK(j["metadata"]["min"]["value"].get<int64_t>() == INT64_MIN);
     CHECK(out.find("18446744073709551615") != std::string::npos);

@@ -273,7 +273,11 @@ def n_tensors(data):
 _NO_TENSORS = {n for n, d in VALID if n_tensors(d) == 0}
 _BIG_ENDIAN = {"valid_base_be", "valid_reader_base_be"}
 _NO_BLOCK_DUMP = _BIG_ENDIAN | {"valid_zero_dims"} | _NO_TENSORS  # zero_dims: its first tensor is empty
-MAY_REFUSE = {"dequant": _BIG_ENDIAN, "dequant-npy": _BIG_ENDIAN,
+# A file whose split.count says it is one shard of several, but whose name gives no way to find
+# the others, is refused by the tools that read the whole model (--shard-only reads it alone).
+_LONE_SHARD = {"valid_split_keys_odd"}
+MAY_REFUSE = {"dequant": _BIG_ENDIAN | _LONE_SHARD, "dequant-npy": _BIG_ENDIAN | _LONE_SHARD,
+              "inspect": _LONE_SHARD, "inspect-json": _LONE_SHARD, "inspect-md": _LONE_SHARD,
               "hexdump-block": _NO_BLOCK_DUMP, "hexdump-block-json": _NO_BLOCK_DUMP}
 
 
@@ -359,23 +363,34 @@ SHARD_SETS = {
 @pytest.mark.skipif(not (BIN / "gguf-inspect").exists(), reason="gguf-inspect not built")
 @pytest.mark.parametrize("name", list(SHARD_SETS))
 def test_shards_of_a_hostile_split(name, tmp_path):
-    """--shards opens files the first one names: each of them is as untrusted as the first.
-    None in the table: refusing or listing are both fine, cleanly."""
+    """A shard brings in the files its name names (gguf-inspect, with --shards or not, and
+    gguf-dequant): each of them is as untrusted as the first. None in the table: refusing or
+    reading are both fine, cleanly."""
     files, given, must_fail = SHARD_SETS[name]
+    src = tmp_path / "src"
+    src.mkdir()
     for fname, data in files.items():
-        (tmp_path / fname).write_bytes(data)
+        (src / fname).write_bytes(data)
     # The shard list itself is bounded by the name's five digits (at most 99999 paths): allow it.
     limit = 16 << 20 if name == "count_99999" else max(ALLOC_FLOOR, sum(map(len, files.values())))
-    for args in (["--shards"], ["--shards", "--json"]):
-        r = run("inspect-shards", BIN / "gguf-inspect", args + [str(tmp_path / given)], alloc_limit=limit)
+    out = tmp_path / "out"
+    out.mkdir()
+    runs = [("inspect-shards", "gguf-inspect", ["--shards"]), ("inspect-shards", "gguf-inspect", ["--shards", "--json"]),
+            ("inspect", "gguf-inspect", []), ("inspect", "gguf-inspect", ["--json"]),
+            ("dequant", "gguf-dequant", ["-o", str(out / "o.gguf"), "--device", "cpu"])]
+    for label, binary, args in runs:
+        r = run(label, BIN / binary, args + [str(src / given)], alloc_limit=limit)
         if must_fail is True or (must_fail is None and r.rc != 0):
-            assert r.rc == 1, f"{name}: exit {r.rc}: {r.err[-2000:]!r}"
+            assert r.rc == 1, f"{name} {args}: exit {r.rc}: {r.err[-2000:]!r}"
             assert re.fullmatch(rb"error: [^\n]+\n", r.err), f"{name}: {r.err[-2000:]!r}"
             assert r.out == b""
+            assert os.listdir(out) == [], f"{name}: left {os.listdir(out)}"
         else:
-            assert r.rc == 0, f"{name}: exit {r.rc}: {r.err[-2000:]!r}"
+            assert r.rc == 0, f"{name} {args}: exit {r.rc}: {r.err[-2000:]!r}"
             if "--json" in args:
                 json.loads(r.out.decode("utf-8"))
+            for f in os.listdir(out):
+                os.unlink(out / f)
 
 
 @pytest.mark.skipif(not (BIN / "gguf-inspect").exists(), reason="gguf-inspect not built")

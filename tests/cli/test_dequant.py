@@ -2,7 +2,7 @@
 read back by an independent reader (gguf-py, NumPy, safetensors, and a small parser here).
 
 The references (all-types.ref-f16.gguf / ref-f32.gguf) were written by ggml itself; outputs
-must match them byte for byte. The parser below reads GGUF directly because gguf-py's reader
+must match them byte for byte. cli_common's parser reads GGUF directly because gguf-py's reader
 rejects the input fixture (it does not know every type in it).
 """
 import json
@@ -14,84 +14,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from cli_common import FLOATS, INTEGERS, NUMPY, TYPES, Gguf  # noqa: F401
+
 BIN = Path(os.environ["GGUFTK_BIN"]) / "gguf-dequant"
 FIXTURES = Path(os.environ["GGUFTK_FIXTURES"])
 ALL = FIXTURES / "all-types.gguf"
 REF = {"f16": FIXTURES / "all-types.ref-f16.gguf", "f32": FIXTURES / "all-types.ref-f32.gguf"}
-
-# ggml type id -> (name, block elements, block bytes): format constants, as in ggml.
-TYPES = {
-    0: ("F32", 1, 4), 1: ("F16", 1, 2), 2: ("Q4_0", 32, 18), 3: ("Q4_1", 32, 20), 6: ("Q5_0", 32, 22),
-    7: ("Q5_1", 32, 24), 8: ("Q8_0", 32, 34), 9: ("Q8_1", 32, 36), 10: ("Q2_K", 256, 84),
-    11: ("Q3_K", 256, 110), 12: ("Q4_K", 256, 144), 13: ("Q5_K", 256, 176), 14: ("Q6_K", 256, 210),
-    15: ("Q8_K", 256, 292), 16: ("IQ2_XXS", 256, 66), 17: ("IQ2_XS", 256, 74), 18: ("IQ3_XXS", 256, 98),
-    19: ("IQ1_S", 256, 50), 20: ("IQ4_NL", 32, 18), 21: ("IQ3_S", 256, 110), 22: ("IQ2_S", 256, 82),
-    23: ("IQ4_XS", 256, 136), 24: ("I8", 1, 1), 25: ("I16", 1, 2), 26: ("I32", 1, 4), 27: ("I64", 1, 8),
-    28: ("F64", 1, 8), 29: ("IQ1_M", 256, 56), 30: ("BF16", 1, 2), 34: ("TQ1_0", 256, 54),
-    35: ("TQ2_0", 256, 66), 39: ("MXFP4", 32, 17), 40: ("NVFP4", 64, 36), 41: ("Q1_0", 128, 18),
-    42: ("Q2_0", 64, 18),
-}
-FLOATS = {"F32", "F16", "BF16", "F64"}
-INTEGERS = {"I8", "I16", "I32", "I64"}
-NUMPY = {"F32": "<f4", "F16": "<f2", "F64": "<f8", "I8": "i1", "I16": "<i2", "I32": "<i4", "I64": "<i8"}
-
-
-class Gguf:
-    """A little-endian GGUF v3 file: metadata entries (raw bytes kept) and tensors."""
-
-    def __init__(self, path):
-        self.bytes = Path(path).read_bytes()
-        self.pos = 0
-        magic, self.version, n_tensors, n_kv = self._take("<IIQQ")
-        assert magic == 0x46554747
-        self.kvs = []  # (key, value type, value, raw entry bytes)
-        for _ in range(n_kv):
-            start = self.pos
-            key = self._str().decode()
-            (vtype,) = self._take("<I")
-            value = self._value(vtype)
-            self.kvs.append((key, vtype, value, self.bytes[start:self.pos]))
-        self.alignment = dict((k, v) for k, _, v, _ in self.kvs).get("general.alignment", 32)
-        infos = []
-        for _ in range(n_tensors):
-            name = self._str().decode()
-            (n_dims,) = self._take("<I")
-            dims = list(self._take("<" + "Q" * n_dims))
-            ttype, offset = self._take("<IQ")
-            infos.append((name, dims, ttype, offset))
-        self.data_offset = (self.pos + self.alignment - 1) // self.alignment * self.alignment
-        self.tensors = {}
-        self.order = []
-        for name, dims, ttype, offset in infos:
-            tname, be, bb = TYPES[ttype]
-            n = int(np.prod(dims))
-            start = self.data_offset + offset
-            self.tensors[name] = dict(dims=dims, type=tname, offset=start,
-                                      data=self.bytes[start:start + n // be * bb])
-            self.order.append(name)
-
-    def _take(self, fmt):
-        vals = struct.unpack_from(fmt, self.bytes, self.pos)
-        self.pos += struct.calcsize(fmt)
-        return vals
-
-    def _str(self):
-        (n,) = self._take("<Q")
-        s = self.bytes[self.pos:self.pos + n]
-        self.pos += n
-        return s
-
-    def _value(self, vtype):
-        scalar = {0: "B", 1: "b", 2: "H", 3: "h", 4: "I", 5: "i", 6: "f", 7: "?", 10: "Q", 11: "q", 12: "d"}
-        if vtype == 8:
-            return self._str()
-        if vtype == 9:
-            etype, n = self._take("<IQ")
-            return [self._value(etype) for _ in range(n)]
-        return self._take("<" + scalar[vtype])[0]
-
-    def meta(self, key):
-        return next(v for k, _, v, _ in self.kvs if k == key)
 
 
 def run(*args, check=True, **kw):
@@ -352,6 +280,11 @@ def test_device_selection(tmp_path):
         assert os.listdir(tmp_path) == []
     p = run(ALL, "-o", tmp_path / "auto.gguf", "--device", "auto")
     assert p.stderr.count("\n") <= 2  # at most the one-line notice and the summary
+    # No GPU stack at all (a build without CUDA, or no CUDA driver): the CPU, without a word.
+    # The note is for a GPU that was there to be had: a CUDA build finding the driver.
+    why = run(ALL, "-o", tmp_path / "x.gguf", "--device", "cuda", check=False).stderr
+    if "no CUDA support" in why or "no CUDA driver" in why:
+        assert "note:" not in p.stderr and p.stderr.count("\n") == 1, p.stderr
 
 
 def test_help_and_usage_errors(tmp_path):

@@ -125,8 +125,6 @@ def test_summary_adds_up(fixture_json):
     assert s["tensors"] == len(ts) == 40
     assert s["parameters"] == sum(t["elements"] for t in ts)
     assert s["bytes"] == sum(t["size"] for t in ts)
-    assert s["f16_bytes"] == 2 * s["parameters"]
-    assert s["f32_bytes"] == 4 * s["parameters"]
     assert s["bits_per_weight"] == pytest.approx(8 * s["bytes"] / s["parameters"])
     assert sum(b["tensors"] for b in s["by_type"]) == 40
     assert sum(b["bytes"] for b in s["by_type"]) == s["bytes"]
@@ -145,7 +143,7 @@ def test_text_output(reader):
         assert f" {t.tensor_type.name} " in line
         assert line.rstrip().endswith(str(int(t.data_offset)))
     assert "18000000000000000000" in out
-    assert "parameters" in out and "as FP16" in out and "as F32" in out
+    assert "parameters" in out and "--to f16 --all" in out and "--to f32" in out
     assert "\x1b" not in out  # not a terminal: no colour
 
 
@@ -198,7 +196,7 @@ def test_markdown(reader):
         assert row[-1] == str(int(t.data_offset))
     meta = {r[0]: r for r in section(out, "Metadata")}
     assert meta["fixture.u64"][1:] == ["UINT64", "", "18000000000000000000"]
-    assert meta["fixture.arr\\_str"][1:] == ["\\[STRING\\]", "4", '["\\<s\\>", "\\</s\\>", "", "\u2581the"]']
+    assert meta["fixture.arr\\_str"][1:] == ["\\[STRING\\]", "4", '\\["\\<s\\>", "\\</s\\>", "", "\u2581the"\\]']
     assert len(section(out, "Types")) == 35
     assert run(ALL, "--markdown", "--json").returncode == 2
 
@@ -264,10 +262,12 @@ def test_untrusted_strings_are_escaped(tmp_path):
         for bad in (b"\x1b", b"\x07", b"\r", b"\xe2\x80\xae", b"\xc2\x9b", b"\xff"):
             assert bad not in out, (flag, bad)
         text = out.decode()
-        seq = "\\x1b\\[2J" if flag else "\\x1b[2J"  # Markdown escapes [ as well
-        assert seq in text and "\\u{202e}evil" in text and "\\xff\\xfe" in text and "\\u{009b}" in text
+        # Markdown escapes the text form's backslashes and [ as well: rendered, it reads the same.
+        b = "\\\\" if flag else "\\"
+        seq = b + "x1b\\[2J" if flag else "\\x1b[2J"
+        assert seq in text and b + "u{202e}evil" in text and b + "xff" + b + "xfe" in text and b + "u{009b}" in text
     md = run(path, "--markdown", check_rc=0).stdout.decode()
-    assert "a\\|b" in md and "\\<script\\>" in md and "title\\x07\\|x" in md
+    assert "a\\|b" in md and "\\<script\\>" in md and "title\\\\x07\\|x" in md
     d = inspect_json(path)
     assert d["metadata"]["evil." + evil]["value"] == evil  # valid UTF-8: kept exactly
     assert d["metadata"]["evil.bytes"]["value"] == "ok \ufffd\ufffd bad"  # documented replacement
@@ -297,7 +297,7 @@ def test_split_model(tmp_path):
     for k in range(3):
         assert f"blk.{k}.a" in out and f"blk.{k}.b" in out
     d = inspect_json(shards[0], "--shards")
-    assert d["summary"]["split"] == {"shard": 1, "count": 3}
+    assert d["summary"]["split"] == {"shard": 1, "count": 3, "whole_model": True}
     assert [s["file"] for s in d["summary"]["shards"]] == [str(p) for p in shards]
     assert [t["name"] for t in d["summary"]["shards"][2]["tensors"]] == ["blk.2.a", "blk.2.b"]
     assert d["summary"]["tensors"] == 6 and d["summary"]["parameters"] == 3 * (32 + 64)
@@ -317,3 +317,141 @@ def test_a_full_stdout_is_one_error_line(view):
         p = subprocess.run([str(INSPECT), *view, str(ALL)], stdout=full, stderr=subprocess.PIPE, timeout=60)
     assert p.returncode == 1
     assert p.stderr.decode() == "error: <stdout>: cannot write: No space left on device\n"
+
+
+# --- exact numbers in every view ----------------------------------------------------------------
+
+def test_one_json_spelling_of_nan_and_infinities_in_every_json(tmp_path):
+    """gguf-inspect --json, gguf-hexdump --json, npy's manifest.json and safetensors' __metadata__
+    all write NaN, +Inf and -Inf as "NaN", "Infinity", "-Infinity", and tell them apart."""
+    path = tmp_path / "special.gguf"
+    nan, inf = float("nan"), float("inf")
+    kvs = [("f.nan", nan, GGUFValueType.FLOAT32), ("f.inf", inf, GGUFValueType.FLOAT32),
+           ("f.ninf", -inf, GGUFValueType.FLOAT64), ("f.one", 1.5, GGUFValueType.FLOAT64),
+           ("f.arr", [nan, inf, -inf, 0.25], GGUFValueType.ARRAY, GGUFValueType.FLOAT32)]
+    write_gguf(path, kvs, [("t", np.zeros(8, dtype=np.float32))])
+    want = {"f.nan": "NaN", "f.inf": "Infinity", "f.ninf": "-Infinity", "f.one": 1.5,
+            "f.arr": ["NaN", "Infinity", "-Infinity", 0.25]}
+
+    md = inspect_json(path)["metadata"]
+    assert {k: md[k]["value"] for k in want} == want
+    p = subprocess.run([str(BIN / "gguf-hexdump"), str(path), "--json"], capture_output=True, check=True)
+    records = {r["name"]: r for r in json.loads(p.stdout)["metadata"]}
+    for k, v in want.items():
+        assert next(f for f in records[k]["fields"] if f["name"] in ("value", "items"))["value"] == v, k
+    dq = BIN / "gguf-dequant"
+    subprocess.run([str(dq), str(path), "-o", str(tmp_path / "npy"), "--format", "npy"], check=True, capture_output=True)
+    manifest = json.loads((tmp_path / "npy" / "manifest.json").read_text())
+    assert {k: manifest["metadata"][k] for k in want} == want
+    subprocess.run([str(dq), str(path), "-o", str(tmp_path / "o.st"), "--format", "safetensors"], check=True,
+                   capture_output=True)
+    from safetensors import safe_open
+    with safe_open(str(tmp_path / "o.st"), "np") as f:
+        meta = f.metadata()
+    # __metadata__ holds strings: a scalar's JSON text (a string's own text), an array's JSON.
+    assert {k: meta[k] for k in want} == {"f.nan": "NaN", "f.inf": "Infinity", "f.ninf": "-Infinity",
+                                          "f.one": "1.5", "f.arr": '["NaN","Infinity","-Infinity",0.25]'}
+
+
+def test_nested_arrays_give_their_inner_element_type_in_json(tmp_path):
+    path = tmp_path / "nested.gguf"
+    write_gguf(path, [("n.two", [[1, 2], [3]], GGUFValueType.ARRAY),
+                      ("n.three", [[["a"]], [["b", "c"]]], GGUFValueType.ARRAY),
+                      ("n.flat", [1, 2], GGUFValueType.ARRAY, GGUFValueType.UINT16)])
+    md = inspect_json(path)["metadata"]
+    assert md["n.two"] == {"type": "ARRAY", "element_type": "ARRAY", "inner_element_type": "INT32",
+                           "value": [[1, 2], [3]]}
+    assert md["n.three"]["inner_element_type"] == "STRING"
+    assert "inner_element_type" not in md["n.flat"]
+    text = run(path, check_rc=0).stdout.decode()
+    assert "[[INT32]]" in text and "[[[STRING]]]" in text  # the same type the text view shows
+
+
+def test_no_tensors_no_table_header_and_no_parameters_no_bits_per_weight(tmp_path):
+    path = tmp_path / "empty.gguf"
+    write_gguf(path, [])
+    text = run(path, check_rc=0).stdout.decode()
+    assert "Tensors (0)" in text and "#" not in text.split("Tensors (0)")[1].split("Totals")[0]
+    assert "bits per weight" not in text and "name" not in text
+    md = run(path, "--markdown", check_rc=0).stdout.decode()
+    assert "## Tensors\n\nNone.\n" in md and "| # |" not in md and "bits per weight" not in md
+    s = inspect_json(path)["summary"]
+    assert s["tensors"] == 0 and s["bits_per_weight"] is None
+    # A filter that selects nothing is an empty table too.
+    text = run(ALL, "--tensors", "nothing*", check_rc=0).stdout.decode()
+    assert "Tensors (0 of 40)" in text and " offset" not in text
+    assert "bits per weight" not in text  # the selection has no parameters
+
+
+# What CommonMark makes special, the text form's own escapes, and spaces a cell would lose.
+MD_STRINGS = ["a\\b C:\\path \\*x\\*", "&amp; &#65; &copy", "*em* _u_ **b** __b__", "`code` ``x``",
+              "[l](http://x) ![i](u) <http://a> <b>x</b>", "| pipe |", "# h #", "~~s~~ ~x~",
+              " lead and trail ", "x\ny\tz\x1bq", "\"quotes\" 'single'", "!#$%&'()*+,-./:;<=>?@[]^_`{|}~",
+              "a  b", "ends with \\"]
+
+
+def text_form(s):
+    """The text view's escaping of printable ASCII and a few controls (gguftk/escape.h)."""
+    out = ""
+    for c in s:
+        out += {"\\": "\\\\", "\n": "\\n", "\t": "\\t", "\r": "\\r"}.get(c, c if ord(c) >= 0x20 else f"\\x{ord(c):02x}")
+    return out
+
+
+def rendered_tables(md):
+    """Every table of `md` rendered by a CommonMark implementation (markdown-it-py, with GitHub's
+    tables), as lists of rows of cell texts, and the h1 headings' texts."""
+    from html.parser import HTMLParser
+
+    from markdown_it import MarkdownIt
+
+    class Cells(HTMLParser):
+        def __init__(self):
+            super().__init__(convert_charrefs=True)
+            self.tables, self.h1, self.cell, self.where = [], [], None, None
+
+        def handle_starttag(self, tag, attrs):
+            if tag == "table":
+                self.tables.append([])
+            elif tag == "tr":
+                self.tables[-1].append([])
+            elif tag in ("td", "th", "h1"):
+                self.cell, self.where = "", tag
+
+        def handle_endtag(self, tag):
+            if tag in ("td", "th"):
+                self.tables[-1][-1].append(self.cell)
+                self.cell = None
+            elif tag == "h1":
+                self.h1.append(self.cell)
+                self.cell = None
+
+        def handle_data(self, data):
+            if self.cell is not None:
+                self.cell += data
+
+    c = Cells()
+    c.feed(MarkdownIt("commonmark").enable("table").render(md))
+    return c.tables, c.h1
+
+
+def test_markdown_renders_exactly_as_the_text_view_reads(tmp_path):
+    pytest.importorskip("markdown_it", reason="markdown-it-py not installed (scripts/setup.sh installs it)")
+    path = tmp_path / "we*rd_[1]&x #.gguf"
+    kvs = [(f"k{i}.{s}", s, GGUFValueType.STRING) for i, s in enumerate(MD_STRINGS)]
+    kvs.append(("arr", ["<s>", "a|b", "\\"], GGUFValueType.ARRAY, GGUFValueType.STRING))
+    write_gguf(path, kvs, [(f"t{i}.{s}", np.zeros(4, dtype=np.float32)) for i, s in enumerate(MD_STRINGS)])
+    md = run(path, "--markdown", check_rc=0).stdout.decode()
+    text = run(path, check_rc=0).stdout.decode()
+    tables, h1 = rendered_tables(md)
+    assert h1 == [str(path)]
+    meta = {row[0]: row for row in tables[0][1:]}
+    for i, s in enumerate(MD_STRINGS):
+        key = text_form(f"k{i}.{s}")
+        value = '"' + text_form(s).replace('"', '\\"') + '"'
+        assert key in text and value in text  # what the text view shows ...
+        assert meta[key] == [key, "STRING", "", value], s  # ... is what the Markdown reads as
+    assert meta["arr"][1:] == ["[STRING]", "3", '["<s>", "a|b", "\\\\"]']
+    assert '["<s>", "a|b", "\\\\"]' in text
+    names = [row[1] for row in tables[1][1:]]
+    assert names == [text_form(f"t{i}.{s}") for i, s in enumerate(MD_STRINGS)]

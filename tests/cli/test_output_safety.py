@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from cli_common import assert_one_error
+from cli_common import assert_one_error, rewrite_gguf
 
 BIN = Path(os.environ["GGUFTK_BIN"]) / "gguf-dequant"
 FIXTURES = Path(os.environ["GGUFTK_FIXTURES"])
@@ -121,6 +121,34 @@ def test_a_write_failing_midway_leaves_nothing(tmp_path, tmp_path_factory, fmt):
     p = run(*args, env=_fault_env(GGUFTK_WRITE_BUDGET=str(written)))
     assert p.returncode == 0, p.stderr
     assert tree(d / FORMATS[fmt]) == tree(ref)
+
+
+def test_a_split_output_failing_midway_leaves_no_shard(tmp_path, tmp_path_factory):
+    # A split model's output is a set of shards: a write failing in any of them (the headers of
+    # all three are written first, then the data shard by shard) leaves none of them.
+    assert WRITE_FAULT and Path(WRITE_FAULT).is_file(), "GGUFTK_WRITE_FAULT is not set (tests/fuzz/hardening.cmake)"
+    shards = rewrite_gguf(ALL, tmp_path_factory.mktemp("split") / "m.gguf", split_max_tensors=15)
+    assert len(shards) == 3
+    report = tmp_path / "written"
+    d = tmp_path / "out"
+    d.mkdir()
+    args = [shards[1], "-o", d / "o.gguf", "--to", "f32", "--all"]
+    p = run(*args, env=_fault_env(GGUFTK_WRITE_BUDGET=str(1 << 60), GGUFTK_WRITE_REPORT=str(report)))
+    assert p.returncode == 0, p.stderr
+    ref = tree(d)
+    assert sorted(ref) == [f"o-0000{k}-of-00003.gguf" for k in (1, 2, 3)]
+    written = int(report.read_text())
+    shutil.rmtree(d)
+    for budget in sorted({0, 100, written // 3, written // 2, written - 1}):
+        d.mkdir()
+        p = run(*args, env=_fault_env(GGUFTK_WRITE_BUDGET=str(budget)))
+        assert_one_error(p, "No space left on device")
+        assert os.listdir(d) == [], f"budget {budget}: left {os.listdir(d)}"
+        d.rmdir()
+    d.mkdir()
+    p = run(*args, env=_fault_env(GGUFTK_WRITE_BUDGET=str(written)))
+    assert p.returncode == 0, p.stderr
+    assert tree(d) == ref
 
 
 def _tmpfs_unshare():

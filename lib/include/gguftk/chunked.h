@@ -26,8 +26,9 @@ struct Chunk {
 class ChunkConverter {
 public:
     virtual ~ChunkConverter() = default;
-    // Reads the chunk's blocks from `in`, decodes them to j.out and writes them at their planned
-    // place in `out`; folds the values written into *stats unless it is null. Throws Error.
+    // Reads the chunk's blocks from `in` (the reader of the job's input file, j.input), decodes
+    // them to j.out and writes them at their planned place in `out`; folds the values written
+    // into *stats unless it is null. Throws Error.
     virtual void convert(const TensorJob& j, const Chunk& c, const InputReader& in, OutputWriter& out,
                          TensorStats* stats) = 0;
 };

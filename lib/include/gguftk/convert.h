@@ -1,11 +1,15 @@
 #pragma once
 // Converting the tensors of a GGUF file to F16 / F32 / BF16: plan first, then execute.
 //
-//   GgufFile in = GgufFile::open(path);
+//   GgufModel in = GgufModel::open(path);                     // a file, or every shard of a split model
 //   ConversionPlan plan = plan_conversion(in, options);       // every output byte placed
-//   OutputWriter out(plan, "model-f16.gguf", force);          // temp file beside it, headers written
+//   OutputWriter out(plan, "model-f16.gguf", force);          // temp file(s) beside it, headers written
 //   ConversionResult r = make_cpu_engine(threads)->run(plan, out, control);
 //   out.commit();                                             // rename; until then nothing is visible
+//
+// A plan reads N input files (the shards of a split model; TensorJob::input says which) and
+// writes M output files (OutputLayout: one file, a directory of them, or the shards of a split
+// output, one per input shard).
 //
 // The plan is computed before any tensor data is touched: every output file's header bytes and
 // size, and for every tensor its input span and its absolute output offset. So the data of
@@ -36,6 +40,7 @@
 
 #include "gguftk/decode.h"
 #include "gguftk/gguf.h"
+#include "gguftk/model.h"
 #include "gguftk/types.h"
 
 namespace gguftk {
@@ -57,6 +62,9 @@ struct ConvertOptions {
     // unselected tensors are still written, copied byte for byte, so the model stays whole;
     // the other formats write only the selected tensors.
     std::vector<std::string> tensor_globs;
+    // A split model's GGUF output as one file (without the split.* keys) rather than one shard
+    // per input shard. The other formats always write one output for the whole model.
+    bool merge = false;
 };
 
 enum class JobKind : uint8_t {
@@ -66,11 +74,12 @@ enum class JobKind : uint8_t {
 
 // One tensor's work: where its bytes are, where its result goes.
 struct TensorJob {
-    uint32_t tensor = 0;               // index into plan.input().tensors()
+    uint32_t tensor = 0;               // index into the tensors of input file `input` (plan.tensor(job))
+    uint32_t input = 0;                // index into plan.inputs()
     JobKind kind = JobKind::Copy;
     const TypeInfo* in_type = nullptr; // never null
     OutType out = OutType::F16;        // Convert only
-    uint64_t in_offset = 0;            // absolute offset of the data in the input file
+    uint64_t in_offset = 0;            // absolute offset of the data in its input file
     uint64_t in_size = 0;              // bytes = n_blocks * in_type->block_bytes
     uint64_t n_elements = 0;
     uint64_t n_blocks = 0;             // whole blocks of in_type (n_elements / block_elems)
@@ -85,15 +94,24 @@ struct TensorJob {
 // or a whole small file such as manifest.json) written at offset 0, and its final size. Bytes
 // no job and no header covers (alignment padding) read as zero.
 struct OutputFile {
-    std::string name;               // "" for the single file of gguf/safetensors; else the name in the directory
+    std::string name;               // the name in the directory (OutputLayout::Directory); else ""
     std::vector<uint8_t> header;
     uint64_t size = 0;
 };
 
+enum class OutputLayout : uint8_t {
+    File,       // one file (gguf, safetensors)
+    Directory,  // a directory of files (npy, raw)
+    Shards,     // one GGUF file per input shard, named NAME-0000K-of-0000N.gguf (output_paths)
+};
+
 class ConversionPlan {
 public:
-    const GgufFile& input() const { return *in_; }
+    const GgufFile& input() const { return *inputs_.front(); }  // the first (or only) input file
+    const std::vector<const GgufFile*>& inputs() const { return inputs_; }
+    const TensorInfo& tensor(const TensorJob& j) const { return inputs_[j.input]->tensors()[j.tensor]; }
     const ConvertOptions& options() const { return opts_; }
+    OutputLayout layout() const { return layout_; }
     const std::vector<OutputFile>& files() const { return files_; }
     const std::vector<TensorJob>& jobs() const { return jobs_; }
 
@@ -102,17 +120,35 @@ public:
     size_t n_converted() const;       // jobs of kind Convert
 
 private:
-    friend ConversionPlan plan_conversion(const GgufFile&, const ConvertOptions&);
-    const GgufFile* in_ = nullptr;
+    friend ConversionPlan plan_conversion(const GgufModel&, const ConvertOptions&);
+    std::vector<const GgufFile*> inputs_;
     ConvertOptions opts_;
+    OutputLayout layout_ = OutputLayout::File;
     std::vector<OutputFile> files_;
     std::vector<TensorJob> jobs_;
 };
 
-// Lays out the conversion of `in` (which must outlive the plan). Throws Error for what cannot be
-// converted: big-endian input, a quantized type without a decoder, a glob that selects nothing,
-// BF16 into npy (NumPy has no bfloat16).
+// Lays out the conversion of `model` (whose files must outlive the plan): of a split model,
+// every shard, into one output per shard (GGUF, unless opts.merge) or one output. Throws Error
+// for what cannot be converted: big-endian input, a quantized type without a decoder, a glob
+// that selects nothing, BF16 into npy (NumPy has no bfloat16).
+ConversionPlan plan_conversion(const GgufModel& model, const ConvertOptions& opts);
+// The same for one file (which must outlive the plan), whatever its split.* keys say.
 ConversionPlan plan_conversion(const GgufFile& in, const ConvertOptions& opts);
+
+// The paths the plan's output files are written to when the output is `out`: out itself (File),
+// out/NAME for each file (Directory), or output_shard_paths(out, M) (Shards).
+std::vector<std::string> output_paths(const ConversionPlan& plan, const std::string& out);
+
+// What a conversion writes, as gguf-dequant would write it: the tensors' bytes (padding left
+// out) and the output files' sizes added up. Computed by the planning code itself, without
+// keeping the plan: memory does not grow with the tensor table. Throws as plan_conversion.
+struct ConversionSize {
+    uint64_t tensor_bytes = 0;
+    uint64_t file_bytes = 0;
+    uint32_t files = 0;  // output files (a directory's manifest.json counts)
+};
+ConversionSize conversion_size(const GgufModel& model, const ConvertOptions& opts);
 
 // How engines read tensor data: pread(2) from the input file into the engine's own (bounded,
 // possibly pinned) buffers rather than touching the mapping, so resident memory does not grow
@@ -135,11 +171,13 @@ private:
     int fd_ = -1;
 };
 
-// Where the results go. Creates a temp file (or, for directory formats, a temp directory) beside
-// `out_path`, every output file sized and its header written. write() is thread-safe (pwrite at
-// absolute offsets, no shared cursor). commit() renames the temp into place; destroying an
-// uncommitted writer removes everything it created. Refuses an `out_path` that is the input
-// (same device and inode, so symlinks and hard links count) and an existing one unless `force`.
+// Where the results go. Creates a temp file (or, for directory formats, a temp directory; for
+// a split output, one temp file per shard) beside each output path, every output file sized and
+// its header written. write() is thread-safe (pwrite at absolute offsets, no shared cursor).
+// commit() renames the temps into place, all of them or none: when one rename fails, the shards
+// already renamed are removed again. Destroying an uncommitted writer removes everything it
+// created. Refuses an output path that is an input (same device and inode, so symlinks and
+// hard links count) and an existing one unless `force`.
 class OutputWriter {
 public:
     OutputWriter(const ConversionPlan& plan, std::string out_path, bool force);
@@ -155,6 +193,7 @@ public:
     void copy(uint32_t file, uint64_t offset, const InputReader& in, uint64_t in_offset, uint64_t size);
     void commit();
     const std::string& path() const { return out_path_; }
+    const std::vector<std::string>& paths() const;  // output_paths(plan, path())
 
 private:
     struct Impl;
@@ -224,6 +263,7 @@ std::unique_ptr<Engine> make_cpu_engine(unsigned threads);
 #if GGUFTK_HAVE_CUDA
 // Defined in kernels/. Returns nullptr and sets `why_not` ("no CUDA driver", "no CUDA device",
 // "out of memory: ...") when no usable GPU answers; `device` picks the CUDA device ordinal.
+// A reason starting "no CUDA driver" means there is no GPU stack at all (a CPU-only machine).
 std::unique_ptr<Engine> make_cuda_engine(int device, std::string* why_not);
 #endif
 

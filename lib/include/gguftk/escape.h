@@ -17,12 +17,18 @@ namespace gguftk {
 
 enum class EscapeFor {
     Text,      // a terminal or plain text
-    Markdown,  // as Text, and Markdown's punctuation (| * _ ` [ ] < > # ~) backslash-escaped
+    Markdown,  // as Text, then markdown_text: rendered, it reads exactly as the Text form
 };
 
 // Escapes `s`. With `max_bytes`, only the first max_bytes of `s` are shown (cut at a character
 // boundary) and "…" follows when something was left out.
 std::string escape(std::string_view s, EscapeFor how = EscapeFor::Text, size_t max_bytes = SIZE_MAX);
+
+// Text that is already safe to show (escaped as Text) made literal for CommonMark: every
+// character with a meaning in running text (\ ` * _ [ ] ! < > & | # ~) backslash-escaped, and
+// a leading or trailing space written &#32; (table cells and headings drop those). A CommonMark
+// renderer (with GitHub's tables) turns the result back into exactly `text`.
+std::string markdown_text(std::string_view text);
 
 // 'name' in single quotes, escaped, at most 96 bytes of it: for error messages.
 std::string quoted_name(std::string_view s);
@@ -36,5 +42,12 @@ bool is_valid_utf8(std::string_view s);
 // and Python's decode("utf-8", "replace") does. JSON text must be UTF-8: this is what the JSON
 // views and manifests emit for strings from a file, so bad bytes show as � instead of failing.
 std::string to_valid_utf8(std::string_view s);
+
+// JSON has no NaN or infinity. Every JSON gguftk writes (gguf-inspect --json, gguf-hexdump
+// --json, gguf-dequant's manifest.json and safetensors __metadata__) spells a float that is not
+// finite as one of the strings "NaN", "Infinity", "-Infinity": this gives which, for such a `v`.
+constexpr std::string_view json_nonfinite(double v) noexcept {
+    return v != v ? "NaN" : v > 0 ? "Infinity" : "-Infinity";
+}
 
 }  // namespace gguftk

@@ -1,9 +1,10 @@
 #pragma once
 // Views of a GGUF file for people and programs: text, Markdown and JSON renderings of what
-// gguf-inspect shows (header, metadata, tensor table, per-type summary, totals).
+// gguf-inspect shows (header, metadata, tensor table, per-type summary, totals, and what
+// gguf-dequant would write).
 //
-//   GgufFile f = GgufFile::open(path);
-//   Inspection in = inspect(f, opts);            // select tensors, add up the totals
+//   GgufModel m = GgufModel::open(path);         // the file, and the other shards of a split model
+//   Inspection in = inspect(m, opts);            // select tensors, add up the totals
 //   std::string out = render_text(in, opts);     // or render_markdown / render_json
 //
 // Strings from the file are untrusted: text and Markdown escape them (gguftk/escape.h); JSON
@@ -16,8 +17,10 @@
 #include <string>
 #include <vector>
 
+#include "gguftk/convert.h"
 #include "gguftk/escape.h"
 #include "gguftk/gguf.h"
+#include "gguftk/model.h"
 
 namespace gguftk {
 
@@ -31,6 +34,7 @@ struct InspectOptions {
     size_t max_string_bytes = 60;
     uint64_t max_array_items = 6;
     bool color = false;                // ANSI colour in text output
+    bool shards = false;               // list the tensors of every shard of a split model
 };
 
 // A tensor shown, with the shard it belongs to (1-based; 0 when shards are not listed).
@@ -45,44 +49,47 @@ struct TypeTotal {
     uint64_t tensors = 0, elements = 0, bytes = 0;
 };
 
-// What the selected tensors add up to, and the memory the same weights take at other widths.
+// What the selected tensors add up to.
 struct Totals {
     uint64_t tensors = 0;
     uint64_t parameters = 0;   // elements
     uint64_t bytes = 0;        // as stored
     std::vector<TypeTotal> by_type;  // most bytes first
-    double bits_per_weight() const { return parameters ? 8.0 * static_cast<double>(bytes) / parameters : 0; }
-    // Parameters times 2 and 4 bytes: what dequantizing on load costs. Saturates at 2^64-1.
-    uint64_t f16_bytes() const;
-    uint64_t f32_bytes() const;
+    // None for no parameters (the views then show none).
+    std::optional<double> bits_per_weight() const {
+        if (!parameters) return std::nullopt;
+        return 8.0 * static_cast<double>(bytes) / static_cast<double>(parameters);
+    }
 };
 
-// split.no (0-based) and split.count of a shard of a split model, from its metadata.
-struct SplitInfo {
-    uint64_t index = 0;
-    uint64_t count = 0;
+// What gguf-dequant writes for the whole model (every tensor, GGUF output, the split kept)
+// with --to `to`, without and with --all: computed by the core's planning code, so these are
+// the exact sizes of its output.
+struct Dequantized {
+    OutType to = OutType::F16;
+    ConversionSize quantized;  // quantized tensors converted, the others copied
+    ConversionSize all;        // --all: the float tensors converted too
 };
-std::optional<SplitInfo> split_info(const GgufFile& f);
-
-// The paths of all `count` shards of a split model, given one of them named
-// NAME-0000K-of-0000N.gguf (llama.cpp's llama_split_path). Throws Error when the name does not
-// have that form or its N differs from count.
-std::vector<std::string> shard_paths(const std::string& path, uint64_t count);
 
 // Everything a view shows, gathered once.
 struct Inspection {
-    const GgufFile* file = nullptr;
-    std::optional<SplitInfo> split;
+    const GgufFile* file = nullptr;     // the file named
+    std::optional<SplitInfo> split;     // its split.* keys, when it is a shard
+    size_t model_files = 1;             // files the totals cover: every shard, or the file alone
     std::vector<TensorRow> rows;        // the selected tensors, in file order (shard by shard)
-    uint64_t files_bytes = 0;           // size of the file(s) the rows come from: the share's base
+    uint64_t files_bytes = 0;           // size of the files the totals cover: the share's base
     bool shards_listed = false;
     std::vector<std::string> shard_names;  // shard k's path at [k-1], when listed
-    Totals totals;
+    Totals totals;                      // of the selected tensors of every file of the model
+    std::vector<Dequantized> dequantized;  // F16, BF16, F32; none when the model cannot be converted
+    std::string not_convertible;           // why not, then
 };
 
-// Selects the tensors of `f` (and of `shards`, when given: every shard of the model in order,
-// `f` among them) that pass the options' filters, and adds them up.
-Inspection inspect(const GgufFile& f, const InspectOptions& opts, std::span<const GgufFile* const> shards = {});
+// Selects the tensors of the model that pass the options' filters and adds them up over all its
+// files. The rows are those of the file named, or with opts.shards those of every shard.
+Inspection inspect(const GgufModel& model, const InspectOptions& opts);
+// The same for one file (which must outlive the result), whatever its split.* keys say.
+Inspection inspect(const GgufFile& f, const InspectOptions& opts);
 
 std::string render_text(const Inspection& in, const InspectOptions& opts);
 std::string render_markdown(const Inspection& in, const InspectOptions& opts);
@@ -92,7 +99,12 @@ void render_text(const Inspection& in, const InspectOptions& opts, const std::fu
 void render_markdown(const Inspection& in, const InspectOptions& opts, const std::function<void(std::string_view)>& out);
 // One JSON document: file, version, endian, alignment, data_offset, file_size, metadata,
 // tensors, summary (in that order). Metadata values complete; 64-bit integers exact; floats as
-// the shortest decimal that reads back to the same double; NaN and infinities as null.
+// the shortest decimal that reads back to the same double; NaN and infinities as the strings
+// "NaN", "Infinity" and "-Infinity" (gguftk/escape.h, json_nonfinite). An array of arrays
+// also gives "inner_element_type". The summary: tensors, parameters, bytes, bits_per_weight
+// (null without parameters), by_type, dequantized ({"f16"|"bf16"|"f32": {"default"|"all":
+// {tensor_bytes, file_bytes, files}}}, or null and then not_convertible says why), and for a
+// shard split ({shard, count, whole_model}) and, listed, shards.
 std::string render_json(const Inspection& in, const InspectOptions& opts);
 void render_json(const Inspection& in, const InspectOptions& opts, const std::function<void(std::string_view)>& out);
 

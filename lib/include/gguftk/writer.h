@@ -23,8 +23,10 @@ namespace gguftk {
 class GgufHeaderWriter {
 public:
     // `alignment` must be a power of two (general.alignment; 32 when the file has none). The
-    // caller keeps a general.alignment entry, if any, consistent with it.
-    explicit GgufHeaderWriter(uint64_t alignment = 32);
+    // caller keeps a general.alignment entry, if any, consistent with it. With `sizes_only`, the
+    // writer only counts: header_size() and data_size() are exact, finish() is not allowed, and
+    // memory does not grow with the entries added.
+    explicit GgufHeaderWriter(uint64_t alignment = 32, bool sizes_only = false);
 
     // Appends a metadata entry. Arrays use Value::elem_type and items (count = items.size()).
     void add(std::string_view key, const Value& v);
@@ -45,14 +47,18 @@ public:
     uint64_t data_size() const { return data_size_; }
     // The header bytes, padded to the alignment. The writer can be finished more than once.
     std::vector<uint8_t> finish() const;
+    // The size of what finish() returns.
+    uint64_t header_size() const;
 
 private:
     uint64_t alignment_;
     uint64_t n_kv_ = 0;
     uint64_t n_tensors_ = 0;
     uint64_t data_size_ = 0;
-    std::vector<uint8_t> kv_;       // metadata entries
-    std::vector<uint8_t> tensors_;  // tensor infos
+    bool sizes_only_ = false;
+    uint64_t kv_bytes_ = 0, tensor_info_bytes_ = 0;
+    std::vector<uint8_t> kv_;       // metadata entries (the last one only, when sizes_only)
+    std::vector<uint8_t> tensors_;  // tensor infos (likewise)
 };
 
 // Bytes of `n_elements` values of type `t` (n_elements a multiple of the block size).

@@ -65,7 +65,7 @@ uint64_t tensor_bytes(GgmlType t, uint64_t n_elements) {
     return n_elements / ti.block_elems * ti.block_bytes;
 }
 
-GgufHeaderWriter::GgufHeaderWriter(uint64_t alignment) : alignment_(alignment) {
+GgufHeaderWriter::GgufHeaderWriter(uint64_t alignment, bool sizes_only) : alignment_(alignment), sizes_only_(sizes_only) {
     if (alignment == 0 || (alignment & (alignment - 1)) != 0)
         throw Error("alignment " + std::to_string(alignment) + " is not a power of two");
 }
@@ -75,8 +75,7 @@ void GgufHeaderWriter::add(std::string_view key, const Value& v) {
     put_string(entry, key);
     put<uint32_t>(entry, uint32_t(v.type));
     put_scalar(entry, v.type, v);
-    kv_.insert(kv_.end(), entry.begin(), entry.end());
-    ++n_kv_;
+    add_raw(entry);
 }
 
 void GgufHeaderWriter::add_uint32(std::string_view key, uint32_t v) {
@@ -94,7 +93,8 @@ void GgufHeaderWriter::add_string(std::string_view key, std::string_view v) {
 }
 
 void GgufHeaderWriter::add_raw(std::span<const uint8_t> entry) {
-    kv_.insert(kv_.end(), entry.begin(), entry.end());
+    if (!sizes_only_) kv_.insert(kv_.end(), entry.begin(), entry.end());
+    kv_bytes_ += entry.size();
     ++n_kv_;
 }
 
@@ -119,12 +119,23 @@ uint64_t GgufHeaderWriter::add_tensor(std::string_view name, std::span<const uin
     put<uint32_t>(tensors_, uint32_t(type));
     const uint64_t offset = data_size_;
     put<uint64_t>(tensors_, offset);
+    if (sizes_only_) {
+        tensor_info_bytes_ += tensors_.size();
+        tensors_.clear();
+    } else {
+        tensor_info_bytes_ = tensors_.size();
+    }
     data_size_ = align_up(offset + tensor_bytes(type, n), alignment_);
     ++n_tensors_;
     return offset;
 }
 
+uint64_t GgufHeaderWriter::header_size() const {
+    return align_up(24 + kv_bytes_ + tensor_info_bytes_, alignment_);
+}
+
 std::vector<uint8_t> GgufHeaderWriter::finish() const {
+    if (sizes_only_) throw Error("internal error: a GGUF header that was only measured cannot be written");
     std::vector<uint8_t> out;
     out.reserve(24 + kv_.size() + tensors_.size() + alignment_);
     put<uint32_t>(out, kMagic);

@@ -57,7 +57,9 @@ uint64_t values_bytes(const TensorJob& j, uint64_t blocks) {
 
 ConversionResult run_chunked(const ConversionPlan& plan, OutputWriter& out, const RunControl& control,
                              const ChunkedRun& how) {
-    const InputReader in(plan.input());
+    // One reader per input file (the shards of a split model); a job reads its own.
+    std::vector<std::unique_ptr<InputReader>> readers;
+    for (const GgufFile* f : plan.inputs()) readers.push_back(std::make_unique<InputReader>(*f));
     const ChunkList chunks(plan, how);
     const auto& jobs = plan.jobs();
 
@@ -88,6 +90,7 @@ ConversionResult run_chunked(const ConversionPlan& plan, OutputWriter& out, cons
                 if (control.cancelled()) throw Error("interrupted");
                 const Chunk c = chunks.at(i);
                 const TensorJob& j = jobs[c.job];
+                const InputReader& in = *readers[j.input];
                 if (!j.converts()) {
                     out.copy(j.file, j.out_offset + c.first, in, j.in_offset + c.first, c.count);
                     bytes_in += c.count;

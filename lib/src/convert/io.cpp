@@ -25,7 +25,10 @@ bool same_file(const struct stat& a, const struct stat& b) { return a.st_dev == 
 std::string temp_template(const std::string& out) {
     const fs::path p(out);
     const fs::path dir = p.parent_path().empty() ? fs::path(".") : p.parent_path();
-    return (dir / ("." + p.filename().string() + ".tmp-XXXXXX")).string();
+    std::string name = ".";  // appended rather than `"." + ...`, which GCC 12 warns about (-Wrestrict) when inlined
+    name += p.filename().string();
+    name += ".tmp-XXXXXX";
+    return (dir / name).string();
 }
 
 mode_t creation_mode(mode_t wanted) {
@@ -73,123 +76,194 @@ void InputReader::read(uint64_t offset, std::span<uint8_t> dst) const {
 
 // --- output ---------------------------------------------------------------------------------
 
-struct OutputWriter::Impl {
+// One thing that appears at commit: a file, or a directory of files.
+struct Target {
     std::string out;
+    std::string temp;          // the temp file, or the temp directory
     bool directory = false;
     bool replace_dir = false;  // an existing output directory is swapped out at commit
-    std::string temp;          // the temp file, or the temp directory
+    bool renamed = false;
+
+    [[noreturn]] void fail(const std::string& what) const { throw Error(what, std::nullopt, out); }
+};
+
+struct OutputWriter::Impl {
+    std::vector<Target> targets;
+    std::vector<std::string> final_paths;  // output_paths(plan, out)
     std::vector<int> fds;
     std::vector<std::string> paths;
     std::vector<uint64_t> sizes;
+    std::vector<uint32_t> target_of;  // by output file
     bool committed = false;
 
-    [[noreturn]] void fail(const std::string& what) const { throw Error(what, std::nullopt, out); }
+    [[noreturn]] void fail(uint32_t file, const std::string& what) const { targets[target_of[file]].fail(what); }
 
     void close_all(bool check) {
-        for (int& fd : fds) {
+        for (size_t i = 0; i < fds.size(); ++i) {
+            int& fd = fds[i];
             if (fd < 0) continue;
             const int r = ::close(fd);
             fd = -1;
-            if (r != 0 && check) fail("closing the output failed: " + errno_text(errno));
+            if (r != 0 && check) fail(uint32_t(i), "closing the output failed: " + errno_text(errno));
         }
     }
 
-    void remove_temp() noexcept {
+    void remove_temps() noexcept {
         close_all(false);
-        if (temp.empty()) return;
-        std::error_code ec;
-        if (directory) fs::remove_all(temp, ec);
-        else ::unlink(temp.c_str());
+        for (const Target& t : targets) {
+            if (t.temp.empty()) continue;
+            std::error_code ec;
+            if (t.directory) fs::remove_all(t.temp, ec);
+            else ::unlink(t.temp.c_str());
+        }
     }
 };
+
+namespace {
+
+// The checks before anything is written to `t.out`: not an input, not something we may not replace.
+void check_target(Target& t, const ConversionPlan& plan, bool force) {
+    struct stat out_st {};
+    if (::stat(t.out.c_str(), &out_st) != 0) return;
+    for (const GgufFile* in : plan.inputs()) {
+        struct stat in_st {};
+        if (::stat(in->path().c_str(), &in_st) == 0 && same_file(in_st, out_st))
+            t.fail(plan.inputs().size() == 1 ? "is the input file; choose another output"
+                                             : "is one of the input files; choose another output");
+    }
+    if (t.directory) {
+        if (!S_ISDIR(out_st.st_mode)) t.fail("exists and is not a directory");
+        if (!force) t.fail("exists (use --force to replace it)");
+        // Replacing a directory deletes what it holds: only ever one that we wrote, and
+        // never one an input lives in.
+        if (!fs::exists(fs::path(t.out) / "manifest.json"))
+            t.fail("is a directory without manifest.json, not one gguf-dequant wrote; not replacing it");
+        std::error_code ec;
+        const fs::path out_real = fs::canonical(t.out, ec);
+        for (const GgufFile* in : plan.inputs()) {
+            const fs::path in_real = fs::canonical(in->path(), ec);
+            if (!in_real.empty() && !out_real.empty()) {
+                const auto rel = in_real.lexically_relative(out_real);
+                if (!rel.empty() && *rel.begin() != "..") t.fail("holds the input file; not replacing it");
+            }
+        }
+        t.replace_dir = true;
+    } else {
+        if (S_ISDIR(out_st.st_mode)) t.fail("is a directory");
+        // A FIFO or a device (say /dev/null) is not a file to replace: renaming over it
+        // would swap the node itself for a regular file.
+        if (!S_ISREG(out_st.st_mode)) t.fail("exists and is not a regular file; not replacing it");
+        if (!force) t.fail("exists (use --force to overwrite it)");
+    }
+}
+
+// Puts a finished directory in place of `t.out`, swapping out an old one.
+void commit_directory(Target& t) {
+    ::chmod(t.temp.c_str(), creation_mode(0777));
+    if (!t.replace_dir) {
+        if (::rename(t.temp.c_str(), t.out.c_str()) != 0)
+            t.fail("cannot rename the finished output into place: " + errno_text(errno));
+        t.temp.clear();
+        t.renamed = true;
+        return;
+    }
+    // Swap the old directory out and the new one in, both in one step, then delete the old one
+    // (now at the temp name).
+    if (::renameat2(AT_FDCWD, t.temp.c_str(), AT_FDCWD, t.out.c_str(), RENAME_EXCHANGE) != 0) {
+        std::string aside = temp_template(t.out);
+        if (!mkdtemp(aside.data())) t.fail("cannot move the old output aside: " + errno_text(errno));
+        if (::rename(t.out.c_str(), aside.c_str()) != 0) {
+            ::rmdir(aside.c_str());
+            t.fail("cannot move the old output aside: " + errno_text(errno));
+        }
+        if (::rename(t.temp.c_str(), t.out.c_str()) != 0) {
+            const int e = errno;
+            ::rename(aside.c_str(), t.out.c_str());
+            t.fail("cannot rename the finished output into place: " + errno_text(e));
+        }
+        t.temp = aside;
+    }
+    t.renamed = true;
+    std::error_code ec;
+    fs::remove_all(t.temp, ec);
+    t.temp.clear();
+}
+
+}  // namespace
 
 OutputWriter::OutputWriter(const ConversionPlan& plan, std::string out_path, bool force)
     : impl_(std::make_unique<Impl>()), out_path_(std::move(out_path)) {
     Impl& m = *impl_;
-    m.out = out_path_;
-    m.directory = is_directory_format(plan.options().format);
     if (out_path_.empty()) throw Error("empty output path");
-
-    struct stat in_st {}, out_st {};
-    const bool in_known = ::stat(plan.input().path().c_str(), &in_st) == 0;
-    if (::stat(out_path_.c_str(), &out_st) == 0) {
-        if (in_known && same_file(in_st, out_st)) m.fail("is the input file; choose another output");
-        if (m.directory) {
-            if (!S_ISDIR(out_st.st_mode)) m.fail("exists and is not a directory");
-            if (!force) m.fail("exists (use --force to replace it)");
-            // Replacing a directory deletes what it holds: only ever one that we wrote, and
-            // never one the input lives in.
-            if (!fs::exists(fs::path(out_path_) / "manifest.json"))
-                m.fail("is a directory without manifest.json, not one gguf-dequant wrote; not replacing it");
-            std::error_code ec;
-            const fs::path in_real = fs::canonical(plan.input().path(), ec);
-            const fs::path out_real = fs::canonical(out_path_, ec);
-            if (!in_real.empty() && !out_real.empty()) {
-                const auto rel = in_real.lexically_relative(out_real);
-                if (!rel.empty() && *rel.begin() != "..") m.fail("holds the input file; not replacing it");
-            }
-            m.replace_dir = true;
-        } else {
-            if (S_ISDIR(out_st.st_mode)) m.fail("is a directory");
-            // A FIFO or a device (say /dev/null) is not a file to replace: renaming over it
-            // would swap the node itself for a regular file.
-            if (!S_ISREG(out_st.st_mode)) m.fail("exists and is not a regular file; not replacing it");
-            if (!force) m.fail("exists (use --force to overwrite it)");
-        }
-    }
-
-    std::string tmpl = temp_template(out_path_);
     const auto& files = plan.files();
-    if (m.directory) {
-        if (!mkdtemp(tmpl.data()))
-            m.fail("cannot create a directory beside it: " + errno_text(errno));
-        m.temp = tmpl;
+    m.final_paths = output_paths(plan, out_path_);
+    if (plan.layout() == OutputLayout::Shards) {
+        m.targets.resize(m.final_paths.size());
+        for (size_t i = 0; i < m.targets.size(); ++i) m.targets[i].out = m.final_paths[i];
+    } else {
+        m.targets.resize(1);
+        m.targets[0].out = out_path_;
+        m.targets[0].directory = plan.layout() == OutputLayout::Directory;
     }
+    for (Target& t : m.targets) check_target(t, plan, force);
+
     try {
+        for (Target& t : m.targets) {
+            if (!t.directory) continue;
+            std::string tmpl = temp_template(t.out);
+            if (!mkdtemp(tmpl.data())) t.fail("cannot create a directory beside it: " + errno_text(errno));
+            t.temp = tmpl;
+        }
         for (const OutputFile& f : files) {
+            const uint32_t ti = plan.layout() == OutputLayout::Shards ? uint32_t(m.fds.size()) : 0;
+            Target& t = m.targets[ti];
             int fd;
             std::string path;
-            if (m.directory) {
-                path = m.temp + "/" + f.name;
+            if (t.directory) {
+                path = t.temp + "/" + f.name;
                 fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-                if (fd < 0) m.fail("cannot create " + f.name + ": " + errno_text(errno));
+                if (fd < 0) t.fail("cannot create " + f.name + ": " + errno_text(errno));
             } else {
+                std::string tmpl = temp_template(t.out);
                 fd = mkstemp(tmpl.data());
-                if (fd < 0) m.fail("cannot create a file beside it: " + errno_text(errno));
+                if (fd < 0) t.fail("cannot create a file beside it: " + errno_text(errno));
                 path = tmpl;
-                m.temp = tmpl;
+                t.temp = tmpl;
                 fchmod(fd, creation_mode(0666));  // mkstemp's 0600 would survive the rename
             }
             m.fds.push_back(fd);
             m.paths.push_back(path);
             m.sizes.push_back(f.size);
+            m.target_of.push_back(ti);
             // Reserve the space now, so a full disk or a file size limit shows before the work.
             // Where the file system cannot (EOPNOTSUPP), a sparse file of the final size will do;
             // glibc's posix_fallocate would instead write every block once.
             int r = f.size && ::fallocate(fd, 0, 0, off_t(f.size)) != 0 ? errno : 0;
             if (r == EOPNOTSUPP) r = ::ftruncate(fd, off_t(f.size)) == 0 ? 0 : errno;
-            if (r != 0) m.fail("cannot reserve " + std::to_string(f.size) + " bytes: " + errno_text(r));
+            if (r != 0) t.fail("cannot reserve " + std::to_string(f.size) + " bytes: " + errno_text(r));
             write(uint32_t(m.fds.size() - 1), 0, f.header);
         }
     } catch (...) {
-        m.remove_temp();
+        m.remove_temps();
         throw;
     }
 }
 
 OutputWriter::~OutputWriter() {
-    if (!impl_->committed) impl_->remove_temp();
+    if (!impl_->committed) impl_->remove_temps();
 }
+
+const std::vector<std::string>& OutputWriter::paths() const { return impl_->final_paths; }
 
 void OutputWriter::write(uint32_t file, uint64_t offset, std::span<const uint8_t> data) {
     Impl& m = *impl_;
     if (file >= m.fds.size() || offset > m.sizes[file] || data.size() > m.sizes[file] - offset)
-        m.fail("internal error: write outside the planned output");
+        throw Error("internal error: write outside the planned output", std::nullopt, out_path_);
     size_t done = 0;
     while (done < data.size()) {
         const ssize_t n = ::pwrite(m.fds[file], data.data() + done, data.size() - done, off_t(offset + done));
         if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) m.fail("write failed: " + errno_text(n < 0 ? errno : EIO));
+        if (n <= 0) m.fail(file, "write failed: " + errno_text(n < 0 ? errno : EIO));
         done += size_t(n);
     }
 }
@@ -197,7 +271,7 @@ void OutputWriter::write(uint32_t file, uint64_t offset, std::span<const uint8_t
 void OutputWriter::copy(uint32_t file, uint64_t offset, const InputReader& in, uint64_t in_offset, uint64_t size) {
     Impl& m = *impl_;
     if (file >= m.fds.size() || offset > m.sizes[file] || size > m.sizes[file] - offset)
-        m.fail("internal error: copy outside the planned output");
+        throw Error("internal error: copy outside the planned output", std::nullopt, out_path_);
     if (in.fd() >= 0) {
         loff_t src = loff_t(in_offset), dst = loff_t(offset);
         uint64_t left = size;
@@ -205,7 +279,7 @@ void OutputWriter::copy(uint32_t file, uint64_t offset, const InputReader& in, u
             const ssize_t n = ::copy_file_range(in.fd(), &src, m.fds[file], &dst, left, 0);
             if (n < 0 && errno == EINTR) continue;
             if (n < 0 && (errno == EXDEV || errno == ENOSYS || errno == EOPNOTSUPP || errno == EINVAL)) break;
-            if (n < 0) m.fail("write failed: " + errno_text(errno));
+            if (n < 0) m.fail(file, "write failed: " + errno_text(errno));
             if (n == 0) throw Error("the file shrank while being read", uint64_t(src));
             left -= uint64_t(n);
         }
@@ -229,36 +303,26 @@ void OutputWriter::commit() {
     Impl& m = *impl_;
     if (m.committed) return;
     m.close_all(true);
-    if (!m.directory) {
-        if (::rename(m.temp.c_str(), m.out.c_str()) != 0) m.fail("cannot rename the finished output into place: " + errno_text(errno));
-        m.committed = true;
-        return;
-    }
-    ::chmod(m.temp.c_str(), creation_mode(0777));
-    if (!m.replace_dir) {
-        if (::rename(m.temp.c_str(), m.out.c_str()) != 0) m.fail("cannot rename the finished output into place: " + errno_text(errno));
-        m.committed = true;
-        return;
-    }
-    // Swap the old directory out and the new one in, both in one step, then delete the old one
-    // (now at the temp name).
-    if (::renameat2(AT_FDCWD, m.temp.c_str(), AT_FDCWD, m.out.c_str(), RENAME_EXCHANGE) != 0) {
-        std::string aside = temp_template(m.out);
-        if (!mkdtemp(aside.data())) m.fail("cannot move the old output aside: " + errno_text(errno));
-        if (::rename(m.out.c_str(), aside.c_str()) != 0) {
-            ::rmdir(aside.c_str());
-            m.fail("cannot move the old output aside: " + errno_text(errno));
+    // All or none: the shards of a split output are renamed last to first (so the first, which
+    // llama.cpp is given, appears last); if one rename fails, those already in place are removed.
+    try {
+        for (size_t i = m.targets.size(); i-- > 0;) {
+            Target& t = m.targets[i];
+            if (t.directory) {
+                commit_directory(t);
+                continue;
+            }
+            if (::rename(t.temp.c_str(), t.out.c_str()) != 0)
+                t.fail("cannot rename the finished output into place: " + errno_text(errno));
+            t.temp.clear();
+            t.renamed = true;
         }
-        if (::rename(m.temp.c_str(), m.out.c_str()) != 0) {
-            const int e = errno;
-            ::rename(aside.c_str(), m.out.c_str());
-            m.fail("cannot rename the finished output into place: " + errno_text(e));
-        }
-        m.temp = aside;
+    } catch (...) {
+        for (const Target& t : m.targets)
+            if (t.renamed && !t.directory) ::unlink(t.out.c_str());
+        throw;
     }
     m.committed = true;
-    std::error_code ec;
-    fs::remove_all(m.temp, ec);
 }
 
 }  // namespace gguftk

@@ -2,7 +2,9 @@
 #include <fnmatch.h>
 
 #include <cmath>
+#include <functional>
 #include <limits>
+#include <optional>
 
 #include "sinks.h"
 #include "gguftk/convert.h"
@@ -74,69 +76,131 @@ bool selected(const std::vector<std::string>& globs, const std::string& name) {
     return false;
 }
 
-}  // namespace
-
-ConversionPlan plan_conversion(const GgufFile& in, const ConvertOptions& opts) {
+void check_convertible(const GgufModel& model, const ConvertOptions& opts) {
     // Quantized blocks of a big-endian file have their fields swapped one by one, by rules
     // that are per format and not written down anywhere we could check against: refuse.
-    if (in.big_endian())
-        throw Error("big-endian GGUF files are not supported; convert it to little-endian first");
+    for (const GgufFile* in : model.files())
+        if (in->big_endian())
+            throw Error("big-endian GGUF files are not supported; convert it to little-endian first", std::nullopt,
+                        model.split() ? in->path() : std::string());
     if (opts.format == OutputFormat::Npy && opts.to == OutType::BF16)
         throw Error("NumPy has no bfloat16: use --to f16 or --to f32 with --format npy");
+}
 
+// What becomes of one tensor: its job, or none when the output leaves it out.
+std::optional<SinkTensor> plan_tensor(const TensorInfo& t, uint32_t input, uint32_t index, bool sel,
+                                      const ConvertOptions& opts) {
+    if (!sel && opts.format != OutputFormat::Gguf) return std::nullopt;
     const GgmlType target = out_ggml_type(opts.to);
-    std::vector<SinkTensor> tensors;
-    size_t n_selected = 0;
-    const auto& infos = in.tensors();
-    for (size_t i = 0; i < infos.size(); ++i) {
-        const TensorInfo& t = infos[i];
-        const bool sel = selected(opts.tensor_globs, t.name);
-        n_selected += sel;
-        if (!sel && opts.format != OutputFormat::Gguf) continue;
-
-        TensorJob job;
-        job.tensor = uint32_t(i);
-        job.in_type = t.type;
-        job.in_offset = t.offset;
-        job.in_size = t.size;
-        job.n_elements = t.n_elements;
-        job.n_blocks = t.n_blocks();
-        job.out = opts.to;
-        job.kind = JobKind::Copy;
-        if (sel) {
-            switch (t.type->cls) {
-                case TypeClass::Integer: break;  // never converted: the values are indices, not weights
-                case TypeClass::Quantized:
-                    if (!has_decoder(t.type->type))
-                        throw Error("tensor " + t.name + ": no decoder for type " + std::string(t.type->name),
-                                    t.info_offset);
+    TensorJob job;
+    job.tensor = index;
+    job.input = input;
+    job.in_type = t.type;
+    job.in_offset = t.offset;
+    job.in_size = t.size;
+    job.n_elements = t.n_elements;
+    job.n_blocks = t.n_blocks();
+    job.out = opts.to;
+    job.kind = JobKind::Copy;
+    if (sel) {
+        switch (t.type->cls) {
+            case TypeClass::Integer: break;  // never converted: the values are indices, not weights
+            case TypeClass::Quantized:
+                if (!has_decoder(t.type->type))
+                    throw Error("tensor " + t.name + ": no decoder for type " + std::string(t.type->name),
+                                t.info_offset);
+                job.kind = JobKind::Convert;
+                break;
+            case TypeClass::Float:
+                if (t.type->type == target) break;  // already the target: a copy is exact
+                // NumPy cannot hold bfloat16, so npy output converts BF16 tensors regardless.
+                if (opts.all_floats || (opts.format == OutputFormat::Npy && t.type->type == GgmlType::BF16))
                     job.kind = JobKind::Convert;
-                    break;
-                case TypeClass::Float:
-                    if (t.type->type == target) break;  // already the target: a copy is exact
-                    // NumPy cannot hold bfloat16, so npy output converts BF16 tensors regardless.
-                    if (opts.all_floats || (opts.format == OutputFormat::Npy && t.type->type == GgmlType::BF16))
-                        job.kind = JobKind::Convert;
-                    break;
-            }
+                break;
         }
-        job.out_size = job.converts() ? job.n_elements * out_type_size(opts.to) : job.in_size;
-        const GgmlType stored = job.converts() ? target : t.type->type;
-        tensors.push_back({&t, job, stored});
     }
+    job.out_size = job.converts() ? job.n_elements * out_type_size(opts.to) : job.in_size;
+    const GgmlType stored = job.converts() ? target : t.type->type;
+    return SinkTensor{&t, job, stored};
+}
+
+// Every tensor the output holds, input file by input file, made afresh on each walk; returns
+// how many tensors the globs select.
+size_t walk_tensors(const GgufModel& model, const ConvertOptions& opts, const std::function<void(SinkTensor&)>& fn) {
+    size_t n_selected = 0;
+    const auto& files = model.files();
+    for (size_t k = 0; k < files.size(); ++k) {
+        const auto& infos = files[k]->tensors();
+        for (size_t i = 0; i < infos.size(); ++i) {
+            const bool sel = selected(opts.tensor_globs, infos[i].name);
+            n_selected += sel;
+            auto t = plan_tensor(infos[i], uint32_t(k), uint32_t(i), sel, opts);
+            if (t) fn(*t);
+        }
+    }
+    return n_selected;
+}
+
+void check_selection(const ConvertOptions& opts, size_t n_selected) {
     if (!opts.tensor_globs.empty() && n_selected == 0) {
         std::string list;
         for (const std::string& g : opts.tensor_globs) list += (list.empty() ? "'" : ", '") + g + "'";
         throw Error("no tensor matches " + list);
     }
+}
+
+OutputLayout layout_for(const GgufModel& model, const ConvertOptions& opts) {
+    if (is_directory_format(opts.format)) return OutputLayout::Directory;
+    if (opts.format == OutputFormat::Gguf && model.split() && !opts.merge) return OutputLayout::Shards;
+    return OutputLayout::File;
+}
+
+}  // namespace
+
+ConversionPlan plan_conversion(const GgufModel& model, const ConvertOptions& opts) {
+    check_convertible(model, opts);
+    std::vector<SinkTensor> tensors;
+    check_selection(opts, walk_tensors(model, opts, [&](SinkTensor& t) { tensors.push_back(t); }));
 
     ConversionPlan plan;
-    plan.in_ = &in;
+    plan.inputs_ = model.files();
     plan.opts_ = opts;
-    plan.files_ = layout_output(in, opts, tensors);
+    plan.layout_ = layout_for(model, opts);
+    const TensorWalk walk = [&](const std::function<void(SinkTensor&)>& fn) {
+        for (SinkTensor& t : tensors) fn(t);
+    };
+    plan.files_ = layout_output(plan.inputs_, opts, plan.layout_, walk);
     plan.jobs_.reserve(tensors.size());
     for (const SinkTensor& t : tensors) plan.jobs_.push_back(t.job);
     return plan;
+}
+
+ConversionPlan plan_conversion(const GgufFile& in, const ConvertOptions& opts) {
+    return plan_conversion(GgufModel::of(in), opts);
+}
+
+ConversionSize conversion_size(const GgufModel& model, const ConvertOptions& opts) {
+    check_convertible(model, opts);
+    ConversionSize size;
+    check_selection(opts, walk_tensors(model, opts, [&](SinkTensor& t) { size.tensor_bytes += t.job.out_size; }));
+    const TensorWalk walk = [&](const std::function<void(SinkTensor&)>& fn) { walk_tensors(model, opts, fn); };
+    for (const OutputFile& f : layout_output(model.files(), opts, layout_for(model, opts), walk, true)) {
+        size.file_bytes += f.size;
+        ++size.files;
+    }
+    return size;
+}
+
+std::vector<std::string> output_paths(const ConversionPlan& plan, const std::string& out) {
+    std::vector<std::string> paths;
+    switch (plan.layout()) {
+        case OutputLayout::File: paths.push_back(out); break;
+        case OutputLayout::Directory:
+            for (const OutputFile& f : plan.files()) paths.push_back(out + "/" + f.name);
+            break;
+        case OutputLayout::Shards: paths = output_shard_paths(out, plan.files().size()); break;
+    }
+    return paths;
 }
 
 }  // namespace gguftk

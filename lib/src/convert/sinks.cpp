@@ -8,6 +8,7 @@
 #include <string>
 
 #include "gguftk/error.h"
+#include "gguftk/escape.h"
 #include "gguftk/writer.h"
 #include "text/json_text.h"
 
@@ -47,10 +48,13 @@ void append_scalar_json(std::string& out, const Value& v) {
         case ValueType::BOOL: out += v.u ? "true" : "false"; return;
         case ValueType::FLOAT32:
         case ValueType::FLOAT64:
-            // JSON has no NaN or infinity: null stands for them.
-            out += !std::isfinite(v.f)               ? "null"
-                   : v.type == ValueType::FLOAT32 ? float32_text(float(v.f))
-                                                  : text::json_double(v.f);
+            if (!std::isfinite(v.f)) {  // JSON has no NaN or infinity: gguftk's one spelling of them
+                out += '"';
+                out += json_nonfinite(v.f);
+                out += '"';
+                return;
+            }
+            out += v.type == ValueType::FLOAT32 ? float32_text(float(v.f)) : text::json_double(v.f);
             return;
         case ValueType::STRING: append_json_string(out, v.s); return;
         case ValueType::ARRAY: break;  // arrays are walked by JsonText
@@ -102,8 +106,7 @@ std::string value_text(const GgufFile& in, const KeyValue& kv) {
     switch (v.type) {
         case ValueType::STRING: return v.s;
         case ValueType::FLOAT32: case ValueType::FLOAT64:
-            if (std::isnan(v.f)) return "nan";
-            if (std::isinf(v.f)) return v.f > 0 ? "inf" : "-inf";
+            if (!std::isfinite(v.f)) return std::string(json_nonfinite(v.f));
             [[fallthrough]];
         default: {
             std::string s;
@@ -113,15 +116,23 @@ std::string value_text(const GgufFile& in, const KeyValue& kv) {
     }
 }
 
+// The metadata entries an output of the whole model carries: the first file's, less the split.*
+// keys when the model is split and the output is not.
+bool carried(std::span<const GgufFile* const> inputs, const KeyValue& kv) {
+    return inputs.size() == 1 || !is_split_key(kv.key);
+}
+
 // The metadata as one JSON object's text, decoding one entry at a time.
-std::string metadata_json(const GgufFile& in) {
+std::string metadata_json(std::span<const GgufFile* const> inputs) {
+    const GgufFile& in = *inputs[0];
     std::string out = "{";
     for (const KeyValue& kv : in.metadata()) {
+        if (!carried(inputs, kv)) continue;
         if (out.size() > 1) out += ",";
         out += "\n  " + json_string(kv.key) + ": ";
         append_json(out, in, kv);
     }
-    out += in.metadata().empty() ? "}" : "\n }";
+    out += out.size() == 1 ? "}" : "\n }";
     return out;
 }
 
@@ -193,61 +204,75 @@ uint32_t ftype_of(OutType t) {
     return 1;
 }
 
-std::vector<OutputFile> layout_gguf(const GgufFile& in, const ConvertOptions& opts, std::vector<SinkTensor>& tensors) {
+// The GGUF output: one file, or one per input shard (OutputLayout::Shards), each shard's tensors
+// and metadata in its own file so that the split.* keys stay true.
+std::vector<OutputFile> layout_gguf(std::span<const GgufFile* const> inputs, const ConvertOptions& opts,
+                                    OutputLayout layout, const TensorWalk& walk, bool sizes_only) {
     // The file type describes the weights; claim the target only when no quantized tensor is
     // left (with --tensors some may be), and something was actually converted.
     bool any_quantized = false, any_converted = false;
-    for (const SinkTensor& t : tensors) {
+    walk([&](SinkTensor& t) {
         any_quantized |= type_info(t.stored).cls == TypeClass::Quantized;
         any_converted |= t.job.converts();
-    }
+    });
     const bool set_ftype = any_converted && !any_quantized;
 
-    GgufHeaderWriter w(in.alignment());
-    const auto& kvs = in.metadata();
-    // Where general.file_type goes: in its place, or after the last general.* entry.
-    size_t ft_at = 0;
-    bool ft_exists = false;
-    for (size_t i = 0; i < kvs.size(); ++i) {
-        if (kvs[i].key == "general.file_type") {
-            ft_at = i;
-            ft_exists = true;
-            break;
+    const size_t n_out = layout == OutputLayout::Shards ? inputs.size() : 1;
+    std::vector<GgufHeaderWriter> writers;
+    writers.reserve(n_out);
+    for (size_t k = 0; k < n_out; ++k) {
+        const GgufFile& in = *inputs[k];
+        GgufHeaderWriter& w = writers.emplace_back(in.alignment(), sizes_only);
+        const auto& kvs = in.metadata();
+        // Where general.file_type goes: in its place, or (in the first file only: the one with
+        // the model's metadata) after the last general.* entry.
+        size_t ft_at = 0;
+        bool ft_exists = false;
+        for (size_t i = 0; i < kvs.size(); ++i) {
+            if (kvs[i].key == "general.file_type") {
+                ft_at = i;
+                ft_exists = true;
+                break;
+            }
+            if (kvs[i].key.rfind("general.", 0) == 0) ft_at = i + 1;
         }
-        if (kvs[i].key.rfind("general.", 0) == 0) ft_at = i + 1;
-    }
-    for (size_t i = 0; i <= kvs.size(); ++i) {
-        if (set_ftype && i == ft_at) w.add_uint32("general.file_type", ftype_of(opts.to));
-        if (i == kvs.size()) break;
-        if (set_ftype && ft_exists && i == ft_at) continue;  // replaced above
-        w.add_raw(in.bytes().subspan(kvs[i].offset, kvs[i].end - kvs[i].offset));
+        const bool ft_here = set_ftype && (ft_exists || k == 0);
+        for (size_t i = 0; i <= kvs.size(); ++i) {
+            if (ft_here && i == ft_at) w.add_uint32("general.file_type", ftype_of(opts.to));
+            if (i == kvs.size()) break;
+            if (ft_here && ft_exists && i == ft_at) continue;  // replaced above
+            if (n_out == 1 && !carried(inputs, kvs[i])) continue;
+            w.add_raw(in.bytes().subspan(kvs[i].offset, kvs[i].end - kvs[i].offset));
+        }
     }
 
-    std::vector<uint64_t> rel;
-    for (const SinkTensor& t : tensors)
-        rel.push_back(w.add_tensor(t.info->name, std::span(t.info->ne.data(), t.info->n_dims), t.stored));
-    OutputFile f;
-    f.header = w.finish();
-    f.size = f.header.size() + w.data_size();
-    for (size_t i = 0; i < tensors.size(); ++i) {
-        tensors[i].job.file = 0;
-        tensors[i].job.out_offset = f.header.size() + rel[i];
+    walk([&](SinkTensor& t) {
+        t.job.file = n_out == 1 ? 0 : t.job.input;
+        t.job.out_offset = writers[t.job.file].add_tensor(t.info->name, std::span(t.info->ne.data(), t.info->n_dims), t.stored);
+    });
+    std::vector<OutputFile> files(n_out);
+    for (size_t k = 0; k < n_out; ++k) {
+        if (!sizes_only) files[k].header = writers[k].finish();
+        files[k].size = writers[k].header_size() + writers[k].data_size();
     }
-    return {std::move(f)};
+    walk([&](SinkTensor& t) { t.job.out_offset += writers[t.job.file].header_size(); });
+    return files;
 }
 
 // --- safetensors -----------------------------------------------------------------------------
 
-std::vector<OutputFile> layout_safetensors(const GgufFile& in, std::vector<SinkTensor>& tensors) {
+std::vector<OutputFile> layout_safetensors(std::span<const GgufFile* const> inputs, const TensorWalk& walk) {
+    const GgufFile& in = *inputs[0];
     // {"__metadata__":{...},"name":{"dtype":...,"shape":[...],"data_offsets":[begin,end]},...}
     std::string json = "{\"__metadata__\":{";
     for (const KeyValue& kv : in.metadata()) {
+        if (!carried(inputs, kv)) continue;
         if (json.back() != '{') json += ',';
         json += json_string(kv.key) + ':' + json_string(value_text(in, kv));
     }
     json += '}';
     uint64_t off = 0;
-    for (SinkTensor& t : tensors) {
+    walk([&](SinkTensor& t) {
         json += ',' + json_string(t.info->name) + ":{\"dtype\":" + json_string(safetensors_dtype(t.stored)) +
                 ",\"shape\":[";
         const auto shape = numpy_shape(*t.info);
@@ -255,7 +280,7 @@ std::vector<OutputFile> layout_safetensors(const GgufFile& in, std::vector<SinkT
         json += "],\"data_offsets\":[" + std::to_string(off) + ',' + std::to_string(off + t.job.out_size) + "]}";
         t.job.out_offset = off;
         off += t.job.out_size;
-    }
+    });
     json += '}';
     json.resize(align_up(json.size(), 8), ' ');  // the data starts 8-byte aligned
     OutputFile f;
@@ -263,10 +288,10 @@ std::vector<OutputFile> layout_safetensors(const GgufFile& in, std::vector<SinkT
     for (int i = 0; i < 8; ++i) f.header.push_back(uint8_t(n >> (8 * i)));
     f.header.insert(f.header.end(), json.begin(), json.end());
     f.size = f.header.size() + off;
-    for (SinkTensor& t : tensors) {
+    walk([&](SinkTensor& t) {
         t.job.file = 0;
         t.job.out_offset += f.header.size();
-    }
+    });
     return {std::move(f)};
 }
 
@@ -292,15 +317,16 @@ std::vector<uint8_t> npy_header(GgmlType t, const std::vector<uint64_t>& shape) 
     return h;
 }
 
-std::vector<OutputFile> layout_directory(const GgufFile& in, const ConvertOptions& opts, std::vector<SinkTensor>& tensors) {
+std::vector<OutputFile> layout_directory(std::span<const GgufFile* const> inputs, const ConvertOptions& opts,
+                                         const TensorWalk& walk) {
     const bool npy = opts.format == OutputFormat::Npy;
     std::vector<OutputFile> files;
     std::set<std::string> taken = {"manifest.json"};
     // Laid out as nlohmann's dump(1) lays it out, which wrote it before: one space per level.
     std::string text = "{\n \"format\": " + json_string(output_format_name(opts.format)) +
-                       ",\n \"byte_order\": \"little\",\n \"source\": " + json_string(in.path()) +
+                       ",\n \"byte_order\": \"little\",\n \"source\": " + json_string(inputs[0]->path()) +
                        ",\n \"tensors\": [";
-    for (SinkTensor& t : tensors) {
+    walk([&](SinkTensor& t) {
         OutputFile f;
         f.name = file_name_for(t.info->name, npy ? ".npy" : ".bin", taken);
         const auto shape = numpy_shape(*t.info);
@@ -316,9 +342,9 @@ std::vector<OutputFile> layout_directory(const GgufFile& in, const ConvertOption
         text += ",\n   \"gguf_type\": " + json_string(t.info->type->name) +
                 ",\n   \"converted\": " + (t.job.converts() ? "true" : "false") + "\n  }";
         files.push_back(std::move(f));
-    }
+    });
     text += files.empty() ? "]" : "\n ]";
-    text += ",\n \"metadata\": " + metadata_json(in) + "\n}\n";
+    text += ",\n \"metadata\": " + metadata_json(inputs) + "\n}\n";
     OutputFile m;
     m.name = "manifest.json";
     m.header = bytes_of(text);
@@ -329,12 +355,13 @@ std::vector<OutputFile> layout_directory(const GgufFile& in, const ConvertOption
 
 }  // namespace
 
-std::vector<OutputFile> layout_output(const GgufFile& in, const ConvertOptions& opts, std::vector<SinkTensor>& tensors) {
+std::vector<OutputFile> layout_output(std::span<const GgufFile* const> inputs, const ConvertOptions& opts,
+                                      OutputLayout layout, const TensorWalk& tensors, bool sizes_only) {
     switch (opts.format) {
-        case OutputFormat::Gguf: return layout_gguf(in, opts, tensors);
-        case OutputFormat::Safetensors: return layout_safetensors(in, tensors);
+        case OutputFormat::Gguf: return layout_gguf(inputs, opts, layout, tensors, sizes_only);
+        case OutputFormat::Safetensors: return layout_safetensors(inputs, tensors);
         case OutputFormat::Npy:
-        case OutputFormat::Raw: return layout_directory(in, opts, tensors);
+        case OutputFormat::Raw: return layout_directory(inputs, opts, tensors);
     }
     throw Error("unknown output format");
 }

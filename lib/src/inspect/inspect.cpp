@@ -6,61 +6,49 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
-#include <regex>
 
 #include "gguftk/inspect.h"
 
 namespace gguftk {
 
 namespace {
-uint64_t saturating_mul(uint64_t a, uint64_t b) {
-    uint64_t r;
-    return __builtin_mul_overflow(a, b, &r) ? UINT64_MAX : r;
-}
-
 // fnmatch needs a NUL-terminated name; a name holding a NUL byte is matched up to it.
 bool glob_match(const std::string& glob, const std::string& name) {
     return fnmatch(glob.c_str(), name.c_str(), 0) == 0;
 }
+
+void add_dequantized(Inspection& in, const GgufModel& model) {
+    try {
+        for (OutType to : {OutType::F16, OutType::BF16, OutType::F32}) {
+            ConvertOptions o;
+            o.to = to;
+            Dequantized d;
+            d.to = to;
+            d.quantized = conversion_size(model, o);
+            o.all_floats = true;
+            d.all = conversion_size(model, o);
+            in.dequantized.push_back(d);
+        }
+    } catch (const Error& e) {
+        in.dequantized.clear();
+        in.not_convertible = e.what();
+    }
+}
 }  // namespace
 
-uint64_t Totals::f16_bytes() const { return saturating_mul(parameters, 2); }
-uint64_t Totals::f32_bytes() const { return saturating_mul(parameters, 4); }
-
-std::optional<SplitInfo> split_info(const GgufFile& f) {
-    const auto count = f.get_uint("split.count");
-    if (!count || *count <= 1) return std::nullopt;
-    return SplitInfo{f.get_uint("split.no").value_or(0), *count};
-}
-
-std::vector<std::string> shard_paths(const std::string& path, uint64_t count) {
-    // llama.cpp names shards "%s-%05d-of-%05d.gguf", numbered from 1.
-    static const std::regex kSplitName(R"((.*)-(\d{5})-of-(\d{5})\.gguf)");
-    std::smatch m;
-    if (!std::regex_match(path, m, kSplitName))
-        throw Error(fmt::format("cannot find the other shards: the file name is not NAME-0000K-of-0000N.gguf"),
-                    std::nullopt, path);
-    const uint64_t n = std::stoull(m[3].str());
-    if (n != count)
-        throw Error(fmt::format("the file name says {} shards, its split.count says {}", n, count), std::nullopt,
-                    path);
-    std::vector<std::string> paths;
-    for (uint64_t k = 1; k <= count; ++k) paths.push_back(fmt::format("{}-{:05}-of-{:05}.gguf", m[1].str(), k, n));
-    return paths;
-}
-
-Inspection inspect(const GgufFile& f, const InspectOptions& opts, std::span<const GgufFile* const> shards) {
+Inspection inspect(const GgufModel& model, const InspectOptions& opts) {
     Inspection in;
+    const GgufFile& f = model.given();
     in.file = &f;
     in.split = split_info(f);
-    in.shards_listed = !shards.empty();
-    std::vector<const GgufFile*> files;
-    if (shards.empty()) files.push_back(&f);
-    else files.assign(shards.begin(), shards.end());
+    in.model_files = model.files().size();
+    in.shards_listed = opts.shards && model.split();
 
     std::map<uint32_t, TypeTotal> by_type;
+    const auto& files = model.files();
     for (size_t k = 0; k < files.size(); ++k) {
         const GgufFile* g = files[k];
+        const bool listed = in.shards_listed || g == &f;
         in.files_bytes += g->file_size();
         if (in.shards_listed) in.shard_names.push_back(g->path());
         for (const TensorInfo& t : g->tensors()) {
@@ -69,7 +57,7 @@ Inspection inspect(const GgufFile& f, const InspectOptions& opts, std::span<cons
                              [&](const std::string& g) { return glob_match(g, t.name); }))
                 continue;
             if (opts.type && t.type != opts.type) continue;
-            in.rows.push_back({g, &t, in.shards_listed ? static_cast<uint32_t>(k + 1) : 0});
+            if (listed) in.rows.push_back({g, &t, in.shards_listed ? static_cast<uint32_t>(k + 1) : 0});
             TypeTotal& tt = by_type[static_cast<uint32_t>(t.type->type)];
             tt.type = t.type;
             ++tt.tensors;
@@ -83,8 +71,11 @@ Inspection inspect(const GgufFile& f, const InspectOptions& opts, std::span<cons
     for (auto& [id, tt] : by_type) in.totals.by_type.push_back(tt);
     std::stable_sort(in.totals.by_type.begin(), in.totals.by_type.end(),
                      [](const TypeTotal& a, const TypeTotal& b) { return a.bytes > b.bytes; });
+    add_dequantized(in, model);
     return in;
 }
+
+Inspection inspect(const GgufFile& f, const InspectOptions& opts) { return inspect(GgufModel::of(f), opts); }
 
 std::string shape_string(const TensorInfo& t) {
     std::string s;
@@ -127,6 +118,8 @@ std::string display_scalar(const Value& v, const InspectOptions& opts, EscapeFor
 }  // namespace
 
 std::string display_value(const Value& v, const InspectOptions& opts, EscapeFor how) {
+    // Markdown shows exactly the text view's text (its quotes and escapes included), escaped.
+    if (how == EscapeFor::Markdown) return markdown_text(display_value(v, opts, EscapeFor::Text));
     if (v.type != ValueType::ARRAY) return display_scalar(v, opts, how);
     std::string s = "[";
     const uint64_t shown = std::min<uint64_t>(v.items.size(), opts.max_array_items);

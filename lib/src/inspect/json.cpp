@@ -6,7 +6,8 @@
 // and since two keys differing only in those bytes would now read the same, a replaced key that
 // meets one already taken gets " (2)", " (3)", ... so no entry is lost; keys that were valid
 // UTF-8 always keep their own name. 64-bit integers are written exactly (nlohmann keeps
-// uint64/int64 apart); NaN and infinities have no JSON form and are written as null.
+// uint64/int64 apart); NaN and infinities have no JSON form and are written as the strings
+// "NaN", "Infinity" and "-Infinity", as in every JSON gguftk writes.
 #include <nlohmann/json.hpp>
 
 #include <cmath>
@@ -28,7 +29,7 @@ ojson json_value(const Value& v) {
         case ValueType::INT8: case ValueType::INT16: case ValueType::INT32: case ValueType::INT64:
             return v.i;
         case ValueType::FLOAT32: case ValueType::FLOAT64:
-            return std::isfinite(v.f) ? ojson(v.f) : ojson(nullptr);
+            return std::isfinite(v.f) ? ojson(v.f) : ojson(json_nonfinite(v.f));
         case ValueType::BOOL: return v.u != 0;
         case ValueType::STRING: return to_valid_utf8(v.s);
         case ValueType::ARRAY: break;  // never here: JsonStream::metadata_value walks arrays
@@ -39,6 +40,16 @@ ojson json_value(const Value& v) {
 // A string's exact bytes, for keys and names that were not UTF-8.
 std::string hex(std::string_view s) {
     return hex_bytes(reinterpret_cast<const uint8_t*>(s.data()), s.size(), "");
+}
+
+// The element type of the innermost arrays, following the first item down as display_type
+// (and gguf-dump) does; null when there is no inner array to follow.
+ojson inner_element_type(const GgufFile& f, const KeyValue& kv) {
+    const Value v = f.value(kv, 1);
+    const Value* cur = &v;
+    while (cur->elem_type == ValueType::ARRAY && !cur->items.empty()) cur = &cur->items[0];
+    if (cur->elem_type == ValueType::ARRAY) return nullptr;
+    return value_type_name(cur->elem_type);
 }
 
 ojson tensor_json(const TensorInfo& t) {
@@ -98,6 +109,9 @@ void render_json(const Inspection& in, const InspectOptions& opts, const std::fu
             out.raw(": ");
             ojson head{{"type", value_type_name(kv.type)}};
             if (kv.type == ValueType::ARRAY) head["element_type"] = value_type_name(kv.elem_type);
+            // Arrays of arrays: the innermost arrays' element type, as the text view's [[INT32]].
+            if (kv.type == ValueType::ARRAY && kv.elem_type == ValueType::ARRAY)
+                head["inner_element_type"] = inner_element_type(f, kv);
             out.open_object(head, 2);
             out.member("value", 2);
             out.metadata_value(f, kv, 3, json_value);
@@ -127,14 +141,25 @@ void render_json(const Inspection& in, const InspectOptions& opts, const std::fu
                            {"elements", tt.elements},
                            {"bytes", tt.bytes},
                            {"share", static_cast<double>(tt.bytes) / static_cast<double>(std::max<uint64_t>(in.files_bytes, 1))}});
+    ojson dequantized = nullptr;
+    if (!in.dequantized.empty()) {
+        const auto size = [](const ConversionSize& c) {
+            return ojson{{"tensor_bytes", c.tensor_bytes}, {"file_bytes", c.file_bytes}, {"files", c.files}};
+        };
+        dequantized = ojson::object();
+        for (const Dequantized& d : in.dequantized)
+            dequantized[std::string(out_type_name(d.to))] = {{"default", size(d.quantized)}, {"all", size(d.all)}};
+    }
+    const auto bpw = tot.bits_per_weight();
     ojson summary{{"tensors", tot.tensors},
                   {"parameters", tot.parameters},
                   {"bytes", tot.bytes},
-                  {"bits_per_weight", tot.bits_per_weight()},
-                  {"f16_bytes", tot.f16_bytes()},
-                  {"f32_bytes", tot.f32_bytes()},
-                  {"by_type", std::move(by_type)}};
-    if (in.split) summary["split"] = {{"shard", in.split->index + 1}, {"count", in.split->count}};
+                  {"bits_per_weight", bpw ? ojson(*bpw) : ojson(nullptr)},
+                  {"by_type", std::move(by_type)},
+                  {"dequantized", std::move(dequantized)}};
+    if (in.dequantized.empty()) summary["not_convertible"] = in.not_convertible;
+    if (in.split)
+        summary["split"] = {{"shard", in.split->index + 1}, {"count", in.split->count}, {"whole_model", in.model_files > 1}};
     out.member("summary", 0);
     out.open_object(summary, 1);
     if (in.shards_listed) {

@@ -1,6 +1,7 @@
 // The Markdown view: the text view's content as tables, for reports and issues.
-// Everything from the file is escaped for Markdown, so a name cannot end a table cell (|),
-// open a code span or inject HTML (< >).
+// Everything from the file is escaped for Markdown (gguftk/escape.h, markdown_text), so that a
+// CommonMark renderer shows it exactly as the text view does: a name cannot end a table cell
+// (|), open a code span, emphasis or a link, inject HTML (< >) or an entity (&).
 #include <fmt/core.h>
 
 #include <functional>
@@ -44,7 +45,11 @@ void render_markdown(const Inspection& in, const InspectOptions& opts,
     out += fmt::format("GGUF v{}, {}-endian, alignment {}, {} metadata entries, {} tensors, {} bytes ({}).\n",
                        f.version(), f.big_endian() ? "big" : "little", f.alignment(), f.metadata().size(),
                        f.tensors().size(), f.file_size(), human_bytes(f.file_size()));
-    if (in.split) out += fmt::format("Shard {} of {} of a split model.\n", in.split->index + 1, in.split->count);
+    if (in.split) {
+        out += fmt::format("Shard {} of {} of a split model", in.split->index + 1, in.split->count);
+        out += in.model_files > 1 ? fmt::format("; the totals are of all {} shards.\n", in.model_files)
+                                  : std::string("; the totals are this file's alone (--shard-only).\n");
+    }
 
     if (opts.metadata) {
         out += "\n## Metadata\n\n";
@@ -53,7 +58,8 @@ void render_markdown(const Inspection& in, const InspectOptions& opts,
             return {md(kv.key), md(display_type(f, kv)), kv.type == ValueType::ARRAY ? std::to_string(kv.count) : "",
                     display_value(f.value(kv, opts.max_array_items), opts, EscapeFor::Markdown)};
         };
-        table(out, {"key", "type", "count", "value"}, {false, false, true, false}, f.metadata().size(), row);
+        if (f.metadata().empty()) out += "None.\n";
+        else table(out, {"key", "type", "count", "value"}, {false, false, true, false}, f.metadata().size(), row);
     }
 
     if (opts.tensors) {
@@ -77,7 +83,8 @@ void render_markdown(const Inspection& in, const InspectOptions& opts,
         std::vector<std::string> head{"#", "name", "type", "shape", "elements", "bytes", "bpw", "offset"};
         std::vector<bool> right{true, false, false, false, true, true, true, true};
         if (in.shards_listed) head.insert(head.begin(), "shard"), right.insert(right.begin(), true);
-        table(out, head, right, in.rows.size(), tensor_row);
+        if (in.rows.empty()) out += "None.\n";
+        else table(out, head, right, in.rows.size(), tensor_row);
     }
 
     const Totals& tot = in.totals;
@@ -93,13 +100,27 @@ void render_markdown(const Inspection& in, const InspectOptions& opts,
     }
 
     out += "\n## Totals\n\n";
-    table(out, {"", "value"}, {false, true},
-          {{"tensors", std::to_string(tot.tensors)},
-           {"parameters", std::to_string(tot.parameters)},
-           {"stored bytes", fmt::format("{} ({})", tot.bytes, human_bytes(tot.bytes))},
-           {"bits per weight", fmt::format("{:.3f}", tot.bits_per_weight())},
-           {"as FP16", fmt::format("{} ({})", tot.f16_bytes(), human_bytes(tot.f16_bytes()))},
-           {"as F32", fmt::format("{} ({})", tot.f32_bytes(), human_bytes(tot.f32_bytes()))}});
+    std::vector<std::vector<std::string>> totals{{"tensors", std::to_string(tot.tensors)},
+                                                 {"parameters", std::to_string(tot.parameters)},
+                                                 {"stored bytes", fmt::format("{} ({})", tot.bytes, human_bytes(tot.bytes))}};
+    if (const auto bpw = tot.bits_per_weight()) totals.push_back({"bits per weight", fmt::format("{:.3f}", *bpw)});
+    table(out, {"", "value"}, {false, true}, totals);
+
+    out += "\n## gguf-dequant output, whole model (GGUF)\n\n";
+    if (in.dequantized.empty()) {
+        out += "None: " + md(in.not_convertible) + ".\n";
+    } else {
+        std::vector<std::vector<std::string>> rows;
+        for (const Dequantized& d : in.dequantized)
+            for (const bool all : {false, true}) {
+                const ConversionSize& c = all ? d.all : d.quantized;
+                rows.push_back({fmt::format("`--to {}{}`", out_type_name(d.to), all ? " --all" : ""),
+                                fmt::format("{} ({})", c.tensor_bytes, human_bytes(c.tensor_bytes)),
+                                fmt::format("{} ({})", c.file_bytes, human_bytes(c.file_bytes)),
+                                std::to_string(c.files)});
+            }
+        table(out, {"gguf-dequant", "tensor bytes", "file bytes", "files"}, {false, true, true, true}, rows);
+    }
     out.flush();
 }
 

@@ -58,6 +58,17 @@ void table(TextOut& out, const std::vector<std::vector<std::string>>& rows, cons
     table(out, rows.size(), [&](size_t i) { return rows[i]; }, right, st, heading);
 }
 
+// "shard 2 of 3 of a split model ...": which shard, and what the totals cover.
+std::string split_line(const Inspection& in) {
+    std::string s = fmt::format("shard {} of {} of a split model", in.split->index + 1, in.split->count);
+    if (in.model_files == 1) return s + "; --shard-only: the totals are this file's alone";
+    return s + (in.shards_listed ? "" : " (--shards lists the tensors of all of them)");
+}
+
+std::string totals_title(const Inspection& in) {
+    return in.model_files > 1 ? fmt::format("Totals (all {} shards)", in.model_files) : "Totals";
+}
+
 std::string bpw(const TensorInfo& t) {
     return t.n_elements ? fmt::format("{:.2f}", 8.0 * static_cast<double>(t.size) / t.n_elements) : "-";
 }
@@ -74,8 +85,7 @@ void render_text(const Inspection& in, const InspectOptions& opts, const std::fu
                        f.version(), f.big_endian() ? "big" : "little", f.alignment(), f.metadata().size(),
                        f.tensors().size(), f.file_size(), human_bytes(f.file_size()));
     if (in.split)
-        out += fmt::format("shard {} of {} of a split model{}\n", in.split->index + 1, in.split->count,
-                           in.shards_listed ? "" : " (--shards lists the tensors of all of them)");
+        out += split_line(in) + '\n';
 
     if (opts.metadata) {
         out += '\n' + st.bold(fmt::format("Metadata ({} entries)", f.metadata().size())) + '\n';
@@ -85,7 +95,7 @@ void render_text(const Inspection& in, const InspectOptions& opts, const std::fu
             return {escape(kv.key), display_type(f, kv), kv.type == ValueType::ARRAY ? std::to_string(kv.count) : "",
                     display_value(f.value(kv, opts.max_array_items), opts, EscapeFor::Text)};
         };
-        table(out, f.metadata().size() + 1, row, {false, false, true, false}, st);
+        if (!f.metadata().empty()) table(out, f.metadata().size() + 1, row, {false, false, true, false}, st);
     }
 
     if (opts.tensors) {
@@ -112,7 +122,7 @@ void render_text(const Inspection& in, const InspectOptions& opts, const std::fu
                 cells.push_back(std::move(cell));
             return cells;
         };
-        table(out, in.rows.size() + 1, row, right, st);
+        if (!in.rows.empty()) table(out, in.rows.size() + 1, row, right, st);
     }
 
     const Totals& tot = in.totals;
@@ -127,19 +137,28 @@ void render_text(const Inspection& in, const InspectOptions& opts, const std::fu
         table(out, rows, {false, true, true, true, true}, st);
     }
 
-    out += '\n' + st.bold("Totals") + '\n';
-    const auto ratio = [&](uint64_t b) {
-        return tot.bytes ? fmt::format(", {:.2f}x the stored size", static_cast<double>(b) / tot.bytes) : "";
-    };
-    std::vector<std::vector<std::string>> rows{
-        {"tensors", std::to_string(tot.tensors)},
-        {"parameters", std::to_string(tot.parameters)},
-        {"stored size", fmt::format("{} bytes ({}), {:.3f} bits per weight", tot.bytes, human_bytes(tot.bytes),
-                                    tot.bits_per_weight())},
-        {"as FP16", fmt::format("{} bytes ({}{})", tot.f16_bytes(), human_bytes(tot.f16_bytes()), ratio(tot.f16_bytes()))},
-        {"as F32", fmt::format("{} bytes ({}{})", tot.f32_bytes(), human_bytes(tot.f32_bytes()), ratio(tot.f32_bytes()))},
-    };
-    table(out, rows, {false, false}, st, false);
+    out += '\n' + st.bold(totals_title(in)) + '\n';
+    std::string stored = fmt::format("{} bytes ({})", tot.bytes, human_bytes(tot.bytes));
+    if (const auto bpw = tot.bits_per_weight()) stored += fmt::format(", {:.3f} bits per weight", *bpw);
+    table(out, {{"tensors", std::to_string(tot.tensors)}, {"parameters", std::to_string(tot.parameters)},
+                {"stored size", stored}},
+          {false, false}, st, false);
+
+    out += '\n' + st.bold("gguf-dequant output, whole model (GGUF)") + '\n';
+    if (in.dequantized.empty()) {
+        out += "  none: " + escape(in.not_convertible) + '\n';
+    } else {
+        const auto size = [](uint64_t n) { return fmt::format("{} bytes ({})", n, human_bytes(n)); };
+        std::vector<std::vector<std::string>> rows{{"", "tensor bytes", "file size"}};
+        for (const Dequantized& d : in.dequantized)
+            for (const bool all : {false, true}) {
+                const ConversionSize& c = all ? d.all : d.quantized;
+                rows.push_back({fmt::format("--to {}{}", out_type_name(d.to), all ? " --all" : ""),
+                                size(c.tensor_bytes),
+                                size(c.file_bytes) + (c.files > 1 ? fmt::format(" in {} files", c.files) : "")});
+            }
+        table(out, rows, {false, false, false}, st);
+    }
     out.flush();
 }
 

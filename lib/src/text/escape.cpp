@@ -51,9 +51,14 @@ bool invisible(char32_t cp) {
            (cp >= 0x2028 && cp <= 0x202e) || (cp >= 0x2060 && cp <= 0x2069) || cp == 0xfeff;
 }
 
+// The characters CommonMark (and GitHub's tables and strikethrough) give a meaning to in running
+// text: escapes, code spans, emphasis, links and images, autolinks and HTML, entity references,
+// table cells, headings' closing sequences, strikethrough. All are ASCII punctuation, which a
+// backslash makes literal.
 bool markdown_special(char c) {
     switch (c) {
-        case '|': case '*': case '_': case '`': case '[': case ']': case '<': case '>': case '#': case '~':
+        case '\\': case '`': case '*': case '_': case '[': case ']': case '!': case '<': case '>': case '&':
+        case '|': case '#': case '~':
             return true;
         default: return false;
     }
@@ -62,6 +67,7 @@ bool markdown_special(char c) {
 }  // namespace
 
 std::string escape(std::string_view s, EscapeFor how, size_t max_bytes) {
+    if (how == EscapeFor::Markdown) return markdown_text(escape(s, EscapeFor::Text, max_bytes));
     std::string out;
     out.reserve(std::min(s.size(), max_bytes) + 8);
     size_t i = 0;
@@ -81,7 +87,6 @@ std::string escape(std::string_view s, EscapeFor how, size_t max_bytes) {
             else if (c == '\r') out += "\\r";
             else if (c == '\t') out += "\\t";
             else if (cp < 0x20 || cp == 0x7f) out += "\\x" + text::hex(cp, 2);
-            else if (how == EscapeFor::Markdown && markdown_special(c)) out += '\\', out += c;
             else out += c;
         } else if (invisible(cp)) {
             out += "\\u{" + text::hex(cp, 4) + "}";
@@ -91,6 +96,20 @@ std::string escape(std::string_view s, EscapeFor how, size_t max_bytes) {
         i += n;
     }
     if (i < s.size()) out += "\xe2\x80\xa6";  // …
+    return out;
+}
+
+std::string markdown_text(std::string_view text) {
+    std::string out;
+    out.reserve(text.size() + 8);
+    for (size_t i = 0; i < text.size(); ++i) {
+        const char c = text[i];
+        // A table cell or a heading loses the spaces it starts or ends with; a character
+        // reference keeps them.
+        if (c == ' ' && (i == 0 || i + 1 == text.size())) out += "&#32;";
+        else if (markdown_special(c)) out += '\\', out += c;
+        else out += c;
+    }
     return out;
 }
 
