@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "cli.h"
+#include "open_input.h"
 #include "gguftk/gguf.h"
 #include "gguftk/inspect.h"
 
@@ -20,8 +21,14 @@ Examples:
   gguf-inspect model.gguf --json | jq '.summary.bits_per_weight'
   gguf-inspect model.gguf --markdown > model.md
   gguf-inspect model-00001-of-00003.gguf --shards  # tensors of every shard
+  gguf-inspect https://host/models/model.gguf      # a remote file: only its header is fetched
+  gguf-inspect hf://Qwen/Qwen2.5-0.5B-Instruct-GGUF/qwen2.5-0.5b-instruct-q4_k_m.gguf
 
 Only the header of the file is read (it is memory-mapped); tensor data is never touched.
+A remote file (http://, https://, or hf://OWNER/REPO/FILE.gguf[@REVISION] on the Hugging
+Face hub: HF_ENDPOINT replaces https://huggingface.co, HF_TOKEN is sent for gated models) is
+read with HTTP range requests, the header only, and shown as the same file on disk would be;
+a line `remote:` (JSON: "remote") says how many bytes that took, in how many requests.
 The file is validated first: a damaged file gives one `error:` line naming the offset of the
 problem, and exit code 1. Strings from the file are shown escaped (control characters, invalid
 UTF-8); in JSON, bytes that are not UTF-8 become U+FFFD. Colour only on a terminal, never with
@@ -31,10 +38,11 @@ NO_COLOR set.)";
 
 int main(int argc, char** argv) {
     CLI::App app{"Show what is in a GGUF file: header, metadata, tensor table and totals.", "gguf-inspect"};
-    std::string input, type;
+    std::string input, shown, type;
+    remote::Options remote_opts;
     InspectOptions opts;
     bool json = false, markdown = false, no_tensors = false, no_metadata = false, shards = false;
-    app.add_option("file", input, "GGUF file to inspect")->required();
+    app.add_option("file", input, "GGUF file to inspect (a path, or an http(s):// or hf:// location)")->required();
     auto* json_opt = app.add_flag("--json", json, "one JSON document (complete values, exact integers)");
     app.add_flag("--markdown", markdown, "Markdown tables")->excludes(json_opt);
     app.add_option("--tensors", opts.tensor_globs,
@@ -44,9 +52,11 @@ int main(int argc, char** argv) {
     app.add_flag("--no-tensors", no_tensors, "leave out the tensor table");
     app.add_flag("--no-metadata", no_metadata, "leave out the metadata");
     app.add_flag("--shards", shards, "for a split model, list the tensors of every shard (NAME-0000K-of-0000N.gguf)");
+    cli::add_remote_options(app, remote_opts);
     app.footer(kExamples);
 
     return cli::run(app, argc, argv, [&]() -> int {
+        shown = remote::display_name(input);  // what errors name: never a URL's user:password@
         if (!type.empty()) {
             opts.type = find_type(type);
             if (!opts.type) {
@@ -59,17 +69,17 @@ int main(int argc, char** argv) {
         opts.tensors = !no_tensors;
         opts.color = !json && !markdown && cli::use_color(stdout);
 
-        const GgufFile f = GgufFile::open(input);
+        const GgufFile f = cli::open_input(input, remote_opts);
         std::vector<GgufFile> others;  // the other shards, when listed
         std::vector<const GgufFile*> all;
         if (shards) {
             const auto split = split_info(f);
-            if (!split) throw Error("--shards: this file is not part of a split model (no split.count above 1)", std::nullopt, input);
-            const std::vector<std::string> paths = shard_paths(input, split->count);
+            if (!split) throw Error("--shards: this file is not part of a split model (no split.count above 1)", std::nullopt, f.path());
+            const std::vector<std::string> paths = cli::shard_inputs(input, split->count);
             others.reserve(paths.size());
             for (size_t k = 0; k < paths.size(); ++k) {
                 if (k == split->index) continue;
-                others.push_back(GgufFile::open(paths[k]));
+                others.push_back(cli::open_input(paths[k], remote_opts));
             }
             size_t o = 0;
             for (size_t k = 0; k < paths.size(); ++k) all.push_back(k == split->index ? &f : &others[o++]);
@@ -83,5 +93,5 @@ int main(int argc, char** argv) {
         else
             render_text(in, opts, cli::write_stdout);
         return cli::kExitOk;
-    }, input);
+    }, shown);
 }

@@ -18,6 +18,7 @@
 
 #include "gguftk/escape.h"
 #include "gguftk/gguf.h"
+#include "gguftk/source.h"
 
 namespace gguftk {
 
@@ -78,6 +79,8 @@ struct Inspection {
     bool shards_listed = false;
     std::vector<std::string> shard_names;  // shard k's path at [k-1], when listed
     Totals totals;
+    // What reading the file(s) through their sources took (remote files), when any was.
+    std::optional<Transfer> remote;
 };
 
 // Selects the tensors of `f` (and of `shards`, when given: every shard of the model in order,
@@ -91,7 +94,8 @@ std::string render_markdown(const Inspection& in, const InspectOptions& opts);
 void render_text(const Inspection& in, const InspectOptions& opts, const std::function<void(std::string_view)>& out);
 void render_markdown(const Inspection& in, const InspectOptions& opts, const std::function<void(std::string_view)>& out);
 // One JSON document: file, version, endian, alignment, data_offset, file_size, metadata,
-// tensors, summary (in that order). Metadata values complete; 64-bit integers exact; floats as
+// tensors, summary (in that order), and for a remote file "remote": {"bytes_fetched",
+// "requests", "redirects"}. Metadata values complete; 64-bit integers exact; floats as
 // the shortest decimal that reads back to the same double; NaN and infinities as null.
 std::string render_json(const Inspection& in, const InspectOptions& opts);
 void render_json(const Inspection& in, const InspectOptions& opts, const std::function<void(std::string_view)>& out);
@@ -99,6 +103,8 @@ void render_json(const Inspection& in, const InspectOptions& opts, const std::fu
 // Shared by the views: "1024 x 4", "188.2 KiB", a value shortened for display.
 std::string shape_string(const TensorInfo& t);
 std::string human_bytes(uint64_t n);
+// "remote: fetched 1234 bytes (1.2 KiB) in 1 request": what the views say of a remote read.
+std::string remote_line(const Transfer& t);
 // A metadata value for a person: strings double-quoted and escaped (`how`), arrays as
 // [a, b, ...] with at most opts.max_array_items per level, then "… N more".
 std::string display_value(const Value& v, const InspectOptions& opts, EscapeFor how);

@@ -62,6 +62,13 @@ Inspection inspect(const GgufFile& f, const InspectOptions& opts, std::span<cons
     for (size_t k = 0; k < files.size(); ++k) {
         const GgufFile* g = files[k];
         in.files_bytes += g->file_size();
+        if (const Source* s = g->source()) {
+            const Transfer t = s->transfer();
+            Transfer& sum = in.remote ? *in.remote : in.remote.emplace();
+            sum.bytes += t.bytes;
+            sum.requests += t.requests;
+            sum.redirects += t.redirects;
+        }
         if (in.shards_listed) in.shard_names.push_back(g->path());
         for (const TensorInfo& t : g->tensors()) {
             if (!opts.tensor_globs.empty() &&
@@ -84,6 +91,13 @@ Inspection inspect(const GgufFile& f, const InspectOptions& opts, std::span<cons
     std::stable_sort(in.totals.by_type.begin(), in.totals.by_type.end(),
                      [](const TypeTotal& a, const TypeTotal& b) { return a.bytes > b.bytes; });
     return in;
+}
+
+std::string remote_line(const Transfer& t) {
+    std::string s = fmt::format("remote: fetched {} bytes ({}) in {} request{}", t.bytes, human_bytes(t.bytes),
+                                t.requests, t.requests == 1 ? "" : "s");
+    if (t.redirects) s += fmt::format(", after {} redirect{}", t.redirects, t.redirects == 1 ? "" : "s");
+    return s;
 }
 
 std::string shape_string(const TensorInfo& t) {

@@ -150,6 +150,13 @@ void render_json(const Inspection& in, const InspectOptions& opts, const std::fu
         });
     }
     out.close_object(1);
+    if (in.remote) {
+        out.member("remote", 0);
+        out.value(ojson{{"bytes_fetched", in.remote->bytes},
+                        {"requests", in.remote->requests},
+                        {"redirects", in.remote->redirects}},
+                  1);
+    }
     out.close_object(0);
     out.raw("\n");
     out.flush();

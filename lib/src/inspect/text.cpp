@@ -73,6 +73,7 @@ void render_text(const Inspection& in, const InspectOptions& opts, const std::fu
     out += fmt::format("GGUF v{}, {}-endian, alignment {}, {} metadata entries, {} tensors, {} bytes ({})\n",
                        f.version(), f.big_endian() ? "big" : "little", f.alignment(), f.metadata().size(),
                        f.tensors().size(), f.file_size(), human_bytes(f.file_size()));
+    if (in.remote) out += remote_line(*in.remote) + '\n';
     if (in.split)
         out += fmt::format("shard {} of {} of a split model{}\n", in.split->index + 1, in.split->count,
                            in.shards_listed ? "" : " (--shards lists the tensors of all of them)");
