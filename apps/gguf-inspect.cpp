@@ -8,6 +8,7 @@
 #include "open_input.h"
 #include "gguftk/gguf.h"
 #include "gguftk/inspect.h"
+#include "gguftk/memory.h"
 
 using namespace gguftk;
 
@@ -21,10 +22,18 @@ Examples:
   gguf-inspect model.gguf --json | jq '.summary.bits_per_weight'
   gguf-inspect model.gguf --markdown > model.md
   gguf-inspect model-00001-of-00003.gguf --shards  # tensors of every shard
+  gguf-inspect model.gguf --ctx 8192 --kv-type q8_0 # + the memory: weights and KV cache
   gguf-inspect https://host/models/model.gguf      # a remote file: only its header is fetched
   gguf-inspect hf://Qwen/Qwen2.5-0.5B-Instruct-GGUF/qwen2.5-0.5b-instruct-q4_k_m.gguf
 
 Only the header of the file is read (it is memory-mapped); tensor data is never touched.
+
+--ctx N adds the memory the model needs for a context of N tokens: its weights as stored, the
+KV cache (--kv-type f16, bf16, q8_0, q4_0 or f32; f16 by default) from the architecture's
+metadata, a cell per token in every layer and, in sliding-window layers (gemma2, gemma3), a cell
+per token of the window; and the two together. Known for llama (Mistral's 7B, Nemo and Small
+too), mistral3, qwen2, qwen3, gemma2, gemma3 and phi3; for other architectures the KV cache line
+says it is not known. llama.cpp allocates more: see docs/MEMORY.md.
 A remote file (http://, https://, or hf://OWNER/REPO/FILE.gguf[@REVISION] on the Hugging
 Face hub: HF_ENDPOINT replaces https://huggingface.co, HF_TOKEN is sent for gated models) is
 read with HTTP range requests, the header only, and shown as the same file on disk would be;
@@ -38,7 +47,8 @@ NO_COLOR set.)";
 
 int main(int argc, char** argv) {
     CLI::App app{"Show what is in a GGUF file: header, metadata, tensor table and totals.", "gguf-inspect"};
-    std::string input, shown, type;
+    std::string input, shown, type, kv_type;
+    uint64_t ctx = 0;
     remote::Options remote_opts;
     InspectOptions opts;
     bool json = false, markdown = false, no_tensors = false, no_metadata = false, shards = false;
@@ -52,6 +62,10 @@ int main(int argc, char** argv) {
     app.add_flag("--no-tensors", no_tensors, "leave out the tensor table");
     app.add_flag("--no-metadata", no_metadata, "leave out the metadata");
     app.add_flag("--shards", shards, "for a split model, list the tensors of every shard (NAME-0000K-of-0000N.gguf)");
+    auto* ctx_opt = app.add_option("--ctx", ctx, "add the memory the model needs for a context of N tokens (weights, KV cache)")
+                        ->check(cli::whole_number(1));
+    app.add_option("--kv-type", kv_type, "the KV cache's type with --ctx: f16 (default), bf16, q8_0, q4_0 or f32")
+        ->needs(ctx_opt);
     cli::add_remote_options(app, remote_opts);
     app.footer(kExamples);
 
@@ -63,6 +77,15 @@ int main(int argc, char** argv) {
                 std::string names;
                 for (const TypeInfo& t : all_types()) names += (names.empty() ? "" : " ") + std::string(t.name);
                 throw cli::UsageError(fmt::format("unknown type '{}'; the types are: {}", escape(type), names));
+            }
+        }
+        if (ctx_opt->count()) {
+            opts.ctx = ctx;
+            if (!kv_type.empty()) {
+                opts.kv_type = kv_cache_type(kv_type);
+                if (!opts.kv_type)
+                    throw cli::UsageError(fmt::format("--kv-type '{}': the KV cache types are f16, bf16, q8_0, q4_0 and f32",
+                                                      escape(kv_type)));
             }
         }
         opts.metadata = !no_metadata;

@@ -18,6 +18,7 @@
 
 #include "gguftk/escape.h"
 #include "gguftk/gguf.h"
+#include "gguftk/memory.h"
 #include "gguftk/source.h"
 
 namespace gguftk {
@@ -32,6 +33,9 @@ struct InspectOptions {
     size_t max_string_bytes = 60;
     uint64_t max_array_items = 6;
     bool color = false;                // ANSI colour in text output
+    // With a context, the memory the model needs: its weights and the KV cache of `ctx` tokens.
+    std::optional<uint64_t> ctx;
+    const TypeInfo* kv_type = find_type("F16");  // one of kv_cache_type()'s
 };
 
 // A tensor shown, with the shard it belongs to (1-based; 0 when shards are not listed).
@@ -44,6 +48,16 @@ struct TensorRow {
 struct TypeTotal {
     const TypeInfo* type;
     uint64_t tensors = 0, elements = 0, bytes = 0;
+};
+
+// The memory a model needs for a context (InspectOptions::ctx): every tensor of the file(s) read,
+// whatever the filters, and the KV cache (gguftk/memory.h) in the layout the model needs.
+struct Memory {
+    uint64_t ctx = 0;
+    const TypeInfo* kv_type = nullptr;
+    KvCache kv;
+    uint64_t weights_stored = 0;  // bytes of every tensor as stored
+    bool one_shard = false;       // of a split model whose other shards were not read
 };
 
 // What the selected tensors add up to, and the memory the same weights take at other widths.
@@ -81,6 +95,7 @@ struct Inspection {
     Totals totals;
     // What reading the file(s) through their sources took (remote files), when any was.
     std::optional<Transfer> remote;
+    std::optional<Memory> memory;  // with InspectOptions::ctx
 };
 
 // Selects the tensors of `f` (and of `shards`, when given: every shard of the model in order,
@@ -94,8 +109,11 @@ std::string render_markdown(const Inspection& in, const InspectOptions& opts);
 void render_text(const Inspection& in, const InspectOptions& opts, const std::function<void(std::string_view)>& out);
 void render_markdown(const Inspection& in, const InspectOptions& opts, const std::function<void(std::string_view)>& out);
 // One JSON document: file, version, endian, alignment, data_offset, file_size, metadata,
-// tensors, summary (in that order), and for a remote file "remote": {"bytes_fetched",
-// "requests", "redirects"}. Metadata values complete; 64-bit integers exact; floats as
+// tensors, summary (in that order); with a context "memory": {"ctx", "kv_type", "kv_cache_bytes"
+// (null when not known, then "kv_cache_unknown" says why), "kv_cache": {"layers",
+// "sliding_window_layers", "sliding_window", "cells", "sliding_window_cells", "k_bytes",
+// "v_bytes"}, "weights_bytes": {"stored"}, "weights_plus_kv_bytes": {"stored"}}; and for a
+// remote file "remote": {"bytes_fetched", "requests", "redirects"}. Metadata values complete; 64-bit integers exact; floats as
 // the shortest decimal that reads back to the same double; NaN and infinities as null.
 std::string render_json(const Inspection& in, const InspectOptions& opts);
 void render_json(const Inspection& in, const InspectOptions& opts, const std::function<void(std::string_view)>& out);

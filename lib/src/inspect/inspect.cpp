@@ -9,6 +9,7 @@
 #include <regex>
 
 #include "gguftk/inspect.h"
+#include "inspect/detail.h"
 
 namespace gguftk {
 
@@ -88,6 +89,17 @@ Inspection inspect(const GgufFile& f, const InspectOptions& opts, std::span<cons
         }
     }
     for (auto& [id, tt] : by_type) in.totals.by_type.push_back(tt);
+    if (opts.ctx) {
+        Memory m;
+        m.ctx = *opts.ctx;
+        m.kv_type = opts.kv_type;
+        m.kv = kv_cache(*files.front(), m.ctx, *opts.kv_type);  // shard 1 holds a split model's metadata
+        for (const GgufFile* g : files)
+            for (const TensorInfo& t : g->tensors())  // shards of a hostile split model may claim 2^64 between them
+                if (__builtin_add_overflow(m.weights_stored, t.size, &m.weights_stored)) m.weights_stored = UINT64_MAX;
+        m.one_shard = in.split && !in.shards_listed;
+        in.memory = m;
+    }
     std::stable_sort(in.totals.by_type.begin(), in.totals.by_type.end(),
                      [](const TypeTotal& a, const TypeTotal& b) { return a.bytes > b.bytes; });
     return in;
@@ -99,6 +111,34 @@ std::string remote_line(const Transfer& t) {
     if (t.redirects) s += fmt::format(", after {} redirect{}", t.redirects, t.redirects == 1 ? "" : "s");
     return s;
 }
+
+namespace inspect_detail {
+
+std::string memory_title(const Memory& m) {
+    return fmt::format("Memory (a context of {} tokens, KV cache {})", m.ctx, m.kv_type->name);
+}
+
+std::vector<std::pair<std::string, std::string>> memory_rows(const Memory& m) {
+    const auto bytes = [](uint64_t n) { return fmt::format("{} bytes ({})", n, human_bytes(n)); };
+    std::vector<std::pair<std::string, std::string>> rows;
+    rows.emplace_back("weights as stored",
+                      bytes(m.weights_stored) + (m.one_shard ? " (this shard's: --shards reads them all)" : ""));
+    if (!m.kv.known()) {
+        rows.emplace_back("KV cache", m.kv.unknown);
+        return rows;
+    }
+    const KvCache& kv = m.kv;
+    const auto layers = [](uint64_t n) { return fmt::format("{} layer{}", n, n == 1 ? "" : "s"); };
+    std::string how = fmt::format("{} x {} tokens", layers(kv.layers - kv.swa_layers), kv.cells);
+    if (kv.swa_layers) how += fmt::format(" + {} with a sliding window x {} tokens", layers(kv.swa_layers), kv.swa_cells);
+    rows.emplace_back("KV cache", fmt::format("{}: {}", bytes(kv.bytes()), how));
+    uint64_t total = 0;
+    if (__builtin_add_overflow(m.weights_stored, kv.bytes(), &total)) total = UINT64_MAX;
+    rows.emplace_back("as stored + KV cache", bytes(total));
+    return rows;
+}
+
+}  // namespace inspect_detail
 
 std::string shape_string(const TensorInfo& t) {
     std::string s;

@@ -9,6 +9,7 @@
 // uint64/int64 apart); NaN and infinities have no JSON form and are written as null.
 #include <nlohmann/json.hpp>
 
+#include <cctype>
 #include <cmath>
 #include <functional>
 #include <unordered_map>
@@ -150,6 +151,32 @@ void render_json(const Inspection& in, const InspectOptions& opts, const std::fu
         });
     }
     out.close_object(1);
+    if (in.memory) {
+        const Memory& m = *in.memory;
+        const KvCache& kv = m.kv;
+        std::string kv_type(m.kv_type->name);
+        for (char& c : kv_type) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        ojson j{{"ctx", m.ctx}, {"kv_type", kv_type}};
+        if (kv.known()) {
+            j["kv_cache_bytes"] = kv.bytes();
+            j["kv_cache"] = {{"layers", kv.layers},        {"sliding_window_layers", kv.swa_layers},
+                             {"sliding_window", kv.window}, {"cells", kv.cells},
+                             {"sliding_window_cells", kv.swa_cells}, {"k_bytes", kv.k_bytes},
+                             {"v_bytes", kv.v_bytes}};
+        } else {
+            j["kv_cache_bytes"] = nullptr;
+            j["kv_cache_unknown"] = to_valid_utf8(kv.unknown);
+        }
+        // The other widths' weights (F16, BF16, F32: what gguf-dequant writes) join "stored" here.
+        j["weights_bytes"] = {{"stored", m.weights_stored}};
+        if (kv.known()) {
+            uint64_t total = 0;
+            if (__builtin_add_overflow(m.weights_stored, kv.bytes(), &total)) total = UINT64_MAX;
+            j["weights_plus_kv_bytes"] = {{"stored", total}};
+        }
+        out.member("memory", 0);
+        out.value(j, 1);
+    }
     if (in.remote) {
         out.member("remote", 0);
         out.value(ojson{{"bytes_fetched", in.remote->bytes},

@@ -6,6 +6,7 @@
 #include <functional>
 
 #include "gguftk/inspect.h"
+#include "inspect/detail.h"
 #include "text/text_out.h"
 
 namespace gguftk {
@@ -101,6 +102,13 @@ void render_markdown(const Inspection& in, const InspectOptions& opts,
            {"bits per weight", fmt::format("{:.3f}", tot.bits_per_weight())},
            {"as FP16", fmt::format("{} ({})", tot.f16_bytes(), human_bytes(tot.f16_bytes()))},
            {"as F32", fmt::format("{} ({})", tot.f32_bytes(), human_bytes(tot.f32_bytes()))}});
+
+    if (in.memory) {
+        out += "\n## " + inspect_detail::memory_title(*in.memory) + "\n\n";
+        std::vector<std::vector<std::string>> rows;
+        for (auto& [label, value] : inspect_detail::memory_rows(*in.memory)) rows.push_back({label, md(value)});
+        table(out, {"", "value"}, {false, false}, rows);
+    }
     out.flush();
 }
 

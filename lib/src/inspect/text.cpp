@@ -5,6 +5,7 @@
 #include <functional>
 
 #include "gguftk/inspect.h"
+#include "inspect/detail.h"
 #include "text/text_out.h"
 
 namespace gguftk {
@@ -141,6 +142,13 @@ void render_text(const Inspection& in, const InspectOptions& opts, const std::fu
         {"as F32", fmt::format("{} bytes ({}{})", tot.f32_bytes(), human_bytes(tot.f32_bytes()), ratio(tot.f32_bytes()))},
     };
     table(out, rows, {false, false}, st, false);
+
+    if (in.memory) {
+        out += '\n' + st.bold(inspect_detail::memory_title(*in.memory)) + '\n';
+        std::vector<std::vector<std::string>> mem;
+        for (auto& [label, value] : inspect_detail::memory_rows(*in.memory)) mem.push_back({label, value});
+        table(out, mem, {false, false}, st, false);
+    }
     out.flush();
 }
 
