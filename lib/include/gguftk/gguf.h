@@ -126,7 +126,7 @@ public:
     // through the source. Throws Error for a range past the end of the file or a failed read.
     void read(uint64_t offset, std::span<uint8_t> out) const;
     // The source the file is read through (its name, what it transferred); null when mapped.
-    const Source* source() const { return source_.get(); }
+    const Source* source() const;
 
 private:
     GgufFile() = default;
@@ -135,9 +135,7 @@ private:
     static GgufFile parse_prefix(std::span<const uint8_t> prefix, uint64_t file_size, std::string name);
     [[noreturn]] void not_in_memory(const TensorInfo& t) const;
     struct Mapping;
-    std::unique_ptr<Mapping> map_;  // owns the mmap, if any
-    std::unique_ptr<Source> source_;
-    std::vector<uint8_t> prefix_;   // the bytes read through source_
+    std::unique_ptr<Mapping> map_;  // owns the mmap, or the source and the bytes read through it
     std::span<const uint8_t> bytes_;
     uint64_t file_size_ = 0;
     std::string path_;

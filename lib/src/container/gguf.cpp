@@ -17,9 +17,9 @@
 // and reading past the prefix throws NeedBytes for the caller to read more and parse again.
 #include "gguftk/gguf.h"
 
+#include "container/mapping.h"
 #include "container/need_bytes.h"
 #include "gguftk/escape.h"
-#include "gguftk/source.h"
 
 #include <fcntl.h>
 #include <fmt/core.h>
@@ -254,14 +254,6 @@ std::string_view value_type_name(ValueType t) noexcept {
     const auto i = static_cast<uint32_t>(t);
     return i < kNumValueTypes ? kNames[i] : "UNKNOWN";
 }
-
-struct GgufFile::Mapping {
-    void* addr = nullptr;
-    size_t len = 0;
-    ~Mapping() {
-        if (addr) munmap(addr, len);
-    }
-};
 
 GgufFile::GgufFile(GgufFile&&) noexcept = default;
 GgufFile& GgufFile::operator=(GgufFile&&) noexcept = default;

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <string>
 
+#include "container/mapping.h"
 #include "container/need_bytes.h"
 #include "gguftk/escape.h"
 #include "gguftk/gguf.h"
@@ -34,8 +35,9 @@ GgufFile GgufFile::open(std::unique_ptr<Source> source, const HeaderReads& reads
         }
         try {
             GgufFile f = parse_prefix(prefix, size, source->name());
-            f.prefix_ = std::move(prefix);  // moving keeps the buffer that f.bytes_ views
-            f.source_ = std::move(source);
+            f.map_ = std::make_unique<Mapping>();
+            f.map_->prefix = std::move(prefix);  // moving keeps the buffer that f.bytes_ views
+            f.map_->source = std::move(source);
             return f;
         } catch (const NeedBytes& more) {
             if (more.end > reads.max)
@@ -58,8 +60,10 @@ void GgufFile::read(uint64_t offset, std::span<uint8_t> out) const {
         std::memcpy(out.data(), bytes_.data() + offset, out.size());
         return;
     }
-    source_->read(offset, out);  // only a file read through a source has bytes not in memory
+    map_->source->read(offset, out);  // only a file read through a source has bytes not in memory
 }
+
+const Source* GgufFile::source() const { return map_ ? map_->source.get() : nullptr; }
 
 void GgufFile::not_in_memory(const TensorInfo& t) const {
     throw Error("the data of tensor " + quoted_name(t.name) + " is not in memory (the file is read through " +
