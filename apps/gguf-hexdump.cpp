@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "cli.h"
+#include "open_input.h"
 #include "gguftk/escape.h"
 #include "gguftk/gguf.h"
 #include "gguftk/hexdump.h"
@@ -24,6 +25,7 @@ Examples:
   gguf-hexdump model.gguf --tensor blk.0.ffn_down.weight --markdown >> notes.md
   gguf-hexdump --describe Q4_K                           # a format's layout, without a file
   gguf-hexdump model-00001-of-00003.gguf --tensor output.weight  # found in whichever shard holds it
+  gguf-hexdump https://host/model.gguf --tensor output.weight --block 3   # fetches the header and that block
 
 A block view shows, for every field of the format (lib/formats), its byte range within the
 block, its bytes, and what they say (fp16 scales, 6-bit scales and mins per sub-block, high
@@ -36,6 +38,9 @@ offset (absolute), size, fields [{name, offset (within the block), size, hex, de
 values. Floats are exact (the shortest decimal that reads back to the same value); NaN and
 infinities, which JSON lacks, are the strings "NaN", "Infinity" and "-Infinity". A series of
 per-element codes in `decoded` comes with NAME_element, the element each code belongs to.
+
+A remote file (http://, https://, hf://OWNER/REPO/FILE.gguf[@REVISION], as for gguf-inspect)
+is read with HTTP range requests: its header, then exactly the bytes of the blocks shown.
 
 The file is validated first: a damaged file gives one `error:` line with the offset of the
 problem, and exit code 1; so do an unknown tensor name and a block out of range. Usage
@@ -148,10 +153,11 @@ void write_blocks(const GgufFile& f, const TensorInfo& t, uint64_t first, uint64
 
 int main(int argc, char** argv) {
     CLI::App app{"Explain the bytes of a GGUF file: a tensor's blocks field by field, or the header.", "gguf-hexdump"};
-    std::string input, tensor, describe;
+    std::string input, shown, tensor, describe;
+    remote::Options remote_opts;
     uint64_t block = 0, count = 1;
     bool header = false, json = false, markdown = false;
-    app.add_option("file", input, "GGUF file");
+    app.add_option("file", input, "GGUF file (a path, or an http(s):// or hf:// location)");
     auto* tensor_opt = app.add_option("--tensor", tensor, "the tensor whose blocks to show");
     auto* block_opt = app.add_option("--block", block, "first block to show (default 0)")->check(cli::whole_number(0));
     auto* count_opt = app.add_option("--count", count, "how many blocks to show (default 1)")->check(cli::whole_number(1));
@@ -163,9 +169,11 @@ int main(int argc, char** argv) {
     describe_opt->excludes(tensor_opt);
     block_opt->needs(tensor_opt);
     count_opt->needs(tensor_opt);
+    cli::add_remote_options(app, remote_opts);
     app.footer(kExamples);
 
     return cli::run(app, argc, argv, [&]() -> int {
+        shown = remote::display_name(input);  // what errors name: never a URL's user:password@
         const bool color = !json && !markdown && cli::use_color(stdout);
         if (!describe.empty()) {
             if (!input.empty()) throw cli::UsageError("--describe shows a format, not a file: leave out the FILE");
@@ -174,7 +182,7 @@ int main(int argc, char** argv) {
         }
         if (input.empty()) throw cli::UsageError("a FILE is required (or --describe TYPE)");
 
-        const GgufFile f = GgufFile::open(input);
+        const GgufFile f = cli::open_input(input, remote_opts);
         if (tensor_opt->count() == 0) {
             const HeaderDump h = dump_header(f);
             // Streamed: records and values as many and as large as the file makes them.
@@ -192,12 +200,14 @@ int main(int argc, char** argv) {
         }
         if (!split_info(f)) unknown_tensor(f, tensor);
         // A shard of a split model: the tensor may be in another shard.
-        const GgufModel model = GgufModel::open(input);
+        const GgufModel model = GgufModel::open(
+            input, GgufModel::Open::Whole, [&](const std::string& p) { return cli::open_input(p, remote_opts); },
+            cli::shard_inputs);
         const auto found = model.find_tensor(tensor);
         if (!found) unknown_tensor(model, tensor);
         const GgufFile& shard = *model.files()[found->file];
         fmt::print(stderr, "note: {} is in {}\n", quoted_name(tensor), shard.path());
         write_blocks(shard, *found->tensor, block, count, json, markdown, color);
         return cli::kExitOk;
-    }, input);
+    }, shown);
 }

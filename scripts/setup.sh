@@ -12,7 +12,7 @@ if command -v apt-get >/dev/null 2>&1; then
   $SUDO apt-get update
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y --no-install-recommends \
     build-essential cmake ninja-build pkg-config python3 python3-pip \
-    libcli11-dev libfmt-dev doctest-dev nlohmann-json3-dev \
+    libcli11-dev libfmt-dev doctest-dev nlohmann-json3-dev libcurl4-openssl-dev \
     clang llvm libclang-rt-14-dev
 fi
 

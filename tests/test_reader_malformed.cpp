@@ -16,6 +16,7 @@
 #include <string>
 #include <string_view>
 
+#include "crafted_cases.h"
 #include "gguf_builder.h"
 #include "gguftk/gguf.h"
 
@@ -70,52 +71,6 @@ struct Outcome {
     std::optional<uint64_t> offset;
     uint64_t allocated = 0;
 };
-
-// One file of the catalogue and what the reader must say about it.
-struct CraftedCase {
-    std::string name;
-    std::vector<uint8_t> bytes;
-    bool valid = false;
-    std::string what;     // the text the error must hold (a refused file)
-    uint64_t offset = 0;  // the offset it must name
-};
-
-// Where the catalogue was written: $GGUFTK_CRAFTED when set (a build carried elsewhere), else
-// the build directory.
-std::string crafted_dir() {
-    const char* env = std::getenv("GGUFTK_CRAFTED");
-    return env && *env ? env : GGUFTK_CRAFTED_DEFAULT;
-}
-
-std::vector<uint8_t> read_file(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    REQUIRE_MESSAGE(in, "cannot open " << path);
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-std::vector<CraftedCase> crafted_cases() {
-    const std::string dir = crafted_dir();
-    std::ifstream index(dir + "/cases.json");
-    REQUIRE_MESSAGE(index, "no catalogue in " << dir << " (the build writes it: target gguftk_crafted_files)");
-    std::vector<CraftedCase> cases;
-    for (const auto& c : nlohmann::json::parse(index)) {
-        CraftedCase k{c.at("name").get<std::string>(), read_file(dir + "/" + c.at("file").get<std::string>()),
-                      c.at("valid").get<bool>()};
-        if (!k.valid) {
-            k.what = c.at("what").get<std::string>();
-            k.offset = c.at("offset").get<uint64_t>();
-        }
-        cases.push_back(std::move(k));
-    }
-    return cases;
-}
-
-CraftedCase crafted(std::string_view name) {
-    for (CraftedCase& c : crafted_cases())
-        if (c.name == name) return std::move(c);
-    FAIL("no case " << name << " in the catalogue");
-    return {};
-}
 
 Outcome parse_counting(const std::vector<uint8_t>& bytes) {
     Outcome o;

@@ -9,8 +9,14 @@
 // Then the three views (gguftk/inspect.h): text and Markdown must reach a terminal harmless (no raw
 // control bytes, no C1 or bidi controls, valid UTF-8, whatever the file's strings hold), JSON
 // must parse and hold every key and tensor. The input is also run through escape() directly.
+//
+// And the input is read again as a remote file is, a prefix at a time through a Source (the
+// first read's size from the last byte): it must give the same file, or the same error at the
+// same offset, as the bytes parsed whole.
 #include <algorithm>
 #include <cstddef>
+#include <memory>
+#include <optional>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -21,6 +27,7 @@
 #include "gguftk/escape.h"
 #include "gguftk/gguf.h"
 #include "gguftk/inspect.h"
+#include "gguftk/source.h"
 #include "fuzz_check.h"
 
 using namespace gguftk;
@@ -103,19 +110,77 @@ void check_escape(std::string_view s, uint8_t knobs) {
     require(is_valid_utf8(s) == (u == s));
 }
 
+// The input served a range at a time, as an HTTP source serves a remote file.
+class SpanSource final : public Source {
+public:
+    explicit SpanSource(std::span<const uint8_t> b) : b_(b) {}
+    const std::string& name() const override { return name_; }
+    uint64_t size() const override { return b_.size(); }
+    void read(uint64_t offset, std::span<uint8_t> out) override {
+        require(offset <= b_.size() && out.size() <= b_.size() - offset);
+        std::copy_n(b_.begin() + static_cast<ptrdiff_t>(offset), out.size(), out.begin());
+    }
+
+private:
+    std::span<const uint8_t> b_;
+    std::string name_ = "fuzz.gguf";
+};
+
+struct Outcome {
+    bool ok = false;
+    std::string what;
+    std::optional<uint64_t> offset;
+    size_t kvs = 0, tensors = 0;
+    uint64_t data_offset = 0, last_end = 0;
+};
+
+Outcome summarize(const GgufFile& f) {
+    Outcome o;
+    o.ok = true;
+    o.kvs = f.metadata().size();
+    o.tensors = f.tensors().size();
+    o.data_offset = f.data_offset();
+    if (!f.metadata().empty()) o.last_end = f.metadata().back().end;
+    return o;
+}
+
+void check_prefix_reads(std::span<const uint8_t> bytes, const Outcome& whole, uint8_t knobs) {
+    Outcome part;
+    try {
+        const GgufFile f = GgufFile::open(std::make_unique<SpanSource>(bytes), HeaderReads{1u + knobs % 97, UINT64_MAX});
+        part = summarize(f);
+        for (const KeyValue& kv : f.metadata()) (void)f.value(kv, 3);
+        for (const TensorInfo& t : f.tensors()) {
+            uint8_t b[2];
+            if (t.size >= 2) f.read(t.offset + t.size - 2, b);
+        }
+    } catch (const Error& e) {
+        part.what = e.what();
+        part.offset = e.offset();
+    }
+    require(part.ok == whole.ok && part.what == whole.what && part.offset == whole.offset);
+    require(part.kvs == whole.kvs && part.tensors == whole.tensors && part.data_offset == whole.data_offset &&
+            part.last_end == whole.last_end);
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const std::span<const uint8_t> bytes(data, size);
     const uint8_t knobs = size ? data[size - 1] : 0;
     check_escape(std::string_view(reinterpret_cast<const char*>(data), size), knobs);
+    Outcome whole;
     try {
         const GgufFile f = GgufFile::parse(bytes, "fuzz.gguf");
         check_file(f, size);
         check_views(f, knobs);
+        whole = summarize(f);
     } catch (const Error& e) {
         require(!e.offset() || *e.offset() <= size);
         require(e.what()[0] != '\0');
+        whole.what = e.what();
+        whole.offset = e.offset();
     }
+    check_prefix_reads(bytes, whole, knobs);
     return 0;
 }

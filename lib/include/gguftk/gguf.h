@@ -3,6 +3,8 @@
 //
 // Every count, length, dimension, offset and the alignment is checked against the file before use;
 // a GgufFile that exists is valid by construction, so later code can trust what it hands out.
+// A file read through a Source (a remote one) holds only its header in memory, validated by the
+// same rules against the file's full size; its tensor data is read when asked for (read()).
 #include <array>
 #include <cstdint>
 #include <memory>
@@ -16,6 +18,9 @@
 #include "gguftk/types.h"
 
 namespace gguftk {
+
+class Source;  // gguftk/source.h
+struct HeaderReads;
 
 // GGUF metadata value types (gguf.md), with gguf-py's names from value_type_name().
 enum class ValueType : uint32_t {
@@ -78,6 +83,10 @@ public:
     static GgufFile open(const std::string& path);
     // Validates bytes already in memory (fuzzing, tests). `bytes` must outlive the result.
     static GgufFile parse(std::span<const uint8_t> bytes, std::string name = "<memory>");
+    // Reads and validates the header of the file `source` serves, reading no more of it than the
+    // parse needs (see HeaderReads); named source->name(). Every check is the one open() makes.
+    static GgufFile open(std::unique_ptr<Source> source);
+    static GgufFile open(std::unique_ptr<Source> source, const HeaderReads& reads);
 
     GgufFile(GgufFile&&) noexcept;
     GgufFile& operator=(GgufFile&&) noexcept;
@@ -88,7 +97,7 @@ public:
     bool big_endian() const { return big_endian_; }
     uint64_t alignment() const { return alignment_; }
     uint64_t data_offset() const { return data_offset_; }  // start of the tensor data section
-    uint64_t file_size() const { return bytes_.size(); }
+    uint64_t file_size() const { return file_size_; }
 
     const std::vector<KeyValue>& metadata() const { return kvs_; }
     const std::vector<TensorInfo>& tensors() const { return tensors_; }
@@ -104,15 +113,31 @@ public:
     std::optional<uint64_t> get_uint(std::string_view key) const;
     std::optional<std::string> get_string(std::string_view key) const;
 
-    // The whole mapped file, and one tensor's data (bounds were validated at open).
+    // The file's bytes in memory: all of them for a mapped or parsed file; for one read through a
+    // Source, its first bytes (the header, and whatever the last read brought past it).
     std::span<const uint8_t> bytes() const { return bytes_; }
-    std::span<const uint8_t> data(const TensorInfo& t) const { return bytes_.subspan(t.offset, t.size); }
+    bool in_memory() const { return bytes_.size() == file_size_; }
+    // One tensor's data (bounds were validated at open), of a file in memory; throws otherwise.
+    std::span<const uint8_t> data(const TensorInfo& t) const {
+        if (!in_memory()) not_in_memory(t);
+        return bytes_.subspan(t.offset, t.size);
+    }
+    // Copies the bytes at [offset, offset + out.size()) from memory, or reads exactly those
+    // through the source. Throws Error for a range past the end of the file or a failed read.
+    void read(uint64_t offset, std::span<uint8_t> out) const;
+    // The source the file is read through (its name, what it transferred); null when mapped.
+    const Source* source() const;
 
 private:
     GgufFile() = default;
+    // Validates a file of `file_size` bytes from its first bytes, `prefix`; throws NeedBytes
+    // (container/need_bytes.h) when the parse needs bytes past the prefix.
+    static GgufFile parse_prefix(std::span<const uint8_t> prefix, uint64_t file_size, std::string name);
+    [[noreturn]] void not_in_memory(const TensorInfo& t) const;
     struct Mapping;
-    std::unique_ptr<Mapping> map_;  // owns the mmap, if any
+    std::unique_ptr<Mapping> map_;  // owns the mmap, or the source and the bytes read through it
     std::span<const uint8_t> bytes_;
+    uint64_t file_size_ = 0;
     std::string path_;
     uint32_t version_ = 0;
     bool big_endian_ = false;

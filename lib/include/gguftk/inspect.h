@@ -20,7 +20,9 @@
 #include "gguftk/convert.h"
 #include "gguftk/escape.h"
 #include "gguftk/gguf.h"
+#include "gguftk/memory.h"
 #include "gguftk/model.h"
+#include "gguftk/source.h"
 
 namespace gguftk {
 
@@ -35,6 +37,9 @@ struct InspectOptions {
     uint64_t max_array_items = 6;
     bool color = false;                // ANSI colour in text output
     bool shards = false;               // list the tensors of every shard of a split model
+    // With a context, the memory the model needs: its weights and the KV cache of `ctx` tokens.
+    std::optional<uint64_t> ctx;
+    const TypeInfo* kv_type = find_type("F16");  // one of kv_cache_type()'s
 };
 
 // A tensor shown, with the shard it belongs to (1-based; 0 when shards are not listed).
@@ -47,6 +52,20 @@ struct TensorRow {
 struct TypeTotal {
     const TypeInfo* type;
     uint64_t tensors = 0, elements = 0, bytes = 0;
+};
+
+// The memory a model needs for a context (InspectOptions::ctx): every tensor of the file(s) read,
+// whatever the filters, and the KV cache (gguftk/memory.h) in the layout the model needs.
+struct Memory {
+    uint64_t ctx = 0;
+    const TypeInfo* kv_type = nullptr;
+    KvCache kv;
+    uint64_t weights_stored = 0;  // bytes of every tensor as stored
+    // The tensor bytes gguf-dequant writes with --to f16 / bf16 / f32 (quantized tensors
+    // converted, the others as they are): Inspection::dequantized's figures. Absent when the
+    // model cannot be converted.
+    std::optional<uint64_t> weights_f16, weights_bf16, weights_f32;
+    bool one_shard = false;       // of a split model whose other shards were not read
 };
 
 // What the selected tensors add up to.
@@ -83,6 +102,9 @@ struct Inspection {
     Totals totals;                      // of the selected tensors of every file of the model
     std::vector<Dequantized> dequantized;  // F16, BF16, F32; none when the model cannot be converted
     std::string not_convertible;           // why not, then
+    // What reading the file(s) through their sources took (remote files), when any was.
+    std::optional<Transfer> remote;
+    std::optional<Memory> memory;  // with InspectOptions::ctx
 };
 
 // Selects the tensors of the model that pass the options' filters and adds them up over all its
@@ -98,19 +120,26 @@ std::string render_markdown(const Inspection& in, const InspectOptions& opts);
 void render_text(const Inspection& in, const InspectOptions& opts, const std::function<void(std::string_view)>& out);
 void render_markdown(const Inspection& in, const InspectOptions& opts, const std::function<void(std::string_view)>& out);
 // One JSON document: file, version, endian, alignment, data_offset, file_size, metadata,
-// tensors, summary (in that order). Metadata values complete; 64-bit integers exact; floats as
-// the shortest decimal that reads back to the same double; NaN and infinities as the strings
-// "NaN", "Infinity" and "-Infinity" (gguftk/escape.h, json_nonfinite). An array of arrays
-// also gives "inner_element_type". The summary: tensors, parameters, bytes, bits_per_weight
-// (null without parameters), by_type, dequantized ({"f16"|"bf16"|"f32": {"default"|"all":
-// {tensor_bytes, file_bytes, files}}}, or null and then not_convertible says why), and for a
-// shard split ({shard, count, whole_model}) and, listed, shards.
+// tensors, summary (in that order); with a context "memory" after the summary; and for a remote
+// file "remote": {"bytes_fetched", "requests", "redirects"}. Metadata values complete; 64-bit
+// integers exact; floats as the shortest decimal that reads back to the same double; NaN and
+// infinities as the strings "NaN", "Infinity" and "-Infinity" (gguftk/escape.h,
+// json_nonfinite). An array of arrays also gives "inner_element_type". The summary: tensors,
+// parameters, bytes, bits_per_weight (null without parameters), by_type, dequantized
+// ({"f16"|"bf16"|"f32": {"default"|"all": {tensor_bytes, file_bytes, files}}}, or null and then
+// not_convertible says why), and for a shard split ({shard, count, whole_model}) and, listed,
+// shards. "memory": {"ctx", "kv_type", "kv_cache_bytes" (null when not known, then
+// "kv_cache_unknown" says why), "kv_cache": {"layers", "sliding_window_layers",
+// "sliding_window", "cells", "sliding_window_cells", "k_bytes", "v_bytes"}, "weights_bytes":
+// {"stored", "f16", "bf16", "f32"}, "weights_plus_kv_bytes": {the same four}}.
 std::string render_json(const Inspection& in, const InspectOptions& opts);
 void render_json(const Inspection& in, const InspectOptions& opts, const std::function<void(std::string_view)>& out);
 
 // Shared by the views: "1024 x 4", "188.2 KiB", a value shortened for display.
 std::string shape_string(const TensorInfo& t);
 std::string human_bytes(uint64_t n);
+// "remote: fetched 1234 bytes (1.2 KiB) in 1 request": what the views say of a remote read.
+std::string remote_line(const Transfer& t);
 // A metadata value for a person: strings double-quoted and escaped (`how`), arrays as
 // [a, b, ...] with at most opts.max_array_items per level, then "… N more".
 std::string display_value(const Value& v, const InspectOptions& opts, EscapeFor how);

@@ -11,6 +11,7 @@
 // and the shards hold as many tensors as split.tensors.count declares. A shard that is missing
 // or fails a check is an Error naming that file.
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -51,6 +52,12 @@ public:
     };
     // Opens `path` and, when it is a shard and `how` is Whole, every other shard beside it.
     static GgufModel open(const std::string& path, Open how = Open::Whole);
+    // The same through the caller's means of opening a file and of naming the shards of a model
+    // (shard_paths for files on disk; remote locations keep a revision or query after the name).
+    using FileOpener = std::function<GgufFile(const std::string&)>;
+    using ShardNamer = std::function<std::vector<std::string>(const std::string&, uint64_t count)>;
+    static GgufModel open(const std::string& path, Open how, const FileOpener& open_file,
+                          const ShardNamer& shard_names);
     // A model of files already open, which must outlive it: one file as it is, or all the
     // shards of a split model in split.no order (checked as open() checks them).
     // `given` is the index of the file the user named.

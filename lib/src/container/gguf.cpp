@@ -11,8 +11,14 @@
 // The file is hostile until proven otherwise: every length and count is compared with the bytes
 // that are actually left before anything is read or allocated, and all offset arithmetic is
 // overflow-checked. Each error names the absolute offset of the field that was found wrong.
+//
+// The bytes in memory may be a prefix of the file (one read through a Source): lengths are still
+// checked against the whole file, so the parse takes the same course and gives the same errors,
+// and reading past the prefix throws NeedBytes for the caller to read more and parse again.
 #include "gguftk/gguf.h"
 
+#include "container/mapping.h"
+#include "container/need_bytes.h"
 #include "gguftk/escape.h"
 #include "text/cat.h"
 
@@ -77,22 +83,26 @@ T byteswap(T v) {
 // " of 'key'" for messages; empty when there is no key.
 std::string of_key(std::string_view key) { return key.empty() ? std::string() : " of " + quoted_name(key); }
 
-// A bounds-checked cursor over the mapped bytes. Every read checks what is left first.
-// Messages are only formatted on failure: `what` is a constant, `key` the entry concerned.
+// A bounds-checked cursor over the bytes in memory (`bytes`: the first of the file's `size`).
+// Every read checks what is left first. Messages are only formatted on failure: `what` is a
+// constant, `key` the entry concerned.
 class Reader {
 public:
-    Reader(std::span<const uint8_t> bytes, bool big_endian, const std::string& file, uint64_t pos = 0)
-        : b_(bytes), be_(big_endian), file_(file), pos_(pos) {}
+    Reader(std::span<const uint8_t> bytes, uint64_t size, bool big_endian, const std::string& file, uint64_t pos = 0)
+        : b_(bytes), size_(size), be_(big_endian), file_(file), pos_(pos) {}
 
     uint64_t pos() const { return pos_; }
-    uint64_t left() const { return b_.size() - pos_; }
+    uint64_t left() const { return size_ - pos_; }  // in the file
 
     [[noreturn]] void fail(const std::string& what, uint64_t at) const { throw Error(what, at, file_); }
 
     void need(uint64_t n, const char* what, std::string_view key = {}) const {
-        if (n > left())
-            fail(text::cat("truncated ", what, of_key(key), ": needs ", n, " bytes, ", left(), " left in the file"),
-                 pos_);
+        if (n > b_.size() - pos_) {
+            if (n > left())
+                fail(text::cat("truncated ", what, of_key(key), ": needs ", n, " bytes, ", left(), " left in the file"),
+                     pos_);
+            throw NeedBytes{pos_, pos_ + n};
+        }
     }
     void skip(uint64_t n, const char* what, std::string_view key = {}) {
         need(n, what, key);
@@ -116,6 +126,7 @@ public:
         if (n > left())
             fail(text::cat(what, of_key(key), " length ", n, " exceeds the ", left(), " bytes left in the file"),
                  at);
+        if (n > b_.size() - pos_) throw NeedBytes{pos_, pos_ + n};
         std::string_view s(reinterpret_cast<const char*>(b_.data() + pos_), n);
         pos_ += n;
         return s;
@@ -212,6 +223,7 @@ public:
 
 private:
     std::span<const uint8_t> b_;
+    uint64_t size_;
     bool be_;
     const std::string& file_;
     uint64_t pos_;
@@ -242,14 +254,6 @@ std::string_view value_type_name(ValueType t) noexcept {
     const auto i = static_cast<uint32_t>(t);
     return i < kNumValueTypes ? kNames[i] : "UNKNOWN";
 }
-
-struct GgufFile::Mapping {
-    void* addr = nullptr;
-    size_t len = 0;
-    ~Mapping() {
-        if (addr) munmap(addr, len);
-    }
-};
 
 GgufFile::GgufFile(GgufFile&&) noexcept = default;
 GgufFile& GgufFile::operator=(GgufFile&&) noexcept = default;
@@ -287,14 +291,19 @@ GgufFile GgufFile::open(const std::string& path) {
 }
 
 GgufFile GgufFile::parse(std::span<const uint8_t> bytes, std::string name) {
+    return parse_prefix(bytes, bytes.size(), std::move(name));
+}
+
+GgufFile GgufFile::parse_prefix(std::span<const uint8_t> bytes, uint64_t file_size, std::string name) {
     GgufFile f;
     f.bytes_ = bytes;
+    f.file_size_ = file_size;
     f.path_ = std::move(name);
     const std::string& file = f.path_;
 
     // --- header ---
     {
-        Reader r(bytes, false, file);
+        Reader r(bytes, file_size, false, file);
         r.need(4, "magic");
         if (std::memcmp(bytes.data(), "GGUF", 4) != 0) {
             r.fail(text::cat("bad magic ", text::hex(bytes[0], 2), ' ', text::hex(bytes[1], 2), ' ',
@@ -303,7 +312,7 @@ GgufFile GgufFile::parse(std::span<const uint8_t> bytes, std::string name) {
                    0);
         }
     }
-    Reader probe(bytes, false, file, 4);
+    Reader probe(bytes, file_size, false, file, 4);
     const uint32_t raw_version = probe.get<uint32_t>("version");
     // A little-endian reader sees a big-endian version 2 or 3 as 0x02000000 or 0x03000000:
     // the low half is zero for every plausible version of either byte order (as ggml and gguf-py tell).
@@ -313,7 +322,7 @@ GgufFile GgufFile::parse(std::span<const uint8_t> bytes, std::string name) {
     if (f.version_ != 2 && f.version_ != 3)
         probe.fail(text::cat("unsupported version ", f.version_, " (this reader knows v2 and v3)"), 4);
 
-    Reader r(bytes, f.big_endian_, file, 8);
+    Reader r(bytes, file_size, f.big_endian_, file, 8);
     const uint64_t n_tensors = r.get<uint64_t>("tensor count");
     const uint64_t n_kv = r.get<uint64_t>("metadata count");
     if (n_tensors > r.left() / kMinTensorInfoBytes)
@@ -322,10 +331,10 @@ GgufFile GgufFile::parse(std::span<const uint8_t> bytes, std::string name) {
         r.fail(text::cat("metadata count ", n_kv, " cannot fit in the ", r.left(), " bytes left in the file"), 16);
 
     // --- metadata ---
-    // Counts are now bounded by the bytes left; reserve no more than the file's size in memory.
+    // Counts are now bounded by the bytes left; reserve no more than the bytes in memory hold.
     f.kvs_.reserve(std::min<uint64_t>(n_kv, bytes.size() / sizeof(KeyValue)));
     std::unordered_map<std::string_view, uint64_t> seen_keys;  // views into the mapped bytes
-    seen_keys.reserve(n_kv);
+    seen_keys.reserve(std::min<uint64_t>(n_kv, bytes.size() / kMinKvBytes));
     for (uint64_t i = 0; i < n_kv; ++i) {
         KeyValue kv;
         kv.offset = r.pos();
@@ -355,7 +364,7 @@ GgufFile GgufFile::parse(std::span<const uint8_t> bytes, std::string name) {
             r.fail(text::cat("general.alignment must be UINT32, not ", value_type_name(kv->type)),
                    kv->value_offset);
         const uint64_t at = kv->value_offset + 4;
-        const uint64_t a = Reader(bytes, f.big_endian_, file, at).get<uint32_t>("general.alignment");
+        const uint64_t a = Reader(bytes, file_size, f.big_endian_, file, at).get<uint32_t>("general.alignment");
         if (a == 0 || !std::has_single_bit(a))
             r.fail(text::cat("general.alignment ", a, " is not a power of two"), at);
         if (a > kMaxAlignment)
@@ -367,10 +376,11 @@ GgufFile GgufFile::parse(std::span<const uint8_t> bytes, std::string name) {
     f.tensors_.reserve(std::min<uint64_t>(n_tensors, bytes.size() / sizeof(TensorInfo)));
     std::vector<uint64_t> rel_offsets;      // as stored: relative to the data section
     std::vector<uint64_t> offset_fields;    // where each offset field is, for errors
-    rel_offsets.reserve(n_tensors);
-    offset_fields.reserve(n_tensors);
+    const uint64_t most_tensors = std::min<uint64_t>(n_tensors, bytes.size() / kMinTensorInfoBytes);
+    rel_offsets.reserve(most_tensors);
+    offset_fields.reserve(most_tensors);
     std::unordered_map<std::string_view, uint64_t> seen_names;
-    seen_names.reserve(n_tensors);
+    seen_names.reserve(most_tensors);
     for (uint64_t i = 0; i < n_tensors; ++i) {
         TensorInfo t;
         t.info_offset = r.pos();
@@ -427,7 +437,6 @@ GgufFile GgufFile::parse(std::span<const uint8_t> bytes, std::string name) {
     // Padding after the infos is the distance to the next multiple of the alignment; pos <= file
     // size and alignment <= 1 MiB, so this cannot overflow. With no tensors the padding may be absent.
     f.data_offset_ = (r.pos() + f.alignment_ - 1) / f.alignment_ * f.alignment_;
-    const uint64_t file_size = bytes.size();
     for (size_t i = 0; i < f.tensors_.size(); ++i) {
         TensorInfo& t = f.tensors_[i];
         const uint64_t rel = rel_offsets[i];
@@ -479,12 +488,12 @@ const TensorInfo* GgufFile::find_tensor(std::string_view name) const {
 }
 
 Value GgufFile::value(const KeyValue& kv, uint64_t max_items) const {
-    Reader r(bytes_, big_endian_, path_, kv.value_offset + 4);
+    Reader r(bytes_, file_size_, big_endian_, path_, kv.value_offset + 4);
     return r.read_value(kv.type, max_items, kv.key, 0);
 }
 
 void GgufFile::visit(const KeyValue& kv, ValueVisitor& v) const {
-    Reader r(bytes_, big_endian_, path_, kv.value_offset + 4);
+    Reader r(bytes_, file_size_, big_endian_, path_, kv.value_offset + 4);
     r.visit_value(kv.type, v, kv.key, 0);
 }
 

@@ -1,6 +1,8 @@
 // Split models: finding the shards by name and checking that they make one model.
 #include "gguftk/model.h"
 
+#include <algorithm>
+
 #include <cstdio>
 #include <unordered_map>
 
@@ -85,8 +87,13 @@ std::vector<std::string> output_shard_paths(const std::string& out, uint64_t cou
 }
 
 GgufModel GgufModel::open(const std::string& path, Open how) {
+    return open(path, how, [](const std::string& p) { return GgufFile::open(p); }, shard_paths);
+}
+
+GgufModel GgufModel::open(const std::string& path, Open how, const FileOpener& open_file,
+                          const ShardNamer& shard_names) {
     GgufModel m;
-    GgufFile first = GgufFile::open(path);
+    GgufFile first = open_file(path);
     const auto split = split_info(first);
     if (how == Open::FileOnly || !split) {
         m.owned_.push_back(std::move(first));
@@ -95,16 +102,16 @@ GgufModel GgufModel::open(const std::string& path, Open how) {
     }
     std::vector<std::string> paths;
     try {
-        paths = shard_paths(path, split->count);
+        paths = shard_names(path, split->count);
     } catch (const Error& e) {
         throw Error(std::string(e.what()) + " (--shard-only reads this shard alone)", e.offset(), e.file());
     }
     // The name and the metadata must agree on which shard this is before the others are looked for.
-    const uint64_t k_named = parse_shard_name(path)->k;
-    if (k_named == 0 || k_named > paths.size() || split->index != k_named - 1)
+    const uint64_t k_named = uint64_t(std::find(paths.begin(), paths.end(), path) - paths.begin()) + 1;
+    if (k_named > paths.size() || split->index != k_named - 1)
         throw Error("split.no is " + std::to_string(split->index) + ", but the file name makes it " +
                         shard_of(k_named - 1, paths.size()) + " (split.no " + std::to_string(k_named - 1) + ")",
-                    std::nullopt, path);
+                    std::nullopt, first.path());
     m.owned_.reserve(paths.size());
     for (size_t k = 0; k < paths.size(); ++k) {
         if (k == split->index) {
@@ -112,9 +119,9 @@ GgufModel GgufModel::open(const std::string& path, Open how) {
             continue;
         }
         try {
-            m.owned_.push_back(GgufFile::open(paths[k]));
+            m.owned_.push_back(open_file(paths[k]));
         } catch (const Error& e) {
-            throw Error(shard_of(k, paths.size()) + ": " + e.what(), e.offset(), paths[k]);
+            throw Error(shard_of(k, paths.size()) + ": " + e.what(), e.offset(), e.file().empty() ? paths[k] : e.file());
         }
     }
     for (const GgufFile& f : m.owned_) m.files_.push_back(&f);

@@ -228,6 +228,9 @@ std::vector<BlockDump> dump_blocks(const GgufFile& f, const TensorInfo& t, uint6
     const uint32_t bytes = t.type->block_bytes;
     std::vector<BlockDump> out;
     out.reserve(count);
+    // The blocks' bytes, and no others: a remote file's are fetched in one read.
+    std::vector<uint8_t> data(count * bytes);  // count <= blocks in the tensor: inside the file
+    f.read(t.offset + first * bytes, data);
     auto fill = [&](auto&& per_block) {
         for (uint64_t k = 0; k < count; ++k) {
             BlockDump b;
@@ -236,7 +239,7 @@ std::vector<BlockDump> dump_blocks(const GgufFile& f, const TensorInfo& t, uint6
             b.index = first + k;
             b.n_blocks = n;
             b.offset = t.offset + (first + k) * bytes;
-            const uint8_t* p = f.bytes().data() + b.offset;
+            const uint8_t* p = data.data() + k * bytes;
             b.bytes.assign(p, p + bytes);
             per_block(b, p);
             out.push_back(std::move(b));

@@ -60,7 +60,11 @@ std::string value_text(const GgufFile& f, const HeaderField& h, EscapeFor how) {
 std::string hex_text(const GgufFile& f, const HeaderField& h) {
     if (h.size == 0) return "";
     const size_t n = static_cast<size_t>(std::min<uint64_t>(h.size, kHexShown));
-    std::string s = hex_bytes(f.bytes().data() + h.offset, n);
+    // The padding and the tensor data may lie past the bytes in memory (a remote file's header):
+    // then these few are read, and only these.
+    uint8_t bytes[kHexShown];
+    f.read(h.offset, {bytes, n});
+    std::string s = hex_bytes(bytes, n);
     return h.size > kHexShown ? s + " …" : s;
 }
 

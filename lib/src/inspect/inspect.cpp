@@ -4,10 +4,12 @@
 #include <fnmatch.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <map>
 
 #include "gguftk/inspect.h"
+#include "inspect/detail.h"
 
 namespace gguftk {
 
@@ -50,6 +52,13 @@ Inspection inspect(const GgufModel& model, const InspectOptions& opts) {
         const GgufFile* g = files[k];
         const bool listed = in.shards_listed || g == &f;
         in.files_bytes += g->file_size();
+        if (const Source* s = g->source()) {
+            const Transfer t = s->transfer();
+            Transfer& sum = in.remote ? *in.remote : in.remote.emplace();
+            sum.bytes += t.bytes;
+            sum.requests += t.requests;
+            sum.redirects += t.redirects;
+        }
         if (in.shards_listed) in.shard_names.push_back(g->path());
         for (const TensorInfo& t : g->tensors()) {
             if (!opts.tensor_globs.empty() &&
@@ -72,10 +81,70 @@ Inspection inspect(const GgufModel& model, const InspectOptions& opts) {
     std::stable_sort(in.totals.by_type.begin(), in.totals.by_type.end(),
                      [](const TypeTotal& a, const TypeTotal& b) { return a.bytes > b.bytes; });
     add_dequantized(in, model);
+    if (opts.ctx) {
+        Memory m;
+        m.ctx = *opts.ctx;
+        m.kv_type = opts.kv_type;
+        m.kv = kv_cache(*files.front(), m.ctx, *opts.kv_type);  // shard 1 holds a split model's metadata
+        for (const GgufFile* g : files)
+            for (const TensorInfo& t : g->tensors())  // shards of a hostile split model may claim 2^64 between them
+                if (__builtin_add_overflow(m.weights_stored, t.size, &m.weights_stored)) m.weights_stored = UINT64_MAX;
+        for (const Dequantized& d : in.dequantized) {
+            auto& slot = d.to == OutType::F16 ? m.weights_f16 : d.to == OutType::BF16 ? m.weights_bf16 : m.weights_f32;
+            slot = d.quantized.tensor_bytes;
+        }
+        m.one_shard = in.split && in.model_files == 1;
+        in.memory = m;
+    }
     return in;
 }
 
 Inspection inspect(const GgufFile& f, const InspectOptions& opts) { return inspect(GgufModel::of(f), opts); }
+
+std::string remote_line(const Transfer& t) {
+    std::string s = fmt::format("remote: fetched {} bytes ({}) in {} request{}", t.bytes, human_bytes(t.bytes),
+                                t.requests, t.requests == 1 ? "" : "s");
+    if (t.redirects) s += fmt::format(", after {} redirect{}", t.redirects, t.redirects == 1 ? "" : "s");
+    return s;
+}
+
+namespace inspect_detail {
+
+std::array<std::pair<OutType, std::optional<uint64_t>>, 3> dequantized_weights(const Memory& m) {
+    return {{{OutType::F16, m.weights_f16}, {OutType::BF16, m.weights_bf16}, {OutType::F32, m.weights_f32}}};
+}
+
+std::string memory_title(const Memory& m) {
+    return fmt::format("Memory (a context of {} tokens, KV cache {})", m.ctx, m.kv_type->name);
+}
+
+std::vector<std::pair<std::string, std::string>> memory_rows(const Memory& m) {
+    const auto bytes = [](uint64_t n) { return fmt::format("{} bytes ({})", n, human_bytes(n)); };
+    std::vector<std::pair<std::string, std::string>> rows;
+    rows.emplace_back("weights as stored",
+                      bytes(m.weights_stored) + (m.one_shard ? " (this shard's alone: --shard-only)" : ""));
+    for (const auto& [to, w] : dequantized_weights(m))
+        if (w) rows.emplace_back(fmt::format("weights --to {}", out_type_name(to)), bytes(*w));
+    if (!m.kv.known()) {
+        rows.emplace_back("KV cache", m.kv.unknown);
+        return rows;
+    }
+    const KvCache& kv = m.kv;
+    const auto layers = [](uint64_t n) { return fmt::format("{} layer{}", n, n == 1 ? "" : "s"); };
+    std::string how = fmt::format("{} x {} tokens", layers(kv.layers - kv.swa_layers), kv.cells);
+    if (kv.swa_layers) how += fmt::format(" + {} with a sliding window x {} tokens", layers(kv.swa_layers), kv.swa_cells);
+    rows.emplace_back("KV cache", fmt::format("{}: {}", bytes(kv.bytes()), how));
+    const auto plus_kv = [&](uint64_t w) {
+        uint64_t total = 0;
+        return bytes(__builtin_add_overflow(w, kv.bytes(), &total) ? UINT64_MAX : total);
+    };
+    rows.emplace_back("as stored + KV cache", plus_kv(m.weights_stored));
+    for (const auto& [to, w] : dequantized_weights(m))
+        if (w) rows.emplace_back(fmt::format("--to {} + KV cache", out_type_name(to)), plus_kv(*w));
+    return rows;
+}
+
+}  // namespace inspect_detail
 
 std::string shape_string(const TensorInfo& t) {
     std::string s;

@@ -10,6 +10,7 @@
 // "NaN", "Infinity" and "-Infinity", as in every JSON gguftk writes.
 #include <nlohmann/json.hpp>
 
+#include <cctype>
 #include <cmath>
 #include <functional>
 #include <unordered_map>
@@ -17,6 +18,7 @@
 #include <string_view>
 
 #include "gguftk/inspect.h"
+#include "inspect/detail.h"
 #include "text/json_stream.h"
 
 namespace gguftk {
@@ -175,6 +177,46 @@ void render_json(const Inspection& in, const InspectOptions& opts, const std::fu
         });
     }
     out.close_object(1);
+    if (in.memory) {
+        const Memory& m = *in.memory;
+        const KvCache& kv = m.kv;
+        std::string kv_type(m.kv_type->name);
+        for (char& c : kv_type) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        ojson j{{"ctx", m.ctx}, {"kv_type", kv_type}};
+        if (kv.known()) {
+            j["kv_cache_bytes"] = kv.bytes();
+            j["kv_cache"] = {{"layers", kv.layers},        {"sliding_window_layers", kv.swa_layers},
+                             {"sliding_window", kv.window}, {"cells", kv.cells},
+                             {"sliding_window_cells", kv.swa_cells}, {"k_bytes", kv.k_bytes},
+                             {"v_bytes", kv.v_bytes}};
+        } else {
+            j["kv_cache_bytes"] = nullptr;
+            j["kv_cache_unknown"] = to_valid_utf8(kv.unknown);
+        }
+        // As stored, and as gguf-dequant writes them (null when the model cannot be converted).
+        ojson weights{{"stored", m.weights_stored}}, plus_kv{{"stored", nullptr}};
+        for (const auto& [to, w] : inspect_detail::dequantized_weights(m))
+            weights[std::string(out_type_name(to))] = w ? ojson(*w) : ojson(nullptr);
+        if (kv.known()) {
+            for (auto& [name, w] : weights.items()) {
+                uint64_t total = 0;
+                plus_kv[name] = w.is_null() ? ojson(nullptr)
+                                : __builtin_add_overflow(w.get<uint64_t>(), kv.bytes(), &total) ? ojson(UINT64_MAX)
+                                                                                                 : ojson(total);
+            }
+        }
+        j["weights_bytes"] = std::move(weights);
+        if (kv.known()) j["weights_plus_kv_bytes"] = std::move(plus_kv);
+        out.member("memory", 0);
+        out.value(j, 1);
+    }
+    if (in.remote) {
+        out.member("remote", 0);
+        out.value(ojson{{"bytes_fetched", in.remote->bytes},
+                        {"requests", in.remote->requests},
+                        {"redirects", in.remote->redirects}},
+                  1);
+    }
     out.close_object(0);
     out.raw("\n");
     out.flush();

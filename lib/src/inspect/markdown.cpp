@@ -7,6 +7,7 @@
 #include <functional>
 
 #include "gguftk/inspect.h"
+#include "inspect/detail.h"
 #include "text/text_out.h"
 
 namespace gguftk {
@@ -45,6 +46,7 @@ void render_markdown(const Inspection& in, const InspectOptions& opts,
     out += fmt::format("GGUF v{}, {}-endian, alignment {}, {} metadata entries, {} tensors, {} bytes ({}).\n",
                        f.version(), f.big_endian() ? "big" : "little", f.alignment(), f.metadata().size(),
                        f.tensors().size(), f.file_size(), human_bytes(f.file_size()));
+    if (in.remote) out += remote_line(*in.remote) + ".\n";
     if (in.split) {
         out += fmt::format("Shard {} of {} of a split model", in.split->index + 1, in.split->count);
         out += in.model_files > 1 ? fmt::format("; the totals are of all {} shards.\n", in.model_files)
@@ -120,6 +122,13 @@ void render_markdown(const Inspection& in, const InspectOptions& opts,
                                 std::to_string(c.files)});
             }
         table(out, {"gguf-dequant", "tensor bytes", "file bytes", "files"}, {false, true, true, true}, rows);
+    }
+
+    if (in.memory) {
+        out += "\n## " + inspect_detail::memory_title(*in.memory) + "\n\n";
+        std::vector<std::vector<std::string>> rows;
+        for (auto& [label, value] : inspect_detail::memory_rows(*in.memory)) rows.push_back({label, md(value)});
+        table(out, {"", "value"}, {false, false}, rows);
     }
     out.flush();
 }

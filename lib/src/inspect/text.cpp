@@ -5,6 +5,7 @@
 #include <functional>
 
 #include "gguftk/inspect.h"
+#include "inspect/detail.h"
 #include "text/text_out.h"
 
 namespace gguftk {
@@ -84,6 +85,7 @@ void render_text(const Inspection& in, const InspectOptions& opts, const std::fu
     out += fmt::format("GGUF v{}, {}-endian, alignment {}, {} metadata entries, {} tensors, {} bytes ({})\n",
                        f.version(), f.big_endian() ? "big" : "little", f.alignment(), f.metadata().size(),
                        f.tensors().size(), f.file_size(), human_bytes(f.file_size()));
+    if (in.remote) out += remote_line(*in.remote) + '\n';
     if (in.split)
         out += split_line(in) + '\n';
 
@@ -158,6 +160,13 @@ void render_text(const Inspection& in, const InspectOptions& opts, const std::fu
                                 size(c.file_bytes) + (c.files > 1 ? fmt::format(" in {} files", c.files) : "")});
             }
         table(out, rows, {false, false, false}, st);
+    }
+
+    if (in.memory) {
+        out += '\n' + st.bold(inspect_detail::memory_title(*in.memory)) + '\n';
+        std::vector<std::vector<std::string>> mem;
+        for (auto& [label, value] : inspect_detail::memory_rows(*in.memory)) mem.push_back({label, value});
+        table(out, mem, {false, false}, st, false);
     }
     out.flush();
 }

@@ -1,0 +1,37 @@
+#include "open_input.h"
+
+#include "gguftk/inspect.h"
+
+namespace gguftk::cli {
+
+void add_remote_options(CLI::App& app, remote::Options& opts) {
+    app.add_option("--connect-timeout", opts.connect_timeout_s,
+                   "remote files: seconds to wait for a connection (default 15)")
+        ->envname("GGUFTK_CONNECT_TIMEOUT")
+        ->check(CLI::PositiveNumber)
+        ->group("Remote files");
+    app.add_option("--idle-timeout", opts.idle_timeout_s,
+                   "remote files: seconds a request may go without data arriving (default 30)")
+        ->envname("GGUFTK_IDLE_TIMEOUT")
+        ->check(CLI::PositiveNumber)
+        ->group("Remote files");
+}
+
+GgufFile open_input(const std::string& input, const remote::Options& opts) {
+    if (remote::is_remote(input)) return remote::open(input, remote::Hub::from_env(), opts);
+    return GgufFile::open(input);
+}
+
+std::vector<std::string> shard_inputs(const std::string& input, uint64_t count) {
+    // Shard names are made from the file name: a revision or query after it stays as it is.
+    const size_t cut = remote::name_end(input);
+    std::vector<std::string> out;
+    try {
+        for (std::string& s : shard_paths(input.substr(0, cut), count)) out.push_back(std::move(s) + input.substr(cut));
+    } catch (const Error& e) {
+        throw Error(e.what(), e.offset(), remote::display_name(input));  // never a user:password@
+    }
+    return out;
+}
+
+}  // namespace gguftk::cli

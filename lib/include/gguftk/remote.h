@@ -1,0 +1,66 @@
+#pragma once
+// GGUF files on a web server, read with HTTP range requests (libcurl): the header first, growing
+// as the parser asks, then exactly the bytes a view needs; never the whole file.
+//
+//   remote::Options o;                                       // timeouts
+//   GgufFile f = remote::open("hf://Qwen/Qwen2.5-0.5B-Instruct-GGUF/qwen2.5-0.5b-instruct-q4_k_m.gguf",
+//                             remote::Hub::from_env(), o);
+//
+// A server is as untrusted as a file: every response must be the 206 Partial Content of exactly
+// the range asked for, of a file whose size stays the same; a transfer that brings more than
+// was asked is stopped, so memory never holds more than the reads asked for. Every failure is an
+// Error naming the file as Location::display (no credentials) and what happened.
+// Built without libcurl (GGUFTK_REMOTE=OFF, or no libcurl found), open() throws saying so.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "gguftk/gguf.h"
+#include "gguftk/source.h"
+
+namespace gguftk::remote {
+
+struct Options {
+    double connect_timeout_s = 15;  // to open a connection (each redirect's too)
+    double idle_timeout_s = 30;     // without a byte of content arriving, while a request is open
+    long max_redirects = 10;
+    HeaderReads header;             // how the header is read (the first read, the most it may take)
+};
+
+// The Hugging Face hub that hf:// locations resolve against (HF_ENDPOINT, HF_TOKEN).
+struct Hub {
+    std::string endpoint = "https://huggingface.co";
+    std::string token;  // sent as "Authorization: Bearer ..." to the hub only, for gated models
+    static Hub from_env();
+};
+
+// http://, https:// or hf://: a location to read with this module rather than a local path.
+bool is_remote(std::string_view input);
+
+struct Location {
+    std::string url;      // what is requested
+    std::string display;  // how messages and views name it: no user:password@, no query
+    std::string bearer;   // the token to send, or empty
+    bool hub = false;     // an hf:// location
+};
+// http(s)://... as it is; hf://OWNER/REPO/PATH/FILE.gguf[@REVISION] as the hub's
+// ENDPOINT/OWNER/REPO/resolve/REVISION/PATH/FILE.gguf (REVISION main when absent; it may hold
+// '/', as refs/pr/1 does), with the hub's token. Throws Error for a location of neither form.
+Location locate(std::string_view input, const Hub& hub);
+// `input` as messages name it (Location::display); the input itself when it is not remote.
+std::string display_name(std::string_view input);
+
+// Where the file name in `input` ends: before an hf:// location's @REVISION or a URL's ?query
+// or #fragment (the end of anything else), so that a split model's shard names can be made.
+size_t name_end(std::string_view input);
+
+// A source reading `where` by range requests. The first request asks for `first_read` bytes
+// and learns the file's size from the answer; its bytes are kept for the first read() to take.
+std::unique_ptr<Source> open_source(const Location& where, const Options& opts, uint64_t first_read);
+
+// The header of the remote file `input`, validated as GgufFile::open validates a local one.
+GgufFile open(std::string_view input, const Hub& hub, const Options& opts);
+
+}  // namespace gguftk::remote

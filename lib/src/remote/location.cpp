@@ -1,0 +1,141 @@
+// Where a remote file is: http(s) URLs as given, hf:// locations on the Hugging Face hub, the
+// names messages use for them, and the locations of a split model's other shards.
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+
+#include "gguftk/escape.h"
+#include "gguftk/remote.h"
+
+namespace gguftk::remote {
+namespace {
+
+constexpr std::string_view kHf = "hf://";
+
+bool starts_with_nocase(std::string_view s, std::string_view prefix) {
+    return s.size() >= prefix.size() &&
+           std::equal(prefix.begin(), prefix.end(), s.begin(),
+                      [](char p, char c) { return p == std::tolower(static_cast<unsigned char>(c)); });
+}
+
+bool is_http(std::string_view s) { return starts_with_nocase(s, "http://") || starts_with_nocase(s, "https://"); }
+bool is_hf(std::string_view s) { return starts_with_nocase(s, kHf); }
+
+// RFC 3986's unreserved characters stay; every other byte is %XX. `keep_slash` for paths.
+std::string percent_encode(std::string_view s, bool keep_slash) {
+    static constexpr char kHex[] = "0123456789ABCDEF";
+    std::string out;
+    for (const char c : s) {
+        const auto u = static_cast<unsigned char>(c);
+        if (std::isalnum(u) || c == '-' || c == '.' || c == '_' || c == '~' || (keep_slash && c == '/')) {
+            out += c;
+        } else {
+            out += '%';
+            out += kHex[u >> 4];
+            out += kHex[u & 15];
+        }
+    }
+    return out;
+}
+
+// hf://OWNER/REPO/PATH[@REVISION] taken apart.
+struct HfParts {
+    std::string owner, repo, path, revision;
+};
+
+HfParts hf_parts(std::string_view input) {
+    std::string_view rest = input.substr(kHf.size());
+    HfParts p;
+    // The revision follows the file's ".gguf@", and may hold '/' (refs/pr/1).
+    const size_t at = rest.find(".gguf@");
+    if (at != std::string_view::npos) {
+        p.revision = std::string(rest.substr(at + 6));
+        rest = rest.substr(0, at + 5);
+    }
+    std::vector<std::string_view> segs;
+    for (size_t from = 0;;) {
+        const size_t to = rest.find('/', from);
+        segs.push_back(rest.substr(from, to == std::string_view::npos ? std::string_view::npos : to - from));
+        if (to == std::string_view::npos) break;
+        from = to + 1;
+    }
+    const bool bad_seg = std::any_of(segs.begin(), segs.end(), [](std::string_view s) {
+        return s.empty() || s == "." || s == "..";
+    });
+    if (segs.size() < 3 || bad_seg || (at != std::string_view::npos && p.revision.empty()))
+        throw Error("not a Hugging Face location: expected hf://OWNER/REPO/FILE.gguf or hf://OWNER/REPO/FILE.gguf@REVISION",
+                    std::nullopt, escape(input));
+    p.owner = segs[0];
+    p.repo = segs[1];
+    p.path = rest.substr(segs[0].size() + segs[1].size() + 2);
+    return p;
+}
+
+// The URL without user:password@ and without its query and fragment, which may hold tokens.
+std::string redact(std::string_view url) {
+    const size_t scheme_end = url.find("://");
+    std::string_view head = url.substr(0, scheme_end + 3);
+    std::string_view rest = url.substr(scheme_end + 3);
+    const size_t authority_end = std::min(rest.find_first_of("/?#"), rest.size());
+    const size_t at = rest.substr(0, authority_end).rfind('@');
+    if (at != std::string_view::npos) rest = rest.substr(at + 1);
+    const size_t query = rest.find_first_of("?#");
+    std::string out = std::string(head) + std::string(rest.substr(0, query));
+    if (query != std::string_view::npos) out += "?...";
+    return out;
+}
+
+}  // namespace
+
+Hub Hub::from_env() {
+    Hub hub;
+    if (const char* e = std::getenv("HF_ENDPOINT"); e && *e) hub.endpoint = e;
+    if (const char* t = std::getenv("HF_TOKEN"); t && *t) hub.token = t;
+    while (!hub.endpoint.empty() && hub.endpoint.back() == '/') hub.endpoint.pop_back();
+    return hub;
+}
+
+bool is_remote(std::string_view input) { return is_http(input) || is_hf(input); }
+
+std::string display_name(std::string_view input) {
+    if (is_http(input)) return redact(input);
+    return std::string(input);
+}
+
+Location locate(std::string_view input, const Hub& hub) {
+    Location loc;
+    if (is_http(input)) {
+        loc.url = std::string(input);
+        loc.display = redact(input);
+        return loc;
+    }
+    if (!is_hf(input))
+        throw Error("not a remote location (http://, https:// or hf://)", std::nullopt, escape(input));
+    const HfParts p = hf_parts(input);
+    if (!is_http(hub.endpoint))
+        throw Error("HF_ENDPOINT must be an http:// or https:// URL", std::nullopt, std::string(input));
+    std::string endpoint = hub.endpoint;
+    while (!endpoint.empty() && endpoint.back() == '/') endpoint.pop_back();
+    loc.url = endpoint + '/' + percent_encode(p.owner, false) + '/' + percent_encode(p.repo, false) + "/resolve/" +
+              percent_encode(p.revision.empty() ? "main" : p.revision, false) + '/' + percent_encode(p.path, true);
+    loc.display = std::string(input);
+    loc.bearer = hub.token;
+    loc.hub = true;
+    return loc;
+}
+
+size_t name_end(std::string_view input) {
+    if (is_hf(input)) {
+        const size_t at = input.find(".gguf@");
+        return at == std::string_view::npos ? input.size() : at + 5;
+    }
+    if (is_http(input)) return std::min(input.find_first_of("?#"), input.size());
+    return input.size();
+}
+
+GgufFile open(std::string_view input, const Hub& hub, const Options& opts) {
+    const Location where = locate(input, hub);
+    return GgufFile::open(open_source(where, opts, opts.header.first), opts.header);
+}
+
+}  // namespace gguftk::remote
