@@ -14,6 +14,7 @@
 #include "gguftk/hexdump.h"
 #include "detail.h"
 #include "text/json_stream.h"
+#include "text/json_text.h"
 
 namespace gguftk {
 namespace {
@@ -72,27 +73,29 @@ ojson metadata_value(const Value& v) {
     return nullptr;
 }
 
-// A field as JSON, but for a metadata value's "value", which write_field streams after it.
-ojson header_field_json(const GgufFile& f, const HeaderField& h) {
+// A field's members, but for a metadata value's "value", which write_field streams after them.
+std::vector<JsonStream::Member> header_field_members(const GgufFile& f, const HeaderField& h) {
     constexpr uint64_t kHexMax = 64;
-    ojson j{{"name", h.name}, {"offset", h.offset}, {"size", h.size}};
+    std::vector<JsonStream::Member> m{
+        {"name", text::json_string(h.name)}, {"offset", std::to_string(h.offset)}, {"size", std::to_string(h.size)}};
     if (h.is != HeaderField::Is::Region)
-        j["hex"] = hex_bytes(f.bytes().data() + h.offset, size_t(std::min(h.size, kHexMax)), "");
+        m.emplace_back("hex", '"' + hex_bytes(f.bytes().data() + h.offset, size_t(std::min(h.size, kHexMax)), "") + '"');
     switch (h.is) {
         case HeaderField::Is::Number:
-            j["value"] = h.number;
-            if (!h.note.empty()) j["meaning"] = h.note;
+            m.emplace_back("value", std::to_string(h.number));
+            if (!h.note.empty()) m.emplace_back("meaning", text::json_string(h.note));
             break;
-        case HeaderField::Is::Text: j["value"] = to_valid_utf8(h.text); break;
+        case HeaderField::Is::Text: m.emplace_back("value", text::json_string(h.text)); break;
         case HeaderField::Is::Value: break;
         case HeaderField::Is::Region: break;
     }
-    return j;
+    return m;
 }
 
 void write_field(JsonStream& out, const GgufFile& f, const HeaderField& h, int level) {
-    if (h.is != HeaderField::Is::Value) return out.value(header_field_json(f, h), level);
-    out.open_object(header_field_json(f, h), level);
+    const auto members = header_field_members(f, h);
+    if (h.is != HeaderField::Is::Value) return out.flat_object(members, level);
+    out.flat_object(members, level, true);
     out.member("value", level);
     out.metadata_value(f, *h.kv, level + 1, metadata_value);
     out.close_object(level);
@@ -103,7 +106,9 @@ void write_records(JsonStream& out, const HeaderDump& h, size_t n, HeaderRecord 
     const GgufFile& f = *h.file;
     out.array(n, level, [&](uint64_t i) {
         const HeaderRecord r = (h.*record)(i);
-        out.open_object(ojson{{"name", to_valid_utf8(r.title)}, {"offset", r.offset}, {"size", r.size}}, level + 1);
+        const JsonStream::Member head[] = {
+            {"name", text::json_string(r.title)}, {"offset", std::to_string(r.offset)}, {"size", std::to_string(r.size)}};
+        out.flat_object(head, level + 1, true);
         out.member("fields", level + 1);
         out.array(r.fields.size(), level + 2, [&](uint64_t k) { write_field(out, f, r.fields[k], level + 3); });
         out.close_object(level + 1);

@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "gguftk/escape.h"
+#include "text/json_text.h"
 
 namespace gguftk {
 
@@ -37,6 +38,18 @@ void JsonStream::member(std::string_view key, int level) {
     indent(level + 1);
     raw(ojson(std::string(key)).dump());
     raw(": ");
+}
+
+void JsonStream::flat_object(std::span<const Member> members, int level, bool open) {
+    raw("{");
+    for (size_t i = 0; i < members.size(); ++i) {
+        raw(i ? ",\n" : "\n");
+        indent(level + 1);
+        raw(text::json_string(members[i].first));
+        raw(": ");
+        raw(members[i].second);
+    }
+    if (!open) close_object(level);
 }
 
 void JsonStream::close_object(int level) {

@@ -7,7 +7,9 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <span>
 #include <string_view>
+#include <utility>
 
 #include "gguftk/gguf.h"
 #include "text_out.h"
@@ -31,6 +33,11 @@ public:
     // member() can add more; close_object() ends it.
     void open_object(const ojson& head, int level);
     void member(std::string_view key, int level);  // a further member's `,\n  "key": `
+    // An object of scalar members, each value already JSON text (text/json_text.h), as dump(2)
+    // writes it `level` levels deep; with `open`, left open as open_object leaves it. For the
+    // records a file has millions of: no JSON tree is built for them.
+    using Member = std::pair<std::string_view, std::string>;
+    void flat_object(std::span<const Member> members, int level, bool open = false);
     void close_object(int level);
     // An array of n items: item(i) writes item i (it stands level + 1 deep).
     template <class Item>
