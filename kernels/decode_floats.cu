@@ -3,9 +3,8 @@
 #include "formats/floats.h"
 
 namespace gguftk::cuda {
-using namespace formats;
-template cudaError_t launch_decode<F32>(const DecodeLaunch&);
-template cudaError_t launch_decode<F16>(const DecodeLaunch&);
-template cudaError_t launch_decode<BF16>(const DecodeLaunch&);
-template cudaError_t launch_decode<F64>(const DecodeLaunch&);
+template <>
+bool launch_family<formats::FloatFormats>(GgmlType t, const DecodeLaunch& a, cudaError_t* e) {
+    return launch_in(formats::FloatFormats{}, t, a, e);
+}
 }  // namespace gguftk::cuda

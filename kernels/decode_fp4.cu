@@ -3,7 +3,8 @@
 #include "formats/fp4.h"
 
 namespace gguftk::cuda {
-using namespace formats;
-template cudaError_t launch_decode<MXFP4>(const DecodeLaunch&);
-template cudaError_t launch_decode<NVFP4>(const DecodeLaunch&);
+template <>
+bool launch_family<formats::Fp4Formats>(GgmlType t, const DecodeLaunch& a, cudaError_t* e) {
+    return launch_in(formats::Fp4Formats{}, t, a, e);
+}
 }  // namespace gguftk::cuda

@@ -4,14 +4,8 @@
 #include "formats/iquants.h"
 
 namespace gguftk::cuda {
-using namespace formats;
-template cudaError_t launch_decode<IQ2_XXS>(const DecodeLaunch&);
-template cudaError_t launch_decode<IQ2_XS>(const DecodeLaunch&);
-template cudaError_t launch_decode<IQ2_S>(const DecodeLaunch&);
-template cudaError_t launch_decode<IQ3_XXS>(const DecodeLaunch&);
-template cudaError_t launch_decode<IQ3_S>(const DecodeLaunch&);
-template cudaError_t launch_decode<IQ1_S>(const DecodeLaunch&);
-template cudaError_t launch_decode<IQ1_M>(const DecodeLaunch&);
-template cudaError_t launch_decode<IQ4_NL>(const DecodeLaunch&);
-template cudaError_t launch_decode<IQ4_XS>(const DecodeLaunch&);
+template <>
+bool launch_family<formats::IQuantFormats>(GgmlType t, const DecodeLaunch& a, cudaError_t* e) {
+    return launch_in(formats::IQuantFormats{}, t, a, e);
+}
 }  // namespace gguftk::cuda

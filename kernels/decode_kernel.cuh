@@ -152,4 +152,10 @@ cudaError_t launch_decode(const DecodeLaunch& a) {
     return cudaErrorInvalidValue;
 }
 
+// Every format of a family: what each decode_<family>.cu defines launch_family<Family> as.
+template <class... F>
+bool launch_in(formats::FormatList<F...>, GgmlType t, const DecodeLaunch& a, cudaError_t* e) {
+    return ((t == F::type ? (*e = launch_decode<F>(a), true) : false) || ...);
+}
+
 }  // namespace gguftk::cuda

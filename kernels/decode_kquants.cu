@@ -3,11 +3,8 @@
 #include "formats/kquants.h"
 
 namespace gguftk::cuda {
-using namespace formats;
-template cudaError_t launch_decode<Q2_K>(const DecodeLaunch&);
-template cudaError_t launch_decode<Q3_K>(const DecodeLaunch&);
-template cudaError_t launch_decode<Q4_K>(const DecodeLaunch&);
-template cudaError_t launch_decode<Q5_K>(const DecodeLaunch&);
-template cudaError_t launch_decode<Q6_K>(const DecodeLaunch&);
-template cudaError_t launch_decode<Q8_K>(const DecodeLaunch&);
+template <>
+bool launch_family<formats::KQuantFormats>(GgmlType t, const DecodeLaunch& a, cudaError_t* e) {
+    return launch_in(formats::KQuantFormats{}, t, a, e);
+}
 }  // namespace gguftk::cuda

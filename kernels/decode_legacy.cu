@@ -3,11 +3,8 @@
 #include "formats/legacy.h"
 
 namespace gguftk::cuda {
-using namespace formats;
-template cudaError_t launch_decode<Q4_0>(const DecodeLaunch&);
-template cudaError_t launch_decode<Q4_1>(const DecodeLaunch&);
-template cudaError_t launch_decode<Q5_0>(const DecodeLaunch&);
-template cudaError_t launch_decode<Q5_1>(const DecodeLaunch&);
-template cudaError_t launch_decode<Q8_0>(const DecodeLaunch&);
-template cudaError_t launch_decode<Q8_1>(const DecodeLaunch&);
+template <>
+bool launch_family<formats::LegacyFormats>(GgmlType t, const DecodeLaunch& a, cudaError_t* e) {
+    return launch_in(formats::LegacyFormats{}, t, a, e);
+}
 }  // namespace gguftk::cuda

@@ -3,9 +3,8 @@
 #include "formats/ternary.h"
 
 namespace gguftk::cuda {
-using namespace formats;
-template cudaError_t launch_decode<TQ1_0>(const DecodeLaunch&);
-template cudaError_t launch_decode<TQ2_0>(const DecodeLaunch&);
-template cudaError_t launch_decode<Q1_0>(const DecodeLaunch&);
-template cudaError_t launch_decode<Q2_0>(const DecodeLaunch&);
+template <>
+bool launch_family<formats::TernaryFormats>(GgmlType t, const DecodeLaunch& a, cudaError_t* e) {
+    return launch_in(formats::TernaryFormats{}, t, a, e);
+}
 }  // namespace gguftk::cuda

@@ -16,9 +16,12 @@ struct DecodeLaunch {
     cudaStream_t stream;
 };
 
-// The decoder of format F (decode_kernel.cuh), instantiated once per format in its family's
-// .cu file; decode.cpp reaches them through visit_format.
-template <class F>
-cudaError_t launch_decode(const DecodeLaunch& a);
+// The decoders of one family of formats (a FormatList of lib/formats): when `t` is in the
+// family, launches its kernel, sets *e to the launch's result and returns true. Each family's
+// .cu file defines its own with decode_kernel.cuh's launch_in (its kernels are compiled there);
+// decode.cpp asks every family of formats::AllFamilies, so a format added to a family list
+// has its kernel, and a family without its .cu file does not link.
+template <class Family>
+bool launch_family(GgmlType t, const DecodeLaunch& a, cudaError_t* e);
 
 }  // namespace gguftk::cuda

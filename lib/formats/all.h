@@ -27,8 +27,17 @@ template <class... A, class... B, class... Rest>
 struct Join<FormatList<A...>, FormatList<B...>, Rest...> : Join<FormatList<A..., B...>, Rest...> {};
 }  // namespace detail
 
-using AllFormats =
-    detail::Join<FloatFormats, LegacyFormats, KQuantFormats, IQuantFormats, TernaryFormats, Fp4Formats>::type;
+// The families, each its own list (the CUDA kernels build one file per family), and all of them.
+template <class... Lists>
+struct FamilyList {};
+using AllFamilies =
+    FamilyList<FloatFormats, LegacyFormats, KQuantFormats, IQuantFormats, TernaryFormats, Fp4Formats>;
+
+template <class... Lists>
+constexpr auto join(FamilyList<Lists...>) -> typename detail::Join<Lists...>::type {
+    return {};
+}
+using AllFormats = decltype(join(AllFamilies{}));
 
 template <class... F, class Fn>
 bool visit_formats(FormatList<F...>, GgmlType t, Fn&& fn) {
