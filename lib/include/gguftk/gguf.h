@@ -28,6 +28,8 @@ enum class ValueType : uint32_t {
     STRING = 8, ARRAY = 9, UINT64 = 10, INT64 = 11, FLOAT64 = 12,
 };
 std::string_view value_type_name(ValueType t) noexcept;  // "UINT32", "STRING", ...
+// Bytes of one scalar of type t in a file; 0 for STRING and ARRAY, which have no fixed size.
+unsigned value_type_size(ValueType t) noexcept;
 
 // A decoded metadata value. Scalars live in one of u / i / f; strings are raw bytes
 // (not necessarily valid UTF-8); arrays hold their items (possibly arrays themselves).

@@ -12,18 +12,6 @@ using namespace gguftk::capi;
 
 namespace {
 
-// Bytes of a scalar of type t; 0 for STRING and ARRAY.
-unsigned scalar_bytes(ValueType t) {
-    switch (t) {
-        case ValueType::UINT8: case ValueType::INT8: case ValueType::BOOL: return 1;
-        case ValueType::UINT16: case ValueType::INT16: return 2;
-        case ValueType::UINT32: case ValueType::INT32: case ValueType::FLOAT32: return 4;
-        case ValueType::UINT64: case ValueType::INT64: case ValueType::FLOAT64: return 8;
-        case ValueType::STRING: case ValueType::ARRAY: return 0;
-    }
-    return 0;
-}
-
 // An unsigned integer of `n` bytes in the file's byte order.
 uint64_t load(const uint8_t* p, unsigned n, bool big_endian) {
     uint64_t v = 0;
@@ -97,7 +85,7 @@ int locate(const gguftk_file* f, int64_t i, uint64_t item, Located* out) {
                     quoted_name(kv->key).c_str());
     if (kv->elem_type == ValueType::STRING)
         return string_item_offset(f, size_t(kv - f->file.metadata().data()), base, item, &out->at);
-    out->at = base + item * scalar_bytes(kv->elem_type);  // count * size was checked against the file at open
+    out->at = base + item * value_type_size(kv->elem_type);  // count * size was checked against the file at open
     return GGUFTK_OK;
 }
 
@@ -117,7 +105,7 @@ int wrong_type(const Located& v, const char* wanted) {
 
 // An integer value: its magnitude bits, and whether it is a negative signed value.
 int integer(const gguftk_file* f, const Located& v, uint64_t* bits, bool* negative) {
-    const unsigned n = scalar_bytes(v.type);
+    const unsigned n = value_type_size(v.type);
     const uint8_t* p = nullptr;
     if (int rc = value_bytes(f, v, n, &p)) return rc;
     uint64_t u = load(p, n, f->file.big_endian());
@@ -205,7 +193,7 @@ int gguftk_metadata_get_float(const gguftk_file* f, int64_t i, uint64_t item, do
         if (int rc = locate(f, i, item, &v)) return rc;
         if (v.type != ValueType::FLOAT32 && v.type != ValueType::FLOAT64) return wrong_type(v, "a float");
         if (!out) return fail(GGUFTK_ERR_INVALID_ARGUMENT, "out is NULL");
-        const unsigned n = scalar_bytes(v.type);
+        const unsigned n = value_type_size(v.type);
         const uint8_t* p = nullptr;
         if (int rc = value_bytes(f, v, n, &p)) return rc;
         const uint64_t bits = load(p, n, f->file.big_endian());

@@ -53,23 +53,11 @@ constexpr uint64_t kMaxInt64 = static_cast<uint64_t>(INT64_MAX);  // ggml's ne[]
 
 constexpr uint32_t kNumValueTypes = 13;
 
-// Bytes of one scalar of type t; 0 for STRING and ARRAY, which have no fixed size.
-uint64_t scalar_size(ValueType t) {
-    switch (t) {
-        case ValueType::UINT8: case ValueType::INT8: case ValueType::BOOL: return 1;
-        case ValueType::UINT16: case ValueType::INT16: return 2;
-        case ValueType::UINT32: case ValueType::INT32: case ValueType::FLOAT32: return 4;
-        case ValueType::UINT64: case ValueType::INT64: case ValueType::FLOAT64: return 8;
-        case ValueType::STRING: case ValueType::ARRAY: return 0;
-    }
-    return 0;
-}
-
 // The fewest bytes one array element of type t takes (a string: its length; an array: type + count).
 uint64_t min_elem_size(ValueType t) {
     if (t == ValueType::STRING) return 8;
     if (t == ValueType::ARRAY) return 12;
-    return scalar_size(t);
+    return value_type_size(t);
 }
 
 template <class T>
@@ -159,7 +147,7 @@ public:
 
     // Steps over one value of type t, validating every length inside it.
     void skip_value(ValueType t, std::string_view key, int depth) {
-        if (const uint64_t n = scalar_size(t)) return skip(n, "value", key);
+        if (const uint64_t n = value_type_size(t)) return skip(n, "value", key);
         if (t == ValueType::STRING) {
             string("string value", key);
             return;
@@ -170,7 +158,7 @@ public:
     }
 
     void skip_items(ValueType elem, uint64_t count, std::string_view key, int depth) {
-        if (const uint64_t n = scalar_size(elem)) return skip(n * count, "array data", key);  // count <= left/n
+        if (const uint64_t n = value_type_size(elem)) return skip(n * count, "array data", key);  // count <= left/n
         for (uint64_t i = 0; i < count; ++i) skip_value(elem, key, depth);
     }
 
@@ -246,6 +234,17 @@ std::string shape_text(const std::array<uint64_t, 4>& ne, uint32_t n) {
 }
 
 }  // namespace
+
+unsigned value_type_size(ValueType t) noexcept {
+    switch (t) {
+        case ValueType::UINT8: case ValueType::INT8: case ValueType::BOOL: return 1;
+        case ValueType::UINT16: case ValueType::INT16: return 2;
+        case ValueType::UINT32: case ValueType::INT32: case ValueType::FLOAT32: return 4;
+        case ValueType::UINT64: case ValueType::INT64: case ValueType::FLOAT64: return 8;
+        case ValueType::STRING: case ValueType::ARRAY: return 0;
+    }
+    return 0;
+}
 
 std::string_view value_type_name(ValueType t) noexcept {
     static constexpr std::string_view kNames[] = {"UINT8", "INT8", "UINT16", "INT16", "UINT32",
