@@ -1,5 +1,6 @@
 """What the remote-file tests share: running the tools, comparing a remote view with the local
 one, the ranges a server was asked for, and models written by gguf-py."""
+import json
 import os
 import re
 import subprocess
@@ -24,6 +25,11 @@ def ok(tool, *args, env=None):
     p = run(tool, *args, env=env)
     assert p.returncode == 0, p.stderr
     return p.stdout
+
+
+def data_offset(path):
+    """Where a local file's tensor data starts: everything before it is the header."""
+    return json.loads(ok(INSPECT, path, "--json", "--no-metadata", "--no-tensors"))["data_offset"]
 
 
 def without_remote(out, url, path):

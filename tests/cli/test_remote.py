@@ -60,9 +60,6 @@ def server(served):
     return served
 
 
-def data_offset(path):
-    return json.loads(ok(INSPECT, path, "--json", "--no-metadata", "--no-tensors"))["data_offset"]
-
 
 # --- the same output as for the file on disk --------------------------------------------------
 

@@ -20,7 +20,7 @@ pytest.importorskip("gguf")
 sys.path.insert(0, str(Path(__file__).parent))
 from cli_common import assert_one_error  # noqa: E402
 from range_server import RangeServer  # noqa: E402
-from remote_common import FIRST_READ, HEXDUMP, INSPECT, ok, ranges, run, without_remote, write_model  # noqa: E402
+from remote_common import FIRST_READ, HEXDUMP, data_offset, INSPECT, ok, ranges, run, without_remote, write_model  # noqa: E402
 
 SOURCE = Path(os.environ["GGUFTK_SOURCE"])
 PEAK_RSS = Path(os.environ["GGUFTK_BIN"]) / "test-peak-rss"
@@ -51,9 +51,6 @@ def server(served):
     return served
 
 
-def header_end(path):
-    return json.loads(ok(INSPECT, path, "--json", "--no-metadata", "--no-tensors"))["data_offset"]
-
 
 @pytest.mark.parametrize("name", ["vocab.gguf", "bench.gguf"])
 @pytest.mark.parametrize("view", [[], ["--json"], ["--markdown"], ["--no-metadata", "--type", "Q8_0"]])
@@ -65,7 +62,7 @@ def test_remote_output_is_the_local_output(server, models, name, view):
 @pytest.mark.parametrize("name", ["vocab.gguf", "bench.gguf"])
 def test_the_window_grows_as_the_parser_asks_and_stops_at_the_header(server, models, name):
     path = models / name
-    header, size = header_end(path), path.stat().st_size
+    header, size = data_offset(path), path.stat().st_size
     assert header > 3 * FIRST_READ
     d = json.loads(ok(INSPECT, server.url("ok", name), "--json"))
     asked = ranges(server.log)
@@ -90,7 +87,7 @@ def test_hexdump_reads_the_header_then_exactly_the_block(server, models):
     start = t["offset"] + 17 * 210
     asked = ranges(server.log)
     assert asked[-1] == (start, start + 209)
-    assert asked[-2][1] + 1 < header_end(path) + max(FIRST_READ, header_end(path) // 2)
+    assert asked[-2][1] + 1 < data_offset(path) + max(FIRST_READ, data_offset(path) // 2)
 
 
 def test_a_file_that_changes_while_its_header_is_read(server):
