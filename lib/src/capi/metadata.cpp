@@ -104,15 +104,22 @@ int wrong_type(const Located& v, const char* wanted) {
 }
 
 // An integer value: its magnitude bits, and whether it is a negative signed value.
-int integer(const gguftk_file* f, const Located& v, uint64_t* bits, bool* negative) {
-    const unsigned n = value_type_size(v.type);
+// Item `item` of entry `i` as an integer of any width (bools as 0/1), sign-extended into *bits,
+// once the entry is found, holds integers, and `out` is a place to put one: what
+// gguftk_metadata_get_uint and _int share before each checks its own range.
+int integer(const gguftk_file* f, int64_t i, uint64_t item, const void* out, Located* v, uint64_t* bits,
+            bool* negative) {
+    if (int rc = locate(f, i, item, v)) return rc;
+    if (!is_signed(v->type) && !is_unsigned(v->type)) return wrong_type(*v, "an integer");
+    if (!out) return fail(GGUFTK_ERR_INVALID_ARGUMENT, "out is NULL");
+    const unsigned n = value_type_size(v->type);
     const uint8_t* p = nullptr;
-    if (int rc = value_bytes(f, v, n, &p)) return rc;
+    if (int rc = value_bytes(f, *v, n, &p)) return rc;
     uint64_t u = load(p, n, f->file.big_endian());
-    if (v.type == ValueType::BOOL) u = u != 0;
+    if (v->type == ValueType::BOOL) u = u != 0;
     *negative = false;
-    if (is_signed(v.type) && n < 8 && (u >> (8 * n - 1)) & 1) u |= ~uint64_t{0} << (8 * n);  // sign-extend
-    if (is_signed(v.type)) *negative = int64_t(u) < 0;
+    if (is_signed(v->type) && n < 8 && (u >> (8 * n - 1)) & 1) u |= ~uint64_t{0} << (8 * n);  // sign-extend
+    if (is_signed(v->type)) *negative = int64_t(u) < 0;
     *bits = u;
     return GGUFTK_OK;
 }
@@ -156,12 +163,9 @@ const char* gguftk_value_type_name(uint32_t type) {
 int gguftk_metadata_get_uint(const gguftk_file* f, int64_t i, uint64_t item, uint64_t* out) {
     return guarded([&]() -> int {
         Located v;
-        if (int rc = locate(f, i, item, &v)) return rc;
-        if (!is_signed(v.type) && !is_unsigned(v.type)) return wrong_type(v, "an integer");
-        if (!out) return fail(GGUFTK_ERR_INVALID_ARGUMENT, "out is NULL");
         uint64_t bits = 0;
         bool negative = false;
-        if (int rc = integer(f, v, &bits, &negative)) return rc;
+        if (int rc = integer(f, i, item, out, &v, &bits, &negative)) return rc;
         if (negative)
             return fail(GGUFTK_ERR_WRONG_VALUE_TYPE, "%s holds %" PRId64 ", which is not an unsigned value",
                         quoted_name(v.kv->key).c_str(), int64_t(bits));
@@ -173,12 +177,9 @@ int gguftk_metadata_get_uint(const gguftk_file* f, int64_t i, uint64_t item, uin
 int gguftk_metadata_get_int(const gguftk_file* f, int64_t i, uint64_t item, int64_t* out) {
     return guarded([&]() -> int {
         Located v;
-        if (int rc = locate(f, i, item, &v)) return rc;
-        if (!is_signed(v.type) && !is_unsigned(v.type)) return wrong_type(v, "an integer");
-        if (!out) return fail(GGUFTK_ERR_INVALID_ARGUMENT, "out is NULL");
         uint64_t bits = 0;
         bool negative = false;
-        if (int rc = integer(f, v, &bits, &negative)) return rc;
+        if (int rc = integer(f, i, item, out, &v, &bits, &negative)) return rc;
         if (is_unsigned(v.type) && bits > uint64_t(INT64_MAX))
             return fail(GGUFTK_ERR_WRONG_VALUE_TYPE, "%s holds %" PRIu64 ", more than INT64_MAX",
                         quoted_name(v.kv->key).c_str(), bits);
