@@ -79,10 +79,13 @@ public:
         const uint64_t out_bytes = n_values * out_type_size(j.out);
         in.read(j.in_offset + c.first * j.in_type->block_bytes, std::span(static_cast<uint8_t*>(h_in_), in_bytes));
         check(cudaMemcpyAsync(d_in_, h_in_, in_bytes, cudaMemcpyHostToDevice, stream_), "copying to the GPU");
-        check(cuda::decode_blocks_async(j.in_type->type, d_in_, c.count, j.out, d_out_, stream_), "decoding");
+        check(cuda::decode_blocks_async(j.in_type->type, d_in_, c.count, j.out, d_out_, stream_), "launching the decoder");
         if (stats) stats_.enqueue(j.out, d_out_, n_values, stream_);
         check(cudaMemcpyAsync(h_out_, d_out_, out_bytes, cudaMemcpyDeviceToHost, stream_), "copying from the GPU");
-        check(cudaStreamSynchronize(stream_), "decoding");
+        // The steps above run asynchronously: a fault in any of them surfaces here, so the
+        // message names them all.
+        check(cudaStreamSynchronize(stream_), stats ? "converting a chunk (upload, decode, statistics or download)"
+                                                    : "converting a chunk (upload, decode or download)");
         if (stats) stats->merge(stats_.result());
         const uint64_t values_per_block_bytes = uint64_t(j.in_type->block_elems) * out_type_size(j.out);
         out.write(j.file, j.out_offset + c.first * values_per_block_bytes,
@@ -189,6 +192,8 @@ private:
 };
 
 }  // namespace
+
+unsigned cuda_engine_lanes() { return kLanes; }
 
 std::unique_ptr<Engine> make_cuda_engine(int device, std::string* why_not) {
     auto fail = [&](std::string why) -> std::unique_ptr<Engine> {

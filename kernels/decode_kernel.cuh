@@ -20,6 +20,9 @@
 //   collide in the same memory banks.
 // - The output tile leaves as 16-byte coalesced streaming stores.
 //
+// Plain floats (F32, F16, BF16, F64) from a 16-byte-aligned tensor skip the tiles: a simpler
+// kernel (direct_kernel, below) reads them as 16-byte words straight into registers.
+//
 // Indexing is 64-bit wherever it spans the tensor: outputs over 2^31 bytes are routine.
 //
 // The index math (tile.h) is host and device code, emulated lane by lane on the host by
@@ -27,6 +30,7 @@
 // synchronization and the launch.
 #include <cuda_runtime.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 
@@ -115,29 +119,83 @@ __global__ void __launch_bounds__(kThreads, kMinBlocksPerSm) decode_kernel(const
     cp_async_wait<0>();
 }
 
+// The plain-float path (tile.h's Direct): no shared memory, so threads are limited only by
+// registers; 256 a block, a grid the size of what the GPU holds at once, walking the groups.
+inline constexpr int kDirectThreads = 256;
+
+template <class F, OutType O>
+__global__ void __launch_bounds__(kDirectThreads) direct_kernel(const uint8_t* __restrict__ src, uint64_t n,
+                                                                uint8_t* __restrict__ dst) {
+    using D = Direct<F, O>;
+    const uint64_t groups = n / D::group;
+    const uint64_t stride = uint64_t(gridDim.x) * blockDim.x;
+    for (uint64_t g = uint64_t(blockIdx.x) * blockDim.x + threadIdx.x; g < groups; g += stride) {
+        uint4 in[D::in_words], out[D::out_words];
+#pragma unroll
+        for (int i = 0; i < D::in_words; ++i) in[i] = __ldcs(reinterpret_cast<const uint4*>(src) + g * D::in_words + i);
+        decode_group<F, O>(reinterpret_cast<const uint8_t*>(in), D::group, reinterpret_cast<uint8_t*>(out));
+#pragma unroll
+        for (int i = 0; i < D::out_words; ++i) __stcs(reinterpret_cast<uint4*>(dst) + g * D::out_words + i, out[i]);
+    }
+    // The last n % 8 values, by one thread, byte by byte: nothing past the tensor is touched.
+    const int rest = int(n - groups * D::group);
+    if (rest > 0 && blockIdx.x == 0 && threadIdx.x == 0) {
+        uint8_t in[D::in_bytes];
+        alignas(16) uint8_t out[D::out_bytes];
+        const uint8_t* from = src + groups * D::in_bytes;
+        for (int b = 0; b < rest * F::block_bytes; ++b) in[b] = from[b];
+        decode_group<F, O>(in, rest, out);
+        uint8_t* to = dst + groups * D::out_bytes;
+        for (int b = 0; b < rest * int(out_type_size(O)); ++b) to[b] = out[b];
+    }
+}
+
 inline constexpr int kMaxDevices = 64;
+
+// Thread blocks of `kernel` (of `threads` threads) that device `device` holds at once: asked
+// once per kernel and device (the template instance's own cache), since the attribute and
+// occupancy queries take more host time than a small launch's whole kernel.
+template <auto kernel, int threads>
+cudaError_t resident_blocks(int device, uint64_t* resident) {
+    static std::atomic<uint64_t> resident_of[kMaxDevices];  // 0: not asked yet
+    const bool cached = device >= 0 && device < kMaxDevices;
+    *resident = cached ? resident_of[device].load(std::memory_order_relaxed) : 0;
+    if (*resident != 0) return cudaSuccess;
+    int sms = 0, per_sm = 0;
+    cudaError_t e = cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device);
+    if (e == cudaSuccess) e = cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, kernel, threads, 0);
+    if (e != cudaSuccess) return e;
+    *resident = uint64_t(sms > 0 ? sms : 1) * uint64_t(per_sm > 0 ? per_sm : 1);
+    if (cached) resident_of[device].store(*resident, std::memory_order_relaxed);
+    return cudaSuccess;
+}
 
 template <class F, OutType O>
 cudaError_t launch_kernel(const DecodeLaunch& a) {
     int device = 0;
     cudaError_t e = cudaGetDevice(&device);
     if (e != cudaSuccess) return e;
-    // Thread blocks of this kernel the device holds at once: asked once per device, since the
-    // attribute and occupancy queries take more host time than a small launch's whole kernel.
-    static std::atomic<uint64_t> resident_of[kMaxDevices];  // 0: not asked yet
-    const bool cached = device >= 0 && device < kMaxDevices;
-    uint64_t resident = cached ? resident_of[device].load(std::memory_order_relaxed) : 0;
-    if (resident == 0) {
-        int sms = 0, per_sm = 0;
-        e = cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device);
-        if (e == cudaSuccess) e = cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, decode_kernel<F, O>, kThreads, 0);
-        if (e != cudaSuccess) return e;
-        resident = uint64_t(sms > 0 ? sms : 1) * uint64_t(per_sm > 0 ? per_sm : 1);
-        if (cached) resident_of[device].store(resident, std::memory_order_relaxed);
+    const uint8_t* src = a.src;
+    uint64_t n_blocks = a.n_blocks;
+    uint8_t* dst = a.dst;
+    void* args[] = {&src, &n_blocks, &dst};
+    uint64_t resident = 0;
+    // cudaLaunchKernel returns this launch's own status; cudaGetLastError after <<<>>> would
+    // also return an earlier call's unchecked error, naming the wrong culprit.
+    if constexpr (kDirect<F>) {
+        if (reinterpret_cast<uintptr_t>(src) % 16 == 0) {
+            if ((e = resident_blocks<direct_kernel<F, O>, kDirectThreads>(device, &resident)) != cudaSuccess) return e;
+            const uint64_t groups = n_blocks / Direct<F, O>::group;
+            const uint64_t wanted = (groups + kDirectThreads - 1) / kDirectThreads;
+            const unsigned grid = unsigned(std::max<uint64_t>(1, std::min(wanted, resident)));
+            return cudaLaunchKernel(reinterpret_cast<const void*>(direct_kernel<F, O>), dim3(grid), dim3(kDirectThreads),
+                                    args, 0, a.stream);
+        }
     }
-    const unsigned grid = grid_blocks(tile_count<F>(a.n_blocks), resident);
-    decode_kernel<F, O><<<grid, kThreads, 0, a.stream>>>(a.src, a.n_blocks, a.dst);
-    return cudaGetLastError();
+    if ((e = resident_blocks<decode_kernel<F, O>, kThreads>(device, &resident)) != cudaSuccess) return e;
+    const unsigned grid = grid_blocks(tile_count<F>(n_blocks), resident);
+    return cudaLaunchKernel(reinterpret_cast<const void*>(decode_kernel<F, O>), dim3(grid), dim3(kThreads), args, 0,
+                            a.stream);
 }
 
 template <class F>

@@ -232,6 +232,41 @@ GGUFTK_HD void decode_tile(const uint8_t* in, int nb, uint8_t* out_s, int lane) 
     });
 }
 
+// --- Plain floats straight from memory ----------------------------------------------------
+
+// A tensor of plain floats (one-element blocks) that starts on a 16-byte boundary needs no
+// staging: each thread reads a group of 8 values as 16-byte words, decodes them with the
+// format's decode_part and rounds them with store_values, as decode_tile does, then writes
+// 16-byte words. Staged through shared memory, these values were read a byte per instruction:
+// F32 input ran at a third of the copy rate and F64 at a sixth on an H200 (2026-12-04).
+template <class F>
+inline constexpr bool kDirect = F::block_elems == 1;
+
+template <class F, OutType O>
+struct Direct {
+    static constexpr int group = 8;
+    static constexpr int in_bytes = group * F::block_bytes, out_bytes = group * int(out_type_size(O));
+    static constexpr int in_words = in_bytes / 16, out_words = out_bytes / 16;
+    static_assert(in_bytes % 16 == 0 && out_bytes % 16 == 0, "a group is whole 16-byte words");
+};
+
+// Decodes the first n (at most 8) values at `in` into `out` (8 values' room, 16-byte
+// aligned); values past n are decoded as zeros and not meant to be written out.
+template <class F, OutType O>
+GGUFTK_HD void decode_group(const uint8_t* in, int n, uint8_t* out) {
+    float y[Direct<F, O>::group];
+#if defined(__CUDACC__)
+#pragma unroll
+#endif
+    for (int k = 0; k < Direct<F, O>::group; ++k) {
+        if (k < n)
+            F::decode_part(in + k * F::block_bytes, 0, y + k);
+        else
+            y[k] = 0.0f;
+    }
+    store_values<O>(y, out, 0);  // pieces 0..3 of a swizzle row stay in place
+}
+
 // --- Writing the output tile out -----------------------------------------------------------
 
 // This lane's share of writing the first `bytes` (even) of the output tile: piece(i, s) writes

@@ -296,6 +296,49 @@ TEST_CASE("the decode kernel, emulated lane by lane, writes the CPU decoder's by
     CHECK(nan_values > 0);
 }
 
+namespace {
+
+// The plain-float kernel's group (tile.h's decode_group) against the CPU decoder: every count
+// of values a group may hold (a full group, or the tensor's last n % 8), random and special
+// values, every output type.
+template <class F>
+void check_group(std::mt19937_64& rng) {
+    for (int n = 1; n <= 8; ++n)
+        for (test::Scales how : {test::Scales::Sane, test::Scales::Special}) {
+            const auto values = test::random_blocks<F>(uint64_t(n), how, rng);
+            for (OutType o : kOuts) {
+                INFO(type_info(F::type).name << " to " << out_type_name(o) << ", " << n << " values");
+                std::vector<uint8_t> want(n * out_type_size(o));
+                decode_blocks(F::type, values.data(), uint64_t(n), o, want.data());
+                alignas(16) uint8_t out[8 * 4];
+                std::memset(out, 0xa5, sizeof out);
+                switch (o) {
+                    case OutType::F32: decode_group<F, OutType::F32>(values.data(), n, out); break;
+                    case OutType::F16: decode_group<F, OutType::F16>(values.data(), n, out); break;
+                    case OutType::BF16: decode_group<F, OutType::BF16>(values.data(), n, out); break;
+                }
+                const std::vector<uint8_t> got(out, out + want.size());
+                const std::string bad = test::first_mismatch(got, want, int(out_type_size(o)));
+                REQUIRE_MESSAGE(bad.empty(), bad);
+            }
+        }
+}
+
+}  // namespace
+
+TEST_CASE("the plain-float kernel's groups write the CPU decoder's bytes") {
+    std::mt19937_64 rng(0x6772'6f75'70ull);
+    int formats_seen = 0;
+    for (const TypeInfo& t : all_types())
+        formats::visit_format(t.type, [&]<class F>() {
+            if constexpr (kDirect<F>) {
+                check_group<F>(rng);
+                ++formats_seen;
+            }
+        });
+    CHECK(formats_seen == 4);  // F32, F16, BF16, F64
+}
+
 TEST_CASE("the tile math at the edges of the tensor") {
     using T = Tile<formats::Q4_0>;  // 18-byte blocks, 32 to a tile: 576 bytes
     SUBCASE("a 16-byte-aligned tensor: whole pieces, the end singly") {

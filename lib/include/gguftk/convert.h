@@ -265,6 +265,8 @@ std::unique_ptr<Engine> make_cpu_engine(unsigned threads);
 // "out of memory: ...") when no usable GPU answers; `device` picks the CUDA device ordinal.
 // A reason starting "no CUDA driver" means there is no GPU stack at all (a CPU-only machine).
 std::unique_ptr<Engine> make_cuda_engine(int device, std::string* why_not);
+// Host threads (lanes: a stream and buffers each) the CUDA engine runs a conversion with.
+unsigned cuda_engine_lanes();
 #endif
 
 }  // namespace gguftk
