@@ -123,6 +123,24 @@ __global__ void __launch_bounds__(kThreads, kMinBlocksPerSm) decode_kernel(const
 // registers; 256 a block, a grid the size of what the GPU holds at once, walking the groups.
 inline constexpr int kDirectThreads = 256;
 
+// A group's input, as loaded: one 8-byte word or whole 16-byte words.
+template <int Bytes>
+struct GroupIn {
+    uint4 w[Bytes / 16];
+    __device__ __forceinline__ void load(const uint8_t* src, uint64_t g) {
+        const uint4* p = reinterpret_cast<const uint4*>(src) + g * (Bytes / 16);
+#pragma unroll
+        for (int i = 0; i < Bytes / 16; ++i) w[i] = __ldcs(p + i);
+    }
+};
+template <>
+struct GroupIn<8> {
+    uint2 w[1];
+    __device__ __forceinline__ void load(const uint8_t* src, uint64_t g) {
+        w[0] = __ldcs(reinterpret_cast<const uint2*>(src) + g);
+    }
+};
+
 template <class F, OutType O>
 __global__ void __launch_bounds__(kDirectThreads) direct_kernel(const uint8_t* __restrict__ src, uint64_t n,
                                                                 uint8_t* __restrict__ dst) {
@@ -130,14 +148,13 @@ __global__ void __launch_bounds__(kDirectThreads) direct_kernel(const uint8_t* _
     const uint64_t groups = n / D::group;
     const uint64_t stride = uint64_t(gridDim.x) * blockDim.x;
     for (uint64_t g = uint64_t(blockIdx.x) * blockDim.x + threadIdx.x; g < groups; g += stride) {
-        uint4 in[D::in_words], out[D::out_words];
-#pragma unroll
-        for (int i = 0; i < D::in_words; ++i) in[i] = __ldcs(reinterpret_cast<const uint4*>(src) + g * D::in_words + i);
-        decode_group<F, O>(reinterpret_cast<const uint8_t*>(in), D::group, reinterpret_cast<uint8_t*>(out));
-#pragma unroll
-        for (int i = 0; i < D::out_words; ++i) __stcs(reinterpret_cast<uint4*>(dst) + g * D::out_words + i, out[i]);
+        GroupIn<D::in_bytes> in;
+        in.load(src, g);
+        uint4 out;
+        decode_group<F, O>(reinterpret_cast<const uint8_t*>(in.w), D::group, reinterpret_cast<uint8_t*>(&out));
+        __stcs(reinterpret_cast<uint4*>(dst) + g, out);
     }
-    // The last n % 8 values, by one thread, byte by byte: nothing past the tensor is touched.
+    // The last n % group values, by one thread, byte by byte: nothing past the tensor is touched.
     const int rest = int(n - groups * D::group);
     if (rest > 0 && blockIdx.x == 0 && threadIdx.x == 0) {
         uint8_t in[D::in_bytes];

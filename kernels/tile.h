@@ -235,22 +235,25 @@ GGUFTK_HD void decode_tile(const uint8_t* in, int nb, uint8_t* out_s, int lane) 
 // --- Plain floats straight from memory ----------------------------------------------------
 
 // A tensor of plain floats (one-element blocks) that starts on a 16-byte boundary needs no
-// staging: each thread reads a group of 8 values as 16-byte words, decodes them with the
+// staging: each thread reads a group of values straight into registers, decodes them with the
 // format's decode_part and rounds them with store_values, as decode_tile does, then writes
-// 16-byte words. Staged through shared memory, these values were read a byte per instruction:
+// one 16-byte word. Staged through shared memory, these values were read a byte per instruction:
 // F32 input ran at a third of the copy rate and F64 at a sixth on an H200 (2026-12-04).
 template <class F>
 inline constexpr bool kDirect = F::block_elems == 1;
 
+// A group is 8 values (16 bytes of F16/BF16), or 4 for F32 output, so that each store
+// instruction of a warp writes 512 contiguous bytes: two 16-byte stores a thread, 32 bytes
+// apart, left every sector half-written by each (F16 to F32 ran at 62% of the copy rate).
 template <class F, OutType O>
 struct Direct {
-    static constexpr int group = 8;
+    static constexpr int group = O == OutType::F32 ? 4 : 8;
     static constexpr int in_bytes = group * F::block_bytes, out_bytes = group * int(out_type_size(O));
-    static constexpr int in_words = in_bytes / 16, out_words = out_bytes / 16;
-    static_assert(in_bytes % 16 == 0 && out_bytes % 16 == 0, "a group is whole 16-byte words");
+    static_assert(out_bytes == 16, "a group's output is one 16-byte word");
+    static_assert(in_bytes == 8 || in_bytes % 16 == 0, "a group's input is 8 bytes or whole 16-byte words");
 };
 
-// Decodes the first n (at most 8) values at `in` into `out` (8 values' room, 16-byte
+// Decodes the first n (at most a group) values at `in` into `out` (a group's 16 bytes, 16-byte
 // aligned); values past n are decoded as zeros and not meant to be written out.
 template <class F, OutType O>
 GGUFTK_HD void decode_group(const uint8_t* in, int n, uint8_t* out) {
