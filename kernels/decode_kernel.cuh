@@ -51,72 +51,63 @@ __device__ __forceinline__ void cp_async_wait() {
     asm volatile("cp.async.wait_group %0;\n" ::"n"(N) : "memory");
 }
 
-// Starts copying tile `tile` into shared memory `smem` (tile.h's load_tile) and returns where
-// in `smem` its first block starts. `base` is the 16-byte boundary at or before the tensor.
-template <class F>
-__device__ __forceinline__ int load_tile_async(uint8_t* smem, const uint8_t* base, unsigned misalign, uint64_t total,
-                                               uint64_t tile, int nb, int lane) {
-    const TileLoad t = tile_load<F>(tile, nb, misalign, total);
-    const uint8_t* from = base + t.origin;
-    load_tile<F>(
-        t, lane, [&](int p) { cp_async_16(smem + 16 * p, from + 16 * p); }, [&](int b) { smem[b] = from[b]; });
-    return t.head;
-}
-
 // At least 8 thread blocks (32 warps) per SM, so at most 64 registers a thread: the fully
 // unrolled read-out of an F32 tile (8 16-byte pieces a lane) would otherwise take up to 80,
 // leaving 24 warps, and with them fewer tiles in flight, on a kernel that lives on bytes in
 // flight. Shared memory allows 8 for every quantized format (at most 26.3 KiB a block with the
-// 1 KiB the hardware reserves, of 228); F16 and BF16 to F32 (33 KiB) hold 6.
+// 1 KiB the hardware reserves, of 228); F16 and BF16 to F32 (33 KiB) hold 6. (More blocks,
+// fewer registers: at 12 a block, 19 of the 62 quantized kernels spill.)
 inline constexpr int kMinBlocksPerSm = 8;
+
+// One lane's steps of tile.h's walk_tiles, with the copy instructions and warp barriers.
+template <class F, OutType O>
+struct LaneOps {
+    using T = Tile<F>;
+    uint8_t (*in)[T::in_buffer];  // this warp's two input buffers
+    uint8_t* out_s;               // this warp's output tile
+    const uint8_t* base;          // the 16-byte boundary at or before the tensor
+    unsigned misalign;
+    uint64_t total;               // the tensor's bytes
+    uint8_t* dst;
+    int lane;
+
+    __device__ __forceinline__ int load(int buf, uint64_t tile, int nb) {
+        const TileLoad t = tile_load<F>(tile, nb, misalign, total);
+        const uint8_t* from = base + t.origin;
+        uint8_t* smem = in[buf];
+        load_tile<F>(
+            t, lane, [&](int p) { cp_async_16(smem + 16 * p, from + 16 * p); }, [&](int b) { smem[b] = from[b]; });
+        return t.head;
+    }
+    __device__ __forceinline__ void commit() { cp_async_commit(); }
+    __device__ __forceinline__ void wait_previous() {
+        cp_async_wait<1>();
+        __syncwarp();
+    }
+    __device__ __forceinline__ void decode(int buf, int head, int nb) { decode_tile<F, O>(in[buf] + head, nb, out_s, lane); }
+    __device__ __forceinline__ void sync() { __syncwarp(); }
+    __device__ __forceinline__ void write(uint64_t tile, int nb) {
+        uint8_t* g = dst + tile * uint64_t(T::out_bytes(O));
+        write_tile<F, O>(
+            nb * F::block_elems * int(out_type_size(O)), lane,
+            [&](int i, int s) { __stcs(reinterpret_cast<uint4*>(g) + i, reinterpret_cast<const uint4*>(out_s)[s]); },
+            [&](int h, int s) { reinterpret_cast<uint16_t*>(g)[h] = reinterpret_cast<const uint16_t*>(out_s)[s]; });
+    }
+    __device__ __forceinline__ void wait_all() { cp_async_wait<0>(); }
+};
 
 template <class F, OutType O>
 __global__ void __launch_bounds__(kThreads, kMinBlocksPerSm) decode_kernel(const uint8_t* __restrict__ src, uint64_t n_blocks,
                                                           uint8_t* __restrict__ dst) {
     using T = Tile<F>;
-    constexpr int out_bytes = T::out_bytes(O);
     static_assert(T::shared_bytes(O) <= kSharedBudget);
     __shared__ alignas(16) uint8_t in_all[kWarps][2][T::in_buffer];
-    __shared__ alignas(128) uint8_t out_all[kWarps][out_bytes];
-    const int warp = int(threadIdx.x) / kWarpLanes, lane = int(threadIdx.x) % kWarpLanes;
-    uint8_t* out_s = out_all[warp];
-
+    __shared__ alignas(128) uint8_t out_all[kWarps][T::out_bytes(O)];
+    const int warp = int(threadIdx.x) / kWarpLanes;
     const unsigned misalign = unsigned(reinterpret_cast<uintptr_t>(src) % 16);
-    const uint8_t* base = src - misalign;
-    const uint64_t n_tiles = tile_count<F>(n_blocks);
-    const uint64_t total = n_blocks * F::block_bytes;
-    const uint64_t stride = tile_stride(gridDim.x);
-
-    uint64_t tile = first_tile(blockIdx.x, warp);
-    // Where the first block of this tile and of the next starts in their buffers.
-    int head = 0, next_head = 0;
-    if (tile < n_tiles)
-        head = load_tile_async<F>(in_all[warp][0], base, misalign, total, tile, blocks_in<F>(tile, n_blocks), lane);
-    cp_async_commit();
-    for (int buf = 0; tile < n_tiles; tile += stride, buf ^= 1, head = next_head) {
-        // Prefetch the next tile into the other buffer, then wait for this one only.
-        const uint64_t next = tile + stride;
-        if (next < n_tiles)
-            next_head = load_tile_async<F>(in_all[warp][buf ^ 1], base, misalign, total, next,
-                                           blocks_in<F>(next, n_blocks), lane);
-        cp_async_commit();
-        cp_async_wait<1>();
-        __syncwarp();
-
-        const int nb = blocks_in<F>(tile, n_blocks);
-        decode_tile<F, O>(in_all[warp][buf] + head, nb, out_s, lane);
-        __syncwarp();  // out_s complete; in[buf] free for the prefetch after next
-
-        uint8_t* g = dst + tile * uint64_t(out_bytes);
-        write_tile<F, O>(
-            nb * F::block_elems * int(out_type_size(O)), lane,
-            [&](int i, int s) { __stcs(reinterpret_cast<uint4*>(g) + i, reinterpret_cast<const uint4*>(out_s)[s]); },
-            [&](int h, int s) {
-                reinterpret_cast<uint16_t*>(g)[h] = reinterpret_cast<const uint16_t*>(out_s)[s];
-            });
-        __syncwarp();  // out_s read out before the next tile's values go in
-    }
-    cp_async_wait<0>();
+    LaneOps<F, O> ops{in_all[warp], out_all[warp], src - misalign, misalign, n_blocks * F::block_bytes, dst,
+                      int(threadIdx.x) % kWarpLanes};
+    walk_tiles<F>(first_tile(blockIdx.x, warp), tile_stride(gridDim.x), n_blocks, ops);
 }
 
 // The plain-float path (tile.h's Direct): no shared memory, so threads are limited only by

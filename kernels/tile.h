@@ -232,6 +232,41 @@ GGUFTK_HD void decode_tile(const uint8_t* in, int nb, uint8_t* out_s, int lane) 
     });
 }
 
+// --- One warp's walk ----------------------------------------------------------------------
+
+// A warp's whole loop over its tiles (first, first + stride, ...): while it decodes one tile,
+// the next is already being copied into the other input buffer. The kernel runs it with the
+// copy instructions and warp barriers as `ops`; tests/test_kernel_emulation.cpp runs the same
+// loop with ops that do each step for the 32 lanes in turn. `ops` provides:
+//   load(buf, tile, nb) -> int  issue the copies of tile (nb blocks) into buffer buf; returns
+//                               the buffer byte where its first block starts
+//   commit()                    close the group of copies issued so far
+//   wait_previous()             wait for all but the newest group, then a warp barrier
+//   decode(buf, head, nb)       decode_tile from buffer buf into the output tile
+//   sync()                      a warp barrier
+//   write(tile, nb)             write_tile's stores of the output tile
+//   wait_all()                  wait for every copy (none may be in flight at exit)
+template <class F, class Ops>
+GGUFTK_HD void walk_tiles(uint64_t first, uint64_t stride, uint64_t n_blocks, Ops& ops) {
+    const uint64_t n_tiles = tile_count<F>(n_blocks);
+    uint64_t tile = first;
+    int head = 0, next_head = 0;
+    if (tile < n_tiles) head = ops.load(0, tile, blocks_in<F>(tile, n_blocks));
+    ops.commit();
+    for (int buf = 0; tile < n_tiles; tile += stride, buf ^= 1, head = next_head) {
+        const uint64_t next = tile + stride;
+        if (next < n_tiles) next_head = ops.load(buf ^ 1, next, blocks_in<F>(next, n_blocks));
+        ops.commit();
+        ops.wait_previous();
+        const int nb = blocks_in<F>(tile, n_blocks);
+        ops.decode(buf, head, nb);
+        ops.sync();  // the output tile complete; buffer buf free for the prefetch after next
+        ops.write(tile, nb);
+        ops.sync();  // the output tile read out before the next tile's values go in
+    }
+    ops.wait_all();
+}
+
 // --- Plain floats straight from memory ----------------------------------------------------
 
 // A tensor of plain floats (one-element blocks) that starts on a 16-byte boundary needs no

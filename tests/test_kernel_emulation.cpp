@@ -2,13 +2,14 @@
 // the CPU decoder, byte for byte. No GPU needed, so CI tests the kernel's index math even on
 // machines that never see one.
 //
-// The kernel (kernels/decode_kernel.cuh) is a loop over tiles around the helpers of
-// kernels/tile.h: which 16-byte pieces and single bytes a warp copies into shared memory, which
+// The kernel (kernels/decode_kernel.cuh) runs tile.h's walk_tiles, a loop over tiles around
+// the helpers of kernels/tile.h: which 16-byte pieces and single bytes a warp copies into shared memory, which
 // lane decodes which part of which block, where the rounded values go in the swizzled output
-// tile and which bytes leave from where. Here the same helpers run for 32 lanes in turn, in the
-// kernel's order (load the next tile into the other buffer, decode this one, write it out), with
-// memcpy for cp.async and the stores, over the same buffer sizes, with the format's decode_part
-// and the rounding functions the kernel calls (rounding.h; on the host the hardware's pair
+// tile and which bytes leave from where. Here the same loop and helpers run for 32 lanes in
+// turn, in the kernel's order (load the next tile into the other buffer, decode this one, write
+// it out), with cp.async modelled as copies that land at the waits in commit groups, memcpy for
+// the stores, over the same buffer sizes, with the format's decode_part and the rounding
+// functions the kernel calls (rounding.h; on the host the hardware's pair
 // conversion is modelled with its canonical NaN, so a NaN that slips past the kernel's NaN
 // test shows). Every copy is checked: reads inside the tensor, 16-byte pieces aligned,
 // buffer bytes inside their buffers, each needed byte loaded once, each output byte written
@@ -118,8 +119,23 @@ std::vector<uint8_t> emulate_kernel(const uint8_t* src, uint64_t n_blocks, uint6
     for (unsigned block = 0; block < grid; ++block) {
         for (int warp = 0; warp < kWarps; ++warp) {
             WarpShared<F, O> smem(rng);
+            // Copies land only when a wait says so, in commit groups, as cp.async's do: a
+            // decode that ran ahead of its wait would read the buffer's noise.
+            struct Copy {
+                uint8_t* to;
+                const uint8_t* from;
+                int n;
+            };
+            std::vector<Copy> issued;
+            std::vector<std::vector<Copy>> groups;
+            auto land = [&](size_t keep) {
+                while (groups.size() > keep) {
+                    for (const Copy& c : groups.front()) std::memcpy(c.to, c.from, size_t(c.n));
+                    groups.erase(groups.begin());
+                }
+            };
             // Copies tile `t` into buffer `buf` as the 32 lanes issue it; returns the head.
-            auto load = [&](int buf, uint64_t t) {
+            auto issue_load = [&](int buf, uint64_t t) {
                 const int nb = blocks_in<F>(t, n_blocks);
                 const TileLoad L = tile_load<F>(t, nb, misalign, total);
                 uint8_t* in = smem.in(buf);
@@ -135,14 +151,14 @@ std::vector<uint8_t> emulate_kernel(const uint8_t* src, uint64_t n_blocks, uint6
                             const uint8_t* first = tensor_byte(L.origin + 16 * uint64_t(p), "a piece");
                             const uint8_t* last = tensor_byte(L.origin + 16 * uint64_t(p) + 15, "a piece");
                             if (!first || !last) return;
-                            std::memcpy(in + 16 * p, first, 16);  // cp.async.cg 16
+                            issued.push_back({in + 16 * p, first, 16});  // cp.async.cg 16
                             for (int i = 0; i < 16; ++i) ++loaded[16 * p + i];
                         },
                         [&](int b) {
                             if (b < 0 || b >= T::in_buffer) return f.add("tile ", t, ": byte ", b, " outside the buffer");
                             const uint8_t* from = tensor_byte(L.origin + uint64_t(b), "a single byte");
                             if (!from) return;
-                            in[b] = *from;
+                            issued.push_back({in + b, from, 1});  // a plain store: lands at once
                             ++loaded[b];
                         });
                 }
@@ -156,19 +172,13 @@ std::vector<uint8_t> emulate_kernel(const uint8_t* src, uint64_t n_blocks, uint6
                 return L.head;
             };
 
-            // The kernel's loop, phase by phase.
-            uint64_t tile = first_tile(block, warp);
-            int head = 0, next_head = 0;
-            if (tile < n_tiles) head = load(0, tile);
-            for (int buf = 0; tile < n_tiles; tile += stride, buf ^= 1, head = next_head) {
-                const uint64_t next = tile + stride;
-                if (next < n_tiles) next_head = load(buf ^ 1, next);
-                // __syncwarp(): every lane's copies of this tile have landed.
-                const int nb = blocks_in<F>(tile, n_blocks);
+            // The kernel's own loop (tile.h's walk_tiles), each step done for the 32 lanes.
+            auto decode_all = [&](int buf, int head, int nb) {
                 smem.scramble(smem.out(), out_bytes);
                 for (int lane = 0; lane < kWarpLanes; ++lane) decode_tile<F, O>(smem.in(buf) + head, nb, smem.out(), lane);
-                if (!smem.guards_intact()) f.add("tile ", tile, ": shared memory written outside its buffers");
-                // __syncwarp(), then the output tile leaves.
+                if (!smem.guards_intact()) f.add("a tile: shared memory written outside its buffers");
+            };
+            auto write_all = [&](uint64_t tile, int nb) {
                 const uint64_t at = tile * uint64_t(out_bytes);
                 const uint8_t* out_s = smem.out();
                 auto put = [&](uint64_t off, const uint8_t* from, int n, int s_off) {
@@ -182,7 +192,25 @@ std::vector<uint8_t> emulate_kernel(const uint8_t* src, uint64_t n_blocks, uint6
                     write_tile<F, O>(
                         nb * F::block_elems * osz, lane, [&](int i, int s) { put(at + 16 * uint64_t(i), out_s, 16, 16 * s); },
                         [&](int h, int s) { put(at + 2 * uint64_t(h), out_s, 2, 2 * s); });
-            }
+            };
+            // Lanes run one after another here, so the warp barriers have nothing to order.
+            struct Ops {
+                decltype(issue_load)& load_;
+                decltype(decode_all)& decode_;
+                decltype(write_all)& write_;
+                decltype(land)& land_;
+                std::vector<Copy>& issued_;
+                std::vector<std::vector<Copy>>& groups_;
+                int load(int buf, uint64_t t, int) { return load_(buf, t); }
+                void commit() { groups_.push_back(std::move(issued_)), issued_.clear(); }
+                void wait_previous() { land_(1); }
+                void decode(int buf, int head, int nb) { decode_(buf, head, nb); }
+                void sync() {}
+                void write(uint64_t t, int nb) { write_(t, nb); }
+                void wait_all() { land_(0); }
+            } ops{issue_load, decode_all, write_all, land, issued, groups};
+            walk_tiles<F>(first_tile(block, warp), stride, n_blocks, ops);
+            if (!issued.empty() || !groups.empty()) f.add("warp ", warp, ": copies still in flight at exit");
         }
     }
     for (size_t i = 0; i < writes.size(); ++i)
