@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 
 #include <bit>
+#include <cstring>
 
 #include "block_builder.h"
 #include "formats/iquants.h"
@@ -258,4 +259,18 @@ TEST_CASE("IQ2_XXS by hand: one scale, a sign pattern with its implied eighth si
                             7, 37.625f, 7, 7, 7, 7, 7, 7};
     std::copy(std::begin(sub1), std::end(sub1), want.begin() + 32);
     require_equal(decode<IQ2_XXS>(b), want);
+}
+
+TEST_CASE("IQ1_M: d's bits live in the top nibbles of the four scale words, the scales below them") {
+    uint8_t b[IQ1_M::block_bytes] = {};
+    const uint16_t scales[4] = {0x0123, 0x0456, 0x0789, 0x0abc};
+    for (int k = 0; k < 4; ++k) std::memcpy(b + IQ1_M::at_scales + 2 * k, &scales[k], 2);
+    IQ1_M::set_d_bits(b, 0xbeef);
+    CHECK(IQ1_M::d_bits(b) == 0xbeef);
+    const uint16_t want[4] = {0xf123, 0xe456, 0xe789, 0xbabc};  // nibble k of d atop word k
+    for (int k = 0; k < 4; ++k) {
+        uint16_t w;
+        std::memcpy(&w, b + IQ1_M::at_scales + 2 * k, 2);
+        CHECK(w == want[k]);
+    }
 }

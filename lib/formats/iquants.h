@@ -279,13 +279,23 @@ struct IQ1_M {
     static constexpr int at_qs = offset_of(fields, "qs"), at_qh = offset_of(fields, "qh"),
                          at_scales = offset_of(fields, "scales");
     static constexpr const char* formula = "y = d * (2 * s + 1) * (grid[q] +/- 0.125)";
+    // The fp16 super-block scale: nibble k of its bits is the top nibble of scales u16 k.
+    GGUFTK_HD static uint16_t d_bits(const uint8_t* b) {
+        uint16_t bits = 0;
+        for (int k = 0; k < 4; ++k) bits |= uint16_t(load_u16(b + at_scales + 2 * k) >> 12) << (4 * k);
+        return bits;
+    }
+    // Stores d's bits in those nibbles, keeping the 3-bit scales (for tools that build blocks).
+    static void set_d_bits(uint8_t* b, uint16_t bits) {
+        for (int k = 0; k < 4; ++k) {
+            uint8_t* p = b + at_scales + 2 * k;
+            const uint16_t sc = uint16_t((load_u16(p) & 0x0fff) | ((bits >> (4 * k)) & 0xf) << 12);
+            p[0] = uint8_t(sc), p[1] = uint8_t(sc >> 8);
+        }
+    }
     GGUFTK_HD static void decode_part(const uint8_t* b, int part, float* y) {
         const uint8_t* scales = b + at_scales;
-        const uint16_t sc0 = load_u16(scales), sc1 = load_u16(scales + 2);
-        const uint16_t sc2 = load_u16(scales + 4), sc3 = load_u16(scales + 6);
-        const uint16_t dbits =
-            uint16_t((sc0 >> 12) | ((sc1 >> 8) & 0x00f0) | ((sc2 >> 4) & 0x0f00) | (sc3 & 0xf000));
-        const float d = fp16_to_f32(dbits);
+        const float d = fp16_to_f32(d_bits(b));
         const int ib = part >> 2, l = part & 3;
         const uint16_t sc = load_u16(scales + 2 * (ib >> 1));
         const int shift = 6 * (ib & 1) + 3 * (l >> 1);  // points 0,1 share dl1; 2,3 share dl2

@@ -97,14 +97,7 @@ std::vector<uint8_t> random_blocks(uint64_t n, Scales how, std::mt19937_64& rng)
             const uint16_t h = how == Scales::Sane ? uint16_t(std::bit_cast<uint32_t>(sane()) >> 16) : uint16_t(rng());
             std::memcpy(b, &h, 2);
         } else if constexpr (F::type == GgmlType::IQ1_M) {
-            // d is spread over the top nibbles of the four u16 scales.
-            const uint16_t d = how == Scales::Sane ? half_bits(sane()) : special_once();
-            for (int k = 0; k < 4; ++k) {
-                uint16_t s;
-                std::memcpy(&s, b + 48 + 2 * k, 2);
-                s = uint16_t((s & 0x0fff) | ((d >> (4 * k)) & 0xf) << 12);
-                std::memcpy(b + 48 + 2 * k, &s, 2);
-            }
+            F::set_d_bits(b, how == Scales::Sane ? half_bits(sane()) : special_once());
         } else {
             for (const formats::Field& f : F::fields) {
                 if (f.kind == formats::FieldKind::Fp16) {

@@ -117,10 +117,7 @@ DecodedField decode_field(GgmlType t, const Field& f, const uint8_t* block) {
     if (const Packing* pk = f.packing) {
         DecodedField d = unpack(*pk, p, f.size);
         if (t == GgmlType::IQ1_M && std::strcmp(f.name, "scales") == 0) {
-            // The top nibbles of the four u16 together are the fp16 super-block scale.
-            uint16_t bits = 0;
-            for (int k = 0; k < 4; ++k) bits |= uint16_t(load_u16(p + 2 * k) >> 12) << (4 * k);
-            d.series.push_back(reals("d", {fp16_to_f32(bits)}));
+            d.series.push_back(reals("d", {fp16_to_f32(IQ1_M::d_bits(block))}));
             d.bits.emplace_back();
         }
         return d;
