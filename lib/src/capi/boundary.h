@@ -61,6 +61,11 @@ int known_type(uint32_t id, const TypeInfo** out);
 int decodable(uint32_t id, const TypeInfo** out);
 // dst can take `n_values` values of `o` (it needs *need bytes).
 int check_dst(uint64_t n_values, OutType o, const void* dst, size_t dst_bytes, uint64_t* need);
+// The arguments of gguftk_dequantize_blocks and gguftk_cuda_dequantize_blocks: a type with a
+// decoder, an output type, a block count whose bytes and values fit in 64 bits, a source when
+// there are blocks (called `src_name` in the message) and a dst that holds the result.
+int check_blocks(uint32_t type, uint64_t n_blocks, int to, const void* src, const char* src_name, const void* dst,
+                 size_t dst_bytes, const TypeInfo** ti, OutType* o);
 // Tensor `i` exists, `to` is an output type, and the tensor's data can be decoded.
 int decodable_tensor(const gguftk_file* f, int64_t i, int to, const TensorInfo** t, OutType* o);
 

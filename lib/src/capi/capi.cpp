@@ -136,6 +136,19 @@ int check_dst(uint64_t n_values, OutType o, const void* dst, size_t dst_bytes, u
     return GGUFTK_OK;
 }
 
+int check_blocks(uint32_t type, uint64_t n_blocks, int to, const void* src, const char* src_name, const void* dst,
+                 size_t dst_bytes, const TypeInfo** ti, OutType* o) {
+    if (int rc = decodable(type, ti)) return rc;
+    if (int rc = out_type(to, o)) return rc;
+    uint64_t src_bytes = 0, n_values = 0, need = 0;
+    if (__builtin_mul_overflow(n_blocks, uint64_t((*ti)->block_bytes), &src_bytes) ||
+        __builtin_mul_overflow(n_blocks, uint64_t((*ti)->block_elems), &n_values))
+        return fail(GGUFTK_ERR_INVALID_ARGUMENT, "%llu blocks of %s do not fit in memory",
+                    static_cast<unsigned long long>(n_blocks), (*ti)->name.data());
+    if (n_blocks > 0 && !src) return fail(GGUFTK_ERR_INVALID_ARGUMENT, "%s is NULL", src_name);
+    return check_dst(n_values, *o, dst, dst_bytes, &need);
+}
+
 // The checks every tensor decode makes: the tensor, the output type, the file's byte order.
 int decodable_tensor(const gguftk_file* f, int64_t i, int to, const TensorInfo** t, OutType* o) {
     if (int rc = tensor_at(f, i, t)) return rc;
@@ -350,16 +363,8 @@ int gguftk_dequantize_blocks(uint32_t type, const void* src, uint64_t n_blocks, 
                              size_t dst_bytes) {
     return guarded([&]() -> int {
         const TypeInfo* ti = nullptr;
-        if (int rc = decodable(type, &ti)) return rc;
         OutType o{};
-        if (int rc = out_type(enum_bits(to), &o)) return rc;
-        uint64_t src_bytes = 0, n_values = 0, need = 0;
-        if (__builtin_mul_overflow(n_blocks, uint64_t(ti->block_bytes), &src_bytes) ||
-            __builtin_mul_overflow(n_blocks, uint64_t(ti->block_elems), &n_values))
-            return fail(GGUFTK_ERR_INVALID_ARGUMENT, "%llu blocks of %s do not fit in memory",
-                        static_cast<unsigned long long>(n_blocks), ti->name.data());
-        if (n_blocks > 0 && !src) return fail(GGUFTK_ERR_INVALID_ARGUMENT, "src is NULL");
-        if (int rc = check_dst(n_values, o, dst, dst_bytes, &need)) return rc;
+        if (int rc = check_blocks(type, n_blocks, enum_bits(to), src, "src", dst, dst_bytes, &ti, &o)) return rc;
         decode_into(*ti, static_cast<const uint8_t*>(src), n_blocks, o, static_cast<uint8_t*>(dst));
         return GGUFTK_OK;
     });

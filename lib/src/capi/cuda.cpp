@@ -106,16 +106,9 @@ int gguftk_cuda_dequantize_blocks(uint32_t type, const void* src_dev, uint64_t n
     return guarded([&]() -> int {
         if (int rc = device_present()) return rc;
         const TypeInfo* ti = nullptr;
-        if (int rc = decodable(type, &ti)) return rc;
         OutType o{};
-        if (int rc = out_type(enum_bits(to), &o)) return rc;
-        uint64_t n_values = 0, need = 0, src_bytes = 0;
-        if (__builtin_mul_overflow(n_blocks, uint64_t(ti->block_bytes), &src_bytes) ||
-            __builtin_mul_overflow(n_blocks, uint64_t(ti->block_elems), &n_values))
-            return fail(GGUFTK_ERR_INVALID_ARGUMENT, "%llu blocks of %s do not fit in memory",
-                        static_cast<unsigned long long>(n_blocks), ti->name.data());
-        if (n_blocks > 0 && !src_dev) return fail(GGUFTK_ERR_INVALID_ARGUMENT, "src_dev is NULL");
-        if (int rc = check_dst(n_values, o, dst_dev, dst_bytes, &need)) return rc;
+        if (int rc = check_blocks(type, n_blocks, enum_bits(to), src_dev, "src_dev", dst_dev, dst_bytes, &ti, &o))
+            return rc;
         if (n_blocks == 0) return GGUFTK_OK;
         if (int rc = check_aligned(src_dev, "src_dev")) return rc;
         if (int rc = check_aligned(dst_dev, "dst_dev")) return rc;
