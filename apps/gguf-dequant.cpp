@@ -52,6 +52,12 @@ error naming it). GGUF output keeps the split, same tensors per shard, OUT's nam
 write one output for the whole model. Either every output file appears or none does.
 --shard-only converts the named file alone.)";
 
+// What CLI11 matches --to against its members, and then keeps: "F16" is f16.
+std::string target_name(const std::string& s) {
+    const auto t = parse_out_type(s);
+    return t ? std::string(out_type_name(*t)) : s;
+}
+
 class ProgressBar {
 public:
     explicit ProgressBar(bool enabled) : enabled_(enabled), start_(clock::now()) {}
@@ -125,7 +131,7 @@ int main(int argc, char** argv) {
     unsigned threads = 0;
     app.add_option("input", input, "GGUF file to convert")->required();
     app.add_option("-o,--output", output, "output file (gguf, safetensors) or directory (npy, raw)")->required();
-    app.add_option("--to", to, "target type")->check(CLI::IsMember({"f16", "f32", "bf16"}))->capture_default_str();
+    app.add_option("--to", to, "target type")->transform(CLI::IsMember({"f16", "f32", "bf16"}, target_name))->capture_default_str();
     app.add_option("--format", format, "output format")
         ->check(CLI::IsMember({"gguf", "npy", "safetensors", "raw"}))
         ->capture_default_str();

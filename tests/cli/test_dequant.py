@@ -310,6 +310,19 @@ def test_device_selection(tmp_path):
         assert "note:" not in p.stderr and p.stderr.count("\n") == 1, p.stderr
 
 
+def test_target_names_in_any_case(tmp_path):
+    # --to takes F16 and Bf16 as --type takes q6_k: the same output, and the summary line names
+    # the target as it always does.
+    for spelling, to in (("F16", "f16"), ("Bf16", "bf16"), ("F32", "f32")):
+        want, got = tmp_path / f"{to}.gguf", tmp_path / f"{spelling}.gguf"
+        run(ALL, "-o", want, "--to", to)
+        p = run(ALL, "-o", got, "--to", spelling)
+        assert f" converted to {to}, " in p.stderr, p.stderr
+        assert got.read_bytes() == want.read_bytes(), spelling
+    p = run(ALL, "-o", tmp_path / "x.npy", "--format", "npy", "--to", "BF16", check=False)
+    assert p.returncode == 2 and "NumPy has no bfloat16" in p.stderr  # still BF16, in any case
+
+
 def test_help_and_usage_errors(tmp_path):
     p = run("--help")
     assert "Examples:" in p.stdout and "--tensors" in p.stdout
