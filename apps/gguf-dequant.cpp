@@ -14,11 +14,19 @@ using namespace gguftk;
 
 namespace {
 
-// Set by SIGINT/SIGTERM/SIGHUP; the engine stops at its next chunk and the temp output is
-// removed on the way out. A signal handler can only reach a static, hence this one.
-std::atomic<bool> g_interrupted{false};
+// The number of the SIGINT/SIGTERM/SIGHUP received, else 0; the engine stops at its next chunk
+// and the temp output is removed on the way out. A signal handler can only reach a static,
+// hence this one.
+std::atomic<int> g_interrupted{0};
 
-void on_signal(int) { g_interrupted.store(true); }
+void on_signal(int sig) { g_interrupted.store(sig); }
+
+// Stopped by a signal, the exit status is the shell's 128 + its number (130 for Ctrl-C), as
+// if the signal had ended the process; a conversion that completed regardless keeps its 0.
+int exit_status(int status) {
+    const int sig = g_interrupted.load();
+    return sig && status == cli::kExitFailure ? 128 + sig : status;
+}
 
 void install_signal_handlers() {
     struct sigaction sa {};
@@ -151,7 +159,7 @@ int main(int argc, char** argv) {
         ->excludes(merge_opt);
     app.footer(kExamples);
 
-    return cli::run(app, argc, argv, [&]() -> int {
+    return exit_status(cli::run(app, argc, argv, [&]() -> int {
         ConvertOptions opts;
         opts.to = *parse_out_type(to);
         opts.format = *parse_output_format(format);
@@ -195,5 +203,5 @@ int main(int argc, char** argv) {
                    engine->description());
         if (stats) print_stats(plan, result);
         return cli::kExitOk;
-    }, input);
+    }, input));
 }
