@@ -139,7 +139,9 @@ int main(int argc, char** argv) {
     unsigned threads = 0;
     app.add_option("input", input, "GGUF file to convert")->required();
     app.add_option("-o,--output", output, "output file (gguf, safetensors) or directory (npy, raw)")->required();
-    app.add_option("--to", to, "target type")->transform(CLI::IsMember({"f16", "f32", "bf16"}, target_name))->capture_default_str();
+    app.add_option("--to", to, "target type")
+        ->transform(CLI::IsMember({"f16", "f32", "bf16"}, target_name))
+        ->capture_default_str();
     app.add_option("--format", format, "output format")
         ->check(CLI::IsMember({"gguf", "npy", "safetensors", "raw"}))
         ->capture_default_str();
