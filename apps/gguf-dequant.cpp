@@ -14,11 +14,19 @@ using namespace gguftk;
 
 namespace {
 
-// Set by SIGINT/SIGTERM/SIGHUP; the engine stops at its next chunk and the temp output is
-// removed on the way out. A signal handler can only reach a static, hence this one.
-std::atomic<bool> g_interrupted{false};
+// The number of the SIGINT/SIGTERM/SIGHUP received, else 0; the engine stops at its next chunk
+// and the temp output is removed on the way out. A signal handler can only reach a static,
+// hence this one.
+std::atomic<int> g_interrupted{0};
 
-void on_signal(int) { g_interrupted.store(true); }
+void on_signal(int sig) { g_interrupted.store(sig); }
+
+// Stopped by a signal, the exit status is the shell's 128 + its number (130 for Ctrl-C), as
+// if the signal had ended the process; a conversion that completed regardless keeps its 0.
+int exit_status(int status) {
+    const int sig = g_interrupted.load();
+    return sig && status == cli::kExitFailure ? 128 + sig : status;
+}
 
 void install_signal_handlers() {
     struct sigaction sa {};
@@ -51,6 +59,12 @@ error naming it). GGUF output keeps the split, same tensors per shard, OUT's nam
 -0000K-of-0000N.gguf (llama.cpp loads it from the first), unless --merge; the other formats
 write one output for the whole model. Either every output file appears or none does.
 --shard-only converts the named file alone.)";
+
+// What CLI11 matches --to against its members, and then keeps: "F16" is f16.
+std::string target_name(const std::string& s) {
+    const auto t = parse_out_type(s);
+    return t ? std::string(out_type_name(*t)) : s;
+}
 
 class ProgressBar {
 public:
@@ -125,7 +139,9 @@ int main(int argc, char** argv) {
     unsigned threads = 0;
     app.add_option("input", input, "GGUF file to convert")->required();
     app.add_option("-o,--output", output, "output file (gguf, safetensors) or directory (npy, raw)")->required();
-    app.add_option("--to", to, "target type")->check(CLI::IsMember({"f16", "f32", "bf16"}))->capture_default_str();
+    app.add_option("--to", to, "target type")
+        ->transform(CLI::IsMember({"f16", "f32", "bf16"}, target_name))
+        ->capture_default_str();
     app.add_option("--format", format, "output format")
         ->check(CLI::IsMember({"gguf", "npy", "safetensors", "raw"}))
         ->capture_default_str();
@@ -145,7 +161,7 @@ int main(int argc, char** argv) {
         ->excludes(merge_opt);
     app.footer(kExamples);
 
-    return cli::run(app, argc, argv, [&]() -> int {
+    return exit_status(cli::run(app, argc, argv, [&]() -> int {
         ConvertOptions opts;
         opts.to = *parse_out_type(to);
         opts.format = *parse_output_format(format);
@@ -189,5 +205,5 @@ int main(int argc, char** argv) {
                    engine->description());
         if (stats) print_stats(plan, result);
         return cli::kExitOk;
-    }, input);
+    }, input));
 }

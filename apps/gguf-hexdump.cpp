@@ -98,7 +98,7 @@ size_t edit_distance(std::string_view a, std::string_view b) {
 
 // --describe: one type's description, or with "all" every type's.
 std::string describe_types(const std::string& which, bool json, bool markdown, bool color) {
-    const bool all = which == "all";
+    const bool all = iequal(which, "all");
     std::vector<FormatDump> formats;
     if (all) {
         for (const TypeInfo& ti : all_types()) formats.push_back(describe_format(ti));

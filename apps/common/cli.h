@@ -1,7 +1,8 @@
 #pragma once
 // What every gguftk binary shares: parsing flags, exit codes, error lines, terminal detection.
 //
-// Exit codes: 0 success, 1 a bad input file or a failed operation, 2 a usage mistake.
+// Exit codes: 0 success, 1 a bad input file or a failed operation, 2 a usage mistake; 128 + N
+// for gguf-dequant stopped by signal N (it cleans up first, so it cannot just die by it).
 // Errors are one line on stderr: `error: FILE: what (at offset N)`.
 #include <CLI/CLI.hpp>
 

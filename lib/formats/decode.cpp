@@ -20,9 +20,8 @@ std::string_view out_type_name(OutType t) noexcept {
 }
 
 std::optional<OutType> parse_out_type(std::string_view s) noexcept {
-    if (s == "f32") return OutType::F32;
-    if (s == "f16") return OutType::F16;
-    if (s == "bf16") return OutType::BF16;
+    for (OutType t : {OutType::F32, OutType::F16, OutType::BF16})
+        if (iequal(s, out_type_name(t))) return t;
     return std::nullopt;
 }
 

@@ -242,6 +242,29 @@ def test_raw_directory(tmp_path, src, refs):
         assert (out / entry["file"]).read_bytes() == refs["f16"].tensors[entry["name"]]["data"]
 
 
+@pytest.mark.parametrize("fmt", ["npy", "raw"])
+def test_directory_output_with_trailing_slash(tmp_path, fmt):
+    # `-o weights/` names the same directory as `-o weights`: same files, same bytes, nothing
+    # left beside it; and with --force it replaces the one it wrote.
+    plain, slashed = tmp_path / "plain", tmp_path / "slashed"
+    run(ALL, "-o", plain, "--format", fmt, "--tensors", "q8_0.*")
+    for force in ([], ["--force"]):
+        run(ALL, "-o", f"{slashed}/", "--format", fmt, "--tensors", "q8_0.*", *force)
+        assert sorted(os.listdir(tmp_path)) == ["plain", "slashed"]
+        assert sorted(os.listdir(slashed)) == sorted(os.listdir(plain))
+        for f in os.listdir(plain):
+            if f != "manifest.json":
+                assert (slashed / f).read_bytes() == (plain / f).read_bytes(), f
+
+
+def test_directory_output_with_trailing_slash_over_a_file(tmp_path):
+    (tmp_path / "weights").write_bytes(b"not a directory")
+    p = run(ALL, "-o", f"{tmp_path}/weights/", "--format", "npy", check=False)
+    assert p.returncode == 1 and p.stderr.startswith("error:") and "exists and is not a directory" in p.stderr, p.stderr
+    assert os.listdir(tmp_path) == ["weights"]
+    assert (tmp_path / "weights").read_bytes() == b"not a directory"
+
+
 def test_stats(tmp_path, refs):
     p = run(ALL, "-o", tmp_path / "out.gguf", "--stats", "--tensors", "q5_0.*")
     rows = {line.split()[0]: line.split() for line in p.stdout.splitlines()[1:]}
@@ -285,6 +308,19 @@ def test_device_selection(tmp_path):
     why = run(ALL, "-o", tmp_path / "x.gguf", "--device", "cuda", check=False).stderr
     if "no CUDA support" in why or "no CUDA driver" in why:
         assert "note:" not in p.stderr and p.stderr.count("\n") == 1, p.stderr
+
+
+def test_target_names_in_any_case(tmp_path):
+    # --to takes F16 and Bf16 as --type takes q6_k: the same output, and the summary line names
+    # the target as it always does.
+    for spelling, to in (("F16", "f16"), ("Bf16", "bf16"), ("F32", "f32")):
+        want, got = tmp_path / f"{to}.gguf", tmp_path / f"{spelling}.gguf"
+        run(ALL, "-o", want, "--to", to)
+        p = run(ALL, "-o", got, "--to", spelling)
+        assert f" converted to {to}, " in p.stderr, p.stderr
+        assert got.read_bytes() == want.read_bytes(), spelling
+    p = run(ALL, "-o", tmp_path / "x.npy", "--format", "npy", "--to", "BF16", check=False)
+    assert p.returncode == 2 and "NumPy has no bfloat16" in p.stderr  # still BF16, in any case
 
 
 def test_help_and_usage_errors(tmp_path):

@@ -1,4 +1,5 @@
-"""gguf-dequant when things go wrong: a clear one-line error, exit 1, and nothing left behind.
+"""gguf-dequant when things go wrong: a clear one-line error, exit 1 (128 + N when stopped by
+signal N), and nothing left behind.
 
 "Nothing left behind" is checked by listing the output directory: no OUT, and none of the
 temp files (".OUT.tmp-XXXXXX") the tool writes before renaming.
@@ -164,30 +165,35 @@ def _stopped(pid):
     return stat[stat.rindex(")") + 2] in "Tt"
 
 
-def test_interrupted_conversion_leaves_nothing(tmp_path):
+@pytest.mark.parametrize("sig, status, fmt", [(signal.SIGINT, 130, "gguf"), (signal.SIGTERM, 143, "gguf"),
+                                              (signal.SIGHUP, 129, "gguf"), (signal.SIGINT, 130, "npy")])
+def test_interrupted_conversion_leaves_nothing(tmp_path, sig, status, fmt):
     src = q8_0_gguf(tmp_path / "in.gguf", rows=16384)  # 64M values, 256 MB of F32 output
     out_dir = tmp_path / "out"
     out_dir.mkdir()
-    # The process is stopped as soon as its temp file appears, so SIGTERM arrives mid-conversion
+    out = out_dir / ("x.gguf" if fmt == "gguf" else "x")
+    # The process is stopped as soon as its temp file appears, so the signal arrives mid-conversion
     # (checked: the temp file is still there, not yet renamed); a run that finished before the
-    # stop is tried again, and one that was never interrupted fails the test.
+    # stop is tried again, and one that was never interrupted fails the test. The exit status is
+    # the shell's for a process ended by the signal: 128 + its number.
     for _ in range(5):
-        proc = subprocess.Popen([str(BIN), str(src), "-o", str(out_dir / "x.gguf"), "--to", "f32", "--threads", "1"],
-                                stderr=subprocess.PIPE, text=True)
+        proc = subprocess.Popen([str(BIN), str(src), "-o", str(out), "--to", "f32", "--threads", "1", "--device",
+                                 "cpu", "--format", fmt], stderr=subprocess.PIPE, text=True)
         deadline = time.monotonic() + 30
         while not os.listdir(out_dir) and proc.poll() is None and time.monotonic() < deadline:
             time.sleep(0.001)
         proc.send_signal(signal.SIGSTOP)
         while proc.poll() is None and not _stopped(proc.pid):  # kill() does not wait for the stop
             time.sleep(0.001)
-        mid_conversion = proc.poll() is None and os.listdir(out_dir) not in ([], ["x.gguf"])
-        proc.send_signal(signal.SIGTERM)
+        mid_conversion = proc.poll() is None and os.listdir(out_dir) not in ([], [out.name])
+        proc.send_signal(sig)
         proc.send_signal(signal.SIGCONT)
         err = proc.communicate()[1]
         if mid_conversion:
-            assert proc.returncode == 1 and "interrupted" in err, err
+            assert proc.returncode == status and err.splitlines() == [f"error: {src}: interrupted"], \
+                (proc.returncode, err)
             assert os.listdir(out_dir) == []
             return
-        for f in out_dir.iterdir():
-            f.unlink()
+        shutil.rmtree(out_dir)
+        out_dir.mkdir()
     pytest.fail("the conversion always finished before it could be stopped")

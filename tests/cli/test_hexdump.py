@@ -218,6 +218,13 @@ def test_describe():
     assert "y = (d * sc) * q - (dmin * m)" in text
 
 
+def test_describe_in_any_case():
+    for canonical, other in (("Q4_K", "q4_k"), ("IQ2_XXS", "iq2_Xxs"), ("all", "ALL"), ("all", "All")):
+        for view in ([], ["--json"], ["--markdown"]):
+            want = run("--describe", canonical, *view, check_rc=0).stdout
+            assert run("--describe", other, *view, check_rc=0).stdout == want, (other, view)
+
+
 def test_header_offsets_match_gguf_py():
     h = dump_json(ALL)
     assert h["data_offset"] == READER.data_offset

@@ -178,6 +178,16 @@ def test_filters():
     assert "Tensors (0 of 40)" in text
 
 
+def test_type_names_in_any_case():
+    # --type and --kv-type: any case, the same output as the canonical spelling.
+    for args, spellings in ((["--type"], ["Q6_K", "q6_k", "q6_K"]),
+                            (["--no-tensors", "--ctx", "16", "--kv-type"], ["q8_0", "Q8_0", "BF16", "bf16"])):
+        for canonical, other in zip(spellings[::2], spellings[1::2]):
+            for view in ([], ["--json"], ["--markdown"]):
+                want = run(ALL, *view, *args, canonical, check_rc=0).stdout
+                assert run(ALL, *view, *args, other, check_rc=0).stdout == want, (args, other, view)
+
+
 def section(md, title):
     """The table rows (header and separator excluded) of a Markdown section."""
     part = md.split(f"\n## {title}\n", 1)[1].split("\n## ", 1)[0]

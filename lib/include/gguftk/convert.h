@@ -240,10 +240,12 @@ struct RunControl {
     // Called with the input bytes processed so far and the total, from one thread at a time,
     // a few times a second at most. May be empty.
     std::function<void(uint64_t done, uint64_t total)> progress;
-    // Set (by a signal handler, say) to stop early; run() then throws Error("interrupted").
-    const std::atomic<bool>* cancel = nullptr;
+    // Set non-zero (by a signal handler, say) to stop early; run() then throws
+    // Error("interrupted"). An int, so that a handler can leave the signal's number there for
+    // the caller's exit status.
+    const std::atomic<int>* cancel = nullptr;
 
-    bool cancelled() const { return cancel && cancel->load(std::memory_order_relaxed); }
+    bool cancelled() const { return cancel && cancel->load(std::memory_order_relaxed) != 0; }
 };
 
 class Engine {

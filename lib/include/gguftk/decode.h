@@ -10,7 +10,7 @@ namespace gguftk {
 
 enum class OutType : uint8_t { F32, F16, BF16 };
 std::string_view out_type_name(OutType t) noexcept;            // "f32", "f16", "bf16"
-std::optional<OutType> parse_out_type(std::string_view s) noexcept;
+std::optional<OutType> parse_out_type(std::string_view s) noexcept;  // any case: "F16" too
 constexpr uint32_t out_type_size(OutType t) noexcept { return t == OutType::F32 ? 4 : 2; }
 GgmlType out_ggml_type(OutType t) noexcept;                     // F32, F16, BF16
 

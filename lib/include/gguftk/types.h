@@ -28,6 +28,10 @@ struct TypeInfo {
     double bits_per_weight() const { return 8.0 * block_bytes / block_elems; }
 };
 
+// Equal but for ASCII case: how every type or target name a user gives is matched ("q4_k",
+// "Q4_K"; "F16", "f16"), so that no tool is stricter than another.
+bool iequal(std::string_view a, std::string_view b) noexcept;
+
 // nullptr for ids that are not (or no longer) storage types.
 const TypeInfo* find_type(uint32_t id) noexcept;
 const TypeInfo& type_info(GgmlType t);  // every enumerator is in the table

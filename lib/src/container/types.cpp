@@ -37,13 +37,13 @@ constexpr std::array kRemoved = {
     Removed{38, "IQ4_NL_8_8"},
 };
 
-bool iequal(std::string_view a, std::string_view b) {
+}  // namespace
+
+bool iequal(std::string_view a, std::string_view b) noexcept {
     return std::ranges::equal(a, b, [](char x, char y) {
         return std::toupper(static_cast<unsigned char>(x)) == std::toupper(static_cast<unsigned char>(y));
     });
 }
-
-}  // namespace
 
 const TypeInfo* find_type(uint32_t id) noexcept {
     for (const auto& t : kTypes)

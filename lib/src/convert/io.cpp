@@ -31,6 +31,13 @@ std::string temp_template(const std::string& out) {
     return (dir / name).string();
 }
 
+// "weights/" names the directory weights, but its temp sibling and the renames need the name
+// without the slash: with it, they would point inside the directory. Messages keep the slash.
+std::string directory_path(std::string out) {
+    while (out.size() > 1 && out.back() == '/') out.pop_back();
+    return out;
+}
+
 mode_t creation_mode(mode_t wanted) {
     const mode_t mask = umask(022);
     umask(mask);
@@ -124,7 +131,9 @@ namespace {
 // The checks before anything is written to `t.out`: not an input, not something we may not replace.
 void check_target(Target& t, const ConversionPlan& plan, bool force) {
     struct stat out_st {};
-    if (::stat(t.out.c_str(), &out_st) != 0) return;
+    // Without the slash, a regular file named like the directory is found (and refused) here.
+    const std::string path = t.directory ? directory_path(t.out) : t.out;
+    if (::stat(path.c_str(), &out_st) != 0) return;
     for (const GgufFile* in : plan.inputs()) {
         struct stat in_st {};
         if (::stat(in->path().c_str(), &in_st) == 0 && same_file(in_st, out_st))
@@ -159,9 +168,10 @@ void check_target(Target& t, const ConversionPlan& plan, bool force) {
 
 // Puts a finished directory in place of `t.out`, swapping out an old one.
 void commit_directory(Target& t) {
+    const std::string out = directory_path(t.out);
     ::chmod(t.temp.c_str(), creation_mode(0777));
     if (!t.replace_dir) {
-        if (::rename(t.temp.c_str(), t.out.c_str()) != 0)
+        if (::rename(t.temp.c_str(), out.c_str()) != 0)
             t.fail("cannot rename the finished output into place: " + errno_text(errno));
         t.temp.clear();
         t.renamed = true;
@@ -169,16 +179,16 @@ void commit_directory(Target& t) {
     }
     // Swap the old directory out and the new one in, both in one step, then delete the old one
     // (now at the temp name).
-    if (::renameat2(AT_FDCWD, t.temp.c_str(), AT_FDCWD, t.out.c_str(), RENAME_EXCHANGE) != 0) {
-        std::string aside = temp_template(t.out);
+    if (::renameat2(AT_FDCWD, t.temp.c_str(), AT_FDCWD, out.c_str(), RENAME_EXCHANGE) != 0) {
+        std::string aside = temp_template(out);
         if (!mkdtemp(aside.data())) t.fail("cannot move the old output aside: " + errno_text(errno));
-        if (::rename(t.out.c_str(), aside.c_str()) != 0) {
+        if (::rename(out.c_str(), aside.c_str()) != 0) {
             ::rmdir(aside.c_str());
             t.fail("cannot move the old output aside: " + errno_text(errno));
         }
-        if (::rename(t.temp.c_str(), t.out.c_str()) != 0) {
+        if (::rename(t.temp.c_str(), out.c_str()) != 0) {
             const int e = errno;
-            ::rename(aside.c_str(), t.out.c_str());
+            ::rename(aside.c_str(), out.c_str());
             t.fail("cannot rename the finished output into place: " + errno_text(e));
         }
         t.temp = aside;
@@ -210,7 +220,7 @@ OutputWriter::OutputWriter(const ConversionPlan& plan, std::string out_path, boo
     try {
         for (Target& t : m.targets) {
             if (!t.directory) continue;
-            std::string tmpl = temp_template(t.out);
+            std::string tmpl = temp_template(directory_path(t.out));
             if (!mkdtemp(tmpl.data())) t.fail("cannot create a directory beside it: " + errno_text(errno));
             t.temp = tmpl;
         }
