@@ -5,7 +5,6 @@
 #include <cstdlib>
 #include <vector>
 
-#include "gguftk/escape.h"
 #include "gguftk/remote.h"
 
 namespace gguftk::remote {
@@ -74,7 +73,7 @@ HfParts hf_parts(std::string_view input) {
     const std::vector<std::string_view> segs = split_at_slashes(rest);
     if (segs.size() < 3 || any_bad_segment(rest) || (at != std::string_view::npos && any_bad_segment(p.revision)))
         throw Error("not a Hugging Face location: expected hf://OWNER/REPO/FILE.gguf or hf://OWNER/REPO/FILE.gguf@REVISION",
-                    std::nullopt, escape(input));
+                    std::nullopt, std::string(input));
     p.owner = segs[0];
     p.repo = segs[1];
     p.path = rest.substr(segs[0].size() + segs[1].size() + 2);
@@ -120,7 +119,7 @@ Location locate(std::string_view input, const Hub& hub) {
         return loc;
     }
     if (!is_hf(input))
-        throw Error("not a remote location (http://, https:// or hf://)", std::nullopt, escape(input));
+        throw Error("not a remote location (http://, https:// or hf://)", std::nullopt, std::string(input));
     const HfParts p = hf_parts(input);
     if (!is_http(hub.endpoint))
         throw Error("HF_ENDPOINT must be an http:// or https:// URL", std::nullopt, std::string(input));
