@@ -10,11 +10,15 @@
 #include <cstring>
 #include <new>
 
+#include "gguftk/escape.h"
+
 namespace gguftk::cli {
 std::string error_line(const std::string& file, const Error& e) {
     std::string line = "error: ";
     const std::string& named = e.file().empty() ? file : e.file();
-    if (!named.empty()) line += named + ": ";
+    // A file name may hold a newline or an escape sequence: shown raw, it would forge a second
+    // line or act on the terminal.
+    if (!named.empty()) line += escape(named) + ": ";
     line += e.what();
     if (e.offset()) line += fmt::format(" (at offset {})", *e.offset());
     return line;

@@ -12,6 +12,7 @@
  * - four threads reading one open file at once.
  * Prints one line per failed check; exit 0 only if none failed.
  */
+#define _POSIX_C_SOURCE 200809L /* mkfifo, alarm under -std=c99 */
 #include <gguftk/gguftk.h>
 
 #include <math.h>
@@ -19,6 +20,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 static int failures;
 static int checks;
@@ -239,6 +244,23 @@ static void write_file(const char *path, const void *bytes, size_t n) {
     }
 }
 
+/* A Unix socket listening at `path` (its fd), or -1. */
+static int bound_socket(const char *path) {
+    struct sockaddr_un addr;
+    memset(&addr, 0, sizeof addr);
+    addr.sun_family = AF_UNIX;
+    const size_t len = strlen(path);
+    if (len >= sizeof addr.sun_path) return -1;
+    memcpy(addr.sun_path, path, len);
+    unlink(path); /* left by an earlier run, bind would fail */
+    const int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    if (fd >= 0 && bind(fd, (struct sockaddr *)&addr, sizeof addr) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
 static void check_open_errors(void) {
     gguftk_file *const sentinel = (gguftk_file *)&failures; /* any non-NULL address */
     gguftk_file *f = sentinel;
@@ -254,6 +276,22 @@ static void check_open_errors(void) {
     CHECK_RC(gguftk_open(work, &f), GGUFTK_ERR_IO); /* a directory */
     CHECK(strstr(gguftk_last_error(), "not a regular file") != NULL);
     CHECK(f == sentinel);
+
+    /* A FIFO used to block in open(2) waiting for a writer; the alarm ends a hang as a failure. */
+    mkfifo(path_in(work, "fifo.gguf"), 0600);
+    alarm(20);
+    CHECK_RC(gguftk_open(path_in(work, "fifo.gguf"), &f), GGUFTK_ERR_IO);
+    CHECK(strstr(gguftk_last_error(), "not a regular file") != NULL);
+    CHECK(f == sentinel);
+    const int sock = bound_socket(path_in(work, "sock.gguf"));
+    CHECK(sock >= 0);
+    CHECK_RC(gguftk_open(path_in(work, "sock.gguf"), &f), GGUFTK_ERR_IO); /* open(2) refuses a socket */
+    CHECK(f == sentinel);
+    if (sock >= 0) close(sock);
+    CHECK_RC(gguftk_open("/dev/zero", &f), GGUFTK_ERR_IO);
+    CHECK(strstr(gguftk_last_error(), "not a regular file") != NULL);
+    CHECK(f == sentinel);
+    alarm(0);
 
     /* Not GGUF, empty, and truncated in the tensor infos: the reader's messages, with offsets. */
     write_file(path_in(work, "not-gguf.bin"), "GGUX\3\0\0\0", 8);

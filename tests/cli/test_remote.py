@@ -152,6 +152,15 @@ def test_hf_location_malformed(bad):
     assert_one_error(run(INSPECT, bad), "not a Hugging Face location")
 
 
+@pytest.mark.parametrize("rev", ["..", ".", "refs/../main", "refs//main"])
+def test_hf_revision_cannot_leave_resolve(server, rev):
+    # "@.." once sent the token to /hub/owner/repo/all-types.gguf, outside resolve/.
+    where = f"hf://owner/repo/all-types.gguf@{rev}"
+    p = run(INSPECT, where, env={"HF_ENDPOINT": server.endpoint, "HF_TOKEN": "hf_secret_token_123"})
+    assert_one_error(p, "not a Hugging Face location", where)
+    assert server.log == []
+
+
 # --- gguf-hexdump ----------------------------------------------------------------------------
 
 def test_hexdump_block_fetches_only_that_block(server, models):

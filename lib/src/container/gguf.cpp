@@ -258,9 +258,26 @@ GgufFile::GgufFile(GgufFile&&) noexcept = default;
 GgufFile& GgufFile::operator=(GgufFile&&) noexcept = default;
 GgufFile::~GgufFile() = default;
 
-GgufFile GgufFile::open(const std::string& path) {
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+namespace {
+
+// A FIFO's open(2) waits for a writer, so the "not a regular file" check would never be
+// reached: open without blocking, then let reads block again as usual.
+int open_read_only(const std::string& path) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) throw Error(text::cat("cannot open: ", std::strerror(errno)), std::nullopt, path);
+    const int flags = fcntl(fd, F_GETFL);
+    if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0) {
+        const int e = errno;
+        ::close(fd);
+        throw Error(text::cat("cannot open: ", std::strerror(e)), std::nullopt, path);
+    }
+    return fd;
+}
+
+}  // namespace
+
+GgufFile GgufFile::open(const std::string& path) {
+    const int fd = open_read_only(path);
     struct stat st {};
     if (fstat(fd, &st) != 0) {
         const int e = errno;

@@ -155,7 +155,7 @@ void GgufModel::check() const {
         const auto split = split_info(f);
         if (!split || split->count != n)
             throw Error(std::string(split ? "split.count is " + std::to_string(split->count) : "no split.count above 1") +
-                            ", but the model has " + std::to_string(n) + " shards (" + files_[0]->path() + " ...)",
+                            ", but the model has " + std::to_string(n) + " shards (" + escape(files_[0]->path()) + " ...)",
                         std::nullopt, f.path());
         const auto no = f.get_uint("split.no");
         if (!no || *no != k)
@@ -165,7 +165,7 @@ void GgufModel::check() const {
         for (const TensorInfo& t : f.tensors()) {
             const auto [it, fresh] = names.emplace(t.name, k);
             if (!fresh)
-                throw Error("tensor " + quoted_name(t.name) + " is also in " + files_[it->second]->path() +
+                throw Error("tensor " + quoted_name(t.name) + " is also in " + escape(files_[it->second]->path()) +
                                 (it->second == k ? " (twice in this shard)" : ""),
                             t.info_offset, f.path());
         }

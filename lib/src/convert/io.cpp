@@ -49,7 +49,9 @@ mode_t creation_mode(mode_t wanted) {
 // --- input ----------------------------------------------------------------------------------
 
 InputReader::InputReader(const GgufFile& in) : in_(&in) {
-    const int fd = ::open(in.path().c_str(), O_RDONLY | O_CLOEXEC);
+    // Not blocking: a FIFO swapped in since would hold open(2) forever; reads of a regular file
+    // ignore the flag.
+    const int fd = ::open(in.path().c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) return;  // parsed from memory, or gone since: the mapping is still valid
     struct stat st;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || uint64_t(st.st_size) != in.file_size()) {

@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
+#include <vector>
 
-#include "gguftk/escape.h"
 #include "gguftk/remote.h"
 
 namespace gguftk::remote {
@@ -38,6 +38,24 @@ std::string percent_encode(std::string_view s, bool keep_slash) {
     return out;
 }
 
+std::vector<std::string_view> split_at_slashes(std::string_view s) {
+    std::vector<std::string_view> segs;
+    for (size_t from = 0;;) {
+        const size_t to = s.find('/', from);
+        segs.push_back(s.substr(from, to == std::string_view::npos ? std::string_view::npos : to - from));
+        if (to == std::string_view::npos) return segs;
+        from = to + 1;
+    }
+}
+
+// An empty, "." or ".." segment would let the request leave the repository (or resolve/REV/)
+// once a server or curl removes dot segments, taking the token along.
+bool any_bad_segment(std::string_view s) {
+    const std::vector<std::string_view> segs = split_at_slashes(s);
+    return std::any_of(segs.begin(), segs.end(),
+                       [](std::string_view seg) { return seg.empty() || seg == "." || seg == ".."; });
+}
+
 // hf://OWNER/REPO/PATH[@REVISION] taken apart.
 struct HfParts {
     std::string owner, repo, path, revision;
@@ -52,19 +70,10 @@ HfParts hf_parts(std::string_view input) {
         p.revision = std::string(rest.substr(at + 6));
         rest = rest.substr(0, at + 5);
     }
-    std::vector<std::string_view> segs;
-    for (size_t from = 0;;) {
-        const size_t to = rest.find('/', from);
-        segs.push_back(rest.substr(from, to == std::string_view::npos ? std::string_view::npos : to - from));
-        if (to == std::string_view::npos) break;
-        from = to + 1;
-    }
-    const bool bad_seg = std::any_of(segs.begin(), segs.end(), [](std::string_view s) {
-        return s.empty() || s == "." || s == "..";
-    });
-    if (segs.size() < 3 || bad_seg || (at != std::string_view::npos && p.revision.empty()))
+    const std::vector<std::string_view> segs = split_at_slashes(rest);
+    if (segs.size() < 3 || any_bad_segment(rest) || (at != std::string_view::npos && any_bad_segment(p.revision)))
         throw Error("not a Hugging Face location: expected hf://OWNER/REPO/FILE.gguf or hf://OWNER/REPO/FILE.gguf@REVISION",
-                    std::nullopt, escape(input));
+                    std::nullopt, std::string(input));
     p.owner = segs[0];
     p.repo = segs[1];
     p.path = rest.substr(segs[0].size() + segs[1].size() + 2);
@@ -110,7 +119,7 @@ Location locate(std::string_view input, const Hub& hub) {
         return loc;
     }
     if (!is_hf(input))
-        throw Error("not a remote location (http://, https:// or hf://)", std::nullopt, escape(input));
+        throw Error("not a remote location (http://, https:// or hf://)", std::nullopt, std::string(input));
     const HfParts p = hf_parts(input);
     if (!is_http(hub.endpoint))
         throw Error("HF_ENDPOINT must be an http:// or https:// URL", std::nullopt, std::string(input));
