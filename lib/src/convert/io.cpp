@@ -31,8 +31,7 @@ std::string temp_template(const std::string& out) {
     return (dir / name).string();
 }
 
-// "weights/" names the directory weights, but its temp sibling and the renames need the name
-// without the slash: with it, they would point inside the directory. Messages keep the slash.
+// "weights/" names the directory weights; messages keep the slash as given.
 std::string directory_path(std::string out) {
     while (out.size() > 1 && out.back() == '/') out.pop_back();
     return out;
@@ -87,7 +86,8 @@ void InputReader::read(uint64_t offset, std::span<uint8_t> dst) const {
 
 // One thing that appears at commit: a file, or a directory of files.
 struct Target {
-    std::string out;
+    std::string out;           // as the user named it, for messages
+    std::string path;          // the name on the file system (a directory's without its slashes)
     std::string temp;          // the temp file, or the temp directory
     bool directory = false;
     bool replace_dir = false;  // an existing output directory is swapped out at commit
@@ -133,9 +133,7 @@ namespace {
 // The checks before anything is written to `t.out`: not an input, not something we may not replace.
 void check_target(Target& t, const ConversionPlan& plan, bool force) {
     struct stat out_st {};
-    // Without the slash, a regular file named like the directory is found (and refused) here.
-    const std::string path = t.directory ? directory_path(t.out) : t.out;
-    if (::stat(path.c_str(), &out_st) != 0) return;
+    if (::stat(t.path.c_str(), &out_st) != 0) return;
     for (const GgufFile* in : plan.inputs()) {
         struct stat in_st {};
         if (::stat(in->path().c_str(), &in_st) == 0 && same_file(in_st, out_st))
@@ -147,10 +145,10 @@ void check_target(Target& t, const ConversionPlan& plan, bool force) {
         if (!force) t.fail("exists (use --force to replace it)");
         // Replacing a directory deletes what it holds: only ever one that we wrote, and
         // never one an input lives in.
-        if (!fs::exists(fs::path(t.out) / "manifest.json"))
+        if (!fs::exists(fs::path(t.path) / "manifest.json"))
             t.fail("is a directory without manifest.json, not one gguf-dequant wrote; not replacing it");
         std::error_code ec;
-        const fs::path out_real = fs::canonical(t.out, ec);
+        const fs::path out_real = fs::canonical(t.path, ec);
         for (const GgufFile* in : plan.inputs()) {
             const fs::path in_real = fs::canonical(in->path(), ec);
             if (!in_real.empty() && !out_real.empty()) {
@@ -168,12 +166,11 @@ void check_target(Target& t, const ConversionPlan& plan, bool force) {
     }
 }
 
-// Puts a finished directory in place of `t.out`, swapping out an old one.
+// Puts a finished directory in place of `t.path`, swapping out an old one.
 void commit_directory(Target& t) {
-    const std::string out = directory_path(t.out);
     ::chmod(t.temp.c_str(), creation_mode(0777));
     if (!t.replace_dir) {
-        if (::rename(t.temp.c_str(), out.c_str()) != 0)
+        if (::rename(t.temp.c_str(), t.path.c_str()) != 0)
             t.fail("cannot rename the finished output into place: " + errno_text(errno));
         t.temp.clear();
         t.renamed = true;
@@ -181,16 +178,16 @@ void commit_directory(Target& t) {
     }
     // Swap the old directory out and the new one in, both in one step, then delete the old one
     // (now at the temp name).
-    if (::renameat2(AT_FDCWD, t.temp.c_str(), AT_FDCWD, out.c_str(), RENAME_EXCHANGE) != 0) {
-        std::string aside = temp_template(out);
+    if (::renameat2(AT_FDCWD, t.temp.c_str(), AT_FDCWD, t.path.c_str(), RENAME_EXCHANGE) != 0) {
+        std::string aside = temp_template(t.path);
         if (!mkdtemp(aside.data())) t.fail("cannot move the old output aside: " + errno_text(errno));
-        if (::rename(out.c_str(), aside.c_str()) != 0) {
+        if (::rename(t.path.c_str(), aside.c_str()) != 0) {
             ::rmdir(aside.c_str());
             t.fail("cannot move the old output aside: " + errno_text(errno));
         }
-        if (::rename(t.temp.c_str(), out.c_str()) != 0) {
+        if (::rename(t.temp.c_str(), t.path.c_str()) != 0) {
             const int e = errno;
-            ::rename(aside.c_str(), out.c_str());
+            ::rename(aside.c_str(), t.path.c_str());
             t.fail("cannot rename the finished output into place: " + errno_text(e));
         }
         t.temp = aside;
@@ -211,18 +208,22 @@ OutputWriter::OutputWriter(const ConversionPlan& plan, std::string out_path, boo
     m.final_paths = output_paths(plan, out_path_);
     if (plan.layout() == OutputLayout::Shards) {
         m.targets.resize(m.final_paths.size());
-        for (size_t i = 0; i < m.targets.size(); ++i) m.targets[i].out = m.final_paths[i];
+        for (size_t i = 0; i < m.targets.size(); ++i) m.targets[i].out = m.targets[i].path = m.final_paths[i];
     } else {
         m.targets.resize(1);
-        m.targets[0].out = out_path_;
-        m.targets[0].directory = plan.layout() == OutputLayout::Directory;
+        Target& t = m.targets[0];
+        t.out = out_path_;
+        t.directory = plan.layout() == OutputLayout::Directory;
+        // Without the slash, a regular file named like the directory is found (and refused) by
+        // check_target, and the temp sibling and renames do not point inside the directory.
+        t.path = t.directory ? directory_path(out_path_) : out_path_;
     }
     for (Target& t : m.targets) check_target(t, plan, force);
 
     try {
         for (Target& t : m.targets) {
             if (!t.directory) continue;
-            std::string tmpl = temp_template(directory_path(t.out));
+            std::string tmpl = temp_template(t.path);
             if (!mkdtemp(tmpl.data())) t.fail("cannot create a directory beside it: " + errno_text(errno));
             t.temp = tmpl;
         }
@@ -236,7 +237,7 @@ OutputWriter::OutputWriter(const ConversionPlan& plan, std::string out_path, boo
                 fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
                 if (fd < 0) t.fail("cannot create " + f.name + ": " + errno_text(errno));
             } else {
-                std::string tmpl = temp_template(t.out);
+                std::string tmpl = temp_template(t.path);
                 fd = mkstemp(tmpl.data());
                 if (fd < 0) t.fail("cannot create a file beside it: " + errno_text(errno));
                 path = tmpl;
@@ -324,14 +325,14 @@ void OutputWriter::commit() {
                 commit_directory(t);
                 continue;
             }
-            if (::rename(t.temp.c_str(), t.out.c_str()) != 0)
+            if (::rename(t.temp.c_str(), t.path.c_str()) != 0)
                 t.fail("cannot rename the finished output into place: " + errno_text(errno));
             t.temp.clear();
             t.renamed = true;
         }
     } catch (...) {
         for (const Target& t : m.targets)
-            if (t.renamed && !t.directory) ::unlink(t.out.c_str());
+            if (t.renamed && !t.directory) ::unlink(t.path.c_str());
         throw;
     }
     m.committed = true;
