@@ -5,8 +5,10 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 
 #include "cli.h"
+#include "gguftk/check.h"
 #include "gguftk/convert.h"
 #include "gguftk/gguf.h"
 
@@ -46,6 +48,9 @@ Examples:
   gguf-dequant model.gguf -o model-f16.gguf --stats --threads 8
   gguf-dequant model-00001-of-00003.gguf -o model-f16.gguf   # model-f16-00001-of-00003.gguf ...
   gguf-dequant model-00002-of-00003.gguf -o model-f16.gguf --merge  # one file
+  gguf-dequant model.gguf --check                      # NaN or Inf anywhere? nothing is written
+  gguf-dequant model.gguf --check --to f16 --range 'token_embd.weight=-1:1' --no-zero-tensors
+  gguf-dequant model.gguf --check --stats --json > report.json
 
 Quantized tensors are converted; integer tensors are always copied; F32/F16/BF16/F64 tensors
 are copied byte for byte unless --all. With --tensors and --format gguf, the tensors not
@@ -58,7 +63,19 @@ are found beside it and checked to make one model (a missing or inconsistent sha
 error naming it). GGUF output keeps the split, same tensors per shard, OUT's name with
 -0000K-of-0000N.gguf (llama.cpp loads it from the first), unless --merge; the other formats
 write one output for the whole model. Either every output file appears or none does.
---shard-only converts the named file alone.)";
+--shard-only converts the named file alone.
+
+--check decodes every float and quantized tensor to float32, exactly the values --to f32 would
+write, through the same engine, and writes nothing. Each tensor's values are summarized (min,
+max, mean, population std, absmax, NaN, Inf, zeros, all-zero rows; in double precision) and
+held to rules: finite (no NaN or Inf; always), range (--range GLOB=LO:HI: every value of the
+tensors the glob matches within [LO, HI]; the first matching --range applies), overflow (with
+--to f16 or bf16: no finite value rounds to infinity in that type) and zero-tensor
+(--no-zero-tensors). Each broken rule is one FAIL line naming the tensor, the rule, the count
+and the first element (its index in GGUF order, ne0 fastest, and row = index / ne0, col =
+index % ne0). Exit status: 0 when every rule holds, 1 when one does not (or the file cannot be
+read), 2 for a usage mistake. --stats adds a table of the statistics; --json writes one
+document instead (exact numbers; NaN and infinities as strings).)";
 
 // What CLI11 matches --to against its members, and then keeps: "F16" is f16.
 std::string target_name(const std::string& s) {
@@ -113,6 +130,24 @@ std::unique_ptr<Engine> pick_engine(const std::string& device, unsigned threads,
     return cpu;
 }
 
+// "GLOB=LO:HI" (the glob may itself hold '='; the numbers are split at the last ':').
+std::pair<std::string, ValueRange> parse_range(const std::string& text) {
+    const size_t eq = text.rfind('=');
+    const size_t colon = text.rfind(':');
+    if (eq == std::string::npos || eq == 0 || colon == std::string::npos || colon < eq)
+        throw cli::UsageError("--range " + text + ": expected GLOB=LO:HI, e.g. 'token_embd.weight=-1:1'");
+    auto number = [&](const std::string& s) {
+        char* end = nullptr;
+        const double v = std::strtod(s.c_str(), &end);
+        if (s.empty() || *end != '\0' || std::isnan(v))
+            throw cli::UsageError("--range " + text + ": '" + s + "' is not a number");
+        return v;
+    };
+    const ValueRange r{number(text.substr(eq + 1, colon - eq - 1)), number(text.substr(colon + 1))};
+    if (r.lo > r.hi) throw cli::UsageError("--range " + text + ": LO is above HI");
+    return {text.substr(0, eq), r};
+}
+
 void print_stats(const ConversionPlan& plan, const ConversionResult& r) {
     size_t w = 6;
     for (const TensorJob& j : plan.jobs())
@@ -129,81 +164,138 @@ void print_stats(const ConversionPlan& plan, const ConversionResult& r) {
     }
 }
 
+// What the command line says.
+struct Args {
+    std::string input, output, to = "f16", format = "gguf", device = "auto";
+    std::vector<std::string> globs, ranges;
+    bool all = false, stats = false, force = false, merge = false, shard_only = false;
+    bool check = false, no_zero_tensors = false, json = false;
+    bool to_given = false;
+    unsigned threads = 0;
+
+    GgufModel open_model() const {
+        return GgufModel::open(input, shard_only ? GgufModel::Open::FileOnly : GgufModel::Open::Whole);
+    }
+};
+
+void add_options(CLI::App& app, Args& a) {
+    app.add_option("input", a.input, "GGUF file to convert")->required();
+    auto* output = app.add_option("-o,--output", a.output, "output file (gguf, safetensors) or directory (npy, raw)");
+    app.add_option("--to", a.to, "target type (with --check: the type whose overflow is checked)")
+        ->transform(CLI::IsMember({"f16", "f32", "bf16"}, target_name))
+        ->capture_default_str()
+        ->each([&a](const std::string&) { a.to_given = true; });
+    auto* format = app.add_option("--format", a.format, "output format")
+        ->check(CLI::IsMember({"gguf", "npy", "safetensors", "raw"}))
+        ->capture_default_str();
+    app.add_option("--tensors", a.globs, "only tensors whose name matches this glob (repeatable, or comma-separated)")
+        ->delimiter(',');
+    auto* all = app.add_flag("--all", a.all, "also convert unquantized float tensors (F32, F16, BF16, F64)");
+    app.add_option("--threads", a.threads, "CPU worker threads (0 = one per core)")
+        ->check(CLI::Range(0u, 1024u))
+        ->capture_default_str();
+    app.add_option("--device", a.device, "where to convert: cuda when built and a GPU answers, else cpu")
+        ->check(CLI::IsMember({"auto", "cpu", "cuda"}))
+        ->capture_default_str();
+    app.add_flag("--stats", a.stats, "print min, max, mean, absmax and NaN/Inf counts of every converted tensor");
+    auto* force = app.add_flag("--force", a.force, "replace OUT if it exists");
+    auto* merge = app.add_flag("--merge", a.merge, "a split model's GGUF output as one file, not one per shard");
+    app.add_flag("--shard-only", a.shard_only, "convert just the named shard of a split model (not loadable alone)")
+        ->excludes(merge);
+    auto* check = app.add_flag("--check", a.check, "decode every float and quantized tensor, write nothing, check the values")
+        ->excludes(output, format, all, force, merge);
+    app.add_option("--range", a.ranges, "with --check: GLOB=LO:HI, the values of matching tensors within [LO, HI] (repeatable)")
+        ->needs(check);
+    app.add_flag("--no-zero-tensors", a.no_zero_tensors, "with --check: a tensor of zeros only fails")->needs(check);
+    app.add_flag("--json", a.json, "with --check: one JSON document on stdout")->needs(check);
+    app.footer(kExamples);
+}
+
+int run_check(const Args& a) {
+    CheckOptions opts;
+    opts.tensor_globs = a.globs;
+    opts.no_zero_tensors = a.no_zero_tensors;
+    if (a.to_given) opts.overflow = *parse_out_type(a.to);
+    if (opts.overflow == OutType::F32) throw cli::UsageError("--check --to f32: nothing overflows float32; use f16 or bf16");
+    for (const std::string& r : a.ranges) opts.ranges.push_back(parse_range(r));
+
+    install_signal_handlers();
+    const GgufModel in = a.open_model();
+    std::string notice;
+    auto engine = pick_engine(a.device, a.threads, notice);
+    if (!notice.empty()) fmt::print(stderr, "{}\n", notice);
+    ProgressBar bar(cli::is_tty(stderr));
+    RunControl control;
+    control.cancel = &g_interrupted;
+    control.progress = [&](uint64_t done, uint64_t total) { bar.update(done, total); };
+    const auto t0 = std::chrono::steady_clock::now();
+    const CheckReport report = check_model(in, *engine, opts, control);
+    bar.clear();
+    if (g_interrupted) throw Error("interrupted");
+    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (a.json) cli::write_stdout(render_check_json(report, a.input));
+    else cli::write_stdout((a.stats ? render_check_table(report) : "") + render_check_text(report, a.input, engine->description(), secs));
+    return report.failed_tensors() ? cli::kExitFailure : cli::kExitOk;
+}
+
+ConvertOptions convert_options(const Args& a) {
+    if (a.output.empty()) throw cli::UsageError("-o/--output is required (or --check, which writes nothing)");
+    ConvertOptions opts;
+    opts.to = *parse_out_type(a.to);
+    opts.format = *parse_output_format(a.format);
+    opts.all_floats = a.all;
+    opts.tensor_globs = a.globs;
+    opts.merge = a.merge;
+    if (opts.format == OutputFormat::Npy && opts.to == OutType::BF16)
+        throw cli::UsageError("NumPy has no bfloat16: use --to f16 or --to f32 with --format npy");
+    return opts;
+}
+
+// "OUT", "OUT (all 3 shards)" or "FIRST ... LAST (3 shards)": what was written.
+std::string written(const Args& a, const GgufModel& in, const ConversionPlan& plan, const OutputWriter& out) {
+    if (plan.layout() == OutputLayout::Shards)
+        return fmt::format("{} ... {} ({} shards)", out.paths().front(), out.paths().back(), out.paths().size());
+    return in.split() ? fmt::format("{} (all {} shards)", a.output, in.files().size()) : a.output;
+}
+
+int run_conversion(const Args& a) {
+    const ConvertOptions opts = convert_options(a);
+    install_signal_handlers();
+    const GgufModel in = a.open_model();
+    const ConversionPlan plan = plan_conversion(in, opts);
+    std::string notice;
+    auto engine = pick_engine(a.device, a.threads, notice);
+    OutputWriter out(plan, a.output, a.force);
+    // Once the output is sure to start.
+    if (const auto split = split_info(in.given()); split && a.shard_only)
+        fmt::print(stderr, "note: converting shard {} of {} alone (--shard-only): the result is not a loadable model by itself\n",
+                   split->index + 1, split->count);
+    if (!notice.empty()) fmt::print(stderr, "{}\n", notice);
+
+    ProgressBar bar(cli::is_tty(stderr));
+    RunControl control;
+    control.stats = a.stats;
+    control.cancel = &g_interrupted;
+    control.progress = [&](uint64_t done, uint64_t total) { bar.update(done, total); };
+    const auto t0 = std::chrono::steady_clock::now();
+    const ConversionResult result = engine->run(plan, out, control);
+    bar.clear();
+    if (g_interrupted) throw Error("interrupted");
+    out.commit();
+    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    fmt::print(stderr, "{}: {} tensors, {} converted to {}, {:.1f} MB in {:.2f} s ({})\n", written(a, in, plan, out),
+               plan.jobs().size(), plan.n_converted(), a.to, double(plan.bytes_out()) / 1e6, secs, engine->description());
+    if (a.stats) print_stats(plan, result);
+    return cli::kExitOk;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-    CLI::App app{"Convert the quantized tensors of a GGUF file to F16, F32 or BF16, bit-exactly.", "gguf-dequant"};
-    std::string input, output, to = "f16", format = "gguf", device = "auto";
-    std::vector<std::string> globs;
-    bool all = false, stats = false, force = false, merge = false, shard_only = false;
-    unsigned threads = 0;
-    app.add_option("input", input, "GGUF file to convert")->required();
-    app.add_option("-o,--output", output, "output file (gguf, safetensors) or directory (npy, raw)")->required();
-    app.add_option("--to", to, "target type")
-        ->transform(CLI::IsMember({"f16", "f32", "bf16"}, target_name))
-        ->capture_default_str();
-    app.add_option("--format", format, "output format")
-        ->check(CLI::IsMember({"gguf", "npy", "safetensors", "raw"}))
-        ->capture_default_str();
-    app.add_option("--tensors", globs, "only tensors whose name matches this glob (repeatable, or comma-separated)")
-        ->delimiter(',');
-    app.add_flag("--all", all, "also convert unquantized float tensors (F32, F16, BF16, F64)");
-    app.add_option("--threads", threads, "CPU worker threads (0 = one per core)")
-        ->check(CLI::Range(0u, 1024u))
-        ->capture_default_str();
-    app.add_option("--device", device, "where to convert: cuda when built and a GPU answers, else cpu")
-        ->check(CLI::IsMember({"auto", "cpu", "cuda"}))
-        ->capture_default_str();
-    app.add_flag("--stats", stats, "print min, max, mean, absmax and NaN/Inf counts of every converted tensor");
-    app.add_flag("--force", force, "replace OUT if it exists");
-    auto* merge_opt = app.add_flag("--merge", merge, "a split model's GGUF output as one file, not one per shard");
-    app.add_flag("--shard-only", shard_only, "convert just the named shard of a split model (not loadable alone)")
-        ->excludes(merge_opt);
-    app.footer(kExamples);
-
-    return exit_status(cli::run(app, argc, argv, [&]() -> int {
-        ConvertOptions opts;
-        opts.to = *parse_out_type(to);
-        opts.format = *parse_output_format(format);
-        opts.all_floats = all;
-        opts.tensor_globs = globs;
-        opts.merge = merge;
-        if (opts.format == OutputFormat::Npy && opts.to == OutType::BF16)
-            throw cli::UsageError("NumPy has no bfloat16: use --to f16 or --to f32 with --format npy");
-
-        install_signal_handlers();
-        const GgufModel in = GgufModel::open(input, shard_only ? GgufModel::Open::FileOnly : GgufModel::Open::Whole);
-        const ConversionPlan plan = plan_conversion(in, opts);
-        std::string notice;
-        auto engine = pick_engine(device, threads, notice);
-        OutputWriter out(plan, output, force);
-        // Once the output is sure to start.
-        if (const auto split = split_info(in.given()); split && shard_only)
-            fmt::print(stderr, "note: converting shard {} of {} alone (--shard-only): the result is not a loadable model by itself\n",
-                       split->index + 1, split->count);
-        if (!notice.empty()) fmt::print(stderr, "{}\n", notice);
-
-        ProgressBar bar(cli::is_tty(stderr));
-        RunControl control;
-        control.stats = stats;
-        control.cancel = &g_interrupted;
-        control.progress = [&](uint64_t done, uint64_t total) { bar.update(done, total); };
-        const auto t0 = std::chrono::steady_clock::now();
-        const ConversionResult result = engine->run(plan, out, control);
-        bar.clear();
-        if (g_interrupted) throw Error("interrupted");
-        out.commit();
-        const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-
-        std::string written = output;
-        if (plan.layout() == OutputLayout::Shards)
-            written = fmt::format("{} ... {} ({} shards)", out.paths().front(), out.paths().back(), out.paths().size());
-        else if (in.split())
-            written += fmt::format(" (all {} shards)", in.files().size());
-        fmt::print(stderr, "{}: {} tensors, {} converted to {}, {:.1f} MB in {:.2f} s ({})\n", written,
-                   plan.jobs().size(), plan.n_converted(), to, double(plan.bytes_out()) / 1e6, secs,
-                   engine->description());
-        if (stats) print_stats(plan, result);
-        return cli::kExitOk;
-    }, input));
+    CLI::App app{"Convert the quantized tensors of a GGUF file to F16, F32 or BF16, bit-exactly; or check their values.",
+                 "gguf-dequant"};
+    Args args;
+    add_options(app, args);
+    return exit_status(cli::run(app, argc, argv, [&] { return args.check ? run_check(args) : run_conversion(args); },
+                                args.input));
 }

@@ -73,7 +73,7 @@ public:
         out_cap_ = out_cap;
     }
 
-    void convert(const TensorJob& j, const Chunk& c, const InputReader& in, OutputWriter& out, TensorStats* stats) {
+    std::span<const uint8_t> convert(const TensorJob& j, const Chunk& c, const InputReader& in, TensorStats* stats) {
         const uint64_t in_bytes = c.count * j.in_type->block_bytes;
         const uint64_t n_values = c.count * j.in_type->block_elems;
         const uint64_t out_bytes = n_values * out_type_size(j.out);
@@ -87,9 +87,7 @@ public:
         check(cudaStreamSynchronize(stream_), stats ? "converting a chunk (upload, decode, statistics or download)"
                                                     : "converting a chunk (upload, decode or download)");
         if (stats) stats->merge(stats_.result());
-        const uint64_t values_per_block_bytes = uint64_t(j.in_type->block_elems) * out_type_size(j.out);
-        out.write(j.file, j.out_offset + c.first * values_per_block_bytes,
-                  std::span(static_cast<const uint8_t*>(h_out_), out_bytes));
+        return std::span(static_cast<const uint8_t*>(h_out_), out_bytes);
     }
 
 private:
@@ -153,10 +151,10 @@ public:
     Lane(const Lane&) = delete;
     Lane& operator=(const Lane&) = delete;
 
-    void convert(const TensorJob& j, const Chunk& c, const InputReader& in, OutputWriter& out,
-                 TensorStats* stats) override {
+    std::span<const uint8_t> convert(const TensorJob& j, const Chunk& c, const InputReader& in,
+                                     TensorStats* stats) override {
         try {
-            r_->convert(j, c, in, out, stats);
+            return r_->convert(j, c, in, stats);
         } catch (...) {
             failed_ = true;
             throw;
@@ -175,7 +173,8 @@ public:
 
     std::string description() const override { return "cuda, " + name_; }
 
-    ConversionResult run(const ConversionPlan& plan, OutputWriter& out, const RunControl& control) override {
+protected:
+    ConversionResult execute(const ConversionPlan& plan, OutputWriter* out, const RunControl& control) override {
         ChunkedRun how;
         how.workers = kLanes;
         how.chunk_values = kChunkValues;

@@ -162,7 +162,10 @@ class IoOnlyEngine final : public Engine {
 public:
     explicit IoOnlyEngine(unsigned threads) : threads_(threads) {}
     std::string description() const override { return fmt::format("I/O only, {} threads", threads_); }
-    ConversionResult run(const ConversionPlan& plan, OutputWriter& out, const RunControl&) override {
+protected:
+    // Writing is what this engine measures: it is only ever run with an output.
+    ConversionResult execute(const ConversionPlan& plan, OutputWriter* out_ptr, const RunControl&) override {
+        OutputWriter& out = *out_ptr;
         const InputReader in(plan.input());
         struct Piece {
             size_t job;

@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "fixtures.h"
+#include "gguftk/check.h"
 #include "gguftk/convert.h"
 #include "gguftk/gguf.h"
 #include "gguftk/writer.h"
@@ -89,11 +90,51 @@ void compare_engines(const GgufFile& in, bool all_floats, const fs::path& dir) {
 
 }  // namespace
 
+namespace {
+
+void same_occurrences(const Occurrences& a, const Occurrences& b) {
+    CHECK(a.count == b.count);
+    CHECK(a.first == b.first);
+}
+
+// gguf-dequant --check on both engines: the same report. The chunks differ between the engines,
+// so the mean and std may differ in their last bits (summation order); nothing else may.
+void compare_checks(const GgufFile& in) {
+    std::string why;
+    auto gpu = make_cuda_engine(0, &why);
+    REQUIRE_MESSAGE(gpu != nullptr, why);
+    CheckOptions o;
+    o.overflow = OutType::F16;
+    o.ranges.push_back({"*", ValueRange{-0.05, 0.05}});
+    const GgufModel model = GgufModel::of(in);
+    const CheckReport g = check_model(model, *gpu, o, RunControl{});
+    const CheckReport c = check_model(model, *make_cpu_engine(0), o, RunControl{});
+    REQUIRE(g.tensors.size() == c.tensors.size());
+    for (size_t i = 0; i < g.tensors.size(); ++i) {
+        const ValueStats &a = g.tensors[i].stats, &b = c.tensors[i].stats;
+        INFO(g.tensors[i].tensor->name);
+        CHECK(a.values == b.values);
+        CHECK(a.finite == b.finite);
+        CHECK(a.zero == b.zero);
+        CHECK(a.zero_rows == b.zero_rows);
+        for (auto m : {&ValueStats::nan, &ValueStats::inf, &ValueStats::overflow, &ValueStats::out_of_range})
+            same_occurrences(a.*m, b.*m);
+        CHECK((a.min == b.min || (std::isnan(a.min) && std::isnan(b.min))));
+        CHECK((a.max == b.max || (std::isnan(a.max) && std::isnan(b.max))));
+        CHECK((std::fabs(a.mean - b.mean) <= 1e-12 * std::fabs(b.mean) || (std::isnan(a.mean) && std::isnan(b.mean))));
+        CHECK((std::fabs(a.stddev - b.stddev) <= 1e-12 * b.stddev || (std::isnan(a.stddev) && std::isnan(b.stddev))));
+        CHECK(g.tensors[i].failures.size() == c.tensors[i].failures.size());
+    }
+}
+
+}  // namespace
+
 TEST_CASE("the CUDA engine writes what the CPU engine writes: the all-types fixture") {
     TempDir dir;
     const GgufFile in = GgufFile::open(test::fixture("all-types.gguf"));
     compare_engines(in, false, dir.path);
     compare_engines(in, true, dir.path);
+    compare_checks(in);
 }
 
 TEST_CASE("the CUDA engine writes what the CPU engine writes: tensors over several chunks") {
@@ -151,6 +192,7 @@ TEST_CASE("the CUDA engine writes what the CPU engine writes: tensors over sever
     const GgufFile in = GgufFile::open(model.string());
     compare_engines(in, false, dir.path);
     compare_engines(in, true, dir.path);
+    compare_checks(in);
 }
 
 TEST_CASE("a missing device is reported, not crashed on") {

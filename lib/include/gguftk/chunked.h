@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
 
 #include "gguftk/convert.h"
 
@@ -26,11 +27,12 @@ struct Chunk {
 class ChunkConverter {
 public:
     virtual ~ChunkConverter() = default;
-    // Reads the chunk's blocks from `in` (the reader of the job's input file, j.input), decodes
-    // them to j.out and writes them at their planned place in `out`; folds the values written
-    // into *stats unless it is null. Throws Error.
-    virtual void convert(const TensorJob& j, const Chunk& c, const InputReader& in, OutputWriter& out,
-                         TensorStats* stats) = 0;
+    // Reads the chunk's blocks from `in` (the reader of the job's input file, j.input) and
+    // decodes them to j.out; folds the values into *stats unless it is null. Returns the values
+    // in host memory, valid until the next call (the driver writes them where the plan says).
+    // Throws Error.
+    virtual std::span<const uint8_t> convert(const TensorJob& j, const Chunk& c, const InputReader& in,
+                                             TensorStats* stats) = 0;
 };
 
 struct ChunkedRun {
@@ -42,7 +44,9 @@ struct ChunkedRun {
     std::function<std::unique_ptr<ChunkConverter>(uint64_t in_bytes, uint64_t out_bytes)> make_converter;
 };
 
-ConversionResult run_chunked(const ConversionPlan& plan, OutputWriter& out, const RunControl& control,
+// Executes `plan`, writing into *out, or, with out null, handing the converted values only to
+// control.values (Copy jobs are then skipped).
+ConversionResult run_chunked(const ConversionPlan& plan, OutputWriter* out, const RunControl& control,
                              const ChunkedRun& how);
 
 }  // namespace gguftk

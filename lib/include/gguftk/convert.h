@@ -17,14 +17,14 @@
 // number of workers, and an engine is nothing but "execute these jobs".
 //
 // Plugging in another engine (the CUDA one in kernels/):
-// - derive from Engine and implement run() by handing run_chunked (gguftk/chunked.h) a
+// - derive from Engine and implement execute() by handing run_chunked (gguftk/chunked.h) a
 //   ChunkConverter per worker: it reads a chunk's blocks through an InputReader into its own
 //   buffers, decodes them with the shared definitions of lib/formats (visit_format +
-//   decode_part), rounds to job.out exactly as the CPU does (formats/float_bits.h) and hands
-//   the bytes to OutputWriter::write, folding the values into the chunk's TensorStats when
-//   asked (TensorStats's definition below is the contract both engines meet). run_chunked does
-//   the rest: Copy jobs, progress, cancellation, errors. Memory must stay bounded whatever the
-//   model size.
+//   decode_part), rounds to job.out exactly as the CPU does (formats/float_bits.h) and returns
+//   the bytes in host memory, folding the values into the chunk's TensorStats when asked
+//   (TensorStats's definition below is the contract both engines meet). run_chunked does the
+//   rest: writing, Copy jobs, progress, cancellation, errors. Memory must stay bounded whatever
+//   the model size.
 // - expose it through make_cuda_engine() declared below; kernels/ defines it and is linked
 //   only when GGUFTK_HAVE_CUDA, so callers guard the call with `#if GGUFTK_HAVE_CUDA`.
 //   There is no registry: the app picks the engine (--device auto|cpu|cuda).
@@ -58,6 +58,9 @@ struct ConvertOptions {
     OutputFormat format = OutputFormat::Gguf;
     // Also convert the unquantized float tensors (F32, F16, BF16, F64); otherwise they are copied.
     bool all_floats = false;
+    // With all_floats, decode even the tensors already of the target type (which are otherwise
+    // copied): for a run that looks at the values rather than writing them (a check).
+    bool decode_same_type = false;
     // fnmatch(3) patterns on tensor names; empty selects every tensor. For GGUF output the
     // unselected tensors are still written, copied byte for byte, so the model stays whole;
     // the other formats write only the selected tensors.
@@ -244,6 +247,11 @@ struct RunControl {
     // Error("interrupted"). An int, so that a handler can leave the signal's number there for
     // the caller's exit status.
     const std::atomic<int>* cancel = nullptr;
+    // Called with each converted chunk's values (of type job.out, in host memory, valid during
+    // the call): the job's index in plan.jobs(), the index of the first value within the tensor,
+    // the bytes. Called from the worker threads concurrently, in no particular order. May be
+    // empty.
+    std::function<void(size_t job, uint64_t first_value, std::span<const uint8_t> values)> values;
 
     bool cancelled() const { return cancel && cancel->load(std::memory_order_relaxed) != 0; }
 };
@@ -255,7 +263,18 @@ public:
     virtual std::string description() const = 0;
     // Executes every job of `plan` into `out`. Throws Error on failure (the caller then destroys
     // the writer, which removes the partial output).
-    virtual ConversionResult run(const ConversionPlan& plan, OutputWriter& out, const RunControl& control) = 0;
+    ConversionResult run(const ConversionPlan& plan, OutputWriter& out, const RunControl& control) {
+        return execute(plan, &out, control);
+    }
+    // Decodes the plan's Convert jobs without writing anything: the values reach only
+    // control.values (gguf-dequant --check). Copy jobs are skipped.
+    ConversionResult scan(const ConversionPlan& plan, const RunControl& control) {
+        return execute(plan, nullptr, control);
+    }
+
+protected:
+    // run() with an output, scan() with none.
+    virtual ConversionResult execute(const ConversionPlan& plan, OutputWriter* out, const RunControl& control) = 0;
 };
 
 // The reference engine: `threads` workers (0 = one per available core) over chunks of whole

@@ -20,10 +20,11 @@ namespace {
 
 class ChunkList {
 public:
-    ChunkList(const ConversionPlan& plan, const ChunkedRun& how) : plan_(plan), how_(how) {
+    // Without copies (a scan, which writes nothing), Copy jobs have no chunks.
+    ChunkList(const ConversionPlan& plan, const ChunkedRun& how, bool copies) : plan_(plan), how_(how) {
         for (const TensorJob& j : plan.jobs()) {
             starts_.push_back(total_);  // empty jobs share the next job's start
-            total_ += (units(j) + step(j) - 1) / step(j);
+            if (copies || j.converts()) total_ += (units(j) + step(j) - 1) / step(j);
         }
     }
     uint64_t size() const { return total_; }
@@ -55,12 +56,12 @@ uint64_t values_bytes(const TensorJob& j, uint64_t blocks) {
 
 }  // namespace
 
-ConversionResult run_chunked(const ConversionPlan& plan, OutputWriter& out, const RunControl& control,
+ConversionResult run_chunked(const ConversionPlan& plan, OutputWriter* out, const RunControl& control,
                              const ChunkedRun& how) {
     // One reader per input file (the shards of a split model); a job reads its own.
     std::vector<std::unique_ptr<InputReader>> readers;
     for (const GgufFile* f : plan.inputs()) readers.push_back(std::make_unique<InputReader>(*f));
-    const ChunkList chunks(plan, how);
+    const ChunkList chunks(plan, how, out != nullptr);
     const auto& jobs = plan.jobs();
 
     uint64_t in_cap = 0, out_cap = 0;  // the largest Convert chunk
@@ -92,13 +93,16 @@ ConversionResult run_chunked(const ConversionPlan& plan, OutputWriter& out, cons
                 const TensorJob& j = jobs[c.job];
                 const InputReader& in = *readers[j.input];
                 if (!j.converts()) {
-                    out.copy(j.file, j.out_offset + c.first, in, j.in_offset + c.first, c.count);
+                    out->copy(j.file, j.out_offset + c.first, in, j.in_offset + c.first, c.count);
                     bytes_in += c.count;
                     bytes_out += c.count;
                     continue;
                 }
                 TensorStats part;
-                conv->convert(j, c, in, out, control.stats ? &part : nullptr);
+                const auto values = conv->convert(j, c, in, control.stats ? &part : nullptr);
+                const uint64_t first_value = c.first * j.in_type->block_elems;
+                if (out) out->write(j.file, j.out_offset + first_value * out_type_size(j.out), values);
+                if (control.values) control.values(c.job, first_value, values);
                 if (control.stats) {
                     std::lock_guard lock(mu);
                     result.stats[c.job].merge(part);
@@ -126,7 +130,9 @@ ConversionResult run_chunked(const ConversionPlan& plan, OutputWriter& out, cons
         throw;
     }
     // This thread only reports progress, so the workers have the cores to themselves.
-    const uint64_t total_in = plan.bytes_in();
+    uint64_t total_in = plan.bytes_in();
+    if (!out)
+        for (const TensorJob& j : jobs) total_in -= j.converts() ? 0 : j.in_size;
     {
         std::unique_lock lock(mu);
         while (finished < pool.size()) {

@@ -31,16 +31,14 @@ class CpuConverter final : public ChunkConverter {
 public:
     CpuConverter(uint64_t in_bytes, uint64_t out_bytes) : ibuf_(in_bytes), obuf_(out_bytes) {}
 
-    void convert(const TensorJob& j, const Chunk& c, const InputReader& in, OutputWriter& out,
-                 TensorStats* stats) override {
+    std::span<const uint8_t> convert(const TensorJob& j, const Chunk& c, const InputReader& in,
+                                     TensorStats* stats) override {
         const std::span<uint8_t> src(ibuf_.data(), c.count * j.in_type->block_bytes);
         const uint64_t n_values = c.count * j.in_type->block_elems;
-        const uint64_t values_per_block_bytes = uint64_t(j.in_type->block_elems) * out_type_size(j.out);
         in.read(j.in_offset + c.first * j.in_type->block_bytes, src);
         convert_blocks(j.in_type->type, src.data(), c.count, j.out, obuf_.data());
         if (stats) accumulate_stats(j.out, obuf_.data(), n_values, *stats);
-        out.write(j.file, j.out_offset + c.first * values_per_block_bytes,
-                  std::span(obuf_.data(), c.count * values_per_block_bytes));
+        return std::span(obuf_.data(), n_values * out_type_size(j.out));
     }
 
 private:
@@ -55,7 +53,8 @@ public:
         return "cpu, " + std::to_string(threads_) + (threads_ == 1 ? " thread" : " threads");
     }
 
-    ConversionResult run(const ConversionPlan& plan, OutputWriter& out, const RunControl& control) override {
+protected:
+    ConversionResult execute(const ConversionPlan& plan, OutputWriter* out, const RunControl& control) override {
         ChunkedRun how;
         how.workers = threads_;
         how.chunk_values = kChunkValues;

@@ -112,7 +112,7 @@ std::optional<SinkTensor> plan_tensor(const TensorInfo& t, uint32_t input, uint3
                 job.kind = JobKind::Convert;
                 break;
             case TypeClass::Float:
-                if (t.type->type == target) break;  // already the target: a copy is exact
+                if (t.type->type == target && !opts.decode_same_type) break;  // a copy is exact
                 // NumPy cannot hold bfloat16, so npy output converts BF16 tensors regardless.
                 if (opts.all_floats || (opts.format == OutputFormat::Npy && t.type->type == GgmlType::BF16))
                     job.kind = JobKind::Convert;

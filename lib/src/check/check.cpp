@@ -1,0 +1,121 @@
+// check_model: a conversion to F32 that writes nothing, its values summarized and held to rules.
+//
+// The plan is gguf-dequant's own (every float tensor converted too), so a check reads and
+// decodes exactly what a conversion would, through the same engine, in bounded memory.
+#include <fnmatch.h>
+
+#include <cstring>
+
+#include "gguftk/check.h"
+#include "gguftk/error.h"
+
+namespace gguftk {
+namespace {
+
+bool matches(const std::string& glob, const std::string& name) {
+    return fnmatch(glob.c_str(), name.c_str(), 0) == 0;
+}
+
+bool selected(const CheckOptions& o, const std::string& name) {
+    if (o.tensor_globs.empty()) return true;
+    for (const std::string& g : o.tensor_globs)
+        if (matches(g, name)) return true;
+    return false;
+}
+
+std::optional<ValueRange> range_for(const CheckOptions& o, const std::string& name) {
+    for (const auto& [glob, range] : o.ranges)
+        if (matches(glob, name)) return range;
+    return std::nullopt;
+}
+
+ConversionPlan plan_check(const GgufModel& model, const CheckOptions& o) {
+    ConvertOptions c;
+    c.to = OutType::F32;  // the decoded values themselves: no rounding hides anything
+    c.all_floats = true;
+    c.decode_same_type = true;  // F32 tensors too: their values are checked like any other
+    c.tensor_globs = o.tensor_globs;
+    c.merge = true;       // one output file planned (and never written)
+    return plan_conversion(model, c);
+}
+
+std::vector<Failure> failures_of(const CheckOptions& o, const TensorCheck& t) {
+    const ValueStats& s = t.stats;
+    std::vector<Failure> f;
+    if (o.finite && (s.nan.count || s.inf.count)) {
+        Occurrences both = s.nan;
+        both.merge(s.inf);
+        f.push_back({Rule::Finite, both});
+    }
+    if (t.range && s.out_of_range.count) f.push_back({Rule::Range, s.out_of_range});
+    if (o.overflow && s.overflow.count) f.push_back({Rule::Overflow, s.overflow});
+    if (o.no_zero_tensors && s.zero == s.values) f.push_back({Rule::ZeroTensor, {s.values, Occurrences::kNone}});
+    return f;
+}
+
+}  // namespace
+
+std::string_view rule_name(Rule r) noexcept {
+    switch (r) {
+        case Rule::Finite: return "finite";
+        case Rule::Range: return "range";
+        case Rule::Overflow: return "overflow";
+        case Rule::ZeroTensor: return "zero-tensor";
+    }
+    return "?";
+}
+
+size_t CheckReport::failed_tensors() const {
+    size_t n = 0;
+    for (const TensorCheck& t : tensors) n += !t.failures.empty();
+    return n;
+}
+
+size_t CheckReport::failed_tensors(Rule r) const {
+    size_t n = 0;
+    for (const TensorCheck& t : tensors)
+        for (const Failure& f : t.failures) n += f.rule == r;
+    return n;
+}
+
+uint64_t CheckReport::values() const {
+    uint64_t n = 0;
+    for (const TensorCheck& t : tensors) n += t.stats.values;
+    return n;
+}
+
+CheckReport check_model(const GgufModel& model, Engine& engine, const CheckOptions& opts, const RunControl& control) {
+    if (opts.overflow && *opts.overflow == OutType::F32) throw Error("nothing overflows F32: the values are float32");
+    const ConversionPlan plan = plan_check(model, opts);
+    const auto& jobs = plan.jobs();
+    CheckReport report;
+    report.options = opts;
+    std::vector<std::unique_ptr<ValueAccumulator>> acc(jobs.size());
+    for (size_t i = 0; i < jobs.size(); ++i) {
+        const TensorInfo& t = plan.tensor(jobs[i]);
+        if (jobs[i].converts()) {
+            acc[i] = std::make_unique<ValueAccumulator>(t.ne[0], ValueRules{opts.overflow, range_for(opts, t.name)});
+            report.tensors.push_back({plan.inputs()[jobs[i].input], &t, range_for(opts, t.name), {}, {}});
+        } else if (selected(opts, t.name)) {
+            report.skipped.push_back(&t);
+        }
+    }
+    RunControl c;
+    c.progress = control.progress;
+    c.cancel = control.cancel;
+    c.values = [&](size_t job, uint64_t first, std::span<const uint8_t> bytes) {
+        // Engines hand over their own buffers, allocated for any type: aligned for floats.
+        acc[job]->add(first, std::span(reinterpret_cast<const float*>(bytes.data()), bytes.size() / sizeof(float)));
+    };
+    report.bytes_read = engine.scan(plan, c).bytes_read;
+    size_t k = 0;
+    for (size_t i = 0; i < jobs.size(); ++i) {
+        if (!acc[i]) continue;
+        TensorCheck& t = report.tensors[k++];
+        t.stats = acc[i]->result();
+        t.failures = failures_of(opts, t);
+    }
+    return report;
+}
+
+}  // namespace gguftk

@@ -1,0 +1,83 @@
+// gguf-dequant --check for people: one line per broken rule, a summary, and (--stats) a table.
+#include <fmt/core.h>
+
+#include <cmath>
+
+#include "gguftk/check.h"
+#include "gguftk/escape.h"
+#include "gguftk/types.h"
+
+namespace gguftk {
+namespace {
+
+// "element 1234 (row 1, col 338)": the index in GGUF order and where it sits in the row grid.
+std::string where(const TensorInfo& t, uint64_t index) {
+    const uint64_t ne0 = std::max<uint64_t>(1, t.ne[0]);
+    return fmt::format("element {} (row {}, col {})", index, index / ne0, index % ne0);
+}
+
+// "1 value", "2 values".
+std::string values(uint64_t n) { return fmt::format("{} value{}", n, n == 1 ? "" : "s"); }
+
+std::string range_text(const ValueRange& r) { return fmt::format("[{:g}, {:g}]", r.lo, r.hi); }
+
+std::string describe(const TensorCheck& t, const Failure& f, const CheckOptions& o) {
+    const ValueStats& s = t.stats;
+    switch (f.rule) {
+        case Rule::Finite:
+            return fmt::format("{} NaN, {} Inf; first at {}", s.nan.count, s.inf.count, where(*t.tensor, f.where.first));
+        case Rule::Range:
+            return fmt::format("{} outside {} (min {:g}, max {:g}); first at {}", values(f.where.count),
+                               range_text(*t.range), s.min, s.max, where(*t.tensor, f.where.first));
+        case Rule::Overflow:
+            return fmt::format("{} finite {} to infinity in {}; first at {}", f.where.count,
+                               f.where.count == 1 ? "value rounds" : "values round", out_type_name(*o.overflow),
+                               where(*t.tensor, f.where.first));
+        case Rule::ZeroTensor:
+            return fmt::format("all {} values are zero", f.where.count);
+    }
+    return {};
+}
+
+std::string summary_of_failures(const CheckReport& r) {
+    std::string s;
+    for (Rule rule : kRules)
+        if (const size_t n = r.failed_tensors(rule))
+            s += fmt::format("{}{} {}", s.empty() ? "" : ", ", n, rule_name(rule));
+    return s;
+}
+
+}  // namespace
+
+std::string render_check_text(const CheckReport& r, const std::string& input, const std::string& engine,
+                              double seconds) {
+    std::string out;
+    for (const TensorCheck& t : r.tensors)
+        for (const Failure& f : t.failures)
+            out += fmt::format("FAIL {}: {}: {}\n", escape(t.tensor->name), rule_name(f.rule), describe(t, f, r.options));
+    const size_t failed = r.failed_tensors();
+    out += fmt::format("{}: {} ({} of {} tensors", escape(input), failed ? "FAILED" : "OK",
+                       failed ? failed : r.tensors.size(), r.tensors.size());
+    if (failed) out += fmt::format(" failed: {}", summary_of_failures(r));
+    else out += " passed";
+    if (!r.skipped.empty()) out += fmt::format("; {} integer tensors not checked", r.skipped.size());
+    out += fmt::format("), {} values in {:.2f} s ({})\n", r.values(), seconds, engine);
+    return out;
+}
+
+std::string render_check_table(const CheckReport& r) {
+    size_t w = 6;
+    for (const TensorCheck& t : r.tensors) w = std::max(w, escape(t.tensor->name).size());
+    auto num = [](double v) { return std::isnan(v) ? std::string("-") : fmt::format("{:.5g}", v); };
+    std::string out = fmt::format("{:<{}}  {:<7} {:>11} {:>11} {:>11} {:>11} {:>5} {:>5} {:>9} {:>6}\n", "tensor", w,
+                                  "type", "min", "max", "mean", "std", "nan", "inf", "zeros", "0-rows");
+    for (const TensorCheck& t : r.tensors) {
+        const ValueStats& s = t.stats;
+        out += fmt::format("{:<{}}  {:<7} {:>11} {:>11} {:>11} {:>11} {:>5} {:>5} {:>9} {:>6}\n", escape(t.tensor->name),
+                           w, t.tensor->type->name, num(s.min), num(s.max), num(s.mean), num(s.stddev), s.nan.count,
+                           s.inf.count, s.zero, s.zero_rows);
+    }
+    return out;
+}
+
+}  // namespace gguftk

@@ -1,0 +1,323 @@
+// ValueAccumulator: a tensor's statistics from chunks of float32 values, in any order.
+//
+// A chunk is summarized on its own (a Part), then merged under the lock. Most chunks hold no
+// NaN or infinity and are summarized by a loop with no per-value branch; a chunk that holds one
+// takes the careful loop. The first offending element of a rule is looked for in a second scan,
+// only in a chunk whose extremes show there is one.
+#include <cmath>
+#include <cstring>
+#include <map>
+#include <mutex>
+
+#include "formats/float_bits.h"
+#include "gguftk/check.h"
+
+// The vector helpers below are internal and inlined into one caller per instruction set, so no
+// vector crosses an ABI boundary: the warning that AVX vectors pass differently does not apply.
+#pragma GCC diagnostic ignored "-Wpsabi"
+
+namespace gguftk {
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+bool is_finite(float x) { return std::fabs(x) <= std::numeric_limits<float>::max(); }
+
+// The smallest magnitude that rounds to infinity in `t`, found with the rounding itself.
+float overflow_threshold(OutType t) {
+    auto rounds_to_inf = [t](uint32_t bits) {
+        const float f = formats::f32_from_bits(bits);
+        const uint16_t h = t == OutType::F16 ? formats::f32_to_fp16(f) : formats::f32_to_bf16(f);
+        return t == OutType::F16 ? (h & 0x7fffu) == 0x7c00u : (h & 0x7fffu) == 0x7f80u;
+    };
+    uint32_t lo = 0, hi = 0x7f800000u;  // rounds_to_inf(lo) is false, rounds_to_inf(hi) true
+    while (hi - lo > 1) {
+        const uint32_t mid = lo + (hi - lo) / 2;
+        (rounds_to_inf(mid) ? hi : lo) = mid;
+    }
+    return formats::f32_from_bits(hi);
+}
+
+// Knuth's two-sum: hi + lo is exactly the running sum plus x. Written once for doubles and for
+// the vectors below, where it runs lane by lane.
+template <class T>
+[[gnu::always_inline]] inline void two_sum(T& hi, T& lo, const T& x) {
+    const T s = hi + x;
+    const T b = s - hi;
+    lo += (hi - (s - b)) + (x - b);
+    hi = s;
+}
+
+// One chunk's (or, merged, a whole tensor's) summary.
+struct Part {
+    uint64_t values = 0, finite = 0, zero = 0, zero_rows = 0;
+    Occurrences nan, inf, overflow, out_of_range;
+    double min = INFINITY, max = -INFINITY;
+    double sum_hi = 0, sum_lo = 0;  // of the finite values
+    double m2 = 0;                  // squared deviations from this part's mean
+
+    double mean() const { return finite ? (sum_hi + sum_lo) / double(finite) : kNaN; }
+
+    void merge(const Part& o) {
+        if (o.finite) {
+            const double delta = o.mean() - mean();
+            const double n = double(finite) + double(o.finite);
+            m2 = finite ? m2 + o.m2 + delta * delta * (double(finite) * double(o.finite) / n) : o.m2;
+            min = std::fmin(min, o.min);
+            max = std::fmax(max, o.max);
+            two_sum(sum_hi, sum_lo, o.sum_hi);
+            sum_lo += o.sum_lo;
+        }
+        values += o.values;
+        finite += o.finite;
+        zero += o.zero;
+        zero_rows += o.zero_rows;
+        nan.merge(o.nan);
+        inf.merge(o.inf);
+        overflow.merge(o.overflow);
+        out_of_range.merge(o.out_of_range);
+    }
+};
+
+// The common case, a run with no NaN or infinity, is summarized sixteen values at a time in
+// vectors (GCC/Clang vector extensions: exact IEEE operations lane by lane, so the AVX2 build of
+// the loop and the portable one give the same bits). Double lane k sums the values i with
+// i % 8 == k, two at a time, which keeps the adds' latency below their throughput.
+using f32x4 = float __attribute__((vector_size(16)));
+using f32x8 = float __attribute__((vector_size(32)));
+using i32x8 = int32_t __attribute__((vector_size(32)));
+using f64x4 = double __attribute__((vector_size(32)));
+constexpr size_t kLanes = 16;  // values per step
+
+struct Lanes {
+    f64x4 hi[2] = {}, lo[2] = {};  // two-sums of the values
+    f64x4 sq[2] = {};              // squares of their distance from a shift (see summarize_finite)
+    f32x8 mn, mx;
+    i32x8 zero = {};               // counts down: a true comparison is -1
+};
+
+template <class V>
+[[gnu::always_inline]] inline V load(const float* p) {
+    V x;
+    memcpy(&x, p, sizeof x);
+    return x;
+}
+
+[[gnu::always_inline]] inline f64x4 load4d(const float* p) { return __builtin_convertvector(load<f32x4>(p), f64x4); }
+
+// v[0, 16): sums, squares about `shift`, extremes and zeros.
+[[gnu::always_inline]] inline void add16(const float* v, const f64x4& shift, Lanes& l) {
+    for (int h = 0; h < 2; ++h) {
+        const f64x4 a = load4d(v + 4 * h), b = load4d(v + 8 + 4 * h);
+        two_sum(l.hi[h], l.lo[h], a);
+        two_sum(l.hi[h], l.lo[h], b);
+        l.sq[h] += (a - shift) * (a - shift) + (b - shift) * (b - shift);
+    }
+    const f32x8 x = load<f32x8>(v), y = load<f32x8>(v + 8);
+    const f32x8 lo = x < y ? x : y, hi = x > y ? x : y;
+    l.mn = lo < l.mn ? lo : l.mn;
+    l.mx = hi > l.mx ? hi : l.mx;
+    l.zero += (x == 0.0f) + (y == 0.0f);
+}
+
+// v[0, 16 * blocks) in one pass; squares about `shift`. A NaN or infinity among the values
+// leaves its lane's sum NaN or infinite (a sum of finite floats cannot overflow a double): that
+// is how fold_lanes tells, at no cost here.
+[[gnu::always_inline]] inline void vector_pass(const float* v, size_t blocks, double shift, Lanes& out) {
+    Lanes l;  // a local, so that the compiler keeps it in registers across the loop
+    const f64x4 k = f64x4{} + shift;
+    l.mn = l.mx = load<f32x8>(v);
+    for (size_t i = 0; i < blocks; ++i) add16(v + kLanes * i, k, l);
+    out = l;
+}
+
+#if defined(__x86_64__) || defined(__i386__)
+[[gnu::target("avx2")]] void vector_pass_avx2(const float* v, size_t blocks, double shift, Lanes& l) {
+    vector_pass(v, blocks, shift, l);
+}
+bool have_avx2() {
+    static const bool yes = __builtin_cpu_supports("avx2");
+    return yes;
+}
+#else
+void vector_pass_avx2(const float* v, size_t blocks, double shift, Lanes& l) { vector_pass(v, blocks, shift, l); }
+bool have_avx2() { return false; }
+#endif
+
+void run_vector_pass(const float* v, size_t blocks, double shift, Lanes& l) {
+    if (have_avx2()) vector_pass_avx2(v, blocks, shift, l);
+    else vector_pass(v, blocks, shift, l);
+}
+
+// The lanes folded into a Part: sum, extremes, zeros; false when a value was not finite.
+bool fold_lanes(const Lanes& l, Part& r) {
+    for (size_t k = 0; k < 8; ++k)
+        if (!std::isfinite(l.hi[k / 4][k % 4] + l.lo[k / 4][k % 4])) return false;
+    for (size_t k = 0; k < 8; ++k) {
+        two_sum(r.sum_hi, r.sum_lo, l.hi[k / 4][k % 4]);
+        r.sum_lo += l.lo[k / 4][k % 4];
+        r.min = std::fmin(r.min, l.mn[k]);
+        r.max = std::fmax(r.max, l.mx[k]);
+        r.zero -= uint64_t(int64_t(l.zero[k]));
+    }
+    return true;
+}
+
+// A run with no NaN or infinity, in one pass. The squared deviations come from squares about a
+// shift K (the mean of the first values): m2 = S2 - S1^2 / n with S1, S2 the sums of (x - K)
+// and (x - K)^2. That loses digits only when the mean lies far from K relative to the spread;
+// then (S1^2 / n above half of S2) the deviations are summed again about the exact mean. False
+// (p untouched) when a value is NaN or infinite.
+bool summarize_finite(const float* v, size_t n, Part& p) {
+    const size_t blocks = n / kLanes, tail = blocks * kLanes;
+    double shift = 0;
+    for (size_t i = 0; i < std::min(n, kLanes); ++i) shift += v[i];
+    shift /= double(std::min(n, kLanes));
+    if (!std::isfinite(shift)) return false;
+    Lanes l;
+    Part r;
+    if (blocks) {
+        run_vector_pass(v, blocks, shift, l);
+        if (!fold_lanes(l, r)) return false;
+    }
+    double s2 = 0;
+    for (const f64x4& q : l.sq)
+        for (size_t k = 0; k < 4; ++k) s2 += q[k];  // zero without blocks
+    for (size_t i = tail; i < n; ++i) {
+        if (!is_finite(v[i])) return false;
+        two_sum(r.sum_hi, r.sum_lo, double(v[i]));
+        r.min = std::fmin(r.min, v[i]);
+        r.max = std::fmax(r.max, v[i]);
+        r.zero += v[i] == 0.0f;
+        s2 += (double(v[i]) - shift) * (double(v[i]) - shift);
+    }
+    r.finite = r.values = n;
+    const double s1 = (r.sum_hi - shift * double(n)) + r.sum_lo;
+    r.m2 = s2 - s1 * s1 / double(n);
+    if (!(s1 * s1 / double(n) <= s2 / 2)) {
+        const double mean = r.mean();
+        r.m2 = 0;
+        for (size_t i = 0; i < n; ++i) r.m2 += (double(v[i]) - mean) * (double(v[i]) - mean);
+    }
+    p = r;
+    return true;
+}
+
+// The careful loop, for a run holding NaN or infinities, which are counted with the first of
+// each; the deviations in a second pass.
+void sum_some_finite(const float* v, size_t n, uint64_t base, Part& p) {
+    for (size_t i = 0; i < n; ++i) {
+        const float x = v[i];
+        if (std::isnan(x)) {
+            p.nan.add(base + i);
+        } else if (std::isinf(x)) {
+            p.inf.add(base + i);
+        } else {
+            two_sum(p.sum_hi, p.sum_lo, double(x));
+            p.min = std::fmin(p.min, x);
+            p.max = std::fmax(p.max, x);
+            p.zero += x == 0.0f;
+            ++p.finite;
+        }
+    }
+    p.values = n;
+    const double mean = p.mean();
+    for (size_t i = 0; i < n; ++i)
+        if (is_finite(v[i])) p.m2 += (double(v[i]) - mean) * (double(v[i]) - mean);
+}
+
+}  // namespace
+
+struct ValueAccumulator::State {
+    uint64_t row_length;
+    ValueRules rules;
+    float overflow_at = INFINITY;  // magnitudes from here round to infinity in rules.overflow
+    std::mutex mu;
+    Part total;
+    // Rows met only in part so far: values seen, and whether any was non-zero.
+    struct Fragment {
+        uint64_t seen = 0;
+        bool nonzero = false;
+    };
+    std::map<uint64_t, Fragment> open_rows;
+
+    Part summarize(uint64_t first, std::span<const float> v) const;
+    void find_rule_breaks(uint64_t first, std::span<const float> v, Part& p) const;
+    void count_zero_rows(uint64_t first, std::span<const float> v, Part& p, std::vector<std::pair<uint64_t, Fragment>>& frags) const;
+};
+
+Part ValueAccumulator::State::summarize(uint64_t first, std::span<const float> v) const {
+    Part p;
+    p.values = v.size();
+    if (v.empty()) return p;
+    if (!summarize_finite(v.data(), v.size(), p)) sum_some_finite(v.data(), v.size(), first, p);
+    find_rule_breaks(first, v, p);
+    return p;
+}
+
+void ValueAccumulator::State::find_rule_breaks(uint64_t first, std::span<const float> v, Part& p) const {
+    const bool overflow = rules.overflow && (p.inf.count || p.max >= overflow_at || -p.min >= overflow_at);
+    const bool range = rules.range && (p.inf.count || p.min < rules.range->lo || p.max > rules.range->hi);
+    if (!overflow && !range) return;
+    for (size_t i = 0; i < v.size(); ++i) {
+        const float x = v[i];
+        if (overflow && is_finite(x) && std::fabs(x) >= overflow_at) p.overflow.add(first + i);
+        if (range && (x < rules.range->lo || x > rules.range->hi)) p.out_of_range.add(first + i);
+    }
+}
+
+// Rows wholly inside the chunk are counted here; the one or two it holds only part of become
+// fragments, completed by other chunks.
+void ValueAccumulator::State::count_zero_rows(uint64_t first, std::span<const float> v, Part& p,
+                                              std::vector<std::pair<uint64_t, Fragment>>& frags) const {
+    const uint64_t end = first + v.size();
+    for (uint64_t row = first / row_length; row * row_length < end; ++row) {
+        const uint64_t a = std::max(first, row * row_length), b = std::min(end, (row + 1) * row_length);
+        bool nonzero = p.zero == 0;  // a chunk without zeros has no zero row
+        for (uint64_t i = a; i < b && !nonzero; ++i) nonzero = v[i - first] != 0.0f;
+        if (b - a == row_length) p.zero_rows += !nonzero;
+        else frags.push_back({row, {b - a, nonzero}});
+    }
+}
+
+ValueAccumulator::ValueAccumulator(uint64_t row_length, ValueRules rules) : s_(std::make_unique<State>()) {
+    s_->row_length = std::max<uint64_t>(1, row_length);
+    s_->rules = rules;
+    if (rules.overflow && *rules.overflow != OutType::F32) s_->overflow_at = overflow_threshold(*rules.overflow);
+    else s_->rules.overflow.reset();
+}
+
+ValueAccumulator::~ValueAccumulator() = default;
+
+void ValueAccumulator::add(uint64_t first, std::span<const float> values) {
+    Part p = s_->summarize(first, values);
+    std::vector<std::pair<uint64_t, State::Fragment>> frags;
+    s_->count_zero_rows(first, values, p, frags);
+    std::lock_guard lock(s_->mu);
+    s_->total.merge(p);
+    for (const auto& [row, f] : frags) {
+        State::Fragment& open = s_->open_rows[row];
+        open.seen += f.seen;
+        open.nonzero |= f.nonzero;
+        if (open.seen < s_->row_length) continue;
+        s_->total.zero_rows += !open.nonzero;
+        s_->open_rows.erase(row);
+    }
+}
+
+ValueStats ValueAccumulator::result() const {
+    std::lock_guard lock(s_->mu);
+    const Part& p = s_->total;
+    ValueStats r{p.values, p.finite, p.zero, p.zero_rows, p.nan, p.inf, p.overflow, p.out_of_range,
+                 kNaN, kNaN, kNaN, kNaN, kNaN};
+    if (p.finite) {
+        r.min = p.min;
+        r.max = p.max;
+        r.absmax = std::fmax(-p.min, p.max);
+        r.mean = p.mean();
+        r.stddev = std::sqrt(p.m2 / double(p.finite));
+    }
+    return r;
+}
+
+}  // namespace gguftk
