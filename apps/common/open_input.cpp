@@ -15,6 +15,16 @@ void add_remote_options(CLI::App& app, remote::Options& opts) {
         ->envname("GGUFTK_IDLE_TIMEOUT")
         ->check(CLI::PositiveNumber)
         ->group("Remote files");
+    app.add_option("--min-speed", opts.min_speed,
+                   "remote files: bytes/s a request must keep up over each --idle-timeout (default 1024; 0: none)")
+        ->envname("GGUFTK_MIN_SPEED")
+        ->check(CLI::NonNegativeNumber)
+        ->group("Remote files");
+    app.add_option("--request-timeout", opts.request_timeout_s,
+                   "remote files: seconds one request may take in all, redirects included (default 600)")
+        ->envname("GGUFTK_REQUEST_TIMEOUT")
+        ->check(CLI::PositiveNumber)
+        ->group("Remote files");
 }
 
 GgufFile open_input(const std::string& input, const remote::Options& opts) {

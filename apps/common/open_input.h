@@ -12,8 +12,9 @@
 
 namespace gguftk::cli {
 
-// --connect-timeout and --idle-timeout, in seconds, also read from GGUFTK_CONNECT_TIMEOUT and
-// GGUFTK_IDLE_TIMEOUT (a flag wins over its variable).
+// --connect-timeout, --idle-timeout and --request-timeout in seconds, and --min-speed in bytes/s,
+// also read from GGUFTK_CONNECT_TIMEOUT, GGUFTK_IDLE_TIMEOUT, GGUFTK_REQUEST_TIMEOUT and
+// GGUFTK_MIN_SPEED (a flag wins over its variable).
 void add_remote_options(CLI::App& app, remote::Options& opts);
 
 // Maps a local file, or reads a remote one's header (HF_ENDPOINT and HF_TOKEN for hf://).

@@ -8,8 +8,10 @@
 //
 // A server is as untrusted as a file: every response must be the 206 Partial Content of exactly
 // the range asked for, of a file whose size stays the same; a transfer that brings more than
-// was asked is stopped, so memory never holds more than the reads asked for. Every failure is an
-// Error naming the file as Location::display (no credentials) and what happened.
+// was asked is stopped, so memory never holds more than the reads asked for; the whole answer to
+// a request (headers and bodies, redirects' included) may bring only a little more than its
+// range, no slower than a lowest speed, within a deadline. Every failure is an Error naming the
+// file as Location::display (no credentials) and what happened.
 // Built without libcurl (GGUFTK_REMOTE=OFF, or no libcurl found), open() throws saying so.
 #include <cstdint>
 #include <memory>
@@ -23,10 +25,15 @@
 namespace gguftk::remote {
 
 struct Options {
-    double connect_timeout_s = 15;  // to open a connection (each redirect's too)
-    double idle_timeout_s = 30;     // without a byte of content arriving, while a request is open
+    double connect_timeout_s = 15;    // to open a connection (each redirect's too)
+    double idle_timeout_s = 30;       // without a byte arriving, while a request is open
+    double min_speed = 1024;          // bytes/s: a request slower than this over an idle_timeout_s
+                                      // window is stopped (a trickle never meets the idle timeout); 0: off
+    double request_timeout_s = 600;   // the most one request may take, its redirects included
     long max_redirects = 10;
-    HeaderReads header;             // how the header is read (the first read, the most it may take)
+    int max_retries = 3;              // of a 429 or 503 that says when to retry (Retry-After) ...
+    double max_retry_wait_s = 10;     // ... waiting at most this long in all, for one request
+    HeaderReads header;               // how the header is read (the first read, the most it may take)
 };
 
 // The Hugging Face hub that hf:// locations resolve against (HF_ENDPOINT, HF_TOKEN).

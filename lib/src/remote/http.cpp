@@ -5,8 +5,13 @@
 // answer gave. Its body is copied straight into the caller's buffer and the transfer is stopped
 // the moment the server sends more than that range: memory never holds more than was asked.
 // Redirects are followed (the hub answers with one) up to Options::max_redirects; libcurl sends
-// the bearer token only to the host it was given for. Time is bounded by the connect timeout
-// and an idle timeout (no content arriving), checked by the progress callback.
+// the bearer token only to the host it was given for. A request's whole answer may bring its range
+// and a little more: headers, and the bodies of redirects, which libcurl reads and throws away out
+// of the write callback's sight (an endless one never ended). Time is bounded by the connect
+// timeout (libcurl's) and, checked by the progress callback, which sees every body, the discarded
+// ones too: an idle timeout (nothing arriving), a lowest speed over windows of the idle timeout's
+// length (a trickle restarts the idle clock with every byte) and a deadline per request. A 429 or
+// 503 that says when to come back (Retry-After) is asked again a few times, after a bounded wait.
 //
 // libcurl is loaded when the first remote file is opened (dlopen), not linked: linked, it and
 // the thirty-odd libraries it needs (TLS, HTTP/2, IDN, ...) took ~10 ms at the start of every
@@ -15,10 +20,14 @@
 #include <dlfcn.h>
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <chrono>
+#include <cmath>
 #include <cstring>
+#include <ctime>
 #include <optional>
+#include <thread>
 
 #include "gguftk/escape.h"
 #include "gguftk/remote.h"
@@ -27,6 +36,13 @@ namespace gguftk::remote {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+// What an answer may bring beyond the range asked for: its headers and the bodies of redirects
+// (the usual ones are not a KiB; a 10 MB one would be a server to stop).
+constexpr uint64_t kSlack = 256 << 10;
+// One response's headers. libcurl's own limits (100 KiB a line, 300 KiB in all in 7.88) end in
+// messages that do not say what happened; its line limit stays the only one for a single line.
+constexpr uint64_t kMaxHeaders = 64 << 10;
 
 // The libcurl functions used here, from the library loaded at run time.
 struct CurlApi {
@@ -38,6 +54,7 @@ struct CurlApi {
     const char* (*easy_strerror)(CURLcode);
     curl_slist* (*slist_append)(curl_slist*, const char*);
     void (*slist_free_all)(curl_slist*);
+    time_t (*getdate)(const char*, const time_t*);  // optional: Retry-After dates
 
     // Never unloaded (RTLD_NODELETE): the TLS library under it registers exit handlers.
     static CurlApi load(const std::string& file) {
@@ -60,6 +77,7 @@ struct CurlApi {
         get(api.slist_append, "curl_slist_append");
         get(api.slist_free_all, "curl_slist_free_all");
         if (!ok) throw Error("the libcurl found lacks functions gguftk needs", std::nullopt, file);
+        api.getdate = reinterpret_cast<decltype(api.getdate)>(dlsym(lib, "curl_getdate"));
         return api;
     }
 };
@@ -115,6 +133,8 @@ std::optional<ContentRange> parse_content_range(std::string_view v) {
 std::string status_text(long status) {
     const char* reason = nullptr;
     switch (status) {
+        case 200: reason = "OK"; break;
+        case 206: reason = "Partial Content"; break;
         case 400: reason = "Bad Request"; break;
         case 401: reason = "Unauthorized"; break;
         case 403: reason = "Forbidden"; break;
@@ -131,6 +151,64 @@ std::string status_text(long status) {
     return "HTTP " + std::to_string(status) + (reason ? std::string(" ") + reason : std::string());
 }
 
+// A number as messages show it: no trailing zeros.
+std::string decimal(double v) {
+    std::string t = std::to_string(v);
+    t.erase(t.find_last_not_of('0') + 1);
+    if (t.back() == '.') t.pop_back();
+    return t;
+}
+
+std::string seconds(double s) { return decimal(s) + " s"; }
+
+Clock::duration duration(double s) {
+    return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(std::clamp(s, 0.001, 1e6)));
+}
+
+// What stopped a transfer from the progress callback.
+enum class Stop { none, budget, idle, slow, deadline };
+
+// The clock of one request. A server may stall (nothing for the idle limit), trickle (less than
+// min_speed over a window of the idle limit's length: every byte would restart the idle clock) or
+// just take too long (the deadline).
+struct Pace {
+    Clock::duration idle{}, deadline{};
+    double min_speed = 0;  // bytes/s; 0: none
+    Clock::time_point start = Clock::now(), last_change = start, window_start{};
+    uint64_t last = 0, window_from = 0;
+    bool window_open = false;
+    uint64_t slow_bytes = 0;  // what the window that was too slow brought
+    double slow_s = 0;        // and its length
+
+    Stop check(uint64_t received, Clock::time_point t) {
+        if (t - start > deadline) return Stop::deadline;
+        if (received != last) {
+            last = received;
+            last_change = t;
+        } else if (t - last_change > idle) {
+            return Stop::idle;
+        }
+        return too_slow(received, t) ? Stop::slow : Stop::none;
+    }
+
+    // Windows start at the first byte: the wait before it is the connect and idle timeouts'.
+    bool too_slow(uint64_t received, Clock::time_point t) {
+        if (!window_open) {
+            window_open = received > 0;
+            window_start = t;
+            window_from = received;
+            return false;
+        }
+        if (t - window_start < idle) return false;
+        slow_bytes = received - window_from;
+        slow_s = std::chrono::duration<double>(t - window_start).count();
+        window_start = t;
+        window_from = received;
+        // Nothing at all is the idle timeout's to report, a moment later.
+        return slow_bytes > 0 && static_cast<double>(slow_bytes) < min_speed * slow_s;
+    }
+};
+
 // One request and its answer. Header fields are those of the last response: a redirect's are
 // forgotten when the next response's status line arrives.
 struct Exchange {
@@ -138,21 +216,48 @@ struct Exchange {
     std::optional<uint64_t> size;          // the file's size, once the first answer gave it
     std::span<uint8_t> out;                // `length` bytes for the body
     bool hub_without_token = false;        // for the hint on 401/403
+    uint64_t budget = 0;                   // the most the whole answer may bring, redirects' included
 
     long status = 0;
     bool headers_done = false;             // the blank line that ends the headers arrived
     std::optional<std::string> content_range;
     std::optional<uint64_t> content_length;
+    std::optional<std::string> retry_after;
 
     bool checked = false;                  // the response was judged (at its first body byte)
     uint64_t expect = 0, got = 0;          // body bytes the Content-Range promised, and received
     uint64_t total = 0;                    // the file's size by the Content-Range
     std::string error;                     // why the transfer was stopped, if it was
 
-    Clock::time_point last_change = Clock::now();
-    curl_off_t last_now = 0;
-    Clock::duration idle_limit{};
-    bool idle = false;
+    uint64_t headers = 0, response_headers = 0;  // header bytes: of every response, of this one
+    uint64_t earlier_bodies = 0;                 // bodies of the responses before this one
+    curl_off_t body_now = 0;                     // this one's body, as libcurl counts it
+    Pace pace;
+    Stop stop = Stop::none;
+
+    CURLcode rc = CURLE_OK;
+    std::array<char, CURL_ERROR_SIZE> curl_error{};
+    bool reused = false;                   // the request went on a connection an earlier one left open
+
+    uint64_t received() const { return headers + earlier_bodies + static_cast<uint64_t>(body_now); }
+
+    std::string over_budget() const {
+        return "the answer to a request for " + std::to_string(length) + " bytes ran past " + std::to_string(budget) +
+               " (headers and bodies, redirects' included)";
+    }
+
+    // A status line: a new response begins (after a redirect, the one it leads to).
+    void new_response(std::string_view line) {
+        status = 0;
+        headers_done = false;
+        content_range.reset();
+        content_length.reset();
+        retry_after.reset();
+        response_headers = 0;
+        const size_t sp = line.find(' ');
+        if (sp != std::string_view::npos && line.size() >= sp + 4)
+            status = static_cast<long>(number(line.substr(sp + 1, 3)).value_or(0));
+    }
 
     // An empty string when the response is the range asked for; else what is wrong with it.
     std::string judge() {
@@ -190,26 +295,42 @@ struct Exchange {
             return "Content-Length " + std::to_string(*content_length) + " does not match Content-Range " + got_range;
         return {};
     }
+
+    // The connection closed before the body's end. With no body byte arrived, the answer is judged
+    // now: a 404 that closes early is still a 404, said with the length it announced.
+    std::string closed_early() {
+        if (!checked) {
+            checked = true;
+            if (std::string e = judge(); !e.empty()) {
+                if (!content_length) return e + ", and the connection closed in its body";
+                return e + ", and the connection closed before the " + std::to_string(*content_length) +
+                       " bytes of body its Content-Length announced";
+            }
+        }
+        return "the connection closed after " + std::to_string(got) + " of the " + std::to_string(expect) +
+               " bytes asked for, in an " + status_text(status) + " answer";
+    }
 };
 
 size_t on_header(char* buf, size_t size, size_t n, void* user) {
     auto& x = *static_cast<Exchange*>(user);
     const std::string_view line = trim(std::string_view(buf, size * n));
+    if (starts_with_nocase(line, "HTTP/")) x.new_response(line);
+    x.headers += size * n;
+    x.response_headers += size * n;
+    if (x.response_headers > kMaxHeaders)
+        x.error = "the response headers ran past " + std::to_string(kMaxHeaders >> 10) + " KiB";
+    if (x.received() > x.budget) x.error = x.over_budget();
+    if (!x.error.empty()) return 0;  // anything but size * n stops the transfer
     if (line.empty()) {
         x.headers_done = true;
-    } else if (starts_with_nocase(line, "HTTP/")) {
-        x.status = 0;
-        x.headers_done = false;
-        x.content_range.reset();
-        x.content_length.reset();
-        const size_t sp = line.find(' ');
-        if (sp != std::string_view::npos && line.size() >= sp + 4)
-            x.status = static_cast<long>(number(line.substr(sp + 1, 3)).value_or(0));
     } else if (starts_with_nocase(line, "content-range:")) {
         x.content_range = std::string(trim(line.substr(14)).substr(0, 200));
     } else if (starts_with_nocase(line, "content-length:")) {
         x.content_length = number(trim(line.substr(15)));
         if (!x.content_length) x.content_length = UINT64_MAX;  // unreadable: matches no range
+    } else if (starts_with_nocase(line, "retry-after:")) {
+        x.retry_after = std::string(trim(line.substr(12)).substr(0, 100));
     }
     return size * n;
 }
@@ -233,24 +354,19 @@ size_t on_body(char* p, size_t size, size_t n, void* user) {
 
 int on_progress(void* user, curl_off_t, curl_off_t now, curl_off_t, curl_off_t) {
     auto& x = *static_cast<Exchange*>(user);
-    const Clock::time_point t = Clock::now();
-    if (now != x.last_now) {
-        x.last_now = now;
-        x.last_change = t;
-        return 0;
-    }
-    if (t - x.last_change > x.idle_limit) {
-        x.idle = true;
-        return 1;
-    }
-    return 0;
+    // libcurl counts each response's body from 0 (a redirect's too, which it throws away).
+    if (now < x.body_now) x.earlier_bodies += static_cast<uint64_t>(x.body_now);
+    x.body_now = now;
+    x.stop = x.received() > x.budget ? Stop::budget : x.pace.check(x.received(), Clock::now());
+    return x.stop == Stop::none ? 0 : 1;  // non-zero stops the transfer
 }
 
-std::string seconds(double s) {
-    std::string t = std::to_string(s);
-    t.erase(t.find_last_not_of('0') + 1);
-    if (t.back() == '.') t.pop_back();
-    return t + " s";
+// Retry-After (RFC 9110 10.2.3), seconds or an HTTP date, as seconds from now.
+std::optional<double> retry_delay(const std::string& v, const CurlApi& curl) {
+    if (const auto n = number(v)) return static_cast<double>(std::min<uint64_t>(*n, 1u << 30));
+    const time_t at = curl.getdate ? curl.getdate(v.c_str(), nullptr) : -1;
+    if (at == -1) return std::nullopt;
+    return std::max(0.0, std::difftime(at, std::time(nullptr)));
 }
 
 class HttpSource final : public Source {
@@ -316,43 +432,66 @@ private:
     [[noreturn]] void fail(const std::string& what) const { throw Error(what, std::nullopt, display_); }
 
     // Requests [offset, offset + out.size()); returns the bytes received (fewer only for the
-    // first request of a smaller file).
+    // first request of a smaller file). A 429 or 503 with a Retry-After is asked again, at most
+    // max_retries times and max_retry_wait_s of waiting in all: a busy server says when to come back.
     uint64_t fetch(uint64_t offset, std::span<uint8_t> out) {
+        double waited = 0;
+        for (int retries = 0;; ++retries) {
+            Exchange x = exchange(offset, out);
+            perform(x);
+            const std::optional<double> wait = retry_wait(x);
+            if (!wait) return settle(x);
+            if (retries == opts_.max_retries || waited + *wait > opts_.max_retry_wait_s)
+                fail(no_more_retries(x, retries, waited + *wait > opts_.max_retry_wait_s ? wait : std::nullopt));
+            std::this_thread::sleep_for(std::chrono::duration<double>(*wait));
+            waited += *wait;
+        }
+    }
+
+    Exchange exchange(uint64_t offset, std::span<uint8_t> out) const {
         Exchange x;
         x.offset = offset;
         x.length = out.size();
         x.out = out;
         x.hub_without_token = hub_without_token_;
         if (size_known_) x.size = size_;
-        x.idle_limit = std::chrono::duration_cast<Clock::duration>(
-            std::chrono::duration<double>(std::clamp(opts_.idle_timeout_s, 0.001, 1e6)));
+        x.budget = out.size() + kSlack;
+        x.pace.idle = duration(opts_.idle_timeout_s);
+        x.pace.deadline = duration(opts_.request_timeout_s);
+        x.pace.min_speed = opts_.min_speed;
+        return x;
+    }
+
+    void perform(Exchange& x) {
         CURL* h = h_.get();
-        const std::string range = std::to_string(offset) + "-" + std::to_string(offset + out.size() - 1);
-        char err[CURL_ERROR_SIZE] = "";
+        const std::string range = std::to_string(x.offset) + "-" + std::to_string(x.offset + x.length - 1);
         curl_.easy_setopt(h, CURLOPT_RANGE, range.c_str());
         curl_.easy_setopt(h, CURLOPT_HEADERDATA, &x);
         curl_.easy_setopt(h, CURLOPT_WRITEDATA, &x);
         curl_.easy_setopt(h, CURLOPT_XFERINFODATA, &x);
-        curl_.easy_setopt(h, CURLOPT_ERRORBUFFER, err);
-        const CURLcode rc = curl_.easy_perform(h);
+        curl_.easy_setopt(h, CURLOPT_ERRORBUFFER, x.curl_error.data());
+        x.pace.start = x.pace.last_change = Clock::now();
+        x.rc = curl_.easy_perform(h);
         curl_.easy_setopt(h, CURLOPT_ERRORBUFFER, nullptr);
-        long redirects = 0;
+        long redirects = 0, connects = 0;
         curl_.easy_getinfo(h, CURLINFO_REDIRECT_COUNT, &redirects);
+        curl_.easy_getinfo(h, CURLINFO_NUM_CONNECTS, &connects);
+        x.reused = connects == 0;
         ++stats_.requests;
         stats_.redirects += static_cast<uint64_t>(std::max(redirects, 0L));
         stats_.bytes += x.got;
+    }
 
+    // The answer's bytes, or an Error saying what was wrong with it.
+    uint64_t settle(Exchange& x) {
         if (!x.error.empty()) fail(x.error);
-        if (x.idle)
-            fail("no data for " + seconds(opts_.idle_timeout_s) + " (the idle timeout: --idle-timeout, GGUFTK_IDLE_TIMEOUT)");
-        if (rc != CURLE_OK) fail(curl_failure(rc, err, x));
+        if (x.stop != Stop::none) fail(stopped(x));
+        if (x.rc != CURLE_OK) fail(curl_failure(x));
         if (!x.checked) {  // no body at all: the answer is judged now
             x.checked = true;
             if (std::string e = x.judge(); !e.empty()) fail(e);
         }
-        if (x.got != x.expect)
-            fail("the connection closed after " + std::to_string(x.got) + " of the " + std::to_string(x.expect) +
-                 " bytes asked for");
+        if (x.got != x.expect) fail(x.closed_early());
         if (!size_known_) {
             size_ = x.total;
             size_known_ = true;
@@ -360,21 +499,75 @@ private:
         return x.got;
     }
 
-    std::string curl_failure(CURLcode rc, const char* err, const Exchange& x) const {
-        switch (rc) {
-            case CURLE_OPERATION_TIMEDOUT:  // the only timeout set is the connect timeout
+    // How long a 429 or 503 asks to wait before the next try; none for any other answer.
+    std::optional<double> retry_wait(const Exchange& x) const {
+        if ((x.status != 429 && x.status != 503) || !x.headers_done || !x.retry_after || x.stop != Stop::none)
+            return std::nullopt;
+        return retry_delay(*x.retry_after, curl_);
+    }
+
+    std::string no_more_retries(const Exchange& x, int retries, std::optional<double> too_long) const {
+        std::string s = status_text(x.status);
+        if (retries > 0) s += ", still after " + std::to_string(retries) + (retries == 1 ? " retry" : " retries");
+        if (too_long)
+            s += ": the server asks to retry in " + seconds(*too_long) + ", past the " +
+                 seconds(opts_.max_retry_wait_s) + " gguftk waits in all";
+        return s;
+    }
+
+    std::string stopped(const Exchange& x) const {
+        switch (x.stop) {
+            case Stop::budget: return x.over_budget();
+            case Stop::idle:  // a header line counts once whole: one trickled in is "no further"
+                return (x.status && !x.headers_done ? "the response headers came no further for " : "no data for ") +
+                       seconds(opts_.idle_timeout_s) + " (the idle timeout: --idle-timeout, GGUFTK_IDLE_TIMEOUT)";
+            case Stop::slow:
+                return "only " + std::to_string(x.pace.slow_bytes) + " bytes in " +
+                       seconds(std::round(x.pace.slow_s * 10) / 10) + ", slower than " + decimal(opts_.min_speed) +
+                       " bytes/s (the lowest speed: --min-speed, GGUFTK_MIN_SPEED)";
+            case Stop::deadline:
+                return "the request took more than " + seconds(opts_.request_timeout_s) +
+                       " (the request timeout: --request-timeout, GGUFTK_REQUEST_TIMEOUT)";
+            case Stop::none: break;
+        }
+        return {};
+    }
+
+    // libcurl's failures in words that say what the server did, where libcurl's do not.
+    std::string curl_failure(Exchange& x) const {
+        // "Out of memory" is libcurl's word for a header line past its limit; 8.6 and later say
+        // CURLE_TOO_LARGE (100), which the headers built against may not name.
+        if (!x.headers_done && (x.rc == CURLE_OUT_OF_MEMORY || static_cast<int>(x.rc) == 100))
+            return "a response header line longer than libcurl reads (" + std::to_string(CURL_MAX_HTTP_HEADER >> 10) +
+                   " KiB)";
+        switch (x.rc) {
+            case CURLE_OPERATION_TIMEDOUT:  // the only timeout libcurl keeps is the connect timeout
                 return "cannot connect within " + seconds(opts_.connect_timeout_s) +
                        " (the connect timeout: --connect-timeout, GGUFTK_CONNECT_TIMEOUT)";
             case CURLE_TOO_MANY_REDIRECTS:
                 return "more than " + std::to_string(opts_.max_redirects) + " redirects (a redirect loop?)";
             case CURLE_PARTIAL_FILE:
-                return "the connection closed after " + std::to_string(x.got) + " of the " + std::to_string(x.expect) +
-                       " bytes asked for";
+            case CURLE_RECV_ERROR:
+                if (x.headers_done) return x.closed_early();
+                if (x.status) return "the connection closed in the middle of the response headers";
+                break;
             case CURLE_GOT_NOTHING: return "the server closed the connection without answering";
+            case CURLE_UNSUPPORTED_PROTOCOL:  // "Received HTTP/0.9": bytes that are no status line
+            case CURLE_WEIRD_SERVER_REPLY:
+                if (!x.status) return not_http(x);
+                break;
             default: break;
         }
         // libcurl's own words; a redirect's host name in them comes from the server: escaped.
-        return escape(*err ? std::string_view(err) : std::string_view(curl_.easy_strerror(rc)), EscapeFor::Text, 200);
+        const char* err = x.curl_error[0] ? x.curl_error.data() : curl_.easy_strerror(x.rc);
+        return escape(std::string_view(err), EscapeFor::Text, 200);
+    }
+
+    static std::string not_http(const Exchange& x) {
+        std::string s = "the answer does not begin with an HTTP status line";
+        if (x.reused)  // the likeliest cause: the previous answer on this connection ran past its end
+            s += " (on the connection the previous answer left open: bytes sent past that answer's end?)";
+        return s;
     }
 
     CurlApi curl_;  // before the handles, which it frees
