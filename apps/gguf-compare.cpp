@@ -1,0 +1,103 @@
+// gguf-compare: two models, or a model and an engine's dump, tensor by tensor.
+#include <fmt/core.h>
+
+#include <cmath>
+
+#include "cli.h"
+#include "gguftk/compare.h"
+
+using namespace gguftk;
+
+namespace {
+
+constexpr const char* kExamples = R"(
+Examples:
+  gguf-compare model-f16.gguf again-f16.gguf               # two conversions: bit-identical?
+  gguf-compare model-Q4_K_M.gguf model-f32.gguf            # every tensor vs its own dequantization
+  gguf-compare model-Q4_K_M.gguf model-f16.gguf --as f16   # the same, both sides rounded to F16
+  gguf-compare original-f16.gguf model-Q4_K_M.gguf --rtol 0.05 --atol 1e-3   # quantization error
+  gguf-compare model.gguf dump/ --map '{name}.bin' --dtype f16 --as f16        # an engine's buffers
+  gguf-compare model.gguf model.safetensors --json | jq '.tensors[] | select(.result != "identical")'
+
+A and B are each a GGUF file (a split model whole, from any shard), a .safetensors file, or a
+directory: gguf-dequant's npy or raw output (its manifest.json names the files), or an engine's
+dumps (files named after the tensors of A: NAME.npy, NAME.bin, NAME.raw or NAME, or as --map
+says; raw files need --dtype and take A's shapes). Tensors are paired by name; every value of
+both is decoded to double (GGUF tensors exactly as gguf-dequant --to f32 writes them), in chunks,
+so neither model is held whole.
+
+Per tensor: bit-identical or not, the largest |a - b| and its element (index in GGUF order, ne0
+fastest; row = index / ne0, col = index % ne0), mean |a - b|, RMSE, relative RMSE (RMSE / RMS of
+A), cosine similarity and SNR in dB (10 log10 of sum a^2 over sum (a - b)^2), over the pairs
+where both are finite; NaN and infinities that differ are counted apart. With --atol/--rtol a
+pair is within when |a - b| <= atol + rtol * |a| (numpy.allclose with A as the reference;
+NaN equals NaN); without them, within means bit-identical. Metadata keys added, removed or
+changed are listed (split.* keys aside: a split model equals its merge) but do not change the
+result; tensor types may differ.
+
+Exit status, as cmp(1) and diff(1): 0 when every tensor is within (none missing, no shape
+differs), 1 when one is not, 2 for trouble (a usage mistake, an unreadable file).)";
+
+// What run() returns when the models differ; main() makes it 1, and cli::run's 1 (trouble) 2.
+constexpr int kDiffer = 100;
+
+double parse_number(const std::string& opt, const std::string& s) {
+    char* end = nullptr;
+    const double v = std::strtod(s.c_str(), &end);
+    if (s.empty() || *end != '\0' || !std::isfinite(v) || v < 0)
+        throw cli::UsageError(opt + " " + s + ": not a finite number >= 0");
+    return v;
+}
+
+struct Args {
+    std::string a, b, atol, rtol, as, map, dtype;
+    std::vector<std::string> globs;
+    bool json = false, markdown = false;
+    unsigned threads = 0;
+};
+
+void add_options(CLI::App& app, Args& x) {
+    app.add_option("a", x.a, "A: the reference (GGUF, .safetensors, or a directory)")->required();
+    app.add_option("b", x.b, "B: compared with A")->required();
+    app.add_option("--atol", x.atol, "absolute tolerance (numpy.allclose)");
+    app.add_option("--rtol", x.rtol, "relative tolerance, of |a| (numpy.allclose)");
+    app.add_option("--as", x.as, "round both sides to this type before comparing: f16, bf16, f32")
+        ->check(CLI::IsMember({"f16", "bf16", "f32"}, CLI::ignore_case));
+    app.add_option("--tensors", x.globs, "only tensors whose name matches this glob (repeatable, or comma-separated)")
+        ->delimiter(',');
+    app.add_option("--map", x.map, "a dump directory's file for tensor NAME, e.g. '{name}.bin'");
+    app.add_option("--dtype", x.dtype, "the element type of raw dump files: f16, f32, bf16, f64, i8, i16, i32, i64");
+    auto* json = app.add_flag("--json", x.json, "one JSON document");
+    app.add_flag("--markdown", x.markdown, "a Markdown report")->excludes(json);
+    app.add_option("--threads", x.threads, "worker threads (0 = one per core)")->check(CLI::Range(0u, 1024u));
+    app.footer(kExamples);
+}
+
+int run(const Args& x) {
+    CompareOptions o;
+    o.tensor_globs = x.globs;
+    if (!x.atol.empty()) o.atol = parse_number("--atol", x.atol);
+    if (!x.rtol.empty()) o.rtol = parse_number("--rtol", x.rtol);
+    if (!x.as.empty()) o.as = parse_out_type(x.as);
+    o.threads = x.threads;
+    const SideOptions so{x.map, x.dtype};
+    const auto a = open_side(x.a, so);
+    const auto b = open_side(x.b, so, a.get());
+    const Comparison c = compare(*a, *b, o);
+    if (x.json) cli::write_stdout(render_comparison_json(c, x.a, x.b));
+    else if (x.markdown) cli::write_stdout(render_comparison_markdown(c, x.a, x.b));
+    else cli::write_stdout(render_comparison_text(c, x.a, x.b));
+    return c.within() ? cli::kExitOk : kDiffer;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"Compare two models (GGUF, safetensors, npy or raw dumps) tensor by tensor.", "gguf-compare"};
+    Args args;
+    add_options(app, args);
+    // As cmp(1): 1 means "they differ", and trouble (an unreadable file, a usage mistake) is 2.
+    const int rc = cli::run(app, argc, argv, [&] { return run(args); }, args.a);
+    if (rc == kDiffer) return cli::kExitFailure;
+    return rc == cli::kExitOk ? rc : cli::kExitUsage;
+}

@@ -1,0 +1,297 @@
+// compare(): the tensors of two sides paired by name, their values read in chunks by a few
+// threads, each chunk's differences summed on its own and the chunks merged in order, so the
+// result does not depend on the thread count. Memory: two chunks of doubles per thread.
+#include <fnmatch.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstring>
+#include <exception>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+#include "formats/float_bits.h"
+#include "gguftk/compare.h"
+#include "gguftk/error.h"
+#include "gguftk/inspect.h"
+
+namespace gguftk {
+namespace {
+
+constexpr uint64_t kChunk = 1 << 16;  // values per chunk and side: 512 KiB of doubles
+constexpr uint64_t kNone = std::numeric_limits<uint64_t>::max();
+
+bool selected(const CompareOptions& o, const std::string& name) {
+    if (o.tensor_globs.empty()) return true;
+    for (const std::string& g : o.tensor_globs)
+        if (fnmatch(g.c_str(), name.c_str(), 0) == 0) return true;
+    return false;
+}
+
+// A shape without its trailing 1s: [896] and [896, 1] are the same tensor.
+std::vector<uint64_t> trimmed(std::vector<uint64_t> ne) {
+    while (ne.size() > 1 && ne.back() == 1) ne.pop_back();
+    return ne;
+}
+
+uint64_t bits(double v) {
+    uint64_t u;
+    std::memcpy(&u, &v, sizeof u);
+    return u;
+}
+
+bool all_finite(std::span<const double> v) {
+    bool ok = true;
+    for (double x : v) ok &= std::fabs(x) <= std::numeric_limits<double>::max();
+    return ok;
+}
+
+bool tolerant(const CompareOptions& o) { return o.atol || o.rtol; }
+
+// One pair of values into `d`, whatever they are; `i` is the element's index.
+void add_pair(double x, double y, uint64_t i, const CompareOptions& o, ValueDiff& d) {
+    const bool same = bits(x) == bits(y) || (std::isnan(x) && std::isnan(y));
+    d.identical += same;
+    auto beyond = [&] {
+        ++d.beyond;
+        d.first_beyond = std::min(d.first_beyond, i);
+    };
+    if (!std::isfinite(x) || !std::isfinite(y)) {
+        if (!same && x != y) {  // x != y: +0/-0 aside, what numpy.allclose calls unequal
+            ++d.nonfinite_mismatch;
+            beyond();
+        }
+        return;
+    }
+    const double diff = x - y, a = std::fabs(diff);
+    ++d.finite_pairs;
+    d.sum_abs += a;
+    d.sum_sq += diff * diff;
+    d.sum_aa += x * x;
+    d.sum_bb += y * y;
+    d.sum_ab += x * y;
+    if (a > d.max_abs || d.max_at == kNone) {
+        d.max_abs = a;
+        d.max_at = i;
+    }
+    if (tolerant(o) ? a > o.atol.value_or(0) + o.rtol.value_or(0) * std::fabs(x) : !same) beyond();
+}
+
+// The same for runs where every value is finite: sums in four lanes, no branch per value; the
+// elements of the largest difference and of the first pair beyond are looked up afterwards.
+void add_finite(std::span<const double> x, std::span<const double> y, uint64_t first, const CompareOptions& o,
+                ValueDiff& d) {
+    constexpr size_t L = 4;
+    double abs[L] = {}, sq[L] = {}, aa[L] = {}, bb[L] = {}, ab[L] = {}, mx[L] = {};
+    uint64_t same[L] = {}, over[L] = {};
+    const double atol = o.atol.value_or(0), rtol = o.rtol.value_or(0);
+    const size_t n = x.size();
+    const bool tol = tolerant(o);
+    auto add = [&](size_t k, double u, double v) {
+        const double diff = u - v, a = std::fabs(diff);
+        abs[k] += a;
+        sq[k] += diff * diff;
+        aa[k] += u * u;
+        bb[k] += v * v;
+        ab[k] += u * v;
+        mx[k] = a > mx[k] ? a : mx[k];
+        const bool eq = bits(u) == bits(v);
+        same[k] += eq;
+        over[k] += tol ? a > atol + rtol * std::fabs(u) : !eq;
+    };
+    size_t i = 0;
+    for (; i + L <= n; i += L)
+        for (size_t k = 0; k < L; ++k) add(k, x[i + k], y[i + k]);
+    for (; i < n; ++i) add(0, x[i], y[i]);
+    for (size_t k = 0; k < L; ++k) {
+        d.sum_abs += abs[k], d.sum_sq += sq[k], d.sum_aa += aa[k], d.sum_bb += bb[k], d.sum_ab += ab[k];
+        d.identical += same[k];
+        d.beyond += over[k];
+        d.max_abs = std::max(d.max_abs, mx[k]);
+    }
+    d.finite_pairs += n;
+    for (size_t i = 0; i < n && d.max_at == kNone; ++i)
+        if (std::fabs(x[i] - y[i]) == d.max_abs) d.max_at = first + i;
+    for (size_t i = 0; i < n && d.beyond && d.first_beyond == kNone; ++i) {
+        const double a = std::fabs(x[i] - y[i]);
+        if (tolerant(o) ? a > atol + rtol * std::fabs(x[i]) : bits(x[i]) != bits(y[i])) d.first_beyond = first + i;
+    }
+}
+
+// A worker's buffers: two chunks of values and each side's read scratch.
+struct Scratch {
+    std::vector<double> x, y;
+    ReadScratch ra, rb;
+};
+
+// The differences of values [first, first + n) of one pair.
+ValueDiff diff_chunk(const Side& a, size_t ia, const Side& b, size_t ib, uint64_t first, uint64_t n,
+                     const CompareOptions& o, Scratch& s) {
+    s.x.resize(n);
+    s.y.resize(n);
+    a.read(ia, first, s.x, s.ra, o.as);
+    b.read(ib, first, s.y, s.rb, o.as);
+    ValueDiff d;
+    d.values = n;
+    if (all_finite(s.x) && all_finite(s.y)) add_finite(s.x, s.y, first, o, d);
+    else
+        for (uint64_t k = 0; k < n; ++k) add_pair(s.x[k], s.y[k], first + k, o, d);
+    return d;
+}
+
+// Calls fn(k, scratch) for k in [0, n) on up to scratch.size() threads, each with its own
+// scratch; rethrows the first error.
+template <class Fn>
+void parallel_for(uint64_t n, std::vector<Scratch>& scratch, Fn fn) {
+    std::atomic<uint64_t> next{0};
+    std::exception_ptr error;
+    std::mutex mu;
+    auto work = [&](Scratch& s) {
+        try {
+            for (uint64_t k; (k = next.fetch_add(1)) < n;) fn(k, s);
+        } catch (...) {
+            next = n;
+            std::lock_guard lock(mu);
+            if (!error) error = std::current_exception();
+        }
+    };
+    std::vector<std::thread> pool;
+    for (size_t t = 1; t < std::min<uint64_t>(scratch.size(), n); ++t) pool.emplace_back(work, std::ref(scratch[t]));
+    work(scratch[0]);
+    for (auto& t : pool) t.join();
+    if (error) std::rethrow_exception(error);
+}
+
+ValueDiff diff_tensor(const Side& a, size_t ia, const Side& b, size_t ib, const CompareOptions& o,
+                      std::vector<Scratch>& scratch) {
+    const uint64_t n = a.tensors()[ia].n_elements, chunks = (n + kChunk - 1) / kChunk;
+    std::vector<ValueDiff> parts(chunks);
+    parallel_for(chunks, scratch, [&](uint64_t k, Scratch& s) {
+        parts[k] = diff_chunk(a, ia, b, ib, k * kChunk, std::min(kChunk, n - k * kChunk), o, s);
+    });
+    ValueDiff d;
+    for (const ValueDiff& p : parts) d.merge(p);
+    return d;
+}
+
+Verdict verdict_of(const ValueDiff& d, const CompareOptions& o) {
+    if (d.bit_identical()) return Verdict::Identical;
+    return (o.atol || o.rtol) && d.beyond == 0 ? Verdict::Within : Verdict::Beyond;
+}
+
+// ---- metadata ----
+
+std::span<const uint8_t> value_bytes(const GgufFile& f, const KeyValue& kv) {
+    return f.bytes().subspan(kv.value_offset, kv.end - kv.value_offset);
+}
+
+std::string shown(const GgufFile& f, const KeyValue& kv) {
+    return display_value(f.value(kv, 6), InspectOptions{}, EscapeFor::Text) + " (" + display_type(f, kv) + ")";
+}
+
+std::vector<MetadataChange> metadata_changes(const GgufFile& a, const GgufFile& b) {
+    std::vector<MetadataChange> out;
+    auto skip = [](const KeyValue& kv) { return kv.key.rfind("split.", 0) == 0; };
+    for (const KeyValue& kv : a.metadata()) {
+        if (skip(kv)) continue;
+        const KeyValue* other = b.find_key(kv.key);
+        if (!other) out.push_back({kv.key, shown(a, kv), ""});
+        else if (!std::ranges::equal(value_bytes(a, kv), value_bytes(b, *other)))
+            out.push_back({kv.key, shown(a, kv), shown(b, *other)});
+    }
+    for (const KeyValue& kv : b.metadata())
+        if (!skip(kv) && !a.find_key(kv.key)) out.push_back({kv.key, "", shown(b, kv)});
+    return out;
+}
+
+}  // namespace
+
+double ValueDiff::mean_abs() const { return finite_pairs ? sum_abs / double(finite_pairs) : 0; }
+double ValueDiff::rmse() const { return finite_pairs ? std::sqrt(sum_sq / double(finite_pairs)) : 0; }
+double ValueDiff::rel_rmse() const { return sum_aa > 0 ? std::sqrt(sum_sq / sum_aa) : (sum_sq > 0 ? INFINITY : 0); }
+double ValueDiff::cosine() const {
+    if (sum_aa == 0 || sum_bb == 0) return sum_aa == sum_bb ? 1 : 0;
+    return sum_ab / std::sqrt(sum_aa * sum_bb);
+}
+double ValueDiff::snr_db() const { return sum_sq > 0 ? 10 * std::log10(sum_aa / sum_sq) : INFINITY; }
+
+void ValueDiff::merge(const ValueDiff& o) {
+    values += o.values;
+    identical += o.identical;
+    beyond += o.beyond;
+    nonfinite_mismatch += o.nonfinite_mismatch;
+    if (o.finite_pairs && (o.max_abs > max_abs || max_at == kNone)) {
+        max_abs = o.max_abs;
+        max_at = o.max_at;
+    }
+    finite_pairs += o.finite_pairs;
+    first_beyond = std::min(first_beyond, o.first_beyond);
+    sum_abs += o.sum_abs;
+    sum_sq += o.sum_sq;
+    sum_aa += o.sum_aa;
+    sum_bb += o.sum_bb;
+    sum_ab += o.sum_ab;
+}
+
+std::string_view verdict_name(Verdict v) noexcept {
+    switch (v) {
+        case Verdict::Identical: return "identical";
+        case Verdict::Within: return "within";
+        case Verdict::Beyond: return "BEYOND";
+        case Verdict::OnlyInA: return "only in A";
+        case Verdict::OnlyInB: return "only in B";
+        case Verdict::ShapeDiffers: return "SHAPE";
+    }
+    return "?";
+}
+
+bool Comparison::within() const {
+    return std::ranges::all_of(tensors, [](const TensorComparison& t) {
+        return t.verdict == Verdict::Identical || t.verdict == Verdict::Within;
+    });
+}
+
+size_t Comparison::count(Verdict v) const {
+    return size_t(std::ranges::count_if(tensors, [v](const TensorComparison& t) { return t.verdict == v; }));
+}
+
+const TensorComparison* Comparison::worst() const {
+    const TensorComparison* w = nullptr;
+    for (const TensorComparison& t : tensors)
+        if ((t.verdict == Verdict::Beyond || t.verdict == Verdict::Within) && (!w || t.diff.rel_rmse() > w->diff.rel_rmse()))
+            w = &t;
+    return w;
+}
+
+Comparison compare(const Side& a, const Side& b, const CompareOptions& opts) {
+    Comparison c;
+    c.options = opts;
+    std::vector<Scratch> scratch(opts.threads ? opts.threads : std::max(1u, std::thread::hardware_concurrency()));
+    std::unordered_map<std::string_view, size_t> in_b;
+    for (size_t i = 0; i < b.tensors().size(); ++i) in_b.emplace(b.tensors()[i].name, i);
+    std::vector<bool> paired(b.tensors().size());
+    for (size_t i = 0; i < a.tensors().size(); ++i) {
+        const SideTensor& ta = a.tensors()[i];
+        if (!selected(opts, ta.name)) continue;
+        const auto it = in_b.find(ta.name);
+        TensorComparison t{ta.name, &ta, nullptr, Verdict::OnlyInA, {}};
+        if (it != in_b.end()) {
+            paired[it->second] = true;
+            t.b = &b.tensors()[it->second];
+            if (trimmed(ta.ne) != trimmed(t.b->ne)) t.verdict = Verdict::ShapeDiffers;
+            else t.diff = diff_tensor(a, i, b, it->second, opts, scratch), t.verdict = verdict_of(t.diff, opts);
+        }
+        c.tensors.push_back(std::move(t));
+    }
+    for (size_t i = 0; i < b.tensors().size(); ++i)
+        if (!paired[i] && selected(opts, b.tensors()[i].name))
+            c.tensors.push_back({b.tensors()[i].name, nullptr, &b.tensors()[i], Verdict::OnlyInB, {}});
+    if (a.model() && b.model()) c.metadata = metadata_changes(*a.model()->files()[0], *b.model()->files()[0]);
+    if (c.tensors.empty()) throw Error("no tensor on either side matches --tensors");
+    return c;
+}
+
+}  // namespace gguftk
