@@ -3,7 +3,9 @@
 #include <fmt/core.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cstdio>
+#include <optional>
 
 #include "cli.h"
 #include "open_input.h"
@@ -23,6 +25,9 @@ Examples:
   gguf-hexdump model.gguf --tensor output.weight --block 12 --count 2
   gguf-hexdump model.gguf --tensor token_embd.weight --json | jq '.values[:8]'
   gguf-hexdump model.gguf --tensor blk.0.ffn_down.weight --markdown >> notes.md
+  gguf-hexdump model.gguf --tensor output.weight --row 3 --cols 1792:1808   # values by column
+  gguf-hexdump model.gguf --tensor output.weight --at 3,1800   # the block behind row 3, column 1800
+  gguf-hexdump model.gguf --tensor output.weight --element 9000 --json | jq .element
   gguf-hexdump --describe Q4_K                           # a format's layout, without a file
   gguf-hexdump model-00001-of-00003.gguf --tensor output.weight  # found in whichever shard holds it
   gguf-hexdump https://host/model.gguf --tensor output.weight --block 3   # fetches the header and that block
@@ -33,19 +38,34 @@ bits, grid indices and signs, E8M0/UE4M3 exponents...); then the hex dump, and t
 by part with the codes each element was made from. The values are exactly what gguf-dequant
 writes as F32: the same decoder computes them.
 
+Values by element: elements are numbered in GGUF order, ne0 (the row length) fastest. Row R is
+elements [R*ne0, (R+1)*ne0) and its columns are 0..ne0-1; a tensor of more than two dimensions
+has its rows counted over ne1, ne2 and ne3 flattened (row = i1 + ne1*(i2 + ne2*i3), shown as
+i1=, i2=). So NumPy's w[3, 1800] (gguf-py's shape: GGUF's, reversed) is row 3, column 1800.
+--row R prints the row's values, as many a line as fit in 80 columns (eight at most), each
+line led by the column of its first value; --cols A:B keeps columns A to B-1 (either end may
+be left out; a negative one counts from the end of the row). --element I and --at ROW,COL show
+the block holding that element exactly as --block does, with the element named above it and
+marked under its value. Only the blocks holding what is shown are read, a bounded piece at a
+time.
+
 JSON: one object per block (an array with --count above 1) with the keys tensor, type, block,
 offset (absolute), size, fields [{name, offset (within the block), size, hex, decoded}] and
-values. Floats are exact (the shortest decimal that reads back to the same value); NaN and
-infinities, which JSON lacks, are the strings "NaN", "Infinity" and "-Infinity". A series of
-per-element codes in `decoded` comes with NAME_element, the element each code belongs to.
+values; with --element or --at, one more: element {index, row, column, block, in_block,
+value}. A row: {tensor, type, shape (GGUF order), row, rows, start, stop (the columns,
+half-open), first_block, last_block, values}. Floats are exact (the shortest decimal that
+reads back to the same value); NaN and infinities, which JSON lacks, are the strings "NaN",
+"Infinity" and "-Infinity". A series of per-element codes in `decoded` comes with
+NAME_element, the element each code belongs to.
 
 A remote file (http://, https://, hf://OWNER/REPO/FILE.gguf[@REVISION], as for gguf-inspect)
 is read with HTTP range requests: its header, then exactly the bytes of the blocks shown.
 
 The file is validated first: a damaged file gives one `error:` line with the offset of the
-problem, and exit code 1; so do an unknown tensor name and a block out of range. Usage
-mistakes exit 2. Strings from the file are shown escaped; colour only on a terminal, never
-with NO_COLOR set.)";
+problem, and exit code 1; so do an unknown tensor name and a block, row, column or element out
+of range (the line names the tensor and its shape). Usage mistakes exit 2: among them --row
+with --block or --count, --element with --at, --cols without --row. Strings from the file are
+shown escaped; colour only on a terminal, never with NO_COLOR set.)";
 
 // Levenshtein distance, for suggesting the tensor the user probably meant.
 size_t edit_distance(std::string_view a, std::string_view b) {
@@ -149,35 +169,116 @@ void write_blocks(const GgufFile& f, const TensorInfo& t, uint64_t first, uint64
     if (json && count > 1) cli::write_stdout("\n]\n");
 }
 
+// What to show of a tensor: blocks (--block, --count), a row (--row, --cols) or the block of one
+// element (--element, --at), and how.
+struct Request {
+    uint64_t block = 0, count = 1;
+    std::optional<uint64_t> row, element;
+    std::optional<std::pair<uint64_t, uint64_t>> at;  // row, column
+    ColumnSlice cols;
+    bool json = false, markdown = false, color = false;
+};
+
+void write_row(const GgufFile& f, const TensorInfo& t, const Request& r) {
+    const RowSpan span = row_span(f, t, *r.row, r.cols);
+    if (r.json)
+        row_json(f, t, span, cli::write_stdout);
+    else if (r.markdown)
+        render_row_markdown(f, t, span, cli::write_stdout);
+    else
+        render_row_text(f, t, span, r.color, cli::write_stdout);
+}
+
+void write_element(const GgufFile& f, const TensorInfo& t, const Request& r) {
+    const ElementPlace p = r.element ? place_element(f, t, *r.element) : place_element(f, t, r.at->first, r.at->second);
+    const BlockDump b = dump_element_block(f, t, p);
+    cli::write_stdout(r.json ? blocks_json({&b, 1}, false)
+                             : r.markdown ? render_block_markdown(b) : render_block_text(b, r.color));
+}
+
+void show_tensor(const GgufFile& f, const TensorInfo& t, const Request& r) {
+    if (r.row) return write_row(f, t, r);
+    if (r.element || r.at) return write_element(f, t, r);
+    write_blocks(f, t, r.block, r.count, r.json, r.markdown, r.color);
+}
+
+// --at ROW,COL: two decimal whole numbers, parsed as --block's are (no sign, nothing after).
+std::optional<std::pair<uint64_t, uint64_t>> parse_at(std::string_view s) {
+    const size_t comma = s.find(',');
+    if (comma == std::string_view::npos) return std::nullopt;
+    auto whole = [](std::string_view part, uint64_t& v) {
+        const auto [ptr, ec] = std::from_chars(part.data(), part.data() + part.size(), v);
+        return !part.empty() && ec == std::errc() && ptr == part.data() + part.size();
+    };
+    std::pair<uint64_t, uint64_t> at;
+    if (!whole(s.substr(0, comma), at.first) || !whole(s.substr(comma + 1), at.second)) return std::nullopt;
+    return at;
+}
+
+// A CLI11 check that `parse` accepts the option's text, so that a malformed one is a usage error.
+template <class Parse>
+CLI::Validator parses(Parse parse, std::string_view what) {
+    return CLI::Validator(
+        [parse, what = std::string(what)](std::string& text) -> std::string {
+            return parse(text) ? std::string() : fmt::format("{} is not {}", text, what);
+        },
+        "");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
     CLI::App app{"Explain the bytes of a GGUF file: a tensor's blocks field by field, or the header.", "gguf-hexdump"};
-    std::string input, shown, tensor, describe;
+    std::string input, shown, tensor, describe, cols, at;
     remote::Options remote_opts;
-    uint64_t block = 0, count = 1;
-    bool header = false, json = false, markdown = false;
+    Request req;
+    uint64_t row = 0, element = 0;
+    bool header = false;
     app.add_option("file", input, "GGUF file (a path, or an http(s):// or hf:// location)");
-    auto* tensor_opt = app.add_option("--tensor", tensor, "the tensor whose blocks to show");
-    auto* block_opt = app.add_option("--block", block, "first block to show (default 0)")->check(cli::whole_number(0));
-    auto* count_opt = app.add_option("--count", count, "how many blocks to show (default 1)")->check(cli::whole_number(1));
+    auto* tensor_opt = app.add_option("--tensor", tensor, "the tensor to show: its blocks, a row, an element");
+    auto* block_opt =
+        app.add_option("--block", req.block, "first block to show (default 0)")->check(cli::whole_number(0));
+    auto* count_opt =
+        app.add_option("--count", req.count, "how many blocks to show (default 1)")->check(cli::whole_number(1));
+    auto* row_opt = app.add_option("--row", row, "a row's values: elements [R*ne0, (R+1)*ne0)")
+                        ->type_name("R")
+                        ->check(cli::whole_number(0));
+    auto* cols_opt = app.add_option("--cols", cols, "with --row: columns [A, B), as a Python slice")
+                         ->type_name("A:B")
+                         ->check(parses(parse_column_slice, "a slice A:B (either end may be left out)"));
+    auto* element_opt = app.add_option("--element", element, "the block holding element I (a flat index)")
+                            ->type_name("I")
+                            ->check(cli::whole_number(0));
+    auto* at_opt = app.add_option("--at", at, "the block holding row ROW's column COL")
+                       ->type_name("ROW,COL")
+                       ->check(parses(parse_at, "ROW,COL (two whole numbers)"));
     auto* header_opt = app.add_flag("--header", header, "the header, metadata and tensor infos with offsets (the default)");
     auto* describe_opt = app.add_option("--describe", describe, "a format's layout and formula, without a file (Q4_K, ..., or all)");
-    auto* json_opt = app.add_flag("--json", json, "JSON (see below)");
-    app.add_flag("--markdown", markdown, "a Markdown section")->excludes(json_opt);
+    auto* json_opt = app.add_flag("--json", req.json, "JSON (see below)");
+    app.add_flag("--markdown", req.markdown, "a Markdown section")->excludes(json_opt);
     header_opt->excludes(tensor_opt)->excludes(describe_opt);
     describe_opt->excludes(tensor_opt);
     block_opt->needs(tensor_opt);
     count_opt->needs(tensor_opt);
+    // One view of a tensor at a time: blocks, a row, or one element's block.
+    for (CLI::Option* o : {row_opt, element_opt, at_opt})
+        o->needs(tensor_opt)->excludes(block_opt)->excludes(count_opt);
+    row_opt->excludes(element_opt)->excludes(at_opt);
+    element_opt->excludes(at_opt);
+    cols_opt->needs(row_opt);
     cli::add_remote_options(app, remote_opts);
     app.footer(kExamples);
 
     return cli::run(app, argc, argv, [&]() -> int {
         shown = remote::display_name(input);  // what errors name: never a URL's user:password@
-        const bool color = !json && !markdown && cli::use_color(stdout);
+        req.color = !req.json && !req.markdown && cli::use_color(stdout);
+        if (row_opt->count()) req.row = row;
+        if (element_opt->count()) req.element = element;
+        if (at_opt->count()) req.at = parse_at(at);
+        if (cols_opt->count()) req.cols = *parse_column_slice(cols);
         if (!describe.empty()) {
             if (!input.empty()) throw cli::UsageError("--describe shows a format, not a file: leave out the FILE");
-            cli::write_stdout(describe_types(describe, json, markdown, color));
+            cli::write_stdout(describe_types(describe, req.json, req.markdown, req.color));
             return cli::kExitOk;
         }
         if (input.empty()) throw cli::UsageError("a FILE is required (or --describe TYPE)");
@@ -186,16 +287,16 @@ int main(int argc, char** argv) {
         if (tensor_opt->count() == 0) {
             const HeaderDump h = dump_header(f);
             // Streamed: records and values as many and as large as the file makes them.
-            if (json)
+            if (req.json)
                 header_json(h, cli::write_stdout);
-            else if (markdown)
+            else if (req.markdown)
                 render_header_markdown(h, cli::write_stdout);
             else
-                render_header_text(h, color, cli::write_stdout);
+                render_header_text(h, req.color, cli::write_stdout);
             return cli::kExitOk;
         }
         if (const TensorInfo* t = f.find_tensor(tensor)) {
-            write_blocks(f, *t, block, count, json, markdown, color);
+            show_tensor(f, *t, req);
             return cli::kExitOk;
         }
         if (!split_info(f)) unknown_tensor(f, tensor);
@@ -207,7 +308,7 @@ int main(int argc, char** argv) {
         if (!found) unknown_tensor(model, tensor);
         const GgufFile& shard = *model.files()[found->file];
         fmt::print(stderr, "note: {} is in {}\n", quoted_name(tensor), shard.path());
-        write_blocks(shard, *found->tensor, block, count, json, markdown, color);
+        show_tensor(shard, *found->tensor, req);
         return cli::kExitOk;
     }, shown);
 }

@@ -341,6 +341,95 @@ TEST_CASE("block index out of range and empty tensors are refused with the valid
     CHECK_THROWS_WITH_AS(dump_block(f, f.tensors()[0], 0), doctest::Contains("no blocks"), Error);
 }
 
+TEST_CASE("a row's values are the block view's values, piece by piece, for every type") {
+    for (const TypeInfo& t : all_types()) {
+        INFO("type " << std::string(t.name));
+        // Three rows of two blocks: random bytes, so NaN, infinities and the widest floats turn up.
+        const uint64_t row_blocks = 2, rows = 3;
+        test::SimpleGguf g = test::simple_gguf(
+            {{"w", {t.block_elems * row_blocks, rows}, uint32_t(t.type), t.block_bytes * row_blocks * rows}});
+        std::mt19937 rng(11 + uint32_t(t.type));
+        for (uint64_t i = 0; i < t.block_bytes * row_blocks * rows; ++i)
+            g.bytes[g.data_offsets[0] + i] = uint8_t(rng());
+        const GgufFile f = GgufFile::parse(g.bytes);
+        const TensorInfo& ti = f.tensors()[0];
+        CHECK(n_rows(ti) == rows);
+        const std::vector<BlockDump> blocks = dump_blocks(f, ti, row_blocks, row_blocks);  // row 1
+        std::vector<float> got;
+        std::vector<int64_t> ints;
+        row_values(f, ti, RowSpan{1, 0, ti.ne[0]}, [&](const RowValues& v) {
+            CHECK(v.first == got.size() + ints.size());
+            got.insert(got.end(), v.values.begin(), v.values.end());
+            ints.insert(ints.end(), v.ints.begin(), v.ints.end());
+        });
+        std::vector<float> want;
+        for (const BlockDump& b : blocks) {
+            want.insert(want.end(), b.values.begin(), b.values.end());
+            if (b.is_integer) CHECK(ints[b.index - row_blocks] == b.int_value);
+        }
+        CHECK(std::memcmp(got.data(), want.data(), want.size() * sizeof(float)) == 0);
+        CHECK(got.size() == want.size());
+        std::string text;
+        render_row_text(f, ti, RowSpan{1, 0, ti.ne[0]}, false, [&](std::string_view s) { text += s; });
+        CHECK(text.starts_with("w row 1 of 3: "));
+        size_t line_start = 0;
+        for (size_t nl; (nl = text.find('\n', line_start)) != std::string::npos; line_start = nl + 1)
+            CHECK(nl - line_start <= 80);
+    }
+}
+
+TEST_CASE("elements: the flat index, row and column, the block, the higher indices") {
+    const GgufFile f = GgufFile::open(test::fixture("all-types.gguf"));
+    const TensorInfo& t = *f.find_tensor("q4_K.3d");  // 256 x 3 x 2: one block a row
+    CHECK(n_rows(t) == 6);
+    const ElementPlace p = place_element(f, t, 1500);
+    CHECK((p.element == 1500 && p.row == 5 && p.column == 220 && p.block == 5 && p.in_block == 220));
+    CHECK(p.higher == std::vector<uint64_t>{2, 1});
+    const ElementPlace q = place_element(f, t, 5, 220);
+    CHECK((q.element == 1500 && q.block == 5 && q.in_block == 220));
+    const BlockDump b = dump_element_block(f, t, p);
+    CHECK((b.index == 5 && b.marked && b.marked->element == 1500));
+    CHECK(render_block_text(b, false)
+              .starts_with("element 1500 is row 5 (i1=2, i2=1), column 220: element 220 of block 5\n"));
+    const TensorInfo& q8 = *f.find_tensor("q8_0.weight");  // 1024 x 4, blocks of 32
+    CHECK(place_element(f, q8, 3, 1000).block == (3 * 1024 + 1000) / 32);
+    CHECK(place_element(f, q8, 3, 1000).in_block == 8);
+    CHECK(place_element(f, q8, 3, 1000).higher.empty());
+    // Huge indices are refused, never wrapped round into the tensor.
+    CHECK_THROWS_WITH_AS(place_element(f, t, UINT64_MAX), doctest::Contains("has 1536 elements (0..1535)"), Error);
+    CHECK_THROWS_WITH_AS(place_element(f, t, UINT64_MAX, 0),
+                         doctest::Contains("of shape 256 x 3 x 2 has 6 rows (0..5)"), Error);
+    CHECK_THROWS_WITH_AS(place_element(f, t, 0, UINT64_MAX), doctest::Contains("has 256 columns (0..255)"), Error);
+    const test::SimpleGguf g = test::simple_gguf({{"empty", {0, 4}, 12, 0}});
+    const GgufFile e = GgufFile::parse(g.bytes);
+    CHECK(n_rows(e.tensors()[0]) == 0);
+    CHECK_THROWS_WITH_AS(place_element(e, e.tensors()[0], 0), doctest::Contains("has no elements"), Error);
+    CHECK_THROWS_WITH_AS(row_span(e, e.tensors()[0], 0, {}), doctest::Contains("has no rows"), Error);
+}
+
+TEST_CASE("column slices parse as Python's and resolve against the row, refused past it") {
+    auto span = [](const char* text) {
+        const GgufFile f = GgufFile::open(test::fixture("all-types.gguf"));
+        const std::optional<ColumnSlice> c = parse_column_slice(text);
+        REQUIRE(c);
+        const RowSpan s = row_span(f, *f.find_tensor("q4_0.weight"), 2, *c);  // rows of 1024
+        return std::pair{s.start, s.stop};
+    };
+    CHECK(span(":") == std::pair<uint64_t, uint64_t>{0, 1024});
+    CHECK(span("-8:") == std::pair<uint64_t, uint64_t>{1016, 1024});
+    CHECK(span(":-1") == std::pair<uint64_t, uint64_t>{0, 1023});
+    CHECK(span("+3:1024") == std::pair<uint64_t, uint64_t>{3, 1024});
+    CHECK(span("-1024:1") == std::pair<uint64_t, uint64_t>{0, 1});
+    for (const char* bad : {"", "1", "a:", ":b", "1:2:3", "+-1:", "-:", "1 :2", "9223372036854775808:", "0x1:"})
+        CHECK_MESSAGE(!parse_column_slice(bad), bad);
+    CHECK(parse_column_slice("-9223372036854775808:")->start == INT64_MIN);
+    CHECK_THROWS_WITH_AS(span("-9223372036854775808:"), doctest::Contains("out of range"), Error);
+    CHECK_THROWS_WITH_AS(span("0:1025"), doctest::Contains("columns 0:1025 out of range: tensor 'q4_0.weight'"), Error);
+    CHECK_THROWS_WITH_AS(span("-1025:"), doctest::Contains("has 1024 columns (0..1023)"), Error);
+    CHECK_THROWS_WITH_AS(span("7:7"), doctest::Contains("columns 7:7 select no column"), Error);
+    CHECK_THROWS_WITH_AS(span("8:-1020"), doctest::Contains("select no column"), Error);
+}
+
 TEST_CASE("header dump: records tile the file, every field holds the bytes it names") {
     const GgufFile f = GgufFile::open(test::fixture("all-types.gguf"));
     const HeaderDump h = dump_header(f);

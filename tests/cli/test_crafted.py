@@ -73,7 +73,10 @@ def tool_runs():
                  ("hexdump-md", hexdump, lambda f, o: ["--markdown", f]),
                  ("hexdump-block", hexdump, lambda f, o: [f, *tensor_option(f)]),
                  ("hexdump-block-json", hexdump,
-                  lambda f, o: [f, *tensor_option(f), "--block", "0", "--count", "1", "--json"])]
+                  lambda f, o: [f, *tensor_option(f), "--block", "0", "--count", "1", "--json"]),
+                 ("hexdump-row", hexdump, lambda f, o: [f, *tensor_option(f), "--row", "0"]),
+                 ("hexdump-row-json", hexdump,
+                  lambda f, o: [f, *tensor_option(f), "--row", "0", "--cols", "-1:", "--json"])]
     return runs
 
 
@@ -278,7 +281,8 @@ _NO_BLOCK_DUMP = _BIG_ENDIAN | {"valid_zero_dims"} | _NO_TENSORS  # zero_dims: i
 _LONE_SHARD = {"valid_split_keys_odd"}
 MAY_REFUSE = {"dequant": _BIG_ENDIAN | _LONE_SHARD, "dequant-npy": _BIG_ENDIAN | _LONE_SHARD,
               "inspect": _LONE_SHARD, "inspect-json": _LONE_SHARD, "inspect-md": _LONE_SHARD,
-              "hexdump-block": _NO_BLOCK_DUMP, "hexdump-block-json": _NO_BLOCK_DUMP}
+              "hexdump-block": _NO_BLOCK_DUMP, "hexdump-block-json": _NO_BLOCK_DUMP,
+              "hexdump-row": _NO_BLOCK_DUMP, "hexdump-row-json": _NO_BLOCK_DUMP}
 
 
 @pytest.mark.parametrize("label,binary,argv", RUNS, ids=[r[0] for r in RUNS])

@@ -310,7 +310,8 @@ def test_big_endian_blocks_are_refused_with_nothing_on_stdout(tmp_path):
     w.write_tensors_to_file()
     w.close()
     assert dump_json(path)["endian"] == "big"  # the header view reads it
-    for args in (["--json"], ["--json", "--count", "2"], ["--count", "2"], ["--markdown"]):
+    for args in (["--json"], ["--json", "--count", "2"], ["--count", "2"], ["--markdown"], ["--row", "0"],
+                 ["--row", "0", "--json"], ["--row", "0", "--markdown"], ["--element", "3"], ["--at", "0,3", "--json"]):
         p = run(path, "--tensor", "f", *args, check_rc=1)
         assert p.stdout == b"", args
         err = p.stderr.decode()
@@ -327,6 +328,28 @@ def test_big_endian_blocks_are_refused_with_nothing_on_stdout(tmp_path):
     [ALL, "--tensor", "q4_K.weight", "--block", str(2**64)],   # CLI11 alone took it as 2^64-1
     [ALL, "--tensor", "q4_K.weight", "--count", str(2**64 + 5)],
     [ALL, "--tensor", "q4_K.weight", "--block", "0x3"],
+    [ALL, "--tensor", "q4_K.weight", "--row", "1", "--block", "2"],   # one view of a tensor at a time
+    [ALL, "--tensor", "q4_K.weight", "--row", "1", "--count", "2"],
+    [ALL, "--tensor", "q4_K.weight", "--row", "1", "--element", "2"],
+    [ALL, "--tensor", "q4_K.weight", "--row", "1", "--at", "1,2"],
+    [ALL, "--tensor", "q4_K.weight", "--element", "3", "--at", "1,2"],
+    [ALL, "--tensor", "q4_K.weight", "--element", "3", "--block", "0"],
+    [ALL, "--tensor", "q4_K.weight", "--at", "0,3", "--count", "2"],
+    [ALL, "--tensor", "q4_K.weight", "--cols", "1:2"],                  # --cols needs --row
+    [ALL, "--row", "1"],                                                # --row needs --tensor
+    [ALL, "--element", "1"],
+    [ALL, "--at", "1,1"],
+    [ALL, "--tensor", "q4_K.weight", "--row", "-1"],
+    [ALL, "--tensor", "q4_K.weight", "--row", "1", "--cols", "1"],
+    [ALL, "--tensor", "q4_K.weight", "--row", "1", "--cols", "a:b"],
+    [ALL, "--tensor", "q4_K.weight", "--row", "1", "--cols", "1:2:3"],
+    [ALL, "--tensor", "q4_K.weight", "--row", "1", "--cols", "+-1:"],
+    [ALL, "--tensor", "q4_K.weight", "--row", "1", "--cols", f"{2**63}:"],
+    [ALL, "--tensor", "q4_K.weight", "--element", str(2**64)],
+    [ALL, "--tensor", "q4_K.weight", "--at", "1"],
+    [ALL, "--tensor", "q4_K.weight", "--at", "1,-2"],
+    [ALL, "--tensor", "q4_K.weight", "--at", "1,2,3"],
+    [ALL, "--tensor", "q4_K.weight", "--at", f"{2**64},0"],
     ["--describe", "Q4_Z"],
     [ALL, "--describe", "Q4_K"],
     [ALL, "--no-such-flag"],
@@ -339,6 +362,7 @@ def test_usage_errors_exit_2(args):
 def test_help_has_examples():
     out = run("--help", check_rc=0).stdout.decode()
     assert "Examples:" in out and "--tensor" in out and "--describe" in out and '"NaN"' in out
+    assert "--row 3 --cols 1792:1808" in out and "--at 3,1800" in out and "ne0 (the row length) fastest" in out
 
 
 def test_colour_only_on_a_terminal_and_never_with_no_color():
@@ -365,3 +389,227 @@ def test_untrusted_names_are_escaped(tmp_path):
         assert not re.search(rb"[\x00-\x08\x0b-\x1f\x7f]", out), args
     d = dump_json(path, "--tensor", "t\x1b]0;title\x07|x")
     assert d["tensor"] == "t\x1b]0;title\x07|x" and d["values"] == [1.0]
+
+
+# --- values by element: --row, --cols, --element, --at --------------------------------------
+
+def ne0(t):
+    return int(t.shape[0])  # gguf-py's shape is GGUF's ne, ne0 first
+
+
+def ref_rows(name):
+    """ggml's dequantization of tensor `name`, one row (ne0 values) a line of the array."""
+    return np.asarray(REF[name].data, dtype=np.float32).reshape(-1, ne0(TENSORS[name]))
+
+
+def file_rows(name):
+    """An integer tensor's elements as the file holds them, one row a line."""
+    t = TENSORS[name]
+    _, size = block_geometry(t)
+    n = int(np.prod([int(x) for x in t.shape]))
+    flat = np.frombuffer(FILE_BYTES, dtype=f"<i{size}", count=n, offset=int(t.data_offset))
+    return flat.reshape(-1, ne0(t))
+
+
+def gguf_py_rows(name):
+    """gguf-py's dequantization of tensor `name`, when it has a trustworthy one."""
+    t = TENSORS[name]
+    if t.tensor_type.name in NOT_IN_GGUF_PY | INTEGER_TYPES:
+        return None
+    return np.ascontiguousarray(gguf.quants.dequantize(t.data, t.tensor_type), dtype=np.float32).reshape(-1, ne0(t))
+
+
+ROW_CASES = [(t.name, r) for t in READER.tensors
+             for r in sorted({0, int(np.prod([int(x) for x in t.shape])) // ne0(t) - 1})]
+
+
+@pytest.mark.parametrize("name,row", ROW_CASES, ids=[f"{n}-{r}" for n, r in ROW_CASES])
+def test_row_json_against_ggml_and_gguf_py(name, row):
+    t = TENSORS[name]
+    elems, _ = block_geometry(t)
+    d = dump_json(ALL, "--tensor", name, "--row", row)
+    width = ne0(t)
+    assert list(d) == ["tensor", "type", "shape", "row", "rows", "start", "stop", "first_block", "last_block", "values"]
+    assert d["shape"] == [int(x) for x in t.shape] and d["type"] == t.tensor_type.name
+    assert d["rows"] == n_blocks(t) * elems // width and (d["row"], d["start"], d["stop"]) == (row, 0, width)
+    assert (d["first_block"], d["last_block"]) == (row * width // elems, ((row + 1) * width - 1) // elems)
+    if d["type"] in INTEGER_TYPES:  # exact integers, past 2^53 too
+        assert d["values"] == [int(v) for v in file_rows(name)[row]]
+        return
+    got = as_f32(d["values"])
+    assert same_bits(got, ref_rows(name)[row]), f"{name} row {row} differs from ggml's reference"
+    theirs = gguf_py_rows(name)
+    if theirs is not None:
+        assert same_bits(got, theirs[row])
+
+
+@pytest.mark.parametrize("cols", [":8", "-8:", "100:108", "1000:", "-24:-16", ":", "5:6", "+3:+5"])
+def test_cols_are_a_python_slice(cols):
+    name = "q6_K.weight"
+    a, b = (int(x) if x else None for x in cols.split(":"))
+    want = ref_rows(name)[2][slice(a, b)]
+    d = dump_json(ALL, "--tensor", name, "--row", 2, "--cols", cols)
+    start, stop, _ = slice(a, b).indices(1024)
+    assert (d["start"], d["stop"]) == (start, stop)
+    assert (d["first_block"], d["last_block"]) == ((2048 + start) // 256, (2048 + stop - 1) // 256)
+    assert same_bits(as_f32(d["values"]), want)
+
+
+def text_grid(out):
+    """{column: value text} from a text row view, checking each line's leading column."""
+    cells = {}
+    for line in out.splitlines()[2:]:
+        first, *values = line.split()
+        for k, v in enumerate(values):
+            cells[int(first) + k] = v
+    return cells
+
+
+@pytest.mark.parametrize("name,cols", [("q4_K.weight", "790:830"), ("f16.weight", ":"), ("i64.weight", "3:40"),
+                                       ("f64.weight", "-13:"), ("q4_K.3d", "250:")])
+def test_row_text_view(name, cols):
+    out = run(ALL, "--tensor", name, "--row", 1, "--cols", cols, env={"NO_COLOR": "1"}, check_rc=0).stdout.decode()
+    d = dump_json(ALL, "--tensor", name, "--row", 1, "--cols", cols)
+    lines = out.splitlines()
+    t = TENSORS[name]
+    shape = " x ".join(str(int(x)) for x in t.shape)
+    higher = " (i1=1, i2=0)" if len(t.shape) == 3 else ""
+    assert lines[0] == f"{name} row 1 of {d['rows']}{higher}: {d['type']}, shape {shape}"
+    blocks = f"block {d['first_block']}" if d["first_block"] == d["last_block"] else \
+        f"blocks {d['first_block']}-{d['last_block']}"
+    assert lines[1] == f"columns {d['start']}-{d['stop'] - 1} of {ne0(t)}, {blocks}"
+    assert all(len(line) <= 80 for line in lines), max(lines, key=len)
+    cells = text_grid(out)
+    assert sorted(cells) == list(range(d["start"], d["stop"]))
+    shown = [cells[c] for c in sorted(cells)]
+    if d["type"] in INTEGER_TYPES:
+        assert [int(v) for v in shown] == d["values"]
+    else:
+        assert same_bits(np.array([float(v) for v in shown], dtype=np.float32), as_f32(d["values"]))
+
+
+def test_row_markdown():
+    md = run(ALL, "--tensor", "q8_0.weight", "--row", 3, "--cols", "16:48", "--markdown", check_rc=0).stdout.decode()
+    d = dump_json(ALL, "--tensor", "q8_0.weight", "--row", 3, "--cols", "16:48")
+    assert md.startswith("### q8\\_0.weight row 3 (Q8_0)\n\nRow 3 of 4 of a 1024 x 4 tensor: columns 16-47 of 1024, "
+                         "blocks 96-97.\n\n```text\n") and md.endswith("```\n")
+    grid = re.search(r"```text\n(.*?)```", md, re.S).group(1)
+    cells = text_grid("\n\n" + grid)
+    assert same_bits(np.array([float(cells[c]) for c in range(16, 48)], dtype=np.float32), as_f32(d["values"]))
+
+
+def write_one(path, name, data, raw_shape=None, raw_dtype=None):
+    w = gguf.GGUFWriter(str(path), "test")
+    w.add_tensor(name, data, raw_shape=raw_shape, raw_dtype=raw_dtype)
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+
+
+def test_a_long_row_is_read_in_pieces_and_shown_whole(tmp_path):
+    """A row longer than the piece the views read at a time (53760 columns): every value once, in
+    order, in every view, the text lines continuing across the pieces' edge."""
+    rng = np.random.default_rng(7)
+    w = rng.standard_normal((2, 60032)).astype(np.float32)
+    q = gguf.quants.quantize(w, GGMLQuantizationType.Q8_0)
+    path = tmp_path / "long.gguf"
+    write_one(path, "w", q, raw_dtype=GGMLQuantizationType.Q8_0)
+    want = np.asarray(gguf.quants.dequantize(q, GGMLQuantizationType.Q8_0), dtype=np.float32)[1]
+    d = dump_json(path, "--tensor", "w", "--row", 1)
+    assert same_bits(as_f32(d["values"]), want)
+    out = run(path, "--tensor", "w", "--row", 1, "--cols", "3:", env={"NO_COLOR": "1"}, check_rc=0).stdout.decode()
+    cells = text_grid(out)
+    assert sorted(cells) == list(range(3, 60032))
+    assert same_bits(np.array([float(cells[c]) for c in range(3, 60032)], dtype=np.float32), want[3:])
+    assert all(len(line) <= 80 for line in out.splitlines())
+
+
+ELEMENT_CASES = [("q4_K.weight", 3, 800), ("q6_K.weight", 0, 0), ("q6_K.weight", 3, 1023), ("iq2_xxs.weight", 2, 517),
+                 ("tq1_0.weight", 1, 77), ("mxfp4.weight", 3, 31), ("f16.weight", 2, 9), ("i32.weight", 1, 1000),
+                 ("q4_K.3d", 5, 220), ("q8_0.4d", 6, 31)]
+
+
+@pytest.mark.parametrize("name,row,col", ELEMENT_CASES, ids=[f"{n}-{r}-{c}" for n, r, c in ELEMENT_CASES])
+def test_element_and_at_name_the_block_holding_it(name, row, col):
+    t = TENSORS[name]
+    elems, _ = block_geometry(t)
+    index = row * ne0(t) + col
+    d = dump_json(ALL, "--tensor", name, "--element", index)
+    assert dump_json(ALL, "--tensor", name, "--at", f"{row},{col}") == d
+    block = index // elems
+    want = {"index": index, "row": row, "column": col, "block": block, "in_block": index % elems}
+    assert d.pop("element") == {**want, "value": d["values"][index % elems]}
+    assert d == dump_json(ALL, "--tensor", name, "--block", block)  # the block, exactly as --block shows it
+    if d["type"] in INTEGER_TYPES:
+        assert d["values"] == [int(file_rows(name)[row][col])]
+    else:
+        assert same_bits(as_f32(d["values"][index % elems:][:1]), ref_rows(name)[row][col:col + 1])
+
+
+def test_element_text_names_it_and_marks_its_value():
+    out = run(ALL, "--tensor", "q4_K.weight", "--at", "3,800", env={"NO_COLOR": "1"}, check_rc=0).stdout.decode()
+    block = run(ALL, "--tensor", "q4_K.weight", "--block", 15, env={"NO_COLOR": "1"}, check_rc=0).stdout.decode()
+    head, rest = out.split("\n", 1)
+    assert head == "element 3872 is row 3, column 800: element 32 of block 15"
+    lines = rest.splitlines()
+    carets = [i for i, line in enumerate(lines) if line.strip() and set(line.strip()) == {"^"}]
+    assert len(carets) == 1
+    marker = lines.pop(carets[0])
+    assert "\n".join(lines) + "\n" == block  # the block view, unchanged but for the marker line
+    ys, index_line = lines[carets[0] - 1], lines[carets[0] - 3]  # y, qs, # rows above the carets
+    assert ys.split()[0] == "y" and index_line.split()[0] == "#"
+    at = marker.index("^")
+    assert ys[at:len(marker)].strip() == ys.split()[1] and index_line[at:len(marker)].strip() == "32"
+    want = ref_rows("q4_K.weight")[3][800]
+    assert np.float32(float(ys.split()[1])) == want
+    md = run(ALL, "--tensor", "q4_K.weight", "--element", 3872, "--markdown", check_rc=0).stdout.decode()
+    assert "\n\nElement 3872 is row 3, column 800: element 32 of block 15.\n\nBlock 15 of 16:" in md
+    three_d = run(ALL, "--tensor", "q4_K.3d", "--element", 1500, check_rc=0).stdout.decode()
+    assert three_d.startswith("element 1500 is row 5 (i1=2, i2=1), column 220: element 220 of block 5\n")
+
+
+def test_special_floats_by_row_and_element(tmp_path):
+    path = tmp_path / "special.gguf"
+    vals = np.array([[1.0, np.nan, np.inf, -np.inf], [-0.0, 1e-45, 0.1, -2.5]], dtype=np.float32)
+    write_one(path, "f", vals)
+    d = dump_json(path, "--tensor", "f", "--row", 0)
+    assert d["values"] == [1.0, "NaN", "Infinity", "-Infinity"]
+    assert same_bits(as_f32(dump_json(path, "--tensor", "f", "--row", 1)["values"]), vals[1])
+    assert dump_json(path, "--tensor", "f", "--at", "0,1")["element"]["value"] == "NaN"
+
+
+def one_error(p):
+    err = p.stderr.decode()
+    assert p.stdout == b"" and err.count("\n") == 1, err
+    return err
+
+
+@pytest.mark.parametrize("args,what", [
+    (["--row", 4], "row 4 out of range: tensor 'q4_K.weight' of shape 1024 x 4 has 4 rows (0..3)"),
+    (["--row", 2**64 - 1], f"row {2**64 - 1} out of range"),
+    (["--element", 4096],
+     "element 4096 out of range: tensor 'q4_K.weight' of shape 1024 x 4 has 4096 elements (0..4095)"),
+    (["--element", 2**64 - 1], f"element {2**64 - 1} out of range"),
+    (["--at", "4,0"], "row 4 out of range: tensor 'q4_K.weight' of shape 1024 x 4 has 4 rows (0..3)"),
+    (["--at", "0,1024"], "column 1024 out of range: tensor 'q4_K.weight' of shape 1024 x 4 has 1024 columns (0..1023)"),
+    (["--at", f"{2**64 - 1},{2**64 - 1}"], "row 18446744073709551615 out of range"),
+    (["--row", 0, "--cols", "0:1025"],
+     "columns 0:1025 out of range: tensor 'q4_K.weight' of shape 1024 x 4 has 1024 columns (0..1023)"),
+    (["--row", 0, "--cols", "-1025:"], "columns -1025: out of range"),
+    (["--row", 0, "--cols", f"{2**63 - 1}:"], f"columns {2**63 - 1}: out of range"),
+    (["--row", 0, "--cols", f"{-2**63}:"], f"columns {-2**63}: out of range"),
+    (["--row", 0, "--cols", "5:5"], "columns 5:5 select no column: tensor 'q4_K.weight' of shape 1024 x 4"),
+    (["--row", 0, "--cols", "10:-1020"], "columns 10:-1020 select no column"),
+])
+def test_out_of_range_names_the_tensor_and_its_shape(args, what):
+    for view in ([], ["--json"], ["--markdown"]):
+        err = one_error(run(ALL, "--tensor", "q4_K.weight", *args, *view, check_rc=1))
+        assert err.startswith(f"error: {ALL}: {what}"), err
+
+
+def test_a_tensor_of_more_dimensions_names_its_shape():
+    err = one_error(run(ALL, "--tensor", "q8_0.4d", "--row", 8, check_rc=1))
+    assert err == f"error: {ALL}: row 8 out of range: tensor 'q8_0.4d' of shape 32 x 2 x 2 x 2 has 8 rows (0..7)\n"
+    d = dump_json(ALL, "--tensor", "q8_0.4d", "--row", 7)
+    assert d["rows"] == 8 and same_bits(as_f32(d["values"]), ref_rows("q8_0.4d")[7])

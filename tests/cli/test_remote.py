@@ -176,6 +176,24 @@ def test_hexdump_block_fetches_only_that_block(server, models):
         assert ranges(server.log) == [(0, FIRST_READ - 1), (start, start + 4 * count - 1)]
 
 
+def test_hexdump_row_and_element_fetch_only_their_blocks(server, models):
+    """A row is read a piece at a time (53760 columns a piece), each piece its own blocks; an
+    element, the one block holding it."""
+    path = models / "big-data.gguf"
+    url = server.url("ok", "big-data.gguf")
+    row = json.loads(ok(INSPECT, path, "--json"))["tensors"][0]["offset"] + 40 * 65536 * 4  # F32, 65536 a row
+    piece = 53760 * 4
+    for args, want in ((["--row", "40"], [(row, row + piece - 1), (row + piece, row + 65536 * 4 - 1)]),
+                       (["--row", "40", "--cols", "100:110", "--json"], [(row + 400, row + 440 - 1)]),
+                       (["--row", "40", "--cols", "-3:", "--markdown"], [(row + 65533 * 4, row + 65536 * 4 - 1)]),
+                       (["--at", "40,100"], [(row + 400, row + 403)]),
+                       (["--element", str(40 * 65536 + 100), "--json"], [(row + 400, row + 403)])):
+        server.log.clear()
+        remote = ok(HEXDUMP, url, "--tensor", "token_embd.weight", *args)
+        assert remote == ok(HEXDUMP, path, "--tensor", "token_embd.weight", *args)
+        assert ranges(server.log) == [(0, FIRST_READ - 1)] + want, args
+
+
 def test_hexdump_header_view(server, models):
     for name in ("all-types.gguf", "big-data.gguf"):
         url = server.url("ok", name)

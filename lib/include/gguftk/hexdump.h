@@ -11,8 +11,10 @@
 // the very code gguf-dequant runs, so what the dump shows is what a conversion produces.
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "gguftk/gguf.h"
@@ -53,6 +55,19 @@ struct FormatDump {
 // The description of `t` (every type: integer types as one "value" field). Throws for none.
 FormatDump describe_format(const TypeInfo& t);
 
+// Elements are numbered in GGUF order, ne[0] fastest: row r of a tensor is elements
+// [r * ne[0], (r + 1) * ne[0]), its columns are 0..ne[0]-1, and the rows run over every higher
+// dimension flattened (ne[1] * ne[2] * ne[3] of them: row = i1 + ne[1] * (i2 + ne[2] * i3)).
+// So NumPy's w[3, 1800] of a 2-D tensor (gguf-py's shape, reversed) is row 3, column 1800.
+struct ElementPlace {
+    uint64_t element = 0;   // the flat index
+    uint64_t row = 0;
+    uint64_t column = 0;
+    uint64_t block = 0;     // the block holding it
+    uint32_t in_block = 0;  // its index within that block
+    std::vector<uint64_t> higher;  // i1, i2 (, i3) of a tensor of more than two dimensions; else empty
+};
+
 struct BlockDump {
     FormatDump format;
     std::string tensor;
@@ -66,6 +81,8 @@ struct BlockDump {
     std::vector<float> values;
     bool is_integer = false;
     int64_t int_value = 0;
+    // Shown for one element (--element, --at): named above the block and pointed at in the values.
+    std::optional<ElementPlace> marked;
 };
 
 // Block `index` of `t` (of file `f`). Throws Error when the index is past the last block.
@@ -75,6 +92,68 @@ void check_block_range(const GgufFile& f, const TensorInfo& t, uint64_t first, u
 // Blocks [first, first + count), sharing the per-format work.
 std::vector<BlockDump> dump_blocks(const GgufFile& f, const TensorInfo& t, uint64_t first, uint64_t count);
 
+// ---- values by element (the numbering above ElementPlace) ----
+
+// Rows of `t`: ne[1] * ne[2] * ne[3] (1 for a 1-D tensor).
+uint64_t n_rows(const TensorInfo& t);
+// Where element `element`, or row `row` column `column`, lies. Throws Error naming the tensor and
+// its shape when it is outside the tensor.
+ElementPlace place_element(const GgufFile& f, const TensorInfo& t, uint64_t element);
+ElementPlace place_element(const GgufFile& f, const TensorInfo& t, uint64_t row, uint64_t column);
+// The block holding `p`, dumped as dump_block does, with the element marked.
+BlockDump dump_element_block(const GgufFile& f, const TensorInfo& t, const ElementPlace& p);
+
+// --cols as given: a Python slice "A:B", either end left out, a negative end counting from the
+// end of the row. `text` is what the user wrote, for messages.
+struct ColumnSlice {
+    std::optional<int64_t> start, stop;
+    std::string text;
+};
+// Nothing when `s` is not "[A]:[B]" with A and B decimal integers (a sign allowed).
+std::optional<ColumnSlice> parse_column_slice(std::string_view s);
+
+// Columns [start, stop) of row `row`.
+struct RowSpan {
+    uint64_t row = 0;
+    uint64_t start = 0;
+    uint64_t stop = 0;
+};
+// Throws Error naming the tensor and its shape unless the row exists and start < stop <= ne[0].
+void check_row_span(const GgufFile& f, const TensorInfo& t, const RowSpan& s);
+// Row `row`, columns `cols` resolved against ne[0] (all of them when both ends are left out).
+// Throws Error naming the tensor and its shape when the row or an end is outside the tensor, or
+// the slice holds no column.
+RowSpan row_span(const GgufFile& f, const TensorInfo& t, uint64_t row, const ColumnSlice& cols);
+
+// Some consecutive values of a row, as the block view decodes them.
+struct RowValues {
+    uint64_t first = 0;         // the column of the first value
+    std::vector<float> values;  // F::decode_block's float32, as in BlockDump::values
+    std::vector<int64_t> ints;  // integer types: the elements as they are (never converted)
+    bool is_integer = false;
+    size_t size() const { return is_integer ? ints.size() : values.size(); }
+};
+// The most values row_values hands on at once: a multiple of 1..8, so that a text line of up to
+// eight values never straddles two pieces.
+inline constexpr uint64_t kRowPiece = 840 * 64;
+// Hands `piece` the values of span `s` in order, at most kRowPiece at a time, reading only the
+// blocks each piece covers (a remote file: one range request a piece). Checks `s` first.
+void row_values(const GgufFile& f, const TensorInfo& t, const RowSpan& s,
+                const std::function<void(const RowValues&)>& piece);
+
+// The views of a row span, streamed to `out` a piece at a time; nothing is written when the span
+// is refused. Text: a title, then lines of up to eight values, each line starting with the column
+// of its first value, within 80 columns. Markdown: a section with the same lines fenced. JSON:
+//   {"tensor", "type", "shape" (GGUF order), "row", "rows", "start", "stop" (the columns,
+//    half-open), "first_block", "last_block", "values"}
+// with floats as in the block JSON and integer types' values exact.
+void render_row_text(const GgufFile& f, const TensorInfo& t, const RowSpan& s, bool color,
+                     const std::function<void(std::string_view)>& out);
+void render_row_markdown(const GgufFile& f, const TensorInfo& t, const RowSpan& s,
+                         const std::function<void(std::string_view)>& out);
+void row_json(const GgufFile& f, const TensorInfo& t, const RowSpan& s,
+              const std::function<void(std::string_view)>& out);
+
 // Renderings. Text is for a terminal (ANSI colour when `color`); Markdown is a section for spec
 // documents (field table, fenced hex dump, values); JSON is one object per block:
 //   {"tensor", "type", "block", "offset" (absolute), "size",
@@ -83,7 +162,9 @@ std::vector<BlockDump> dump_blocks(const GgufFile& f, const TensorInfo& t, uint6
 // Floats are the shortest decimal that reads back to the same double (a float32 widened
 // exactly), so every value survives the round trip; NaN and infinities, which JSON lacks, are
 // the strings "NaN", "Infinity" and "-Infinity" (the field's hex keeps the exact bits).
-// A per-element series comes with "<name>_element": the element index of each value.
+// A per-element series comes with "<name>_element": the element index of each value. A marked
+// block (dump_element_block) has one more member, "element": {"index", "row", "column",
+// "block", "in_block", "value"}.
 std::string render_block_text(const BlockDump& b, bool color);
 std::string render_block_markdown(const BlockDump& b);
 // One block: an object; `as_array` (for --count > 1): an array of them.

@@ -15,6 +15,7 @@
 #include <cstring>
 
 #include "formats/all.h"
+#include "gguftk/decode.h"
 #include "gguftk/escape.h"
 #include "gguftk/hexdump.h"
 #include "detail.h"
@@ -186,6 +187,40 @@ FormatDump describe_integer(const TypeInfo& t) {
     return d;
 }
 
+// The fields of block `p` of format F in byte order, each per-element series with its elements.
+template <class F>
+std::vector<FieldDump> format_fields(const uint8_t* p) {
+    // Constant per format (a fixed seed), so computed once per process, like a lookup table.
+    static const std::vector<FieldMap> maps = field_maps<F>(probe_reach<F>());
+    std::vector<FieldDump> out;
+    for (size_t i = 0; i < std::size(F::fields); ++i) {
+        FieldDump fd = field_dump(F::fields[i]);
+        fd.used = maps[i].used;
+        fd.series = hexdump_detail::decode_field(F::type, F::fields[i], p).series;
+        for (size_t k = 0; k < fd.series.size(); ++k) {
+            if (maps[i].elements[k].empty()) continue;
+            fd.series[k].elements = maps[i].elements[k];
+            fd.series[k].grouped = false;
+        }
+        out.push_back(std::move(fd));
+    }
+    std::sort(out.begin(), out.end(), [](const FieldDump& a, const FieldDump& c) { return a.offset < c.offset; });
+    return out;
+}
+
+// An integer type's block: its one element as it is.
+void fill_integer(BlockDump& b, const uint8_t* p) {
+    b.is_integer = true;
+    b.int_value = hexdump_detail::load_int(p, uint32_t(b.bytes.size()));
+    FieldDump fd = b.format.fields[0];
+    fd.series.push_back(Series{"value", {double(b.int_value)}, true, {0}, false});
+    b.fields.push_back(std::move(fd));
+}
+
+}  // namespace
+
+namespace hexdump_detail {
+
 int64_t load_int(const uint8_t* p, uint32_t n) {
     uint64_t u = 0;
     for (uint32_t i = 0; i < n; ++i) u |= uint64_t(p[i]) << (8 * i);
@@ -193,7 +228,21 @@ int64_t load_int(const uint8_t* p, uint32_t n) {
     return static_cast<int64_t>(u);
 }
 
-}  // namespace
+bool decode_values(const TypeInfo& t, std::span<const uint8_t> blocks, uint64_t count, std::vector<float>& out) {
+    if (!has_decoder(t.type)) return false;
+    out.resize(count * t.block_elems);
+    decode_blocks(t.type, blocks.data(), count, OutType::F32, out.data());
+    return true;
+}
+
+void refuse_big_endian(const GgufFile& f) {
+    // Quantized blocks of a big-endian file have every field swapped, by rules ggml never wrote down.
+    if (f.big_endian())
+        throw Error("big-endian GGUF files are not supported for tensor data; convert it to little-endian first",
+                    std::nullopt, f.path());
+}
+
+}  // namespace hexdump_detail
 
 FormatDump describe_format(const TypeInfo& t) {
     FormatDump d;
@@ -218,62 +267,32 @@ void check_block_range(const GgufFile& f, const TensorInfo& t, uint64_t first, u
 
 std::vector<BlockDump> dump_blocks(const GgufFile& f, const TensorInfo& t, uint64_t first, uint64_t count) {
     check_block_range(f, t, first, count);
-    const uint64_t n = t.n_blocks();
-    // Quantized blocks of a big-endian file have every field swapped, by rules ggml never wrote down.
-    if (f.big_endian())
-        throw Error("big-endian GGUF files are not supported for tensor data; convert it to little-endian first",
-                    std::nullopt, f.path());
-
+    hexdump_detail::refuse_big_endian(f);
     const FormatDump format = describe_format(*t.type);
-    const uint32_t bytes = t.type->block_bytes;
-    std::vector<BlockDump> out;
-    out.reserve(count);
+    const uint32_t bytes = t.type->block_bytes, elems = t.type->block_elems;
     // The blocks' bytes, and no others: a remote file's are fetched in one read.
     std::vector<uint8_t> data(count * bytes);  // count <= blocks in the tensor: inside the file
     f.read(t.offset + first * bytes, data);
-    auto fill = [&](auto&& per_block) {
-        for (uint64_t k = 0; k < count; ++k) {
-            BlockDump b;
-            b.format = format;
-            b.tensor = t.name;
-            b.index = first + k;
-            b.n_blocks = n;
-            b.offset = t.offset + (first + k) * bytes;
-            const uint8_t* p = data.data() + k * bytes;
-            b.bytes.assign(p, p + bytes);
-            per_block(b, p);
-            out.push_back(std::move(b));
+    std::vector<float> values;
+    const bool decoded = hexdump_detail::decode_values(*t.type, data, count, values);
+    std::vector<BlockDump> out;
+    out.reserve(count);
+    for (uint64_t k = 0; k < count; ++k) {
+        BlockDump b;
+        b.format = format;
+        b.tensor = t.name;
+        b.index = first + k;
+        b.n_blocks = t.n_blocks();
+        b.offset = t.offset + (first + k) * bytes;
+        const uint8_t* p = data.data() + k * bytes;
+        b.bytes.assign(p, p + bytes);
+        if (decoded) {
+            b.values.assign(values.begin() + k * elems, values.begin() + (k + 1) * elems);
+            formats::visit_format(t.type->type, [&]<class F>() { b.fields = format_fields<F>(p); });
+        } else {
+            fill_integer(b, p);
         }
-    };
-    const bool has_format = formats::visit_format(t.type->type, [&]<class F>() {
-        // Constant per format (a fixed seed), so computed once per process, like a lookup table.
-        static const std::vector<FieldMap> maps = field_maps<F>(probe_reach<F>());
-        fill([&](BlockDump& b, const uint8_t* p) {
-            b.values.resize(F::block_elems);
-            formats::decode_block<F>(p, b.values.data());
-            for (size_t i = 0; i < std::size(F::fields); ++i) {
-                FieldDump fd = field_dump(F::fields[i]);
-                fd.used = maps[i].used;
-                fd.series = hexdump_detail::decode_field(F::type, F::fields[i], p).series;
-                for (size_t k = 0; k < fd.series.size(); ++k) {
-                    if (maps[i].elements[k].empty()) continue;
-                    fd.series[k].elements = maps[i].elements[k];
-                    fd.series[k].grouped = false;
-                }
-                b.fields.push_back(std::move(fd));
-            }
-            std::sort(b.fields.begin(), b.fields.end(),
-                      [](const FieldDump& a, const FieldDump& c) { return a.offset < c.offset; });
-        });
-    });
-    if (!has_format) {  // integer types: the element as it is
-        fill([&](BlockDump& b, const uint8_t* p) {
-            b.is_integer = true;
-            b.int_value = load_int(p, bytes);
-            FieldDump fd = format.fields[0];
-            fd.series.push_back(Series{"value", {double(b.int_value)}, true, {0}, false});
-            b.fields.push_back(std::move(fd));
-        });
+        out.push_back(std::move(b));
     }
     return out;
 }

@@ -31,6 +31,16 @@ ojson series_json(const Series& s) {
     return a;
 }
 
+// The element --element or --at asked for, and its value as "values" has it.
+ojson element_json(const BlockDump& b, const ElementPlace& p) {
+    return ojson{{"index", p.element},
+                 {"row", p.row},
+                 {"column", p.column},
+                 {"block", p.block},
+                 {"in_block", p.in_block},
+                 {"value", b.is_integer ? ojson(b.int_value) : real(b.values.at(p.in_block))}};
+}
+
 ojson block_json(const BlockDump& b) {
     ojson fields = ojson::array();
     for (const FieldDump& f : b.fields) {
@@ -52,13 +62,15 @@ ojson block_json(const BlockDump& b) {
     ojson values = ojson::array();
     if (b.is_integer) values.push_back(b.int_value);
     for (float v : b.values) values.push_back(real(v));
-    return ojson{{"tensor", to_valid_utf8(b.tensor)},
-                 {"type", b.format.type->name},
-                 {"block", b.index},
-                 {"offset", b.offset},
-                 {"size", b.bytes.size()},
-                 {"fields", std::move(fields)},
-                 {"values", std::move(values)}};
+    ojson j{{"tensor", to_valid_utf8(b.tensor)},
+            {"type", b.format.type->name},
+            {"block", b.index},
+            {"offset", b.offset},
+            {"size", b.bytes.size()},
+            {"fields", std::move(fields)},
+            {"values", std::move(values)}};
+    if (b.marked) j["element"] = element_json(b, *b.marked);
+    return j;
 }
 
 ojson metadata_value(const Value& v) {
@@ -122,6 +134,36 @@ std::string blocks_json(std::span<const BlockDump> blocks, bool as_array) {
     ojson a = ojson::array();
     for (const BlockDump& b : blocks) a.push_back(block_json(b));
     return a.dump(2) + '\n';
+}
+
+void row_json(const GgufFile& f, const TensorInfo& t, const RowSpan& s,
+              const std::function<void(std::string_view)>& sink) {
+    check_row_span(f, t, s);
+    hexdump_detail::refuse_big_endian(f);  // before the first byte: a refusal prints nothing
+    const uint64_t be = t.type->block_elems, first = s.row * t.ne[0];
+    ojson shape = ojson::array();
+    for (uint32_t d = 0; d < t.n_dims; ++d) shape.push_back(t.ne[d]);
+    JsonStream out(sink);
+    out.open_object(ojson{{"tensor", to_valid_utf8(t.name)}, {"type", t.type->name}, {"shape", std::move(shape)},
+                          {"row", s.row}, {"rows", n_rows(t)}, {"start", s.start}, {"stop", s.stop},
+                          {"first_block", (first + s.start) / be}, {"last_block", (first + s.stop - 1) / be}},
+                    0);
+    out.member("values", 0);
+    // dump(2)'s layout for an array, written as the pieces come: the span is never empty.
+    out.raw("[");
+    row_values(f, t, s, [&](const RowValues& v) {
+        for (size_t k = 0; k < v.size(); ++k) {
+            out.raw(v.first + k == s.start ? "\n" : ",\n");
+            out.indent(2);
+            out.raw((v.is_integer ? ojson(v.ints[k]) : real(v.values[k])).dump());
+        }
+    });
+    out.raw("\n");
+    out.indent(1);
+    out.raw("]");
+    out.close_object(0);
+    out.raw("\n");
+    out.flush();
 }
 
 std::string formats_json(std::span<const FormatDump> formats, bool as_array) {

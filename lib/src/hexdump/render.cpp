@@ -18,25 +18,12 @@ namespace {
 using hexdump_detail::float_text;
 using hexdump_detail::pad;
 using hexdump_detail::series_text;
+using hexdump_detail::Style;
 using hexdump_detail::text_width;
 
 constexpr size_t kTableValues = 12;  // values of a series shown in a table cell
 constexpr size_t kHexCell = 8;       // bytes of a field shown in a table cell
 constexpr size_t kValuesPerLine = 8;
-
-struct Style {
-    bool on;
-    std::string wrap(std::string_view code, std::string_view s) const {
-        return on ? fmt::format("\x1b[{}m{}\x1b[0m", code, s) : std::string(s);
-    }
-    std::string bold(std::string_view s) const { return wrap("1", s); }
-    std::string dim(std::string_view s) const { return wrap("2", s); }
-    // Field i's colour in the hex dump and the table: six that read on dark and light terminals.
-    std::string field(size_t i, std::string_view s) const {
-        static constexpr const char* kColours[] = {"36", "33", "32", "35", "34", "31"};
-        return wrap(kColours[i % 6], s);
-    }
-};
 
 std::string range_text(uint32_t offset, uint32_t size) {
     return size == 1 ? std::to_string(offset) : fmt::format("{}-{}", offset, offset + size - 1);
@@ -148,6 +135,39 @@ std::string summary_line(const BlockDump& b) {
                        t.block_elems, t.block_elems == 1 ? "" : "s");
 }
 
+using Codes = std::vector<std::pair<std::string, std::vector<std::string>>>;
+
+// Elements [at, at + m) of the part that starts at `first`, a column each: the index, each
+// per-element code, the value; under a marked element, carets (and in colour its cells inverted),
+// so that --element's element stands out among its neighbours.
+std::string grid_lines(const BlockDump& b, const Style& st, const Codes& codes, size_t label_w, uint32_t first,
+                       uint32_t at, uint32_t m) {
+    std::vector<std::string> ys;
+    size_t cw = 0;
+    for (uint32_t j = 0; j < m; ++j) {
+        ys.push_back(float_text(b.values[at + j]));
+        cw = std::max({cw, ys.back().size(), std::to_string(at + j).size()});
+    }
+    for (const auto& [name, cells] : codes)
+        for (uint32_t j = 0; j < m; ++j) cw = std::max(cw, cells[at - first + j].size());
+    const bool marked = b.marked && b.marked->in_block >= at && b.marked->in_block < at + m;
+    const uint32_t mark = marked ? b.marked->in_block - at : m;
+    auto line = [&](const std::string& label, auto cell, const Style& cell_st) {
+        std::string l = "    " + pad(label, label_w);
+        for (uint32_t j = 0; j < m; ++j) {
+            const std::string c = pad(cell(j), cw, true);
+            l += ' ' + (j == mark ? cell_st.inverse(c) : c);
+        }
+        return l + '\n';
+    };
+    std::string out = st.dim(line("#", [&](uint32_t j) { return std::to_string(at + j); }, Style{false}));
+    // Not a structured binding: the lambda captures it, which clang before 16 refuses.
+    for (const auto& code : codes) out += line(code.first, [&](uint32_t j) { return code.second[at - first + j]; }, st);
+    out += line("y", [&](uint32_t j) { return ys[j]; }, st);
+    if (marked) out += std::string(4 + label_w + mark * (cw + 1) + 1, ' ') + std::string(cw, '^') + '\n';
+    return out;
+}
+
 // The values part by part: a heading with the part's shared values, then columns of eight
 // elements: the index, each per-element code, the value.
 std::string values_grid(const BlockDump& b, const Style& st) {
@@ -158,38 +178,27 @@ std::string values_grid(const BlockDump& b, const Style& st) {
                                         : std::string("element 0");
         const std::string params = part_params(b, first, part);
         out += "  " + head + (params.empty() ? "" : ": " + params) + '\n';
-        const auto codes = part_codes(b, first, part);
+        const Codes codes = part_codes(b, first, part);
         size_t label_w = 4;
         for (const auto& [name, _] : codes) label_w = std::max(label_w, name.size() + 1);
-        for (uint32_t k = 0; k < part; k += kValuesPerLine) {
-            const uint32_t m = std::min<uint32_t>(kValuesPerLine, part - k);
-            std::vector<std::string> ys;
-            size_t cw = 0;
-            for (uint32_t j = 0; j < m; ++j) {
-                ys.push_back(float_text(b.values[first + k + j]));
-                cw = std::max({cw, ys.back().size(), std::to_string(first + k + j).size()});
-            }
-            for (const auto& [name, cells] : codes)
-                for (uint32_t j = 0; j < m; ++j) cw = std::max(cw, cells[k + j].size());
-            auto line = [&](const std::string& label, auto cell) {
-                std::string l = "    " + pad(label, label_w);
-                for (uint32_t j = 0; j < m; ++j) l += ' ' + pad(cell(j), cw, true);
-                return l + '\n';
-            };
-            out += st.dim(line("#", [&](uint32_t j) { return std::to_string(first + k + j); }));
-            // Not a structured binding: the lambda captures it, which clang before 16 refuses.
-            for (const auto& code : codes) out += line(code.first, [&](uint32_t j) { return code.second[k + j]; });
-            out += line("y", [&](uint32_t j) { return ys[j]; });
-        }
+        for (uint32_t k = 0; k < part; k += kValuesPerLine)
+            out += grid_lines(b, st, codes, label_w, first, first + k, std::min<uint32_t>(kValuesPerLine, part - k));
     }
     return out;
+}
+
+// What --element names above the block: "element 4872 is row 3, column 1800: element 8 of block 19".
+std::string element_line(const ElementPlace& p) {
+    return fmt::format("element {} is row {}{}, column {}: element {} of block {}", p.element, p.row,
+                       hexdump_detail::higher_text(p.higher), p.column, p.in_block, p.block);
 }
 
 }  // namespace
 
 std::string render_block_text(const BlockDump& b, bool color) {
     const Style st{color};
-    std::string out = st.bold(block_title(b, EscapeFor::Text)) + ": " + summary_line(b) + '\n';
+    std::string out = b.marked ? st.bold(element_line(*b.marked)) + '\n' : "";
+    out += st.bold(block_title(b, EscapeFor::Text)) + ": " + summary_line(b) + '\n';
 
     std::vector<std::vector<std::string>> rows{{"bytes", "field", "kind", "hex", "decoded"}};
     for (const FieldDump& f : b.fields)
@@ -222,6 +231,10 @@ std::string render_block_text(const BlockDump& b, bool color) {
 std::string render_block_markdown(const BlockDump& b) {
     const TypeInfo& t = *b.format.type;
     std::string out = fmt::format("### {} block {} ({})\n\n", escape(b.tensor, EscapeFor::Markdown), b.index, t.name);
+    if (b.marked) {
+        const std::string line = element_line(*b.marked);  // a sentence here: capitalised
+        out += fmt::format("E{}.\n\n", std::string_view(line).substr(1));
+    }
     out += fmt::format("Block {} of {}: {}.\n\n", b.index, b.n_blocks, summary_line(b));
     out += "| bytes | field | kind | hex | decoded |\n| ---: | --- | --- | --- | --- |\n";
     for (const FieldDump& f : b.fields)
