@@ -248,3 +248,23 @@ def test_hostile_side_files_are_refused(tmp_path):
     (raw / "q4_0.weight.bin").write_bytes(b"\0" * 10)
     assert "needs its element type" in one_error_line(compare(ALL, raw, "--map", "{name}.bin"))
     assert "not the 4096" in one_error_line(compare(ALL, raw, "--map", "{name}.bin", "--dtype", "f16"))
+
+
+@pytest.mark.parametrize("at", [1, 5, 6])  # in the first group of four, in the second, in the tail
+def test_largest_difference_found_wherever_it_is(tmp_path, at):
+    a = np.arange(7, dtype=np.float32)
+    b = a.copy()
+    b[at] += 0.5
+    b[(at + 3) % 7] += 0.25
+    for name, arr in (("a", a), ("b", b)):
+        w = gguf.GGUFWriter(str(tmp_path / f"{name}.gguf"), "llama")
+        w.add_tensor("t", arr)
+        w.write_header_to_file()
+        w.write_kv_data_to_file()
+        w.write_tensors_to_file()
+        w.close()
+    _, tensors, _ = compare_json(tmp_path / "a.gguf", tmp_path / "b.gguf")
+    d = tensors["t"]["diff"]
+    assert d["max_abs_at"]["index"] == at and d["max_abs"] == 0.5
+    assert d["first_beyond"]["index"] == min(at, (at + 3) % 7) and d["beyond"] == 2
+    assert_metrics(d, a.astype(np.float64), b.astype(np.float64))

@@ -75,21 +75,8 @@ T load_le(const uint8_t* p) {
 }
 
 // `out.size()` little-endian elements at `src`, as doubles (exactly: every element type here
-// is a subset of double, but for 64-bit integers beyond 2^53, which round).
-inline void to_doubles(Element e, const uint8_t* src, std::span<double> out) {
-    const size_t n = out.size();
-    switch (e) {
-        case Element::F16: for (size_t i = 0; i < n; ++i) out[i] = formats::fp16_to_f32(load_le<uint16_t>(src + 2 * i)); break;
-        case Element::BF16: for (size_t i = 0; i < n; ++i) out[i] = formats::bf16_to_f32(load_le<uint16_t>(src + 2 * i)); break;
-        case Element::F32: for (size_t i = 0; i < n; ++i) out[i] = load_le<float>(src + 4 * i); break;
-        case Element::F64: for (size_t i = 0; i < n; ++i) out[i] = load_le<double>(src + 8 * i); break;
-        case Element::I8: for (size_t i = 0; i < n; ++i) out[i] = double(int8_t(src[i])); break;
-        case Element::U8: for (size_t i = 0; i < n; ++i) out[i] = double(src[i]); break;
-        case Element::I16: for (size_t i = 0; i < n; ++i) out[i] = load_le<int16_t>(src + 2 * i); break;
-        case Element::I32: for (size_t i = 0; i < n; ++i) out[i] = load_le<int32_t>(src + 4 * i); break;
-        case Element::I64: for (size_t i = 0; i < n; ++i) out[i] = double(load_le<int64_t>(src + 8 * i)); break;
-    }
-}
+// is a subset of double, but for 64-bit integers beyond 2^53, which round). elements.cpp.
+void to_doubles(Element e, const uint8_t* src, std::span<double> out);
 
 // Values rounded to `as` (ggml's rounding); a no-op for elements that type already holds.
 inline void round_to(Element e, OutType as, std::span<double> v) {
