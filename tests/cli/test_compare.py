@@ -36,6 +36,21 @@ def dequant(*args):
     assert p.returncode == 0, p.stderr
 
 
+def write_gguf(path, tensors):
+    """A GGUF of `tensors` ({name: array, or (raw bytes, quantized type)}) by gguf-py's writer."""
+    w = gguf.GGUFWriter(str(path), "llama")
+    for name, t in tensors.items():
+        if isinstance(t, tuple):
+            w.add_tensor(name, t[0], raw_dtype=t[1])
+        else:
+            w.add_tensor(name, t)
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+    return path
+
+
 @pytest.fixture(scope="module")
 def outputs(tmp_path_factory):
     d = tmp_path_factory.mktemp("compare")
@@ -103,16 +118,8 @@ def test_quantization_error_against_the_original_weights(tmp_path):
     original = rng.normal(0, 0.02, (8, 256)).astype(np.float16)
     paths = {}
     for name, typ in (("orig", None), ("q8", gguf.GGMLQuantizationType.Q8_0), ("q4", gguf.GGMLQuantizationType.Q4_0)):
-        paths[name] = tmp_path / f"{name}.gguf"
-        w = gguf.GGUFWriter(str(paths[name]), "llama")
-        if typ is None:
-            w.add_tensor("w", original)
-        else:
-            w.add_tensor("w", gguf.quants.quantize(original.astype(np.float32), typ), raw_dtype=typ)
-        w.write_header_to_file()
-        w.write_kv_data_to_file()
-        w.write_tensors_to_file()
-        w.close()
+        t = original if typ is None else (gguf.quants.quantize(original.astype(np.float32), typ), typ)
+        paths[name] = write_gguf(tmp_path / f"{name}.gguf", {"w": t})
     a = original.astype(np.float64).ravel()
     for name, typ in (("q8", gguf.GGMLQuantizationType.Q8_0), ("q4", gguf.GGMLQuantizationType.Q4_0)):
         rc, tensors, _ = compare_json(paths["orig"], paths[name])
@@ -167,17 +174,9 @@ def test_a_model_equals_a_split_of_it(tmp_path):
 
 
 def test_missing_and_shape_differences(tmp_path):
-    def write(path, tensors):
-        w = gguf.GGUFWriter(str(path), "llama")
-        for name, arr in tensors.items():
-            w.add_tensor(name, arr)
-        w.write_header_to_file()
-        w.write_kv_data_to_file()
-        w.write_tensors_to_file()
-        w.close()
     x = np.arange(8, dtype=np.float32)
-    write(tmp_path / "a.gguf", {"same": x, "shape": x.reshape(2, 4), "gone": x})
-    write(tmp_path / "b.gguf", {"same": x, "shape": x.reshape(4, 2), "new": x})
+    write_gguf(tmp_path / "a.gguf", {"same": x, "shape": x.reshape(2, 4), "gone": x})
+    write_gguf(tmp_path / "b.gguf", {"same": x, "shape": x.reshape(4, 2), "new": x})
     rc, tensors, doc = compare_json(tmp_path / "a.gguf", tmp_path / "b.gguf")
     assert rc == 1
     assert {n: t["result"] for n, t in tensors.items()} == {"same": "identical", "shape": "SHAPE", "gone": "only in A",
@@ -189,12 +188,7 @@ def test_nan_and_inf_that_differ_are_counted_apart(tmp_path):
     a = np.array([1, np.nan, np.inf, 4, np.nan, 0], dtype=np.float32)
     b = np.array([1, np.nan, 3, 4, 5, -0.0], dtype=np.float32)
     for name, arr in (("a", a), ("b", b)):
-        w = gguf.GGUFWriter(str(tmp_path / f"{name}.gguf"), "llama")
-        w.add_tensor("t", arr)
-        w.write_header_to_file()
-        w.write_kv_data_to_file()
-        w.write_tensors_to_file()
-        w.close()
+        write_gguf(tmp_path / f"{name}.gguf", {"t": arr})
     _, tensors, _ = compare_json(tmp_path / "a.gguf", tmp_path / "b.gguf", "--atol", "0")
     d = tensors["t"]["diff"]
     assert d["nonfinite_mismatch"] == 2 and d["beyond"] == 2 and d["identical_values"] == 3  # 0 and -0 differ in bits
@@ -257,12 +251,7 @@ def test_largest_difference_found_wherever_it_is(tmp_path, at):
     b[at] += 0.5
     b[(at + 3) % 7] += 0.25
     for name, arr in (("a", a), ("b", b)):
-        w = gguf.GGUFWriter(str(tmp_path / f"{name}.gguf"), "llama")
-        w.add_tensor("t", arr)
-        w.write_header_to_file()
-        w.write_kv_data_to_file()
-        w.write_tensors_to_file()
-        w.close()
+        write_gguf(tmp_path / f"{name}.gguf", {"t": arr})
     _, tensors, _ = compare_json(tmp_path / "a.gguf", tmp_path / "b.gguf")
     d = tensors["t"]["diff"]
     assert d["max_abs_at"]["index"] == at and d["max_abs"] == 0.5

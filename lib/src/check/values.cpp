@@ -9,6 +9,7 @@
 #include <map>
 #include <mutex>
 
+#include "convert/cpu_loop.h"
 #include "formats/float_bits.h"
 #include "gguftk/check.h"
 
@@ -135,17 +136,12 @@ template <class V>
 [[gnu::target("avx2")]] void vector_pass_avx2(const float* v, size_t blocks, double shift, Lanes& l) {
     vector_pass(v, blocks, shift, l);
 }
-bool have_avx2() {
-    static const bool yes = __builtin_cpu_supports("avx2");
-    return yes;
-}
 #else
 void vector_pass_avx2(const float* v, size_t blocks, double shift, Lanes& l) { vector_pass(v, blocks, shift, l); }
-bool have_avx2() { return false; }
 #endif
 
 void run_vector_pass(const float* v, size_t blocks, double shift, Lanes& l) {
-    if (have_avx2()) vector_pass_avx2(v, blocks, shift, l);
+    if (cpu_has_avx2()) vector_pass_avx2(v, blocks, shift, l);
     else vector_pass(v, blocks, shift, l);
 }
 

@@ -13,6 +13,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "convert/cpu_loop.h"
 #include "formats/float_bits.h"
 #include "gguftk/compare.h"
 #include "gguftk/error.h"
@@ -124,15 +125,10 @@ template <class To, class From>
                                              double rtol, DiffLanes& out) {
     diff_lanes(x, y, groups, tol, atol, rtol, out);
 }
-bool have_avx2() {
-    static const bool yes = __builtin_cpu_supports("avx2");
-    return yes;
-}
 #else
 void diff_lanes_avx2(const double* x, const double* y, size_t groups, bool tol, double atol, double rtol, DiffLanes& out) {
     diff_lanes(x, y, groups, tol, atol, rtol, out);
 }
-bool have_avx2() { return false; }
 #endif
 
 // False (d untouched) when a value is not finite or too large to square.
@@ -141,7 +137,7 @@ bool add_finite(std::span<const double> x, std::span<const double> y, uint64_t f
     const size_t n = x.size(), groups = n / 4;
     const double atol = o.atol.value_or(0), rtol = o.rtol.value_or(0);
     DiffLanes l;
-    if (have_avx2()) diff_lanes_avx2(x.data(), y.data(), groups, tolerant(o), atol, rtol, l);
+    if (cpu_has_avx2()) diff_lanes_avx2(x.data(), y.data(), groups, tolerant(o), atol, rtol, l);
     else diff_lanes(x.data(), y.data(), groups, tolerant(o), atol, rtol, l);
     // A NaN or infinity on either side leaves a sum of squares NaN or infinite (as may a finite
     // value beyond 1e154, rare): then the careful loop instead.

@@ -1,6 +1,7 @@
 // to_doubles: the loops are written once and built twice, for AVX2 and for any x86-64, so the
 // half and bfloat16 conversions (branch-free, float_bits.h) run eight at a time where they can.
 #include "compare/elements.h"
+#include "convert/cpu_loop.h"
 
 namespace gguftk {
 namespace {
@@ -21,19 +22,14 @@ namespace {
 
 #if defined(__x86_64__) || defined(__i386__)
 [[gnu::target("avx2")]] void convert_avx2(Element e, const uint8_t* src, double* out, size_t n) { convert(e, src, out, n); }
-bool have_avx2() {
-    static const bool yes = __builtin_cpu_supports("avx2");
-    return yes;
-}
 #else
 void convert_avx2(Element e, const uint8_t* src, double* out, size_t n) { convert(e, src, out, n); }
-bool have_avx2() { return false; }
 #endif
 
 }  // namespace
 
 void to_doubles(Element e, const uint8_t* src, std::span<double> out) {
-    if (have_avx2()) convert_avx2(e, src, out.data(), out.size());
+    if (cpu_has_avx2()) convert_avx2(e, src, out.data(), out.size());
     else convert(e, src, out.data(), out.size());
 }
 

@@ -174,6 +174,11 @@ GGUFTK_AVX2 bool fast_path(GgmlType t, const uint8_t* src, uint64_t n_blocks, ui
     }
 }
 
+#endif
+
+}  // namespace
+
+#ifdef GGUFTK_X86
 bool cpu_has_avx2() noexcept {
     // F16C is CPUID leaf 1, ECX bit 29: asked directly, as clang 14's __builtin_cpu_supports
     // does not know "f16c" (the asan preset and the fuzzers build with clang).
@@ -186,8 +191,6 @@ bool cpu_has_avx2() noexcept {
 #else
 bool cpu_has_avx2() noexcept { return false; }
 #endif
-
-}  // namespace
 
 bool convert_uses_simd() noexcept { return cpu_has_avx2(); }
 

@@ -17,5 +17,8 @@ void accumulate_stats(OutType out, const uint8_t* values, uint64_t n, TensorStat
 
 // Whether convert_blocks uses the AVX2/F16C path on this CPU (for the benchmark's table).
 bool convert_uses_simd() noexcept;
+// Whether the CPU has AVX2 and F16C: the test before any loop built for them is called (here,
+// and the vector loops of check/ and compare/).
+bool cpu_has_avx2() noexcept;
 
 }  // namespace gguftk
