@@ -104,8 +104,9 @@ template <class To, class From>
     const i64x4 magnitude = i64x4{} + 0x7fffffffffffffff;
     const f64x4 at = f64x4{} + atol, rt = f64x4{} + rtol;
     for (size_t g = 0; g < groups; ++g) {
-        const f64x4 u = as<f64x4>(*reinterpret_cast<const f64x4*>(x + 4 * g));
-        const f64x4 v = as<f64x4>(*reinterpret_cast<const f64x4*>(y + 4 * g));
+        f64x4 u, v;  // loaded by memcpy: a vector type asks for 32-byte alignment, the data has 16
+        std::memcpy(&u, x + 4 * g, sizeof u);
+        std::memcpy(&v, y + 4 * g, sizeof v);
         const f64x4 d = u - v, a = as<f64x4>(as<i64x4>(d) & magnitude);
         l.abs += a;
         l.sq += d * d;
