@@ -44,7 +44,7 @@ Examples:
   gguf-dequant model-Q4_K_M.gguf -o model-f16.gguf
   gguf-dequant model.gguf -o model-f32.gguf --to f32 --all      # every float tensor too
   gguf-dequant model.gguf -o weights/ --format npy --tensors 'blk.0.*'
-  gguf-dequant model.gguf -o model.safetensors --format safetensors --to bf16
+  gguf-dequant model.gguf -o model.safetensors --to bf16    # the format from the extension
   gguf-dequant model.gguf -o model-f16.gguf --stats --threads 8
   gguf-dequant model-00001-of-00003.gguf -o model-f16.gguf   # model-f16-00001-of-00003.gguf ...
   gguf-dequant model-00002-of-00003.gguf -o model-f16.gguf --merge  # one file
@@ -170,7 +170,7 @@ struct Args {
     std::vector<std::string> globs, ranges;
     bool all = false, stats = false, force = false, merge = false, shard_only = false;
     bool check = false, no_zero_tensors = false, json = false;
-    bool to_given = false;
+    bool to_given = false, format_given = false;
     unsigned threads = 0;
 
     GgufModel open_model() const {
@@ -185,9 +185,10 @@ void add_options(CLI::App& app, Args& a) {
         ->transform(CLI::IsMember({"f16", "f32", "bf16"}, target_name))
         ->capture_default_str()
         ->each([&a](const std::string&) { a.to_given = true; });
-    auto* format = app.add_option("--format", a.format, "output format")
+    auto* format = app.add_option("--format", a.format, "output format (default: from OUT's extension, .safetensors or .gguf)")
         ->check(CLI::IsMember({"gguf", "npy", "safetensors", "raw"}))
-        ->capture_default_str();
+        ->capture_default_str()
+        ->each([&a](const std::string&) { a.format_given = true; });
     app.add_option("--tensors", a.globs, "only tensors whose name matches this glob (repeatable, or comma-separated)")
         ->delimiter(',');
     auto* all = app.add_flag("--all", a.all, "also convert unquantized float tensors (F32, F16, BF16, F64)");
@@ -238,11 +239,28 @@ int run_check(const Args& a) {
     return report.failed_tensors() ? cli::kExitFailure : cli::kExitOk;
 }
 
+// --format, or what OUT's extension says: .safetensors, .gguf; any other name is GGUF (npy and
+// raw, which write directories, are only ever asked for). An explicit --format that
+// contradicts the extension is a mistake, not a choice.
+OutputFormat output_format(const Args& a) {
+    auto ends_with = [&](std::string_view tail) {
+        return a.output.size() >= tail.size() && iequal(std::string_view(a.output).substr(a.output.size() - tail.size()), tail);
+    };
+    const std::optional<OutputFormat> by_name = ends_with(".safetensors") ? OutputFormat::Safetensors
+                                                : ends_with(".gguf")      ? std::optional(OutputFormat::Gguf)
+                                                                          : std::nullopt;
+    if (!a.format_given) return by_name.value_or(OutputFormat::Gguf);
+    const OutputFormat f = *parse_output_format(a.format);
+    if (by_name && *by_name != f)
+        throw cli::UsageError(fmt::format("--format {} contradicts the extension of {}", a.format, a.output));
+    return f;
+}
+
 ConvertOptions convert_options(const Args& a) {
     if (a.output.empty()) throw cli::UsageError("-o/--output is required (or --check, which writes nothing)");
     ConvertOptions opts;
     opts.to = *parse_out_type(a.to);
-    opts.format = *parse_output_format(a.format);
+    opts.format = output_format(a);
     opts.all_floats = a.all;
     opts.tensor_globs = a.globs;
     opts.merge = a.merge;

@@ -332,3 +332,24 @@ def test_help_and_usage_errors(tmp_path):
         assert p.stderr.startswith("error:"), args
     assert run(ALL, check=False).returncode == 2  # no -o
     assert os.listdir(tmp_path) == []
+
+
+def test_format_from_the_extension(tmp_path):
+    out = tmp_path / "model.SafeTensors"
+    run(ALL, "-o", out, "--tensors", "q8_0.*")
+    n = struct.unpack("<Q", out.read_bytes()[:8])[0]
+    assert "q8_0.weight" in json.loads(out.read_bytes()[8:8 + n])
+    out = tmp_path / "model.gguf"
+    run(ALL, "-o", out, "--tensors", "q8_0.*")
+    assert out.read_bytes()[:4] == b"GGUF"
+    out = tmp_path / "model.bin"  # any other name: GGUF, as before
+    run(ALL, "-o", out, "--tensors", "q8_0.*")
+    assert out.read_bytes()[:4] == b"GGUF"
+
+
+@pytest.mark.parametrize("name,fmt", [("x.gguf", "safetensors"), ("x.gguf", "npy"), ("x.safetensors", "gguf"),
+                                      ("x.safetensors", "raw")])
+def test_format_contradicting_the_extension_is_a_usage_error(tmp_path, name, fmt):
+    p = run(ALL, "-o", tmp_path / name, "--format", fmt, check=False)
+    assert p.returncode == 2 and "contradicts the extension" in p.stderr, p.stderr
+    assert os.listdir(tmp_path) == []
