@@ -94,6 +94,7 @@ int run(const Args& x) {
 
 int main(int argc, char** argv) {
     CLI::App app{"Compare two models (GGUF, safetensors, npy or raw dumps) tensor by tensor.", "gguf-compare"};
+    cli::add_version(app);
     Args args;
     add_options(app, args);
     // As cmp(1): 1 means "they differ", and trouble (an unreadable file, a usage mistake) is 2.

@@ -312,6 +312,7 @@ int run_conversion(const Args& a) {
 int main(int argc, char** argv) {
     CLI::App app{"Convert the quantized tensors of a GGUF file to F16, F32 or BF16, bit-exactly; or check their values.",
                  "gguf-dequant"};
+    cli::add_version(app);
     Args args;
     add_options(app, args);
     return exit_status(cli::run(app, argc, argv, [&] { return args.check ? run_check(args) : run_conversion(args); },

@@ -229,6 +229,7 @@ CLI::Validator parses(Parse parse, std::string_view what) {
 
 int main(int argc, char** argv) {
     CLI::App app{"Explain the bytes of a GGUF file: a tensor's blocks field by field, or the header.", "gguf-hexdump"};
+    cli::add_version(app);
     std::string input, shown, tensor, describe, cols, at;
     remote::Options remote_opts;
     Request req;

@@ -52,6 +52,7 @@ NO_COLOR set.)";
 
 int main(int argc, char** argv) {
     CLI::App app{"Show what is in a GGUF file: header, metadata, tensor table and totals.", "gguf-inspect"};
+    cli::add_version(app);
     std::string input, shown, type, kv_type;
     uint64_t ctx = 0;
     remote::Options remote_opts;

@@ -11,6 +11,7 @@
 #include <new>
 
 #include "gguftk/escape.h"
+#include "gguftk_commit.h"
 
 namespace gguftk::cli {
 std::string error_line(const std::string& file, const Error& e) {
@@ -40,6 +41,17 @@ CLI::Validator whole_number(uint64_t min) {
 void write_stdout(std::string_view s) {
     if (std::fwrite(s.data(), 1, s.size(), stdout) != s.size() || std::fflush(stdout) != 0)
         throw Error(std::string("cannot write: ") + std::strerror(errno), std::nullopt, "<stdout>");
+}
+
+void add_version(CLI::App& app) {
+    std::string text = app.get_name() + " " + GGUFTK_VERSION_STRING + " (";
+    if (*GGUFTK_GIT_COMMIT) text += std::string("commit ") + GGUFTK_GIT_COMMIT + ", ";
+#if GGUFTK_APPS_HAVE_CUDA
+    text += "CUDA compiled in)";
+#else
+    text += "no CUDA)";
+#endif
+    app.set_version_flag("--version", text, "print the version, the commit built from and whether CUDA is in, then exit");
 }
 
 bool is_tty(std::FILE* f) { return isatty(fileno(f)) == 1; }

@@ -40,6 +40,10 @@ CLI::Validator whole_number(uint64_t min);
 // Writes `s` to stdout and flushes; throws Error when it cannot (a full disk, a closed pipe).
 void write_stdout(std::string_view s);
 
+// Adds --version: "gguf-dequant 0.1.0 (commit 1a2b3c4d5e6f, CUDA compiled in)", the version
+// being gguftk_version()'s (the CMake project version).
+void add_version(CLI::App& app);
+
 bool is_tty(std::FILE* f);
 // Colour only on a terminal, and never when NO_COLOR is set (no-color.org).
 bool use_color(std::FILE* f);
