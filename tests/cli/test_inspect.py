@@ -60,7 +60,8 @@ def test_json_keys_are_exactly_the_documented_ones(fixture_json):
     assert list(fixture_json) == ["file", "version", "endian", "alignment", "data_offset", "file_size",
                                   "metadata", "tensors", "summary"]
     for t in fixture_json["tensors"]:
-        assert list(t) == ["name", "type", "shape", "elements", "offset", "size"]
+        assert list(t) == ["name", "type", "shape", "shape_row_major", "elements", "offset", "size"]
+        assert t["shape_row_major"] == list(reversed(t["shape"]))
 
 
 def test_json_header_matches_gguf_py(fixture_json, reader):

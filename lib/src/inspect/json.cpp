@@ -55,10 +55,14 @@ ojson inner_element_type(const GgufFile& f, const KeyValue& kv) {
 }
 
 ojson tensor_json(const TensorInfo& t) {
-    ojson shape = ojson::array();
+    // "shape" in GGUF order (ne0, the row length, first), as gguf-dump gives it;
+    // "shape_row_major" as NumPy and PyTorch give it (the reverse).
+    ojson shape = ojson::array(), row_major = ojson::array();
     for (uint32_t d = 0; d < t.n_dims; ++d) shape.push_back(t.ne[d]);
+    for (uint32_t d = t.n_dims; d-- > 0;) row_major.push_back(t.ne[d]);
     ojson j{{"name", to_valid_utf8(t.name)}, {"type", t.type->name}, {"shape", std::move(shape)},
-            {"elements", t.n_elements},      {"offset", t.offset},   {"size", t.size}};
+            {"shape_row_major", std::move(row_major)}, {"elements", t.n_elements}, {"offset", t.offset},
+            {"size", t.size}};
     if (!is_valid_utf8(t.name)) j["name_hex"] = hex(t.name);
     return j;
 }

@@ -85,8 +85,12 @@ void render_markdown(const Inspection& in, const InspectOptions& opts,
         std::vector<std::string> head{"#", "name", "type", "shape", "elements", "bytes", "bpw", "offset"};
         std::vector<bool> right{true, false, false, false, true, true, true, true};
         if (in.shards_listed) head.insert(head.begin(), "shard"), right.insert(right.begin(), true);
-        if (in.rows.empty()) out += "None.\n";
-        else table(out, head, right, in.rows.size(), tensor_row);
+        if (in.rows.empty()) {
+            out += "None.\n";
+        } else {
+            out += "Shapes in GGUF order: ne0 (the row length) first; NumPy and PyTorch give the reverse.\n\n";
+            table(out, head, right, in.rows.size(), tensor_row);
+        }
     }
 
     const Totals& tot = in.totals;

@@ -105,6 +105,7 @@ void render_text(const Inspection& in, const InspectOptions& opts, const std::fu
         const size_t all = in.shards_listed ? 0 : f.tensors().size();
         if (!in.shards_listed && in.rows.size() != all) title += fmt::format(" of {}", all);
         title += in.shards_listed ? fmt::format(" in {} shards)", in.shard_names.size()) : ")";
+        if (!in.rows.empty()) title += ", shapes in GGUF order: ne0 (the row length) first";
         out += '\n' + st.bold(title) + '\n';
         std::vector<bool> right{true, false, false, false, true, true, true, true};
         if (in.shards_listed) right.insert(right.begin(), true);
