@@ -257,3 +257,29 @@ def test_largest_difference_found_wherever_it_is(tmp_path, at):
     assert d["max_abs_at"]["index"] == at and d["max_abs"] == 0.5
     assert d["first_beyond"]["index"] == min(at, (at + 3) % 7) and d["beyond"] == 2
     assert_metrics(d, a.astype(np.float64), b.astype(np.float64))
+
+
+def test_first_beyond_is_named_for_a_nan_in_the_last_values(tmp_path):
+    a, b = np.ones(5, dtype=np.float32), np.ones(5, dtype=np.float32)
+    b[4] = np.nan  # past the groups of four: the one-by-one tail
+    write_gguf(tmp_path / "a.gguf", {"t": a})
+    write_gguf(tmp_path / "b.gguf", {"t": b})
+    _, tensors, _ = compare_json(tmp_path / "a.gguf", tmp_path / "b.gguf", "--atol", "0.1")
+    d = tensors["t"]["diff"]
+    assert d["beyond"] == 1 and d["first_beyond"]["index"] == 4 and d["nonfinite_mismatch"] == 1
+
+
+def test_a_tensor_named_like_the_map_pattern_does_not_hang(tmp_path):
+    write_gguf(tmp_path / "a.gguf", {"{name}": np.ones(4, dtype=np.float32), "x{name}": np.ones(4, dtype=np.float32)})
+    dump = tmp_path / "dump"
+    dump.mkdir()
+    np.ones(4, dtype=np.float32).tofile(dump / "{name}.bin")
+    p = compare(tmp_path / "a.gguf", dump, "--map", "{name}.bin", "--dtype", "f32", timeout=20)
+    assert p.returncode == 1 and "identical" in p.stdout and "only in A" in p.stdout, p.stdout
+
+
+def test_safetensors_offsets_that_wrap_are_refused(tmp_path):
+    bad = tmp_path / "wrap.safetensors"
+    header = json.dumps({"t": {"dtype": "F32", "shape": [1], "data_offsets": [2**64 - 20, 2**64 - 16]}}).encode()
+    bad.write_bytes(struct.pack("<Q", len(header)) + header + b"\0" * 16)
+    assert "past the end of the file" in one_error_line(compare(ALL, bad))

@@ -49,7 +49,7 @@ std::vector<Failure> failures_of(const CheckOptions& o, const TensorCheck& t) {
     }
     if (t.range && s.out_of_range.count) f.push_back({Rule::Range, s.out_of_range});
     if (o.overflow && s.overflow.count) f.push_back({Rule::Overflow, s.overflow});
-    if (o.no_zero_tensors && s.zero == s.values) f.push_back({Rule::ZeroTensor, {s.values, Occurrences::kNone}});
+    if (o.no_zero_tensors && s.values && s.zero == s.values) f.push_back({Rule::ZeroTensor, {s.values, Occurrences::kNone}});
     return f;
 }
 

@@ -50,19 +50,24 @@ uint64_t bits(double v) {
 
 bool tolerant(const CompareOptions& o) { return o.atol || o.rtol; }
 
+bool same_value(double x, double y) { return bits(x) == bits(y) || (std::isnan(x) && std::isnan(y)); }
+
+// The one definition of a pair beyond the tolerance, for the sums and for finding the first.
+bool is_beyond(double x, double y, const CompareOptions& o) {
+    if (!std::isfinite(x) || !std::isfinite(y)) return !same_value(x, y) && x != y;  // numpy.allclose's unequal
+    if (!tolerant(o)) return bits(x) != bits(y);
+    return std::fabs(x - y) > o.atol.value_or(0) + o.rtol.value_or(0) * std::fabs(x);
+}
+
 // One pair of values into `d`, whatever they are; `i` is the element's index.
 void add_pair(double x, double y, uint64_t i, const CompareOptions& o, ValueDiff& d) {
-    const bool same = bits(x) == bits(y) || (std::isnan(x) && std::isnan(y));
-    d.identical += same;
-    auto beyond = [&] {
+    d.identical += same_value(x, y);
+    if (is_beyond(x, y, o)) {
         ++d.beyond;
         d.first_beyond = std::min(d.first_beyond, i);
-    };
+    }
     if (!std::isfinite(x) || !std::isfinite(y)) {
-        if (!same && x != y) {  // x != y: +0/-0 aside, what numpy.allclose calls unequal
-            ++d.nonfinite_mismatch;
-            beyond();
-        }
+        d.nonfinite_mismatch += !same_value(x, y) && x != y;
         return;
     }
     const double diff = x - y, a = std::fabs(diff);
@@ -76,7 +81,6 @@ void add_pair(double x, double y, uint64_t i, const CompareOptions& o, ValueDiff
         d.max_abs = a;
         d.max_at = i;
     }
-    if (tolerant(o) ? a > o.atol.value_or(0) + o.rtol.value_or(0) * std::fabs(x) : !same) beyond();
 }
 
 // Runs where every value is finite are summed four pairs at a time in vectors (GCC/Clang
@@ -156,10 +160,8 @@ bool add_finite(std::span<const double> x, std::span<const double> y, uint64_t f
     d.max_at = d.first_beyond = kNone;  // both looked up over the whole run
     for (size_t i = 0; i < n && d.max_at == kNone; ++i)
         if (std::fabs(x[i] - y[i]) == d.max_abs) d.max_at = first + i;
-    for (size_t i = 0; i < n && d.beyond && d.first_beyond == kNone; ++i) {
-        const double a = std::fabs(x[i] - y[i]);
-        if (tolerant(o) ? a > atol + rtol * std::fabs(x[i]) : bits(x[i]) != bits(y[i])) d.first_beyond = first + i;
-    }
+    for (size_t i = 0; i < n && d.beyond && d.first_beyond == kNone; ++i)
+        if (is_beyond(x[i], y[i], o)) d.first_beyond = first + i;
     return true;
 }
 
@@ -200,7 +202,13 @@ void parallel_for(uint64_t n, std::vector<Scratch>& scratch, Fn fn) {
         }
     };
     std::vector<std::thread> pool;
-    for (size_t t = 1; t < std::min<uint64_t>(scratch.size(), n); ++t) pool.emplace_back(work, std::ref(scratch[t]));
+    try {
+        for (size_t t = 1; t < std::min<uint64_t>(scratch.size(), n); ++t) pool.emplace_back(work, std::ref(scratch[t]));
+    } catch (...) {  // no thread to be had: stop the ones started before rethrowing
+        next = n;
+        for (auto& t : pool) t.join();
+        throw;
+    }
     work(scratch[0]);
     for (auto& t : pool) t.join();
     if (error) std::rethrow_exception(error);

@@ -197,6 +197,7 @@ void add_safetensor(FileSide& side, const std::string& name, const nlohmann::jso
     SideTensor st{name, gguf_order(t.value("shape", nlohmann::json::array()), path), 0, std::string(element_name(*e))};
     st.n_elements = checked_product(st.ne, path);
     const uint64_t begin = off[0].get<uint64_t>(), end = off[1].get<uint64_t>();
+    if (begin > file_size - data_start) throw file_error(path, "tensor " + quoted_name(name) + ": data_offsets past the end of the file");
     if (end < begin || end - begin != st.n_elements * element_size(*e))
         throw file_error(path, "tensor " + quoted_name(name) + ": data_offsets disagree with its shape and dtype");
     side.add(std::move(st), {path, data_start + begin, *e}, file_size);
@@ -311,11 +312,13 @@ std::optional<std::string> dump_file(const fs::path& dir, const std::string& nam
         tries = {name + ".npy", name + ".bin", name + ".raw", name};
     } else {
         std::string f = map;
-        for (size_t at; (at = f.find("{name}")) != std::string::npos;) f.replace(at, 6, name);
+        // Searching on past each replacement: a name may itself hold "{name}".
+        for (size_t at = 0; (at = f.find("{name}", at)) != std::string::npos; at += name.size()) f.replace(at, 6, name);
         tries = {f};
     }
     for (const std::string& f : tries) {
-        if (f.find('/') != std::string::npos || f == "." || f == "..") continue;  // a name that leaves the directory
+        if (f.find('/') != std::string::npos || f.find('\0') != std::string::npos || f == "." || f == "..")
+            continue;  // a name that leaves the directory, or that the file system would cut short
         std::error_code ec;
         if (fs::is_regular_file(dir / f, ec)) return (dir / f).string();
     }
