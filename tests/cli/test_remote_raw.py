@@ -204,7 +204,9 @@ def test_bytes_after_a_kept_alive_answer(two_mib):
     view = ["--tensor", "token_embd.weight", "--block", "400000"]
     with RawServer(lambda s, conn, request, n: partial(s, conn, request, data, b"junk after the body\r\n\r\n")) as s:
         p = run(HEXDUMP, s.url("x.gguf"), *view)
-        assert "HTTP/0.9" not in p.stderr and len(s.requests) == 2
+        # The second request may not have been read by the server yet when the client is done
+        # with the junk already waiting in the socket: one or two requests seen, both right.
+        assert "HTTP/0.9" not in p.stderr and len(s.requests) in (1, 2)
         if p.returncode == 0:
             assert p.stdout.replace(s.url("x.gguf"), str(two_mib)) == ok(HEXDUMP, two_mib, *view)
         else:
