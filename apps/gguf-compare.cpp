@@ -63,7 +63,7 @@ void add_options(CLI::App& app, Args& x) {
     app.add_option("--rtol", x.rtol, "relative tolerance, of |a| (numpy.allclose)");
     app.add_option("--as", x.as, "round both sides to this type before comparing: f16, bf16, f32")
         ->check(CLI::IsMember({"f16", "bf16", "f32"}, CLI::ignore_case));
-    app.add_option("--tensors", x.globs, "only tensors whose name matches this glob (repeatable, or comma-separated)")
+    app.add_option("--tensors", x.globs, "only tensors whose name matches this glob (repeatable, or comma-separated; each must match one)")
         ->delimiter(',');
     app.add_option("--map", x.map, "a dump directory's file for tensor NAME, e.g. '{name}.bin'");
     app.add_option("--dtype", x.dtype, "the element type of raw dump files: f16, f32, bf16, f64, i8, i16, i32, i64");

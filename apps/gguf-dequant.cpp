@@ -189,7 +189,7 @@ void add_options(CLI::App& app, Args& a) {
         ->check(CLI::IsMember({"gguf", "npy", "safetensors", "raw"}))
         ->capture_default_str()
         ->each([&a](const std::string&) { a.format_given = true; });
-    app.add_option("--tensors", a.globs, "only tensors whose name matches this glob (repeatable, or comma-separated)")
+    app.add_option("--tensors", a.globs, "only tensors whose name matches this glob (repeatable, or comma-separated; each must match one)")
         ->delimiter(',');
     auto* all = app.add_flag("--all", a.all, "also convert unquantized float tensors (F32, F16, BF16, F64)");
     app.add_option("--threads", a.threads, "CPU worker threads (0 = one per core)")

@@ -13,6 +13,7 @@
 #include "gguftk/gguf.h"
 #include "gguftk/hexdump.h"
 #include "gguftk/model.h"
+#include "gguftk/names.h"
 
 using namespace gguftk;
 
@@ -66,55 +67,6 @@ problem, and exit code 1; so do an unknown tensor name and a block, row, column 
 of range (the line names the tensor and its shape). Usage mistakes exit 2: among them --row
 with --block or --count, --element with --at, --cols without --row. Strings from the file are
 shown escaped; colour only on a terminal, never with NO_COLOR set.)";
-
-// Levenshtein distance, for suggesting the tensor the user probably meant.
-size_t edit_distance(std::string_view a, std::string_view b) {
-    std::vector<size_t> row(b.size() + 1);
-    for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-    for (size_t i = 1; i <= a.size(); ++i) {
-        size_t diag = row[0];
-        row[0] = i;
-        for (size_t j = 1; j <= b.size(); ++j) {
-            const size_t up = row[j];
-            row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] != b[j - 1])});
-            diag = up;
-        }
-    }
-    return row[b.size()];
-}
-
-[[noreturn]] void unknown_tensor(const GgufModel& model, const std::string& name) {
-    constexpr size_t kLongest = 256;  // names past this are not worth comparing (nor their cost)
-    std::vector<std::pair<size_t, const std::string*>> near;
-    if (name.size() <= kLongest) {
-        const size_t limit = std::max<size_t>(2, name.size() / 3);
-        for (const GgufFile* f : model.files())
-            for (const TensorInfo& t : f->tensors()) {
-                if (t.name.size() > kLongest) continue;
-                const size_t d = edit_distance(name, t.name);
-                // Every name contains "": an empty name is compared by distance only.
-                if (d <= limit || (!name.empty() && t.name.find(name) != std::string::npos)) near.push_back({d, &t.name});
-            }
-    }
-    std::stable_sort(near.begin(), near.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-    std::string msg = fmt::format("no tensor named {}", quoted_name(name));
-    const uint64_t n = model.n_tensors();
-    const char* where = model.split() ? "model" : "file";
-    if (n == 0) {
-        msg += fmt::format(" (the {} has no tensors)", where);
-    } else if (near.empty()) {
-        msg += fmt::format(" among the {}'s {} tensors (gguf-inspect lists them)", where, n);
-    } else {
-        msg += "; did you mean ";
-        for (size_t i = 0; i < std::min<size_t>(near.size(), 5); ++i)
-            msg += (i ? ", " : "") + quoted_name(*near[i].second);
-        if (near.size() > 5) msg += fmt::format(" (or {} more)", near.size() - 5);
-        msg += '?';
-    }
-    throw Error(msg, std::nullopt, model.given().path());
-}
-
-[[noreturn]] void unknown_tensor(const GgufFile& f, const std::string& name) { unknown_tensor(GgufModel::of(f), name); }
 
 // --describe: one type's description, or with "all" every type's.
 std::string describe_types(const std::string& which, bool json, bool markdown, bool color) {
@@ -236,7 +188,7 @@ int main(int argc, char** argv) {
     uint64_t row = 0, element = 0;
     bool header = false;
     app.add_option("file", input, "GGUF file (a path, or an http(s):// or hf:// location)");
-    auto* tensor_opt = app.add_option("--tensor", tensor, "the tensor to show: its blocks, a row, an element");
+    auto* tensor_opt = app.add_option("--tensor", tensor, "the tensor to show (a name, or a glob matching one): its blocks, a row, an element");
     auto* block_opt =
         app.add_option("--block", req.block, "first block to show (default 0)")->check(cli::whole_number(0));
     auto* count_opt =
@@ -300,16 +252,20 @@ int main(int argc, char** argv) {
             show_tensor(f, *t, req);
             return cli::kExitOk;
         }
-        if (!split_info(f)) unknown_tensor(f, tensor);
-        // A shard of a split model: the tensor may be in another shard.
+        if (!split_info(f)) {
+            show_tensor(f, *find_one_tensor(GgufModel::of(f), tensor).tensor, req);
+            return cli::kExitOk;
+        }
+        // A shard of a split model: the tensor may be in another shard (and a glob must match
+        // one tensor of the whole model).
         const GgufModel model = GgufModel::open(
             input, GgufModel::Open::Whole, [&](const std::string& p) { return cli::open_input(p, remote_opts); },
             cli::shard_inputs);
-        const auto found = model.find_tensor(tensor);
-        if (!found) unknown_tensor(model, tensor);
-        const GgufFile& shard = *model.files()[found->file];
-        fmt::print(stderr, "note: {} is in {}\n", quoted_name(tensor), shard.path());
-        show_tensor(shard, *found->tensor, req);
+        const FoundTensor found = find_one_tensor(model, tensor);
+        const GgufFile& shard = *model.files()[found.file];
+        if (found.file != model.given_index())
+            fmt::print(stderr, "note: {} is in {}\n", quoted_name(found.tensor->name), shard.path());
+        show_tensor(shard, *found.tensor, req);
         return cli::kExitOk;
     }, shown);
 }

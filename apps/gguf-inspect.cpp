@@ -62,7 +62,7 @@ int main(int argc, char** argv) {
     auto* json_opt = app.add_flag("--json", json, "one JSON document (complete values, exact integers)");
     app.add_flag("--markdown", markdown, "Markdown tables")->excludes(json_opt);
     app.add_option("--tensors", opts.tensor_globs,
-                   "only tensors whose name matches this glob (repeatable, or comma-separated)")
+                   "only tensors whose name matches this glob (repeatable, or comma-separated; each must match one)")
         ->delimiter(',');
     app.add_option("--type", type, "only tensors of this type (Q4_K, F16, ...)");
     app.add_flag("--no-tensors", no_tensors, "leave out the tensor table");

@@ -188,8 +188,10 @@ TEST_CASE("inspect: filters and totals") {
     const Inspection q = inspect(f, opts);
     REQUIRE(q.rows.size() == 1);
     CHECK(q.rows[0].tensor->name == "blk.0.w");
-    opts.tensor_globs = {"nothing", "out.*"};
+    opts.tensor_globs = {"out.*"};
     CHECK(inspect(f, opts).rows.size() == 1);
+    opts.tensor_globs = {"nothing", "out.*"};  // every glob must match: a typo is not ignored
+    CHECK_THROWS_WITH_AS(inspect(f, opts), doctest::Contains("no tensor matches 'nothing'"), Error);
     CHECK_FALSE(Totals{}.bits_per_weight().has_value());  // no parameters: none
 }
 

@@ -88,8 +88,14 @@ void check_views(const GgufFile& f, uint8_t knobs) {
     InspectOptions opts;
     opts.max_string_bytes = knobs & 0x0f;  // 0..15: cuts land inside multi-byte characters
     opts.max_array_items = (knobs >> 4) & 0x07;
-    if (knobs & 0x80) opts.tensor_globs = {"*.weight", "[a-"};
-    const Inspection in = inspect(f, opts);
+    if (knobs & 0x80) opts.tensor_globs = {"*.weight", "*"};
+    Inspection in;
+    try {
+        in = inspect(f, opts);
+    } catch (const Error&) {
+        require(!opts.tensor_globs.empty());  // only a glob that matches nothing is refused
+        return;
+    }
     require_terminal_safe(render_text(in, opts));
     require_terminal_safe(render_markdown(in, opts));
     const auto doc = nlohmann::json::parse(render_json(in, opts));  // throws on invalid JSON or UTF-8

@@ -2,31 +2,32 @@
 //
 // The plan is gguf-dequant's own (every float tensor converted too), so a check reads and
 // decodes exactly what a conversion would, through the same engine, in bounded memory.
-#include <fnmatch.h>
-
 #include <cstring>
 
 #include "gguftk/check.h"
 #include "gguftk/error.h"
+#include "gguftk/names.h"
 
 namespace gguftk {
 namespace {
 
-bool matches(const std::string& glob, const std::string& name) {
-    return fnmatch(glob.c_str(), name.c_str(), 0) == 0;
-}
-
-bool selected(const CheckOptions& o, const std::string& name) {
-    if (o.tensor_globs.empty()) return true;
-    for (const std::string& g : o.tensor_globs)
-        if (matches(g, name)) return true;
-    return false;
-}
-
 std::optional<ValueRange> range_for(const CheckOptions& o, const std::string& name) {
     for (const auto& [glob, range] : o.ranges)
-        if (matches(glob, name)) return range;
+        if (glob_match(glob, name)) return range;
     return std::nullopt;
+}
+
+// A --range glob follows the rule of --tensors: it must match a tensor the check decodes.
+void require_ranges_matched(const CheckOptions& o, const CheckReport& report, const GgufModel& model) {
+    std::vector<std::string> globs;
+    for (const auto& [glob, range] : o.ranges) globs.push_back(glob);
+    TensorGlobs matched(std::move(globs));
+    for (const TensorCheck& t : report.tensors) matched.select(t.tensor->name);
+    try {
+        require_matched(matched, model);
+    } catch (const Error& e) {
+        throw Error(std::string("--range: ") + e.what(), e.offset(), e.file());
+    }
 }
 
 ConversionPlan plan_check(const GgufModel& model, const CheckOptions& o) {
@@ -91,15 +92,17 @@ CheckReport check_model(const GgufModel& model, Engine& engine, const CheckOptio
     CheckReport report;
     report.options = opts;
     std::vector<std::unique_ptr<ValueAccumulator>> acc(jobs.size());
+    TensorGlobs selection(opts.tensor_globs);
     for (size_t i = 0; i < jobs.size(); ++i) {
         const TensorInfo& t = plan.tensor(jobs[i]);
         if (jobs[i].converts()) {
             acc[i] = std::make_unique<ValueAccumulator>(t.ne[0], ValueRules{opts.overflow, range_for(opts, t.name)});
             report.tensors.push_back({plan.inputs()[jobs[i].input], &t, range_for(opts, t.name), {}, {}});
-        } else if (selected(opts, t.name)) {
+        } else if (selection.select(t.name)) {
             report.skipped.push_back(&t);
         }
     }
+    require_ranges_matched(opts, report, model);
     RunControl c;
     c.progress = control.progress;
     c.cancel = control.cancel;

@@ -1,8 +1,6 @@
 // compare(): the tensors of two sides paired by name, their values read in chunks by a few
 // threads, each chunk's differences summed on its own and the chunks merged in order, so the
 // result does not depend on the thread count. Memory: two chunks of doubles per thread.
-#include <fnmatch.h>
-
 #include <algorithm>
 #include <atomic>
 #include <cmath>
@@ -12,12 +10,14 @@
 #include <mutex>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "convert/cpu_loop.h"
 #include "formats/float_bits.h"
 #include "gguftk/compare.h"
 #include "gguftk/error.h"
 #include "gguftk/inspect.h"
+#include "gguftk/names.h"
 
 // The vector helpers are internal and inlined into one caller per instruction set: no vector
 // crosses an ABI boundary, so the warning that AVX vectors pass differently does not apply.
@@ -29,11 +29,20 @@ namespace {
 constexpr uint64_t kChunk = 1 << 16;  // values per chunk and side: 512 KiB of doubles
 constexpr uint64_t kNone = std::numeric_limits<uint64_t>::max();
 
-bool selected(const CompareOptions& o, const std::string& name) {
-    if (o.tensor_globs.empty()) return true;
-    for (const std::string& g : o.tensor_globs)
-        if (fnmatch(g.c_str(), name.c_str(), 0) == 0) return true;
-    return false;
+// --tensors follows every tool's rule: each glob must match a tensor of either side.
+void require_matched(const TensorGlobs& globs, const Side& a, const Side& b) {
+    const std::string* glob = globs.unmatched();
+    if (!glob) return;
+    ClosestNames near(*glob);
+    std::unordered_set<std::string_view> in_a;
+    for (const SideTensor& t : a.tensors()) near.consider(t.name), in_a.insert(t.name);
+    for (const SideTensor& t : b.tensors())
+        if (!in_a.count(t.name)) near.consider(t.name);
+    const uint64_t n = a.tensors().size() + b.tensors().size();
+    throw Error(near.message("matches", n,
+                             "A's " + std::to_string(a.tensors().size()) + " tensors and B's " +
+                                 std::to_string(b.tensors().size()) + " tensors",
+                             "neither side has tensors"));
 }
 
 // A shape without its trailing 1s: [896] and [896, 1] are the same tensor.
@@ -322,9 +331,10 @@ Comparison compare(const Side& a, const Side& b, const CompareOptions& opts) {
     std::unordered_map<std::string_view, size_t> in_b;
     for (size_t i = 0; i < b.tensors().size(); ++i) in_b.emplace(b.tensors()[i].name, i);
     std::vector<bool> paired(b.tensors().size());
+    TensorGlobs selection(opts.tensor_globs);
     for (size_t i = 0; i < a.tensors().size(); ++i) {
         const SideTensor& ta = a.tensors()[i];
-        if (!selected(opts, ta.name)) continue;
+        if (!selection.select(ta.name)) continue;
         const auto it = in_b.find(ta.name);
         TensorComparison t{ta.name, &ta, nullptr, Verdict::OnlyInA, {}};
         if (it != in_b.end()) {
@@ -336,10 +346,11 @@ Comparison compare(const Side& a, const Side& b, const CompareOptions& opts) {
         c.tensors.push_back(std::move(t));
     }
     for (size_t i = 0; i < b.tensors().size(); ++i)
-        if (!paired[i] && selected(opts, b.tensors()[i].name))
+        if (selection.select(b.tensors()[i].name) && !paired[i])
             c.tensors.push_back({b.tensors()[i].name, nullptr, &b.tensors()[i], Verdict::OnlyInB, {}});
     if (a.model() && b.model()) c.metadata = metadata_changes(*a.model()->files()[0], *b.model()->files()[0]);
-    if (c.tensors.empty()) throw Error("no tensor on either side matches --tensors");
+    require_matched(selection, a, b);
+    if (c.tensors.empty()) throw Error("neither side has tensors");
     return c;
 }
 

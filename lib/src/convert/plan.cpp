@@ -1,5 +1,4 @@
 // Planning a conversion: which tensors are converted, copied or left out, then the sink's layout.
-#include <fnmatch.h>
 
 #include <cmath>
 #include <functional>
@@ -9,6 +8,7 @@
 #include "sinks.h"
 #include "gguftk/convert.h"
 #include "gguftk/error.h"
+#include "gguftk/names.h"
 
 namespace gguftk {
 
@@ -69,13 +69,6 @@ void TensorStats::merge(const TensorStats& o) {
 
 namespace {
 
-bool selected(const std::vector<std::string>& globs, const std::string& name) {
-    if (globs.empty()) return true;
-    for (const std::string& g : globs)
-        if (fnmatch(g.c_str(), name.c_str(), 0) == 0) return true;
-    return false;
-}
-
 void check_convertible(const GgufModel& model, const ConvertOptions& opts) {
     // Quantized blocks of a big-endian file have their fields swapped one by one, by rules
     // that are per format and not written down anywhere we could check against: refuse.
@@ -125,28 +118,19 @@ std::optional<SinkTensor> plan_tensor(const TensorInfo& t, uint32_t input, uint3
 }
 
 // Every tensor the output holds, input file by input file, made afresh on each walk; returns
-// how many tensors the globs select.
-size_t walk_tensors(const GgufModel& model, const ConvertOptions& opts, const std::function<void(SinkTensor&)>& fn) {
-    size_t n_selected = 0;
+// which globs selected a tensor.
+TensorGlobs walk_tensors(const GgufModel& model, const ConvertOptions& opts,
+                         const std::function<void(SinkTensor&)>& fn) {
+    TensorGlobs globs(opts.tensor_globs);
     const auto& files = model.files();
     for (size_t k = 0; k < files.size(); ++k) {
         const auto& infos = files[k]->tensors();
         for (size_t i = 0; i < infos.size(); ++i) {
-            const bool sel = selected(opts.tensor_globs, infos[i].name);
-            n_selected += sel;
-            auto t = plan_tensor(infos[i], uint32_t(k), uint32_t(i), sel, opts);
+            auto t = plan_tensor(infos[i], uint32_t(k), uint32_t(i), globs.select(infos[i].name), opts);
             if (t) fn(*t);
         }
     }
-    return n_selected;
-}
-
-void check_selection(const ConvertOptions& opts, size_t n_selected) {
-    if (!opts.tensor_globs.empty() && n_selected == 0) {
-        std::string list;
-        for (const std::string& g : opts.tensor_globs) list += (list.empty() ? "'" : ", '") + g + "'";
-        throw Error("no tensor matches " + list);
-    }
+    return globs;
 }
 
 OutputLayout layout_for(const GgufModel& model, const ConvertOptions& opts) {
@@ -160,7 +144,7 @@ OutputLayout layout_for(const GgufModel& model, const ConvertOptions& opts) {
 ConversionPlan plan_conversion(const GgufModel& model, const ConvertOptions& opts) {
     check_convertible(model, opts);
     std::vector<SinkTensor> tensors;
-    check_selection(opts, walk_tensors(model, opts, [&](SinkTensor& t) { tensors.push_back(t); }));
+    require_matched(walk_tensors(model, opts, [&](SinkTensor& t) { tensors.push_back(t); }), model);
 
     ConversionPlan plan;
     plan.inputs_ = model.files();
@@ -182,7 +166,7 @@ ConversionPlan plan_conversion(const GgufFile& in, const ConvertOptions& opts) {
 ConversionSize conversion_size(const GgufModel& model, const ConvertOptions& opts) {
     check_convertible(model, opts);
     ConversionSize size;
-    check_selection(opts, walk_tensors(model, opts, [&](SinkTensor& t) { size.tensor_bytes += t.job.out_size; }));
+    require_matched(walk_tensors(model, opts, [&](SinkTensor& t) { size.tensor_bytes += t.job.out_size; }), model);
     const TensorWalk walk = [&](const std::function<void(SinkTensor&)>& fn) { walk_tensors(model, opts, fn); };
     for (const OutputFile& f : layout_output(model.files(), opts, layout_for(model, opts), walk, true)) {
         size.file_bytes += f.size;

@@ -1,7 +1,6 @@
 // What the text, Markdown and JSON views share: selecting tensors, totals, split models,
 // and formatting values for people.
 #include <fmt/core.h>
-#include <fnmatch.h>
 
 #include <algorithm>
 #include <array>
@@ -9,16 +8,12 @@
 #include <map>
 
 #include "gguftk/inspect.h"
+#include "gguftk/names.h"
 #include "inspect/detail.h"
 
 namespace gguftk {
 
 namespace {
-// fnmatch needs a NUL-terminated name; a name holding a NUL byte is matched up to it.
-bool glob_match(const std::string& glob, const std::string& name) {
-    return fnmatch(glob.c_str(), name.c_str(), 0) == 0;
-}
-
 void add_dequantized(Inspection& in, const GgufModel& model) {
     try {
         for (OutType to : {OutType::F16, OutType::BF16, OutType::F32}) {
@@ -47,6 +42,7 @@ Inspection inspect(const GgufModel& model, const InspectOptions& opts) {
     in.shards_listed = opts.shards && model.split();
 
     std::map<uint32_t, TypeTotal> by_type;
+    TensorGlobs selection(opts.tensor_globs);
     const auto& files = model.files();
     for (size_t k = 0; k < files.size(); ++k) {
         const GgufFile* g = files[k];
@@ -61,10 +57,7 @@ Inspection inspect(const GgufModel& model, const InspectOptions& opts) {
         }
         if (in.shards_listed) in.shard_names.push_back(g->path());
         for (const TensorInfo& t : g->tensors()) {
-            if (!opts.tensor_globs.empty() &&
-                std::none_of(opts.tensor_globs.begin(), opts.tensor_globs.end(),
-                             [&](const std::string& g) { return glob_match(g, t.name); }))
-                continue;
+            if (!selection.select(t.name)) continue;
             if (opts.type && t.type != opts.type) continue;
             if (listed) in.rows.push_back({g, &t, in.shards_listed ? static_cast<uint32_t>(k + 1) : 0});
             TypeTotal& tt = by_type[static_cast<uint32_t>(t.type->type)];
@@ -77,6 +70,7 @@ Inspection inspect(const GgufModel& model, const InspectOptions& opts) {
             in.totals.bytes += t.size;
         }
     }
+    require_matched(selection, model);
     for (auto& [id, tt] : by_type) in.totals.by_type.push_back(tt);
     std::stable_sort(in.totals.by_type.begin(), in.totals.by_type.end(),
                      [](const TypeTotal& a, const TypeTotal& b) { return a.bytes > b.bytes; });
