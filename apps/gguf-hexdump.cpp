@@ -24,11 +24,11 @@ Examples:
   gguf-hexdump model.gguf                                # the header: every field, entry and offset
   gguf-hexdump model.gguf --tensor blk.0.attn_q.weight   # block 0, field by field, and its values
   gguf-hexdump model.gguf --tensor output.weight --block 12 --count 2
-  gguf-hexdump model.gguf --tensor token_embd.weight --json | jq '.values[:8]'
+  gguf-hexdump model.gguf --tensor token_embd.weight --json | jq '.[0].values[:8]'
   gguf-hexdump model.gguf --tensor blk.0.ffn_down.weight --markdown >> notes.md
   gguf-hexdump model.gguf --tensor output.weight --row 3 --cols 1792:1808   # values by column
   gguf-hexdump model.gguf --tensor output.weight --at 3,1800   # the block behind row 3, column 1800
-  gguf-hexdump model.gguf --tensor output.weight --element 9000 --json | jq .element
+  gguf-hexdump model.gguf --tensor output.weight --element 9000 --json | jq '.[0].element'
   gguf-hexdump --describe Q4_K                           # a format's layout, without a file
   gguf-hexdump model-00001-of-00003.gguf --tensor output.weight  # found in whichever shard holds it
   gguf-hexdump https://host/model.gguf --tensor output.weight --block 3   # fetches the header and that block
@@ -50,10 +50,10 @@ the block holding that element exactly as --block does, with the element named a
 marked under its value. Only the blocks holding what is shown are read, a bounded piece at a
 time.
 
-JSON: one object per block (an array with --count above 1) with the keys tensor, type, block,
-offset (absolute), size, fields [{name, offset (within the block), size, hex, decoded}] and
-values; with --element or --at, one more: element {index, row, column, block, in_block,
-value}. A row: {tensor, type, shape (GGUF order), row, rows, start, stop (the columns,
+JSON: an array of blocks (always, even of one) with the keys tensor, type, block, offset
+(absolute), size, fields [{name, offset (within the block), size, hex, decoded}] and values;
+with --element or --at, the one block has one more: element {index, row, column, block,
+in_block, value}. A row: {tensor, type, shape (GGUF order), row, rows, start, stop (the columns,
 half-open), first_block, last_block, values}. Floats are exact (the shortest decimal that
 reads back to the same value); NaN and infinities, which JSON lacks, are the strings "NaN",
 "Infinity" and "-Infinity". A series of per-element codes in `decoded` comes with
@@ -93,6 +93,14 @@ std::string describe_types(const std::string& which, bool json, bool markdown, b
     return out;
 }
 
+// A block's JSON object as an item of the array every block view prints (one shape, whatever
+// the count): without its newline, a comma or the closing bracket follows.
+std::string block_item(const BlockDump& b) {
+    std::string one = blocks_json({&b, 1}, false);
+    one.pop_back();
+    return one;
+}
+
 // Blocks [first, first + count) of `t`. The whole range is checked first, so an error prints
 // nothing; then blocks are dumped and written a chunk at a time, so --count over a whole tensor
 // needs no memory for all of it.
@@ -104,21 +112,18 @@ void write_blocks(const GgufFile& f, const TensorInfo& t, uint64_t first, uint64
         const std::vector<BlockDump> blocks = dump_blocks(f, t, first + k, std::min(kChunk, count - k));
         // The bracket goes out with the first chunk: dump_blocks may still refuse the tensor
         // (a big-endian file), and then nothing at all is printed.
-        std::string out = json && count > 1 && k == 0 ? "[\n" : "";
+        std::string out = json && k == 0 ? "[\n" : "";
         for (size_t i = 0; i < blocks.size(); ++i) {
             const bool at_start = k == 0 && i == 0;
-            if (json) {
-                std::string one = blocks_json({&blocks[i], 1}, false);
-                if (count > 1) one.pop_back();  // the newline: a comma or the closing bracket follows
-                out += (at_start || count == 1 ? "" : ",\n") + one;
-            } else {
+            if (json)
+                out += (at_start ? "" : ",\n") + block_item(blocks[i]);
+            else
                 out += (at_start ? "" : "\n") +
                        (markdown ? render_block_markdown(blocks[i]) : render_block_text(blocks[i], color));
-            }
         }
         cli::write_stdout(out);
     }
-    if (json && count > 1) cli::write_stdout("\n]\n");
+    if (json) cli::write_stdout("\n]\n");
 }
 
 // What to show of a tensor: blocks (--block, --count), a row (--row, --cols) or the block of one
@@ -144,7 +149,7 @@ void write_row(const GgufFile& f, const TensorInfo& t, const Request& r) {
 void write_element(const GgufFile& f, const TensorInfo& t, const Request& r) {
     const ElementPlace p = r.element ? place_element(f, t, *r.element) : place_element(f, t, r.at->first, r.at->second);
     const BlockDump b = dump_element_block(f, t, p);
-    cli::write_stdout(r.json ? blocks_json({&b, 1}, false)
+    cli::write_stdout(r.json ? "[\n" + block_item(b) + "\n]\n"
                              : r.markdown ? render_block_markdown(b) : render_block_text(b, r.color));
 }
 

@@ -60,6 +60,13 @@ def dump_json(*args):
     return json.loads(run(*args, "--json", check_rc=0).stdout)
 
 
+def block_json(*args):
+    """A view of one block: an array of one block object, as every block view gives."""
+    d = dump_json(*args)
+    assert isinstance(d, list) and len(d) == 1, d
+    return d[0]
+
+
 def as_f32(values):
     """JSON values back to float32: numbers are exact; NaN and infinities come as strings."""
     special = {"NaN": np.nan, "Infinity": np.inf, "-Infinity": -np.inf}
@@ -82,7 +89,7 @@ CASES = [(t.name, index) for t in READER.tensors for index in sorted({0, n_block
 def test_block_json_against_the_file_and_ggml(name, index):
     t = TENSORS[name]
     elems, size = block_geometry(t)
-    d = dump_json(ALL, "--tensor", name, "--block", index)
+    d = block_json(ALL, "--tensor", name, "--block", index)
     assert list(d) == BLOCK_KEYS
     assert d["tensor"] == name and d["block"] == index and d["size"] == size
     assert d["type"] == t.tensor_type.name
@@ -116,11 +123,11 @@ def test_count_gives_an_array_of_consecutive_blocks():
     assert isinstance(d, list) and [b["block"] for b in d] == [3, 4, 5, 6]
     assert [b["offset"] for b in d] == [int(TENSORS["q6_K.weight"].data_offset) + 210 * k for k in range(3, 7)]
     one = dump_json(ALL, "--tensor", "q6_K.weight", "--block", 3, "--count", 1)
-    assert isinstance(one, dict) and one == d[0]
+    assert one == d[:1] == dump_json(ALL, "--tensor", "q6_K.weight", "--block", 3)  # one shape, whatever the count
     # Past the app's chunk of 64 blocks: still one array, every block once, each as dumped alone.
     whole = dump_json(ALL, "--tensor", "q4_0.weight", "--count", 128)
     assert [b["block"] for b in whole] == list(range(128))
-    assert whole[100] == dump_json(ALL, "--tensor", "q4_0.weight", "--block", 100)
+    assert whole[100] == block_json(ALL, "--tensor", "q4_0.weight", "--block", 100)
     text = run(ALL, "--tensor", "q4_0.weight", "--block", 30, "--count", 70, check_rc=0).stdout.decode()
     assert re.findall(r"^q4_0\.weight block (\d+) of 128:", text, re.M) == [str(k) for k in range(30, 100)]
 
@@ -128,7 +135,7 @@ def test_count_gives_an_array_of_consecutive_blocks():
 def test_q4_k_scales_and_per_element_codes():
     """Scales6 unpacked per sub-block, checked against the bytes by the layout in words; the
     per-element nibbles against the values through the formula."""
-    d = dump_json(ALL, "--tensor", "q4_K.weight", "--block", 5)
+    d = block_json(ALL, "--tensor", "q4_K.weight", "--block", 5)
     f = {x["name"]: x for x in d["fields"]}
     s = bytes.fromhex(f["scales"]["hex"])
     sc = [s[i] & 63 for i in range(4)] + [(s[i + 8] & 15) | (s[i] >> 6) << 4 for i in range(4)]
@@ -156,15 +163,15 @@ def test_special_floats_are_exact_in_json(tmp_path):
     w.write_kv_data_to_file()
     w.write_tensors_to_file()
     w.close()
-    got = [dump_json(path, "--tensor", "f", "--block", k)["values"][0] for k in range(len(vals))]
+    got = [block_json(path, "--tensor", "f", "--block", k)["values"][0] for k in range(len(vals))]
     assert got[:3] == ["NaN", "Infinity", "-Infinity"]
     assert same_bits(as_f32(got), vals)  # -0.0 keeps its sign, the subnormal and 0.1f are exact
-    assert dump_json(path, "--tensor", "q")["values"] == ["NaN"] * 32
+    assert block_json(path, "--tensor", "q")["values"] == ["NaN"] * 32
 
 
 def test_markdown_section():
     md = run(ALL, "--tensor", "q8_0.weight", "--block", 2, "--markdown", check_rc=0).stdout.decode()
-    d = dump_json(ALL, "--tensor", "q8_0.weight", "--block", 2)
+    d = block_json(ALL, "--tensor", "q8_0.weight", "--block", 2)
     assert md.startswith("### q8\\_0.weight block 2 (Q8_0)\n")
     assert "| bytes | field | kind | hex | decoded |" in md
     for f in d["fields"]:
@@ -190,7 +197,7 @@ def test_markdown_section():
 
 def test_text_view():
     out = run(ALL, "--tensor", "q5_0.weight", env={"NO_COLOR": "1"}, check_rc=0).stdout.decode()
-    d = dump_json(ALL, "--tensor", "q5_0.weight")
+    d = block_json(ALL, "--tensor", "q5_0.weight")
     assert "\x1b" not in out
     assert out.startswith(f"q5_0.weight block 0 of {n_blocks(TENSORS['q5_0.weight'])}: Q5_0, offset {d['offset']}")
     for f in d["fields"]:
@@ -203,7 +210,7 @@ def test_text_view():
 
 def test_describe():
     d = json.loads(run("--describe", "q4_k", "--json", check_rc=0).stdout)
-    block = dump_json(ALL, "--tensor", "q4_K.weight")
+    block = block_json(ALL, "--tensor", "q4_K.weight")
     assert d["type"] == "Q4_K" and d["block_elements"] == 256 and d["block_bytes"] == 144
     assert d["bits_per_weight"] == 4.5
     assert [(f["name"], f["offset"], f["size"]) for f in d["fields"]] == \
@@ -387,7 +394,7 @@ def test_untrusted_names_are_escaped(tmp_path):
                  [path, "--tensor", "t\x1b]0;title\x07|x", "--markdown"]):
         out = run(*args, check_rc=0).stdout
         assert not re.search(rb"[\x00-\x08\x0b-\x1f\x7f]", out), args
-    d = dump_json(path, "--tensor", "t\x1b]0;title\x07|x")
+    d = block_json(path, "--tensor", "t\x1b]0;title\x07|x")
     assert d["tensor"] == "t\x1b]0;title\x07|x" and d["values"] == [1.0]
 
 
@@ -535,12 +542,12 @@ def test_element_and_at_name_the_block_holding_it(name, row, col):
     t = TENSORS[name]
     elems, _ = block_geometry(t)
     index = row * ne0(t) + col
-    d = dump_json(ALL, "--tensor", name, "--element", index)
-    assert dump_json(ALL, "--tensor", name, "--at", f"{row},{col}") == d
+    d = block_json(ALL, "--tensor", name, "--element", index)
+    assert block_json(ALL, "--tensor", name, "--at", f"{row},{col}") == d
     block = index // elems
     want = {"index": index, "row": row, "column": col, "block": block, "in_block": index % elems}
     assert d.pop("element") == {**want, "value": d["values"][index % elems]}
-    assert d == dump_json(ALL, "--tensor", name, "--block", block)  # the block, exactly as --block shows it
+    assert d == block_json(ALL, "--tensor", name, "--block", block)  # the block, exactly as --block shows it
     if d["type"] in INTEGER_TYPES:
         assert d["values"] == [int(file_rows(name)[row][col])]
     else:
@@ -576,7 +583,7 @@ def test_special_floats_by_row_and_element(tmp_path):
     d = dump_json(path, "--tensor", "f", "--row", 0)
     assert d["values"] == [1.0, "NaN", "Infinity", "-Infinity"]
     assert same_bits(as_f32(dump_json(path, "--tensor", "f", "--row", 1)["values"]), vals[1])
-    assert dump_json(path, "--tensor", "f", "--at", "0,1")["element"]["value"] == "NaN"
+    assert block_json(path, "--tensor", "f", "--at", "0,1")["element"]["value"] == "NaN"
 
 
 def one_error(p):
