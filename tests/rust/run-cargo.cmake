@@ -4,14 +4,7 @@
 # pointing there (bindings/rust/build.rs). Offline: the crate has no dependencies.
 cmake_minimum_required(VERSION 3.24)
 
-function(run)
-  execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)
-  if(NOT rc EQUAL 0)
-    string(REPLACE ";" " " cmd "${ARGN}")
-    message(FATAL_ERROR "${cmd}\nfailed (${rc}):\n${out}")
-  endif()
-  set(run_output "${out}" PARENT_SCOPE)
-endfunction()
+include(${CMAKE_CURRENT_LIST_DIR}/../run_process.cmake)
 
 set(prefix ${WORK}/prefix)
 file(REMOVE_RECURSE ${prefix})

@@ -214,12 +214,22 @@ impl Model {
         unsafe { sys::gguftk_tensor_count(self.as_ptr()) }.max(0) as usize
     }
 
+    /// Entry `index` through one of the C API's `*_at` calls: (its C index, its info).
+    fn info_at<T>(
+        &self,
+        index: usize,
+        at: unsafe extern "C" fn(*const sys::gguftk_file, i64, *mut T) -> c_int,
+    ) -> Result<(i64, T)> {
+        let mut info = std::mem::MaybeUninit::<T>::uninit();
+        let i = i64::try_from(index).unwrap_or(i64::MAX); // past the end: the C API says so
+        check(unsafe { at(self.as_ptr(), i, info.as_mut_ptr()) })?;
+        Ok((i, unsafe { info.assume_init() }))
+    }
+
     /// Tensor `index` (0-based, file order).
     pub fn tensor(&self, index: usize) -> Result<Tensor<'_>> {
-        let mut info = std::mem::MaybeUninit::<sys::gguftk_tensor_info>::uninit();
-        let i = i64::try_from(index).unwrap_or(i64::MAX);
-        check(unsafe { sys::gguftk_tensor_info_at(self.as_ptr(), i, info.as_mut_ptr()) })?;
-        Ok(Tensor { model: self, index: i, info: unsafe { info.assume_init() } })
+        let (index, info) = self.info_at(index, sys::gguftk_tensor_info_at)?;
+        Ok(Tensor { model: self, index, info })
     }
 
     /// Every tensor, in file order.
@@ -240,10 +250,8 @@ impl Model {
 
     /// Metadata entry `index` (0-based, file order).
     pub fn metadata_at(&self, index: usize) -> Result<Kv<'_>> {
-        let mut info = std::mem::MaybeUninit::<sys::gguftk_kv_info>::uninit();
-        let i = i64::try_from(index).unwrap_or(i64::MAX);
-        check(unsafe { sys::gguftk_metadata_at(self.as_ptr(), i, info.as_mut_ptr()) })?;
-        Ok(Kv { model: self, index: i, info: unsafe { info.assume_init() } })
+        let (index, info) = self.info_at(index, sys::gguftk_metadata_at)?;
+        Ok(Kv { model: self, index, info })
     }
 
     /// Every metadata entry, in file order.
@@ -268,19 +276,23 @@ unsafe fn bytes<'a>(p: *const c_char, len: u64) -> &'a [u8] {
     }
 }
 
-/// One tensor of a [`Model`], borrowing from it.
+/// An entry of a [`Model`] (a tensor, a metadata entry), borrowing from it: its index and the
+/// C API's description of it.
 #[derive(Clone, Copy)]
-pub struct Tensor<'m> {
+pub struct Entry<'m, Info> {
     model: &'m Model,
     index: i64,
-    info: sys::gguftk_tensor_info,
+    info: Info,
 }
 
 // The pointers in the info point into the immutable mapping the borrowed Model owns.
-unsafe impl Send for Tensor<'_> {}
-unsafe impl Sync for Tensor<'_> {}
+unsafe impl<Info> Send for Entry<'_, Info> {}
+unsafe impl<Info> Sync for Entry<'_, Info> {}
 
-impl fmt::Debug for Tensor<'_> {
+/// One tensor of a [`Model`].
+pub type Tensor<'m> = Entry<'m, sys::gguftk_tensor_info>;
+
+impl fmt::Debug for Entry<'_, sys::gguftk_tensor_info> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Tensor")
             .field("name", &self.name())
@@ -290,7 +302,7 @@ impl fmt::Debug for Tensor<'_> {
     }
 }
 
-impl<'m> Tensor<'m> {
+impl<'m> Entry<'m, sys::gguftk_tensor_info> {
     pub fn index(&self) -> usize {
         self.index as usize
     }
@@ -402,23 +414,15 @@ impl ValueType {
 /// One metadata entry of a [`Model`]. Values are read as the C API converts them: exactly or
 /// not at all (`GGUFTK_ERR_WRONG_VALUE_TYPE`). `item` is 0 for a plain value, else the index of
 /// an array's item.
-#[derive(Clone, Copy)]
-pub struct Kv<'m> {
-    model: &'m Model,
-    index: i64,
-    info: sys::gguftk_kv_info,
-}
+pub type Kv<'m> = Entry<'m, sys::gguftk_kv_info>;
 
-unsafe impl Send for Kv<'_> {}
-unsafe impl Sync for Kv<'_> {}
-
-impl fmt::Debug for Kv<'_> {
+impl fmt::Debug for Entry<'_, sys::gguftk_kv_info> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Kv").field("key", &self.key()).field("type", &self.value_type()).finish()
     }
 }
 
-impl<'m> Kv<'m> {
+impl<'m> Entry<'m, sys::gguftk_kv_info> {
     pub fn key_bytes(&self) -> &'m [u8] {
         unsafe { bytes(self.info.key, self.info.key_len as u64) }
     }
