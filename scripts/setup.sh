@@ -14,6 +14,10 @@ if command -v apt-get >/dev/null 2>&1; then
     build-essential cmake ninja-build pkg-config python3 python3-pip \
     libcli11-dev libfmt-dev doctest-dev nlohmann-json3-dev libcurl4-openssl-dev \
     clang llvm libclang-rt-14-dev
+  # The Rust crate's tests (bindings/rust): Debian's toolchain, unless one is there already.
+  if ! command -v cargo >/dev/null 2>&1; then
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y --no-install-recommends cargo
+  fi
 fi
 
 # Cross-check packages for the tests (gguf-py, NumPy, safetensors, a CommonMark renderer for the

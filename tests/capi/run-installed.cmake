@@ -1,17 +1,11 @@
 # CTest driver for the C API test against the INSTALLED package (cmake -P; see
 # tests/CMakeLists.txt for the variables): install the library components of the build to a
-# prefix inside the build directory, check what was installed, build tests/capi/consumer/ from
-# that prefix alone, and run its programs.
+# prefix inside the build directory, check what was installed, build tests/capi/consumer/ (C
+# and C++) and tests/capi/consumer-c/ (C only) from that prefix alone, and run their programs;
+# then link C programs by hand the way docs/LIBGGUFTK.md tells pkg-config users to.
 cmake_minimum_required(VERSION 3.24)
 
-function(run)
-  execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)
-  if(NOT rc EQUAL 0)
-    string(REPLACE ";" " " cmd "${ARGN}")
-    message(FATAL_ERROR "${cmd}\nfailed (${rc}):\n${out}")
-  endif()
-  set(run_output "${out}" PARENT_SCOPE)
-endfunction()
+include(${CMAKE_CURRENT_LIST_DIR}/../run_process.cmake)
 
 set(prefix ${WORK}/prefix)
 file(REMOVE_RECURSE ${WORK})
@@ -19,13 +13,14 @@ file(MAKE_DIRECTORY ${WORK}/tmp)
 run(${CMAKE_COMMAND} --install ${BUILD_DIR} --prefix ${prefix} --component gguftk)
 run(${CMAKE_COMMAND} --install ${BUILD_DIR} --prefix ${prefix} --component gguftk-dev)
 
-# What an engine gets: the versioned library, the archive, one header, the two package files.
+# What an engine gets: the versioned library, the archive, one header, the package files.
 file(GLOB_RECURSE installed RELATIVE ${prefix} ${prefix}/*)
 list(SORT installed)
 string(REPLACE ";" "\n  " listing "${installed}")
 message(STATUS "installed:\n  ${listing}")
 set(expected include/gguftk/gguftk.h ${LIBDIR}/libgguftk.a ${LIBDIR}/libgguftk.so ${LIBDIR}/libgguftk.so.${ABI_VERSION}
-    ${LIBDIR}/libgguftk.so.${VERSION} ${LIBDIR}/pkgconfig/gguftk.pc ${LIBDIR}/cmake/gguftk/gguftkConfig.cmake
+    ${LIBDIR}/libgguftk.so.${VERSION} ${LIBDIR}/pkgconfig/gguftk.pc ${LIBDIR}/pkgconfig/gguftk-cuda.pc
+    ${LIBDIR}/cmake/gguftk/gguftkConfig.cmake
     ${LIBDIR}/cmake/gguftk/gguftkConfigVersion.cmake)
 foreach(f ${expected})
   if(NOT f IN_LIST installed)
@@ -69,3 +64,77 @@ foreach(variant shared static)
 endforeach()
 run(${WORK}/consumer/dequantize_on_load_pc ${FIXTURES}/all-types.gguf)
 message(STATUS "dequantize_on_load (pkg-config build):\n${run_output}")
+
+# ---- a C-only project through find_package ----
+set(consumer_c_args -G ${GENERATOR} -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH=${prefix}
+    -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF -DCMAKE_C_COMPILER=${C_COMPILER} "-DCMAKE_C_FLAGS=${C_FLAGS}"
+    "-DCMAKE_EXE_LINKER_FLAGS=${EXE_LINKER_FLAGS}"
+    -DTEST_SOURCE=${SOURCE_DIR}/tests/capi/test_capi.c -DEXAMPLE_SOURCE=${SOURCE_DIR}/examples/dequantize_on_load.c)
+function(c_consumer name)
+  run(${CMAKE_COMMAND} -S ${SOURCE_DIR}/tests/capi/consumer-c -B ${WORK}/${name} ${consumer_c_args} ${ARGN})
+  run(${CMAKE_COMMAND} --build ${WORK}/${name})
+  foreach(variant shared static)
+    run(${WORK}/${name}/dequantize_on_load_${variant} ${FIXTURES}/all-types.gguf)
+    message(STATUS "${name}: dequantize_on_load_${variant}:\n${run_output}")
+  endforeach()
+endfunction()
+# The archive with the CUDA runtime (in a build without CUDA, the archive alone), the test with it.
+c_consumer(consumer-c "-DEXTRA_COMPONENTS=cuda_static")
+run(${WORK}/consumer-c/test_capi_cuda_static ${FIXTURES} ${CORPUS} ${WORK}/tmp)
+message(STATUS "consumer-c: test_capi_cuda_static:\n${run_output}")
+# The archive without the CUDA toolkit: a program that calls no gguftk_cuda_* function needs none.
+c_consumer(consumer-c-no-cuda -DCMAKE_DISABLE_FIND_PACKAGE_CUDAToolkit=ON)
+
+# A component that cannot be had makes find_package fail at configure time, saying why.
+function(expect_not_found name why)
+  execute_process(COMMAND ${CMAKE_COMMAND} -S ${SOURCE_DIR}/tests/capi/consumer-c -B ${WORK}/${name}
+    ${consumer_c_args} ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)
+  string(REGEX REPLACE "[ \n]+" " " flat "${out}")
+  if(rc EQUAL 0 OR NOT flat MATCHES "Reason given by package: .*${why}")
+    message(FATAL_ERROR "${name}: expected find_package(gguftk) to fail because ${why}; got (${rc}):\n${out}")
+  endif()
+endfunction()
+expect_not_found(no-threads "Threads" -DCMAKE_DISABLE_FIND_PACKAGE_Threads=ON)
+if(HAVE_CUDA)
+  expect_not_found(no-cuda-toolkit "CUDA toolkit" -DCMAKE_DISABLE_FIND_PACKAGE_CUDAToolkit=ON
+    "-DEXTRA_COMPONENTS=cuda_static")
+endif()
+
+# ---- C programs linked by hand through pkg-config ----
+find_program(PKG_CONFIG pkg-config REQUIRED)
+set(ENV{PKG_CONFIG_PATH} ${prefix}/${LIBDIR}/pkgconfig)
+function(pkg_config out)
+  run(${PKG_CONFIG} ${ARGN})
+  string(STRIP "${run_output}" flags)
+  separate_arguments(flags UNIX_COMMAND "${flags}")
+  set(${out} ${flags} PARENT_SCOPE)
+endfunction()
+pkg_config(static_libs --static --libs gguftk)
+if(static_libs MATCHES "cudart")
+  message(FATAL_ERROR "pkg-config --static --libs gguftk asks for CUDA: ${static_libs}")
+endif()
+pkg_config(cflags --cflags gguftk)
+pkg_config(libs --libs gguftk)
+pkg_config(libdir --variable=libdir gguftk)
+separate_arguments(c_flags UNIX_COMMAND "${C_FLAGS} ${EXE_LINKER_FLAGS}")
+set(example ${SOURCE_DIR}/examples/dequantize_on_load.c)
+# Shared, with the rpath docs/LIBGGUFTK.md gives (no LD_LIBRARY_PATH).
+run(${C_COMPILER} ${c_flags} ${cflags} ${example} -o ${WORK}/pc_shared ${libs} -Wl,-rpath,${libdir})
+run(${WORK}/pc_shared ${FIXTURES}/all-types.gguf)
+message(STATUS "pc_shared:\n${run_output}")
+# Static (-static: the sanitizers' runtimes cannot be linked so, hence not under them), with
+# what the .pc files say the archive needs; the C test calls the gguftk_cuda_* functions, so
+# the gguftk-cuda module adds the CUDA runtime.
+if(C_FLAGS MATCHES "-fsanitize=")
+  message(STATUS "sanitizers: no fully static programs")
+  return()
+endif()
+run(${C_COMPILER} ${c_flags} -static ${cflags} ${example} -o ${WORK}/pc_static ${static_libs})
+run(${WORK}/pc_static ${FIXTURES}/all-types.gguf)
+message(STATUS "pc_static:\n${run_output}")
+pkg_config(cuda_static_libs --static --libs gguftk-cuda)
+pkg_config(cuda_cflags --cflags gguftk-cuda)
+run(${C_COMPILER} ${c_flags} -static ${cuda_cflags} ${SOURCE_DIR}/tests/capi/test_capi.c -o ${WORK}/pc_cuda_static
+    ${cuda_static_libs})
+run(${WORK}/pc_cuda_static ${FIXTURES} ${CORPUS} ${WORK}/tmp)
+message(STATUS "pc_cuda_static:\n${run_output}")
