@@ -173,8 +173,8 @@ def _text(b: bytes) -> str:
 def _index(value, what: str) -> int:
     # ctypes would take -1 as 2^64 - 1: refuse what is not a count before it gets there.
     v = operator.index(value)
-    if v < 0:
-        raise ValueError(f"{what} must be >= 0, not {v}")
+    if not 0 <= v < 2**64:
+        raise ValueError(f"{what} must be in 0..2^64-1, not {v}")
     return v
 
 
@@ -275,8 +275,9 @@ class Tensor:
         """Rows [row0, row0 + n_rows) -> (n_rows, ne[0]). One thread."""
         row0, n_rows = _index(row0, "row0"), _index(n_rows, "n_rows")
         code, out_dtype = _out_type(dtype)
-        dst = _destination(out, (n_rows, self.ne[0] if self.ne else 1), out_dtype)
         h = self._shared.get()
+        self._check_rows(h, row0, n_rows, code)
+        dst = _destination(out, (n_rows, self.ne[0] if self.ne else 1), out_dtype)
         _check(_lib.gguftk_dequantize_rows(h.ptr, self.index, row0, n_rows, code, dst.ctypes.data, dst.nbytes))
         return dst
 
@@ -285,18 +286,26 @@ class Tensor:
         decodes in (gguf-hexdump --block shows one). Read in place from the mapping. One thread."""
         first, count = _index(first, "first"), _index(count, "count")
         code, out_dtype = _out_type(dtype)
-        dst = _destination(out, (count * self.block_elems,), out_dtype)
         h = self._shared.get()
-        # Zero rows: the C API's checks of a tensor decode (a decoder for the type, a little-endian
-        # file), which the decode of raw blocks below cannot make.
-        _check(_lib.gguftk_dequantize_rows(h.ptr, self.index, 0, 0, code, None, 0))
+        # No rows: the checks of a tensor decode (a decoder for the type, a little-endian file),
+        # which the decode of raw blocks below cannot make.
+        self._check_rows(h, 0, 0, code)
         if first + count > self.n_blocks:
             raise GguftkError(ERR_OUT_OF_RANGE, f"blocks {first}..{first}+{count} are past the {self.n_blocks} "
                                                 f"blocks of tensor {self.name!r}")
+        dst = _destination(out, (count * self.block_elems,), out_dtype)
         address, _ = _tensor_bytes(h, self.index)
         _check(_lib.gguftk_dequantize_blocks(self.type, address + first * self.block_bytes if count else None, count,
                                              code, dst.ctypes.data, dst.nbytes))
         return dst
+
+    def _check_rows(self, h: _Handle, row0: int, n_rows: int, code: int) -> None:
+        # The C API's own checks of a row range, run with no destination before one is allocated
+        # (a range far past the tensor must not first ask for terabytes): what remains to fail is
+        # only the destination's size.
+        rc = _lib.gguftk_dequantize_rows(h.ptr, self.index, row0, n_rows, code, None, 0)
+        if rc != ERR_DST_TOO_SMALL:
+            _check(rc)
 
 
 def dequantize_blocks(type_id: int, blocks, dtype=np.float32, out: Optional[np.ndarray] = None) -> np.ndarray:
