@@ -96,9 +96,10 @@ def test_block_and_row_ranges_are_checked(f):
         with pytest.raises(gguftk.GguftkError) as e:
             t.blocks(first, count)
         assert e.value.code == gguftk.ERR_OUT_OF_RANGE and "q4_K.weight" in str(e.value)
+    for row0, n_rows in ((t.n_rows, 1), (0, 10**12), (2**63, 2**63)):
         # refused before any destination is allocated (petabytes here)
         with pytest.raises(gguftk.GguftkError) as e:
-            t.rows(first, count * 10**9)
+            t.rows(row0, n_rows)
         assert e.value.code == gguftk.ERR_OUT_OF_RANGE and "q4_K.weight" in str(e.value)
     for bad in ((-1, 1), (0, -1), (2**64, 1)):
         with pytest.raises(ValueError):
