@@ -258,7 +258,9 @@ class Tensor:
         h = self._shared.get()
         address, size = _tensor_bytes(h, self.index)
         if size == 0:
-            return np.empty(0, dtype=np.uint8)
+            empty = np.empty(0, dtype=np.uint8)
+            empty.flags.writeable = False
+            return empty
         return np.asarray(_Mapped(h, address, size))
 
     def to_numpy(self, dtype=np.float32, out: Optional[np.ndarray] = None, n_threads: int = 0) -> np.ndarray:
