@@ -11,7 +11,7 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 if command -v apt-get >/dev/null 2>&1; then
   $SUDO apt-get update
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y --no-install-recommends \
-    build-essential cmake ninja-build pkg-config python3 python3-pip \
+    build-essential cmake ninja-build pkg-config python3 python3-pip python3-venv \
     libcli11-dev libfmt-dev doctest-dev nlohmann-json3-dev libcurl4-openssl-dev \
     clang llvm libclang-rt-14-dev
   # The Rust crate's tests (bindings/rust): Debian's toolchain, unless one is there already.
