@@ -137,7 +137,7 @@ TEST_CASE("a file read through a source is the file read whole, whatever the fir
 
 // A GGUF of one metadata entry, an array of `n` 8-byte strings (16 bytes an item), and one tensor.
 std::vector<uint8_t> long_array_file(uint64_t n) {
-    std::vector<uint8_t> b;
+    std::vector<uint8_t> b{'G', 'G', 'U', 'F'};
     const auto put = [&](uint64_t v, int bytes) {
         for (int i = 0; i < bytes; ++i) b.push_back(static_cast<uint8_t>(v >> (8 * i)));
     };
@@ -145,7 +145,6 @@ std::vector<uint8_t> long_array_file(uint64_t n) {
         put(s.size(), 8);
         b.insert(b.end(), s.begin(), s.end());
     };
-    b.insert(b.end(), {'G', 'G', 'U', 'F'});
     put(3, 4), put(1, 8), put(1, 8);
     str("tokens"), put(9, 4), put(8, 4), put(n, 8);  // ARRAY of STRING
     for (uint64_t i = 0; i < n; ++i) str("abcdefgh");
