@@ -241,7 +241,8 @@ int main(int argc, char** argv) {
         }
         if (input.empty()) throw cli::UsageError("a FILE is required (or --describe TYPE)");
 
-        const GgufFile f = cli::open_input(input, remote_opts);
+        cli::InputOpener open_input(remote_opts);  // one model's: its headers counted together
+        const GgufFile f = open_input(input);
         if (tensor_opt->count() == 0) {
             const HeaderDump h = dump_header(f);
             // Streamed: records and values as many and as large as the file makes them.
@@ -264,8 +265,7 @@ int main(int argc, char** argv) {
         // A shard of a split model: the tensor may be in another shard (and a glob must match
         // one tensor of the whole model).
         const GgufModel model = GgufModel::open(
-            input, GgufModel::Open::Whole, [&](const std::string& p) { return cli::open_input(p, remote_opts); },
-            cli::shard_inputs);
+            input, GgufModel::Open::Whole, [&](const std::string& p) { return open_input(p); }, cli::shard_inputs);
         const FoundTensor found = find_one_tensor(model, tensor);
         const GgufFile& shard = *model.files()[found.file];
         if (found.file != model.given_index())

@@ -103,7 +103,7 @@ int main(int argc, char** argv) {
 
         const GgufModel model = GgufModel::open(
             input, shard_only ? GgufModel::Open::FileOnly : GgufModel::Open::Whole,
-            [&](const std::string& p) { return cli::open_input(p, remote_opts); }, cli::shard_inputs);
+            cli::InputOpener(remote_opts), cli::shard_inputs);
         if (opts.shards && !model.split())
             throw Error("--shards: this file is not part of a split model (no split.count above 1)", std::nullopt,
                         model.given().path());

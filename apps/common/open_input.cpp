@@ -25,10 +25,16 @@ void add_remote_options(CLI::App& app, remote::Options& opts) {
         ->envname("GGUFTK_REQUEST_TIMEOUT")
         ->check(CLI::PositiveNumber)
         ->group("Remote files");
+    app.add_option("--max-header-total", opts.max_header_total,
+                   "remote files: bytes the headers of one model (all its shards) may bring in all (default "
+                   "1073741824, 1 GiB)")
+        ->envname("GGUFTK_MAX_HEADER_TOTAL")
+        ->check(CLI::PositiveNumber)
+        ->group("Remote files");
 }
 
-GgufFile open_input(const std::string& input, const remote::Options& opts) {
-    if (remote::is_remote(input)) return remote::open(input, remote::Hub::from_env(), opts);
+GgufFile InputOpener::operator()(const std::string& input) {
+    if (remote::is_remote(input)) return remote_.open(input);
     return GgufFile::open(input);
 }
 

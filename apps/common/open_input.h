@@ -12,13 +12,21 @@
 
 namespace gguftk::cli {
 
-// --connect-timeout, --idle-timeout and --request-timeout in seconds, and --min-speed in bytes/s,
-// also read from GGUFTK_CONNECT_TIMEOUT, GGUFTK_IDLE_TIMEOUT, GGUFTK_REQUEST_TIMEOUT and
-// GGUFTK_MIN_SPEED (a flag wins over its variable).
+// --connect-timeout, --idle-timeout and --request-timeout in seconds, --min-speed in bytes/s and
+// --max-header-total in bytes, also read from GGUFTK_CONNECT_TIMEOUT, GGUFTK_IDLE_TIMEOUT,
+// GGUFTK_REQUEST_TIMEOUT, GGUFTK_MIN_SPEED and GGUFTK_MAX_HEADER_TOTAL (a flag wins over its variable).
 void add_remote_options(CLI::App& app, remote::Options& opts);
 
-// Maps a local file, or reads a remote one's header (HF_ENDPOINT and HF_TOKEN for hf://).
-GgufFile open_input(const std::string& input, const remote::Options& opts);
+// Opens the files of one model: maps a local file, or reads a remote one's header (HF_ENDPOINT
+// and HF_TOKEN for hf://), the remote headers together held to --max-header-total.
+class InputOpener {
+public:
+    explicit InputOpener(const remote::Options& opts) : remote_(remote::Hub::from_env(), opts) {}
+    GgufFile operator()(const std::string& input);
+
+private:
+    remote::ModelOpener remote_;
+};
 
 // The shards of the split model `input` is a shard of (NAME-0000K-of-0000N.gguf), local or remote.
 std::vector<std::string> shard_inputs(const std::string& input, uint64_t count);

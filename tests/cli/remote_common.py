@@ -15,7 +15,7 @@ FIRST_READ = 1 << 20  # the first read of a remote file (HeaderReads::first)
 
 
 def run(tool, *args, env=None, timeout=60):
-    e = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "GGUFTK_IDLE", "GGUFTK_CONNECT", "GGUFTK_MIN_SPEED", "GGUFTK_REQUEST"))}
+    e = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "GGUFTK_IDLE", "GGUFTK_CONNECT", "GGUFTK_MIN_SPEED", "GGUFTK_REQUEST", "GGUFTK_MAX_HEADER"))}
     e.update(env or {})
     return subprocess.run([str(tool), *map(str, args)], capture_output=True, env=e, timeout=timeout,
                           encoding="utf-8", errors="replace")

@@ -116,7 +116,7 @@ public:
     std::optional<std::string> get_string(std::string_view key) const;
 
     // The file's bytes in memory: all of them for a mapped or parsed file; for one read through a
-    // Source, its first bytes (the header, and whatever the last read brought past it).
+    // Source, its header (to the end of the tensor records: the padding after them is not kept).
     std::span<const uint8_t> bytes() const { return bytes_; }
     bool in_memory() const { return bytes_.size() == file_size_; }
     // One tensor's data (bounds were validated at open), of a file in memory; throws otherwise.

@@ -17,6 +17,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "gguftk/gguf.h"
@@ -34,6 +35,8 @@ struct Options {
     int max_retries = 3;              // of a 429 or 503 that says when to retry (Retry-After) ...
     double max_retry_wait_s = 10;     // ... waiting at most this long in all, for one request
     HeaderReads header;               // how the header is read (the first read, the most it may take)
+    uint64_t max_header_total = uint64_t{1} << 30;  // bytes the headers of one model's files (a split
+                                                    // model's shards) may bring in all: ModelOpener
 };
 
 // The Hugging Face hub that hf:// locations resolve against (HF_ENDPOINT, HF_TOKEN).
@@ -63,11 +66,35 @@ std::string display_name(std::string_view input);
 // or #fragment (the end of anything else), so that a split model's shard names can be made.
 size_t name_end(std::string_view input);
 
+// The libcurl handle (and so the connections) sources share; made by the first of them.
+struct Session;
+
 // A source reading `where` by range requests. The first request asks for `first_read` bytes
 // and learns the file's size from the answer; its bytes are kept for the first read() to take.
-std::unique_ptr<Source> open_source(const Location& where, const Options& opts, uint64_t first_read);
+// Sources given the same `session` (null: a new one is made and stored there) use one libcurl
+// handle, so they must be read from one thread at a time.
+std::unique_ptr<Source> open_source(const Location& where, const Options& opts, uint64_t first_read,
+                                    std::shared_ptr<Session>& session);
 
 // The header of the remote file `input`, validated as GgufFile::open validates a local one.
 GgufFile open(std::string_view input, const Hub& hub, const Options& opts);
+
+// Opens the remote files of one model (a split model's shards) with their headers' reads counted
+// together: in all they may bring at most Options::max_header_total bytes, past which open()
+// throws an Error naming the file it was reading, so that a model of 99999 shards cannot fetch
+// 99999 headers' worth. Each file's header is held to Options::header.max as well. The files
+// share one libcurl handle (one connection per host): read them from one thread at a time.
+class ModelOpener {
+public:
+    ModelOpener(Hub hub, Options opts) : hub_(std::move(hub)), opts_(std::move(opts)) {}
+    GgufFile open(std::string_view input);
+    uint64_t fetched() const { return fetched_; }  // by the headers opened so far
+
+private:
+    Hub hub_;
+    Options opts_;
+    uint64_t fetched_ = 0;
+    std::shared_ptr<Session> session_;
+};
 
 }  // namespace gguftk::remote

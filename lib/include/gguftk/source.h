@@ -29,13 +29,15 @@ public:
     virtual Transfer transfer() const { return {}; }
 };
 
-// How GgufFile::open reads a header through a Source. The reader parses what it has and asks
-// for more when it runs out: each further read brings at least the bytes the parse stopped at,
-// and grows the prefix by half (at least `first` bytes), so a 6 MB header takes 5 reads and
-// holds at most a step more than it needs.
+// How GgufFile::open reads a header through a Source. The reader walks what it has and asks for
+// more when it runs out: each further read brings at least the bytes the walk stopped at, and
+// grows the prefix by half (at least `first` bytes, at most 16 MiB a read), so a 6 MB header
+// takes 5 reads and holds at most a step more than it needs while it is read; once parsed, only
+// the header is kept.
 struct HeaderReads {
     uint64_t first = uint64_t{1} << 20;  // bytes read first
-    uint64_t max = uint64_t{256} << 20;  // the most a header may take: past it, an error
+    uint64_t max = uint64_t{256} << 20;  // the most a header may take: past it, an error ...
+    std::string max_is = "the most read of a file for its header";  // ... saying what `max` is
 };
 
 }  // namespace gguftk

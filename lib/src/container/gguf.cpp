@@ -17,6 +17,7 @@
 // and reading past the prefix throws NeedBytes for the caller to read more and parse again.
 #include "gguftk/gguf.h"
 
+#include "container/layout.h"
 #include "container/mapping.h"
 #include "container/need_bytes.h"
 #include "gguftk/escape.h"
@@ -38,35 +39,19 @@
 namespace gguftk {
 namespace {
 
-constexpr uint32_t kMaxDims = 4;
+using layout::kMaxArrayDepth;
+using layout::kMaxDims;
+using layout::kMinKvBytes;
+using layout::kMinTensorInfoBytes;
+using layout::kNumValueTypes;
+using layout::min_elem_size;
 constexpr uint64_t kDefaultAlignment = 32;
 // ggml accepts any power of two; anything past 1 MiB is not a real file, and bounding it keeps
 // the padding arithmetic far from overflow.
 constexpr uint64_t kMaxAlignment = uint64_t{1} << 20;
-// ggml itself refuses nested arrays; gguf-py reads them recursively. Bound the recursion so a
-// file of nested array headers cannot exhaust the stack.
-constexpr int kMaxArrayDepth = 8;
-// The fewest bytes one entry can occupy: used to reject counts before reserving anything.
-constexpr uint64_t kMinKvBytes = 8 + 4 + 1;                    // empty key, type, one-byte value
-constexpr uint64_t kMinTensorInfoBytes = 8 + 4 + 8 + 4 + 8;     // empty name, n_dims, one dim, type, offset
 constexpr uint64_t kMaxInt64 = static_cast<uint64_t>(INT64_MAX);  // ggml's ne[] are int64_t
 
-constexpr uint32_t kNumValueTypes = 13;
-
-// The fewest bytes one array element of type t takes (a string: its length; an array: type + count).
-uint64_t min_elem_size(ValueType t) {
-    if (t == ValueType::STRING) return 8;
-    if (t == ValueType::ARRAY) return 12;
-    return value_type_size(t);
-}
-
-template <class T>
-T byteswap(T v) {
-    static_assert(std::is_unsigned_v<T>);
-    T r = 0;
-    for (size_t i = 0; i < sizeof(T); ++i) r = static_cast<T>((r << 8) | ((v >> (8 * i)) & 0xff));
-    return r;
-}
+using layout::byteswap;
 
 // " of 'key'" for messages; empty when there is no key.
 std::string of_key(std::string_view key) { return key.empty() ? std::string() : " of " + quoted_name(key); }

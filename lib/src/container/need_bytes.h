@@ -1,6 +1,7 @@
 #pragma once
 // What the reader throws when it needs bytes past the prefix of a file it was given (a file read
-// through a Source): GgufFile::open(Source) reads more and parses again. Never thrown for a file
+// through a Source): GgufFile::open(Source) reads more and parses again (where the header scan
+// found the header's end first, the reader does not run out). Never thrown for a file
 // wholly in memory, whose reads stop at the end of the file with an Error instead.
 #include <cstdint>
 

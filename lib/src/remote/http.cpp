@@ -369,41 +369,53 @@ std::optional<double> retry_delay(const std::string& v, const CurlApi& curl) {
     return std::max(0.0, std::difftime(at, std::time(nullptr)));
 }
 
+}  // namespace
+
+// One libcurl handle, set up once, that the sources of one model take turns with: its connection
+// to a host stays open from one shard to the next (a thousand shards once held a thousand
+// sockets and as many receive buffers).
+struct Session {
+    CurlApi curl;  // before the handle, which it frees
+    std::unique_ptr<CURL, CurlFree> h;
+
+    Session(const std::string& file, const Options& opts) : curl(CurlApi::load(file)), h(curl.easy_init(), CurlFree{&curl}) {
+        if (!h) throw Error("cannot start libcurl", std::nullopt, file);
+        const auto ms = [](double s) { return static_cast<long>(std::clamp(s, 0.001, 1e6) * 1000); };
+        CURL* c = h.get();
+        bool ok = curl.easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https") == CURLE_OK;
+        ok &= curl.easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https") == CURLE_OK;
+        ok &= curl.easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L) == CURLE_OK;
+        ok &= curl.easy_setopt(c, CURLOPT_MAXREDIRS, opts.max_redirects) == CURLE_OK;
+        ok &= curl.easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, ms(opts.connect_timeout_s)) == CURLE_OK;
+        ok &= curl.easy_setopt(c, CURLOPT_NOSIGNAL, 1L) == CURLE_OK;
+        ok &= curl.easy_setopt(c, CURLOPT_HTTP_CONTENT_DECODING, 0L) == CURLE_OK;
+        ok &= curl.easy_setopt(c, CURLOPT_USERAGENT, "gguftk/0.1") == CURLE_OK;
+        ok &= curl.easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header) == CURLE_OK;
+        ok &= curl.easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body) == CURLE_OK;
+        ok &= curl.easy_setopt(c, CURLOPT_NOPROGRESS, 0L) == CURLE_OK;
+        ok &= curl.easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress) == CURLE_OK;
+        if (!ok) throw Error("cannot set libcurl up", std::nullopt, file);
+    }
+};
+
+namespace {
+
 class HttpSource final : public Source {
 public:
-    HttpSource(const Location& where, const Options& opts, uint64_t first_read)
-        : curl_(CurlApi::load(where.display)),
+    HttpSource(const Location& where, const Options& opts, uint64_t first_read, std::shared_ptr<Session>& session)
+        : session_(session ? session : (session = std::make_shared<Session>(where.display, opts))),
+          curl_(session_->curl),
           headers_(nullptr, CurlFree{&curl_}),
-          h_(nullptr, CurlFree{&curl_}),
+          url_(where.url),
           display_(where.display),
           opts_(opts),
           hub_without_token_(where.hub && where.bearer.empty()) {
-        h_.reset(curl_.easy_init());
-        if (!h_) throw Error("cannot start libcurl", std::nullopt, display_);
-        CURL* h = h_.get();
         if (!where.bearer.empty()) {
             // libcurl gives a header set here only to the host it was set for, not to a redirect's.
             const std::string auth = "Authorization: Bearer " + where.bearer;
             headers_.reset(curl_.slist_append(nullptr, auth.c_str()));
             if (!headers_) throw std::bad_alloc();
         }
-        const auto ms = [](double s) { return static_cast<long>(std::clamp(s, 0.001, 1e6) * 1000); };
-        bool ok = curl_.easy_setopt(h, CURLOPT_URL, where.url.c_str()) == CURLE_OK;
-        ok &= curl_.easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https") == CURLE_OK;
-        ok &= curl_.easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https") == CURLE_OK;
-        ok &= curl_.easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L) == CURLE_OK;
-        ok &= curl_.easy_setopt(h, CURLOPT_MAXREDIRS, opts.max_redirects) == CURLE_OK;
-        ok &= curl_.easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, ms(opts.connect_timeout_s)) == CURLE_OK;
-        ok &= curl_.easy_setopt(h, CURLOPT_NOSIGNAL, 1L) == CURLE_OK;
-        ok &= curl_.easy_setopt(h, CURLOPT_HTTP_CONTENT_DECODING, 0L) == CURLE_OK;
-        ok &= curl_.easy_setopt(h, CURLOPT_USERAGENT, "gguftk/0.1") == CURLE_OK;
-        ok &= curl_.easy_setopt(h, CURLOPT_HTTPHEADER, headers_.get()) == CURLE_OK;
-        ok &= curl_.easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header) == CURLE_OK;
-        ok &= curl_.easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body) == CURLE_OK;
-        ok &= curl_.easy_setopt(h, CURLOPT_NOPROGRESS, 0L) == CURLE_OK;
-        ok &= curl_.easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress) == CURLE_OK;
-        if (!ok) throw Error("cannot set libcurl up for this URL", std::nullopt, display_);
-
         // The first request learns the size; its bytes wait for the reader's first read.
         head_.resize(std::max<uint64_t>(first_read, 1));
         head_.resize(fetch(0, head_));
@@ -463,8 +475,10 @@ private:
     }
 
     void perform(Exchange& x) {
-        CURL* h = h_.get();
+        CURL* h = session_->h.get();
         const std::string range = std::to_string(x.offset) + "-" + std::to_string(x.offset + x.length - 1);
+        if (curl_.easy_setopt(h, CURLOPT_URL, url_.c_str()) != CURLE_OK) fail("cannot set libcurl up for this URL");
+        curl_.easy_setopt(h, CURLOPT_HTTPHEADER, headers_.get());
         curl_.easy_setopt(h, CURLOPT_RANGE, range.c_str());
         curl_.easy_setopt(h, CURLOPT_HEADERDATA, &x);
         curl_.easy_setopt(h, CURLOPT_WRITEDATA, &x);
@@ -473,6 +487,7 @@ private:
         x.pace.start = x.pace.last_change = Clock::now();
         x.rc = curl_.easy_perform(h);
         curl_.easy_setopt(h, CURLOPT_ERRORBUFFER, nullptr);
+        curl_.easy_setopt(h, CURLOPT_HTTPHEADER, nullptr);  // this source's, freed with it
         long redirects = 0, connects = 0;
         curl_.easy_getinfo(h, CURLINFO_REDIRECT_COUNT, &redirects);
         curl_.easy_getinfo(h, CURLINFO_NUM_CONNECTS, &connects);
@@ -570,9 +585,10 @@ private:
         return s;
     }
 
-    CurlApi curl_;  // before the handles, which it frees
-    std::unique_ptr<curl_slist, CurlFree> headers_;  // outlives the handle that sends it
-    std::unique_ptr<CURL, CurlFree> h_;
+    std::shared_ptr<Session> session_;  // before the headers, which its libcurl frees
+    const CurlApi& curl_;
+    std::unique_ptr<curl_slist, CurlFree> headers_;
+    std::string url_;
     std::string display_;
     Options opts_;
     bool hub_without_token_;
@@ -584,8 +600,9 @@ private:
 
 }  // namespace
 
-std::unique_ptr<Source> open_source(const Location& where, const Options& opts, uint64_t first_read) {
-    return std::make_unique<HttpSource>(where, opts, first_read);
+std::unique_ptr<Source> open_source(const Location& where, const Options& opts, uint64_t first_read,
+                                    std::shared_ptr<Session>& session) {
+    return std::make_unique<HttpSource>(where, opts, first_read, session);
 }
 
 }  // namespace gguftk::remote

@@ -142,9 +142,26 @@ size_t name_end(std::string_view input) {
     return input.size();
 }
 
-GgufFile open(std::string_view input, const Hub& hub, const Options& opts) {
-    const Location where = locate(input, hub);
-    return GgufFile::open(open_source(where, opts, opts.header.first), opts.header);
+GgufFile open(std::string_view input, const Hub& hub, const Options& opts) { return ModelOpener(hub, opts).open(input); }
+
+GgufFile ModelOpener::open(std::string_view input) {
+    const Location where = locate(input, hub_);
+    const uint64_t total = opts_.max_header_total;
+    const std::string limit = std::to_string(total) +
+                              " bytes the headers of one model may take in all (the header total: --max-header-total, "
+                              "GGUFTK_MAX_HEADER_TOTAL)";
+    if (fetched_ >= total)
+        throw Error("no header can be read: the model's other files have taken all " + limit, std::nullopt,
+                    where.display);
+    HeaderReads reads = opts_.header;
+    if (total - fetched_ < reads.max) {
+        reads.max = total - fetched_;
+        reads.max_is = "all that is left of the " + limit;
+    }
+    reads.first = std::min(reads.first, reads.max);
+    GgufFile f = GgufFile::open(open_source(where, opts_, reads.first, session_), reads);
+    fetched_ += f.source()->transfer().bytes;
+    return f;
 }
 
 }  // namespace gguftk::remote

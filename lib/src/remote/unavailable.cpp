@@ -4,7 +4,9 @@
 
 namespace gguftk::remote {
 
-std::unique_ptr<Source> open_source(const Location& where, const Options&, uint64_t) {
+struct Session {};
+
+std::unique_ptr<Source> open_source(const Location& where, const Options&, uint64_t, std::shared_ptr<Session>&) {
     throw Error("this gguftk was built without libcurl: remote files cannot be read (install libcurl's "
                 "development files and build again with GGUFTK_REMOTE=ON)",
                 std::nullopt, where.display);
