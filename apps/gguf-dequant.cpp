@@ -42,14 +42,14 @@ void install_signal_handlers() {
 constexpr const char* kExamples = R"(
 Examples:
   gguf-dequant model-Q4_K_M.gguf -o model-f16.gguf
-  gguf-dequant model.gguf -o model-f32.gguf --to f32 --all      # every float tensor too
+  gguf-dequant model.gguf -o model-f32.gguf --to f32 --all  # float tensors too
   gguf-dequant model.gguf -o weights/ --format npy --tensors 'blk.0.*'
-  gguf-dequant model.gguf -o model.safetensors --to bf16    # the format from the extension
+  gguf-dequant model.gguf -o model.safetensors --to bf16  # format from the name
   gguf-dequant model.gguf -o model-f16.gguf --stats --threads 8
-  gguf-dequant model-00001-of-00003.gguf -o model-f16.gguf   # model-f16-00001-of-00003.gguf ...
+  gguf-dequant model-00001-of-00003.gguf -o model-f16.gguf  # the split kept
   gguf-dequant model-00002-of-00003.gguf -o model-f16.gguf --merge  # one file
-  gguf-dequant model.gguf --check                      # NaN or Inf anywhere? nothing is written
-  gguf-dequant model.gguf --check --to f16 --range 'token_embd.weight=-1:1' --no-zero-tensors
+  gguf-dequant model.gguf --check          # NaN or Inf anywhere? writes nothing
+  gguf-dequant model.gguf --check --to f16 --range 'token_embd.weight=-1:1'
   gguf-dequant model.gguf --check --stats --json > report.json
 
 Quantized tensors are converted; integer tensors are always copied; F32/F16/BF16/F64 tensors

@@ -21,17 +21,17 @@ namespace {
 
 constexpr const char* kExamples = R"(
 Examples:
-  gguf-hexdump model.gguf                                # the header: every field, entry and offset
-  gguf-hexdump model.gguf --tensor blk.0.attn_q.weight   # block 0, field by field, and its values
+  gguf-hexdump model.gguf                       # the header: fields and offsets
+  gguf-hexdump model.gguf --tensor blk.0.attn_q.weight  # block 0, by field
   gguf-hexdump model.gguf --tensor output.weight --block 12 --count 2
-  gguf-hexdump model.gguf --tensor token_embd.weight --json | jq '.[0].values[:8]'
+  gguf-hexdump model.gguf --tensor token_embd.weight --json | jq '.[0].values'
   gguf-hexdump model.gguf --tensor blk.0.ffn_down.weight --markdown >> notes.md
-  gguf-hexdump model.gguf --tensor output.weight --row 3 --cols 1792:1808   # values by column
-  gguf-hexdump model.gguf --tensor output.weight --at 3,1800   # the block behind row 3, column 1800
-  gguf-hexdump model.gguf --tensor output.weight --element 9000 --json | jq '.[0].element'
-  gguf-hexdump --describe Q4_K                           # a format's layout, without a file
-  gguf-hexdump model-00001-of-00003.gguf --tensor output.weight  # found in whichever shard holds it
-  gguf-hexdump https://host/model.gguf --tensor output.weight --block 3   # fetches the header and that block
+  gguf-hexdump model.gguf --tensor output.weight --row 3 --cols 1792:1808
+  gguf-hexdump model.gguf --tensor output.weight --at 3,1800  # row 3, col 1800
+  gguf-hexdump model.gguf --tensor output.weight --element 9000 --json
+  gguf-hexdump --describe Q4_K                   # a format's layout, no file
+  gguf-hexdump model-00001-of-00003.gguf --tensor output.weight  # in any shard
+  gguf-hexdump https://host/model.gguf --tensor output.weight --block 3
 
 A block view shows, for every field of the format (lib/formats), its byte range within the
 block, its bytes, and what they say (fp16 scales, 6-bit scales and mins per sub-block, high
