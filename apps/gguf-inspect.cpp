@@ -100,6 +100,7 @@ int main(int argc, char** argv) {
         opts.metadata = !no_metadata;
         opts.tensors = !no_tensors;
         opts.color = !json && !markdown && cli::use_color(stdout);
+        if (!json && !markdown) opts.columns = cli::terminal_columns(stdout);
 
         const GgufModel model = GgufModel::open(
             input, shard_only ? GgufModel::Open::FileOnly : GgufModel::Open::Whole,

@@ -20,5 +20,7 @@ std::string elide_middle(std::string_view s, size_t width);
 // `s` in lines of at most `width` columns, broken at spaces, a word longer than a line cut
 // where the line ends. Never empty: "" gives one empty line.
 std::vector<std::string> wrap_words(std::string_view s, size_t width);
+// The same with the first line `first` columns wide (it follows something on the same line).
+std::vector<std::string> wrap_words(std::string_view s, size_t first, size_t width);
 
 }  // namespace gguftk

@@ -34,8 +34,11 @@ std::string elide_middle(std::string_view s, size_t width) {
     return std::string(s.substr(0, byte_of(s, head))) + "…" + std::string(last(s, tail));
 }
 
-std::vector<std::string> wrap_words(std::string_view s, size_t width) {
-    width = std::max<size_t>(width, 1);
+std::vector<std::string> wrap_words(std::string_view s, size_t width) { return wrap_words(s, width, width); }
+
+std::vector<std::string> wrap_words(std::string_view s, size_t first, size_t rest) {
+    rest = std::max<size_t>(rest, 1);
+    size_t width = std::max<size_t>(first, 1);
     std::vector<std::string> lines{""};
     size_t used = 0;  // columns of lines.back()
     while (!s.empty()) {
@@ -50,14 +53,16 @@ std::vector<std::string> wrap_words(std::string_view s, size_t width) {
                 used += gap + w;
                 break;
             }
-            if (used) {  // the word starts the next line
+            if (used || (lines.size() == 1 && w <= rest)) {  // the word starts the next line
                 lines.emplace_back();
                 used = 0;
+                width = rest;
                 continue;
             }
             const size_t cut = byte_of(word, width);  // longer than a line: cut it
             lines.back() = std::string(word.substr(0, cut));
             lines.emplace_back();
+            width = rest;
             word = word.substr(cut);
         }
     }
