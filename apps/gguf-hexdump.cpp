@@ -105,7 +105,7 @@ std::string block_item(const BlockDump& b) {
 // nothing; then blocks are dumped and written a chunk at a time, so --count over a whole tensor
 // needs no memory for all of it.
 void write_blocks(const GgufFile& f, const TensorInfo& t, uint64_t first, uint64_t count, bool json, bool markdown,
-                  bool color) {
+                  bool color, size_t columns) {
     check_block_range(f, t, first, count);
     constexpr uint64_t kChunk = 64;
     for (uint64_t k = 0; k < count; k += kChunk) {
@@ -119,7 +119,7 @@ void write_blocks(const GgufFile& f, const TensorInfo& t, uint64_t first, uint64
                 out += (at_start ? "" : ",\n") + block_item(blocks[i]);
             else
                 out += (at_start ? "" : "\n") +
-                       (markdown ? render_block_markdown(blocks[i]) : render_block_text(blocks[i], color));
+                       (markdown ? render_block_markdown(blocks[i]) : render_block_text(blocks[i], color, columns));
         }
         cli::write_stdout(out);
     }
@@ -134,6 +134,7 @@ struct Request {
     std::optional<std::pair<uint64_t, uint64_t>> at;  // row, column
     ColumnSlice cols;
     bool json = false, markdown = false, color = false;
+    size_t columns = 0;  // a terminal's, to fit; 0 in a pipe
 };
 
 void write_row(const GgufFile& f, const TensorInfo& t, const Request& r) {
@@ -150,13 +151,13 @@ void write_element(const GgufFile& f, const TensorInfo& t, const Request& r) {
     const ElementPlace p = r.element ? place_element(f, t, *r.element) : place_element(f, t, r.at->first, r.at->second);
     const BlockDump b = dump_element_block(f, t, p);
     cli::write_stdout(r.json ? "[\n" + block_item(b) + "\n]\n"
-                             : r.markdown ? render_block_markdown(b) : render_block_text(b, r.color));
+                             : r.markdown ? render_block_markdown(b) : render_block_text(b, r.color, r.columns));
 }
 
 void show_tensor(const GgufFile& f, const TensorInfo& t, const Request& r) {
     if (r.row) return write_row(f, t, r);
     if (r.element || r.at) return write_element(f, t, r);
-    write_blocks(f, t, r.block, r.count, r.json, r.markdown, r.color);
+    write_blocks(f, t, r.block, r.count, r.json, r.markdown, r.color, r.columns);
 }
 
 // --at ROW,COL: two decimal whole numbers, parsed as --block's are (no sign, nothing after).
@@ -230,6 +231,7 @@ int main(int argc, char** argv) {
     return cli::run(app, argc, argv, [&]() -> int {
         shown = remote::display_name(input);  // what errors name: never a URL's user:password@
         req.color = !req.json && !req.markdown && cli::use_color(stdout);
+        if (!req.json && !req.markdown) req.columns = cli::terminal_columns(stdout);
         if (row_opt->count()) req.row = row;
         if (element_opt->count()) req.element = element;
         if (at_opt->count()) req.at = parse_at(at);
