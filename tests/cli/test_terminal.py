@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 gguf = pytest.importorskip("gguf")
+from cli_common import read_terminal  # noqa: E402
 
 BIN = Path(os.environ["GGUFTK_BIN"])
 ALL = Path(os.environ["GGUFTK_FIXTURES"]) / "all-types.gguf"
@@ -51,19 +52,10 @@ def on_pty(tool, *args, stream="stdout"):
     ends = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, stream: follower}
     p = subprocess.Popen([str(BIN / tool), *map(str, args)], env=env, **ends)
     os.close(follower)
-    chunks = []
-    while True:
-        try:
-            chunk = os.read(leader, 65536)
-        except OSError:  # EIO once the child has closed the terminal
-            break
-        if not chunk:
-            break
-        chunks.append(chunk)
-    os.close(leader)
+    text = read_terminal(leader).decode()
     other = (p.stderr if stream == "stdout" else p.stdout).read()
     assert p.wait(timeout=60) == 0, other
-    return b"".join(chunks).decode(), other
+    return text, other
 
 
 def screen_lines(text):
