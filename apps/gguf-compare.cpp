@@ -12,12 +12,12 @@ namespace {
 
 constexpr const char* kExamples = R"(
 Examples:
-  gguf-compare model-f16.gguf again-f16.gguf               # two conversions: bit-identical?
-  gguf-compare model-Q4_K_M.gguf model-f32.gguf            # every tensor vs its own dequantization
-  gguf-compare model-Q4_K_M.gguf model-f16.gguf --as f16   # the same, both sides rounded to F16
-  gguf-compare original-f16.gguf model-Q4_K_M.gguf --rtol 0.05 --atol 1e-3   # quantization error
-  gguf-compare model.gguf dump/ --map '{name}.bin' --dtype f16 --as f16        # an engine's buffers
-  gguf-compare model.gguf model.safetensors --json | jq '.tensors[] | select(.result != "identical")'
+  gguf-compare model-f16.gguf again-f16.gguf              # bit-identical?
+  gguf-compare model-Q4_K_M.gguf model-f32.gguf           # vs its dequantized
+  gguf-compare model-Q4_K_M.gguf model-f16.gguf --as f16  # both rounded to F16
+  gguf-compare original-f16.gguf model-Q4_K_M.gguf --rtol 0.05 --atol 1e-3
+  gguf-compare model.gguf dump/ --map '{name}.bin' --dtype f16 --as f16
+  gguf-compare model.gguf model.safetensors --json | jq '.tensors[].result'
 
 A and B are each a GGUF file (a split model whole, from any shard), a .safetensors file, or a
 directory: gguf-dequant's npy or raw output (its manifest.json names the files), or an engine's

@@ -2,14 +2,18 @@
 #include <fmt/core.h>
 #include <signal.h>
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
 
 #include "cli.h"
+#include "gguftk/columns.h"
+#include "progress.h"
 #include "gguftk/check.h"
 #include "gguftk/convert.h"
+#include "gguftk/escape.h"
 #include "gguftk/gguf.h"
 
 using namespace gguftk;
@@ -42,14 +46,14 @@ void install_signal_handlers() {
 constexpr const char* kExamples = R"(
 Examples:
   gguf-dequant model-Q4_K_M.gguf -o model-f16.gguf
-  gguf-dequant model.gguf -o model-f32.gguf --to f32 --all      # every float tensor too
+  gguf-dequant model.gguf -o model-f32.gguf --to f32 --all  # float tensors too
   gguf-dequant model.gguf -o weights/ --format npy --tensors 'blk.0.*'
-  gguf-dequant model.gguf -o model.safetensors --to bf16    # the format from the extension
+  gguf-dequant model.gguf -o model.safetensors --to bf16  # format from the name
   gguf-dequant model.gguf -o model-f16.gguf --stats --threads 8
-  gguf-dequant model-00001-of-00003.gguf -o model-f16.gguf   # model-f16-00001-of-00003.gguf ...
+  gguf-dequant model-00001-of-00003.gguf -o model-f16.gguf  # the split kept
   gguf-dequant model-00002-of-00003.gguf -o model-f16.gguf --merge  # one file
-  gguf-dequant model.gguf --check                      # NaN or Inf anywhere? nothing is written
-  gguf-dequant model.gguf --check --to f16 --range 'token_embd.weight=-1:1' --no-zero-tensors
+  gguf-dequant model.gguf --check          # NaN or Inf anywhere? writes nothing
+  gguf-dequant model.gguf --check --to f16 --range 'token_embd.weight=-1:1'
   gguf-dequant model.gguf --check --stats --json > report.json
 
 Quantized tensors are converted; integer tensors are always copied; F32/F16/BF16/F64 tensors
@@ -82,34 +86,6 @@ std::string target_name(const std::string& s) {
     const auto t = parse_out_type(s);
     return t ? std::string(out_type_name(*t)) : s;
 }
-
-class ProgressBar {
-public:
-    explicit ProgressBar(bool enabled) : enabled_(enabled), start_(clock::now()) {}
-    ~ProgressBar() { clear(); }
-
-    void update(uint64_t done, uint64_t total) {
-        if (!enabled_ || total == 0) return;
-        const double secs = std::chrono::duration<double>(clock::now() - start_).count();
-        if (secs < 0.5) return;  // short conversions draw nothing
-        const double frac = double(done) / double(total);
-        const int width = 30, filled = int(frac * width);
-        const double rate = secs > 0 ? double(done) / secs / 1e6 : 0;
-        fmt::print(stderr, "\r[{}{}] {:3.0f}%  {:.0f} MB/s", std::string(size_t(filled), '#'),
-                   std::string(size_t(width - filled), ' '), frac * 100, rate);
-        drawn_ = true;
-    }
-    void clear() {
-        if (drawn_) fmt::print(stderr, "\r\033[K");
-        drawn_ = false;
-    }
-
-private:
-    using clock = std::chrono::steady_clock;
-    bool enabled_;
-    bool drawn_ = false;
-    clock::time_point start_;
-};
 
 // The engine for --device; `notice` gets the one line to print when auto falls back to the CPU
 // although a GPU might have been expected: a CUDA build that finds the driver but cannot use
@@ -148,20 +124,39 @@ std::pair<std::string, ValueRange> parse_range(const std::string& text) {
     return {text.substr(0, eq), r};
 }
 
-void print_stats(const ConversionPlan& plan, const ConversionResult& r) {
+// The --stats table. On a terminal (`columns` not 0) the numbers take 4 significant digits
+// instead of 6 and the names are shortened in the middle, so that a row fits.
+void print_stats(const ConversionPlan& plan, const ConversionResult& r, size_t columns) {
+    const int digits = columns ? 4 : 6, num_w = columns ? 10 : 13, count_w = columns ? 4 : 6;
     size_t w = 6;
     for (const TensorJob& j : plan.jobs())
         if (j.converts()) w = std::max(w, plan.tensor(j).name.size());
-    fmt::print("{:<{}}  {:<7} {:>13} {:>13} {:>13} {:>13} {:>6} {:>6}\n", "tensor", w, "type", "min", "max",
-               "mean", "absmax", "nan", "inf");
+    const size_t rest = 2 + 7 + 4 * (1 + num_w) + 2 * (1 + count_w);
+    if (columns) w = std::min(w, std::max<size_t>(columns > rest ? columns - rest : 0, 12));
+    const auto row = [&](std::string_view name, std::string_view type, const std::array<std::string, 6>& c) {
+        return fmt::format("{:<{}}  {:<7} {:>{}} {:>{}} {:>{}} {:>{}} {:>{}} {:>{}}\n", name, w, type, c[0], num_w, c[1],
+                           num_w, c[2], num_w, c[3], num_w, c[4], count_w, c[5], count_w);
+    };
+    std::string out = row("tensor", "type", {"min", "max", "mean", "absmax", "nan", "inf"});
     for (size_t i = 0; i < plan.jobs().size(); ++i) {
         const TensorJob& j = plan.jobs()[i];
         if (!j.converts()) continue;
         const TensorStats& s = r.stats[i];
-        auto num = [&](double v) { return s.finite ? fmt::format("{:.6g}", v) : std::string("-"); };
-        fmt::print("{:<{}}  {:<7} {:>13} {:>13} {:>13} {:>13} {:>6} {:>6}\n", plan.tensor(j).name, w,
-                   j.in_type->name, num(s.min), num(s.max), num(s.mean()), num(s.absmax), s.nan, s.inf);
+        auto num = [&](double v) { return s.finite ? fmt::format("{:.{}g}", v, digits) : std::string("-"); };
+        const std::string name = columns ? elide_middle(escape(plan.tensor(j).name), w) : plan.tensor(j).name;
+        out += row(name, j.in_type->name,
+                   {num(s.min), num(s.max), num(s.mean()), num(s.absmax), std::to_string(s.nan), std::to_string(s.inf)});
     }
+    fmt::print("{}", out);
+}
+
+// The name of the model's tensor `k` (its files' tensors in order), escaped; "" past the end.
+std::string model_tensor_name(const GgufModel& m, size_t k) {
+    for (const GgufFile* f : m.files()) {
+        if (k < f->tensors().size()) return escape(f->tensors()[k].name);
+        k -= f->tensors().size();
+    }
+    return "";
 }
 
 // What the command line says.
@@ -225,10 +220,10 @@ int run_check(const Args& a) {
     std::string notice;
     auto engine = pick_engine(a.device, a.threads, notice);
     if (!notice.empty()) fmt::print(stderr, "{}\n", notice);
-    ProgressBar bar(cli::is_tty(stderr));
+    cli::ProgressLine bar([&](size_t k) { return model_tensor_name(in, k); });
     RunControl control;
     control.cancel = &g_interrupted;
-    control.progress = [&](uint64_t done, uint64_t total) { bar.update(done, total); };
+    control.progress = [&](uint64_t done, uint64_t total, size_t job) { bar.update(done, total, job); };
     const auto t0 = std::chrono::steady_clock::now();
     const CheckReport report = check_model(in, *engine, opts, control);
     bar.clear();
@@ -290,20 +285,21 @@ int run_conversion(const Args& a) {
                    split->index + 1, split->count);
     if (!notice.empty()) fmt::print(stderr, "{}\n", notice);
 
-    ProgressBar bar(cli::is_tty(stderr));
+    cli::ProgressLine bar([&](size_t j) { return j < plan.jobs().size() ? escape(plan.tensor(plan.jobs()[j]).name) : std::string(); });
     RunControl control;
     control.stats = a.stats;
     control.cancel = &g_interrupted;
-    control.progress = [&](uint64_t done, uint64_t total) { bar.update(done, total); };
+    control.progress = [&](uint64_t done, uint64_t total, size_t job) { bar.update(done, total, job); };
     const auto t0 = std::chrono::steady_clock::now();
     const ConversionResult result = engine->run(plan, out, control);
     bar.clear();
     if (g_interrupted) throw Error("interrupted");
     out.commit();
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    fmt::print(stderr, "{}: {} tensors, {} converted to {}, {:.1f} MB in {:.2f} s ({})\n", written(a, in, plan, out),
-               plan.jobs().size(), plan.n_converted(), a.to, double(plan.bytes_out()) / 1e6, secs, engine->description());
-    if (a.stats) print_stats(plan, result);
+    const std::string facts = fmt::format(": {} tensors, {} converted to {}, {:.1f} MB in {:.2f} s ({})", plan.jobs().size(),
+                                          plan.n_converted(), a.to, double(plan.bytes_out()) / 1e6, secs, engine->description());
+    fmt::print(stderr, "{}\n", cli::fit_line(written(a, in, plan, out), facts, cli::terminal_columns(stderr)));
+    if (a.stats) print_stats(plan, result, cli::terminal_columns(stdout));
     return cli::kExitOk;
 }
 

@@ -21,17 +21,17 @@ namespace {
 
 constexpr const char* kExamples = R"(
 Examples:
-  gguf-hexdump model.gguf                                # the header: every field, entry and offset
-  gguf-hexdump model.gguf --tensor blk.0.attn_q.weight   # block 0, field by field, and its values
+  gguf-hexdump model.gguf                       # the header: fields and offsets
+  gguf-hexdump model.gguf --tensor blk.0.attn_q.weight  # block 0, by field
   gguf-hexdump model.gguf --tensor output.weight --block 12 --count 2
-  gguf-hexdump model.gguf --tensor token_embd.weight --json | jq '.[0].values[:8]'
+  gguf-hexdump model.gguf --tensor token_embd.weight --json | jq '.[0].values'
   gguf-hexdump model.gguf --tensor blk.0.ffn_down.weight --markdown >> notes.md
-  gguf-hexdump model.gguf --tensor output.weight --row 3 --cols 1792:1808   # values by column
-  gguf-hexdump model.gguf --tensor output.weight --at 3,1800   # the block behind row 3, column 1800
-  gguf-hexdump model.gguf --tensor output.weight --element 9000 --json | jq '.[0].element'
-  gguf-hexdump --describe Q4_K                           # a format's layout, without a file
-  gguf-hexdump model-00001-of-00003.gguf --tensor output.weight  # found in whichever shard holds it
-  gguf-hexdump https://host/model.gguf --tensor output.weight --block 3   # fetches the header and that block
+  gguf-hexdump model.gguf --tensor output.weight --row 3 --cols 1792:1808
+  gguf-hexdump model.gguf --tensor output.weight --at 3,1800  # row 3, col 1800
+  gguf-hexdump model.gguf --tensor output.weight --element 9000 --json
+  gguf-hexdump --describe Q4_K                   # a format's layout, no file
+  gguf-hexdump model-00001-of-00003.gguf --tensor output.weight  # in any shard
+  gguf-hexdump https://host/model.gguf --tensor output.weight --block 3
 
 A block view shows, for every field of the format (lib/formats), its byte range within the
 block, its bytes, and what they say (fp16 scales, 6-bit scales and mins per sub-block, high
@@ -105,7 +105,7 @@ std::string block_item(const BlockDump& b) {
 // nothing; then blocks are dumped and written a chunk at a time, so --count over a whole tensor
 // needs no memory for all of it.
 void write_blocks(const GgufFile& f, const TensorInfo& t, uint64_t first, uint64_t count, bool json, bool markdown,
-                  bool color) {
+                  bool color, size_t columns) {
     check_block_range(f, t, first, count);
     constexpr uint64_t kChunk = 64;
     for (uint64_t k = 0; k < count; k += kChunk) {
@@ -119,7 +119,7 @@ void write_blocks(const GgufFile& f, const TensorInfo& t, uint64_t first, uint64
                 out += (at_start ? "" : ",\n") + block_item(blocks[i]);
             else
                 out += (at_start ? "" : "\n") +
-                       (markdown ? render_block_markdown(blocks[i]) : render_block_text(blocks[i], color));
+                       (markdown ? render_block_markdown(blocks[i]) : render_block_text(blocks[i], color, columns));
         }
         cli::write_stdout(out);
     }
@@ -134,6 +134,7 @@ struct Request {
     std::optional<std::pair<uint64_t, uint64_t>> at;  // row, column
     ColumnSlice cols;
     bool json = false, markdown = false, color = false;
+    size_t columns = 0;  // a terminal's, to fit; 0 in a pipe
 };
 
 void write_row(const GgufFile& f, const TensorInfo& t, const Request& r) {
@@ -150,13 +151,13 @@ void write_element(const GgufFile& f, const TensorInfo& t, const Request& r) {
     const ElementPlace p = r.element ? place_element(f, t, *r.element) : place_element(f, t, r.at->first, r.at->second);
     const BlockDump b = dump_element_block(f, t, p);
     cli::write_stdout(r.json ? "[\n" + block_item(b) + "\n]\n"
-                             : r.markdown ? render_block_markdown(b) : render_block_text(b, r.color));
+                             : r.markdown ? render_block_markdown(b) : render_block_text(b, r.color, r.columns));
 }
 
 void show_tensor(const GgufFile& f, const TensorInfo& t, const Request& r) {
     if (r.row) return write_row(f, t, r);
     if (r.element || r.at) return write_element(f, t, r);
-    write_blocks(f, t, r.block, r.count, r.json, r.markdown, r.color);
+    write_blocks(f, t, r.block, r.count, r.json, r.markdown, r.color, r.columns);
 }
 
 // --at ROW,COL: two decimal whole numbers, parsed as --block's are (no sign, nothing after).
@@ -230,6 +231,7 @@ int main(int argc, char** argv) {
     return cli::run(app, argc, argv, [&]() -> int {
         shown = remote::display_name(input);  // what errors name: never a URL's user:password@
         req.color = !req.json && !req.markdown && cli::use_color(stdout);
+        if (!req.json && !req.markdown) req.columns = cli::terminal_columns(stdout);
         if (row_opt->count()) req.row = row;
         if (element_opt->count()) req.element = element;
         if (at_opt->count()) req.at = parse_at(at);

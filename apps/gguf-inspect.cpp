@@ -16,17 +16,17 @@ namespace {
 
 constexpr const char* kExamples = R"(
 Examples:
-  gguf-inspect model.gguf                          # header, metadata, tensors, totals
+  gguf-inspect model.gguf                          # header, metadata, tensors
   gguf-inspect model.gguf --no-metadata --type Q6_K
   gguf-inspect model.gguf --tensors 'blk.0.*' --tensors output.weight
   gguf-inspect model.gguf --json | jq '.summary.bits_per_weight'
   gguf-inspect model.gguf --markdown > model.md
-  gguf-inspect model-00002-of-00003.gguf           # one shard's tensors, the whole model's totals
+  gguf-inspect model-00002-of-00003.gguf           # a shard; the model's totals
   gguf-inspect model-00001-of-00003.gguf --shards  # tensors of every shard
   gguf-inspect model-00002-of-00003.gguf --shard-only  # this file alone
-  gguf-inspect model.gguf --ctx 8192 --kv-type q8_0 # + the memory: weights and KV cache
-  gguf-inspect https://host/models/model.gguf      # a remote file: only its header is fetched
-  gguf-inspect hf://Qwen/Qwen2.5-0.5B-Instruct-GGUF/qwen2.5-0.5b-instruct-q4_k_m.gguf
+  gguf-inspect model.gguf --ctx 8192 --kv-type q8_0  # + weights and KV cache
+  gguf-inspect https://host/models/model.gguf      # fetches the header only
+  gguf-inspect hf://OWNER/REPO/model.gguf          # from the Hugging Face hub
 
 Only the header of the file is read (it is memory-mapped); tensor data is never touched.
 
@@ -100,6 +100,7 @@ int main(int argc, char** argv) {
         opts.metadata = !no_metadata;
         opts.tensors = !no_tensors;
         opts.color = !json && !markdown && cli::use_color(stdout);
+        if (!json && !markdown) opts.columns = cli::terminal_columns(stdout);
 
         const GgufModel model = GgufModel::open(
             input, shard_only ? GgufModel::Open::FileOnly : GgufModel::Open::Whole,

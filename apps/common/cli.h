@@ -6,6 +6,7 @@
 // Errors are one line on stderr: `error: FILE: what (at offset N)`.
 #include <CLI/CLI.hpp>
 
+#include <cstddef>
 #include <cstdio>
 #include <functional>
 #include <string>
@@ -45,6 +46,12 @@ void write_stdout(std::string_view s);
 void add_version(CLI::App& app);
 
 bool is_tty(std::FILE* f);
+// The columns to fit on a terminal: its width (TIOCGWINSZ, else $COLUMNS, else 80), at least
+// 40; 0 when `f` is not a terminal, where output is printed in full (pipes, files, tests).
+size_t terminal_columns(std::FILE* f);
+// `head` + `rest` in `columns` (0: as they are): `head` (a path) shortened in the middle to
+// leave room for `rest`, then what still does not fit wrapped onto lines indented by two.
+std::string fit_line(std::string_view head, std::string_view rest, size_t columns);
 // Colour only on a terminal, and never when NO_COLOR is set (no-color.org).
 bool use_color(std::FILE* f);
 

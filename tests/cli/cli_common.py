@@ -58,6 +58,13 @@ def stdout_on_tty(cmd, env):
     e.update(env)
     p = subprocess.Popen([str(c) for c in cmd], stdout=follower, stderr=subprocess.PIPE, env=e)
     os.close(follower)
+    out = read_terminal(leader)
+    assert p.wait(timeout=60) == 0
+    return out
+
+
+def read_terminal(leader):
+    """Everything written to a pseudo-terminal until its last writer closes it; closes `leader`."""
     chunks = []
     while True:
         try:
@@ -68,7 +75,6 @@ def stdout_on_tty(cmd, env):
             break
         chunks.append(chunk)
     os.close(leader)
-    assert p.wait(timeout=60) == 0
     return b"".join(chunks)
 
 

@@ -130,8 +130,9 @@ struct CheckReport {
 };
 
 // Decodes every selected float and quantized tensor of `model` with `engine` (nothing is
-// written) and checks it. `control` gives progress and cancellation; its stats and values
-// members are not used. Throws Error as plan_conversion does (a glob that selects nothing, a
+// written) and checks it. `control` gives progress and cancellation (progress's job is the
+// tensor's place in the model: its files' tensors in order); its stats and values members are
+// not used. Throws Error as plan_conversion does (a glob that selects nothing, a
 // type without a decoder) and for read errors; a value breaking a rule is not an error but a
 // Failure in the report.
 CheckReport check_model(const GgufModel& model, Engine& engine, const CheckOptions& opts, const RunControl& control);

@@ -240,9 +240,10 @@ struct ConversionResult {
 
 struct RunControl {
     bool stats = false;
-    // Called with the input bytes processed so far and the total, from one thread at a time,
-    // a few times a second at most. May be empty.
-    std::function<void(uint64_t done, uint64_t total)> progress;
+    // Called with the input bytes processed so far and the total, and the index in plan.jobs()
+    // of the tensor most recently started (jobs().size() before any), from one thread at a
+    // time, a few times a second at most. May be empty.
+    std::function<void(uint64_t done, uint64_t total, size_t job)> progress;
     // Set non-zero (by a signal handler, say) to stop early; run() then throws
     // Error("interrupted"). An int, so that a handler can leave the signal's number there for
     // the caller's exit status.

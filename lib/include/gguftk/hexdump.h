@@ -165,7 +165,9 @@ void row_json(const GgufFile& f, const TensorInfo& t, const RowSpan& s,
 // A per-element series comes with "<name>_element": the element index of each value. A marked
 // block (dump_element_block) has one more member, "element": {"index", "row", "column",
 // "block", "in_block", "value"}.
-std::string render_block_text(const BlockDump& b, bool color);
+// With `columns` (a terminal's), the block view fits them: grids of fewer values a line, long
+// text wrapped; 0: as in a pipe.
+std::string render_block_text(const BlockDump& b, bool color, size_t columns = 0);
 std::string render_block_markdown(const BlockDump& b);
 // One block: an object; `as_array` (for --count > 1): an array of them.
 std::string blocks_json(std::span<const BlockDump> blocks, bool as_array);

@@ -36,6 +36,9 @@ struct InspectOptions {
     size_t max_string_bytes = 60;
     uint64_t max_array_items = 6;
     bool color = false;                // ANSI colour in text output
+    // Text output fits lines in this many columns (a terminal's): long names shortened in the
+    // middle with "…", long values wrapped. 0: everything in full (a pipe).
+    size_t columns = 0;
     bool shards = false;               // list the tensors of every shard of a split model
     // With a context, the memory the model needs: its weights and the KV cache of `ctx` tokens.
     std::optional<uint64_t> ctx;

@@ -2,6 +2,7 @@
 //
 // The plan is gguf-dequant's own (every float tensor converted too), so a check reads and
 // decodes exactly what a conversion would, through the same engine, in bounded memory.
+#include <algorithm>
 #include <cstring>
 
 #include "gguftk/check.h"
@@ -38,6 +39,20 @@ ConversionPlan plan_check(const GgufModel& model, const CheckOptions& o) {
     c.tensor_globs = o.tensor_globs;
     c.merge = true;       // one output file planned (and never written)
     return plan_conversion(model, c);
+}
+
+// The place in `model` (its files' tensors in order) of each job's tensor: how progress names
+// a tensor, the plan being check_model's own.
+std::vector<size_t> model_places(const GgufModel& model, const ConversionPlan& plan) {
+    std::vector<size_t> first_of_file{0};
+    for (const GgufFile* f : model.files()) first_of_file.push_back(first_of_file.back() + f->tensors().size());
+    std::vector<size_t> place;
+    for (const TensorJob& j : plan.jobs()) {
+        const auto& files = model.files();
+        const size_t file = size_t(std::find(files.begin(), files.end(), plan.inputs()[j.input]) - files.begin());
+        place.push_back(file < files.size() ? first_of_file[file] + j.tensor : size_t(model.n_tensors()));
+    }
+    return place;
 }
 
 std::vector<Failure> failures_of(const CheckOptions& o, const TensorCheck& t) {
@@ -104,7 +119,10 @@ CheckReport check_model(const GgufModel& model, Engine& engine, const CheckOptio
     }
     require_ranges_matched(opts, report, model);
     RunControl c;
-    c.progress = control.progress;
+    if (control.progress)
+        c.progress = [&, place = model_places(model, plan)](uint64_t done, uint64_t total, size_t job) {
+            control.progress(done, total, job < place.size() ? place[job] : size_t(model.n_tensors()));
+        };
     c.cancel = control.cancel;
     c.values = [&](size_t job, uint64_t first, std::span<const uint8_t> bytes) {
         // Engines hand over their own buffers, allocated for any type: aligned for floats.

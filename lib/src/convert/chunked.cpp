@@ -28,6 +28,11 @@ public:
         }
     }
     uint64_t size() const { return total_; }
+    // The job of the chunk most recently handed out, of `taken` chunks; jobs().size() for none.
+    size_t newest_job(uint64_t taken) const {
+        taken = std::min(taken, total_);
+        return taken ? at(taken - 1).job : plan_.jobs().size();
+    }
 
     Chunk at(uint64_t index) const {
         const size_t job = size_t(std::upper_bound(starts_.begin(), starts_.end(), index) - starts_.begin()) - 1;
@@ -139,7 +144,7 @@ ConversionResult run_chunked(const ConversionPlan& plan, OutputWriter* out, cons
             cv.wait_for(lock, std::chrono::milliseconds(200));
             if (control.progress && finished < pool.size()) {
                 lock.unlock();
-                control.progress(bytes_in.load(), total_in);
+                control.progress(bytes_in.load(), total_in, chunks.newest_job(next.load()));
                 lock.lock();
             }
         }
@@ -147,7 +152,7 @@ ConversionResult run_chunked(const ConversionPlan& plan, OutputWriter* out, cons
     for (auto& t : pool) t.join();
     if (error) std::rethrow_exception(error);
     if (control.cancelled()) throw Error("interrupted");
-    if (control.progress) control.progress(total_in, total_in);
+    if (control.progress) control.progress(total_in, total_in, chunks.newest_job(chunks.size()));
     result.bytes_read = bytes_in;
     result.bytes_written = bytes_out;
     return result;

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 
+#include "gguftk/columns.h"
 #include "gguftk/escape.h"
 #include "gguftk/hexdump.h"
 #include "detail.h"
@@ -24,6 +25,23 @@ using hexdump_detail::text_width;
 constexpr size_t kTableValues = 12;  // values of a series shown in a table cell
 constexpr size_t kHexCell = 8;       // bytes of a field shown in a table cell
 constexpr size_t kValuesPerLine = 8;
+
+// `text` in lines of `width` columns (0: one line, as it is), each line after the first
+// indented by `indent`.
+std::string fitted(const std::string& text, size_t width, size_t indent) {
+    if (!width) return text;
+    std::string out;
+    for (const std::string& l : wrap_words(text, width)) out += (out.empty() ? "" : "\n" + std::string(indent, ' ')) + l;
+    return out;
+}
+
+// " TEXT" after `used` columns of a line `columns` wide, going on on lines indented by two.
+std::string fitted_after(const std::string& text, size_t used, size_t columns) {
+    std::string out;
+    const std::vector<std::string> lines = wrap_words(text, columns > used + 1 ? columns - used - 1 : 1, columns - 2);
+    for (size_t i = 0; i < lines.size(); ++i) out += (i ? "\n  " : lines[0].empty() ? "" : " ") + lines[i];
+    return out;
+}
 
 std::string range_text(uint32_t offset, uint32_t size) {
     return size == 1 ? std::to_string(offset) : fmt::format("{}-{}", offset, offset + size - 1);
@@ -94,7 +112,7 @@ std::vector<std::pair<std::string, std::vector<std::string>>> part_codes(const B
 }
 
 // The hex dump: 16 bytes a line, absolute offsets, each line labelled with the fields it crosses.
-std::string hex_dump(const BlockDump& b, const Style& st, bool label_lines) {
+std::string hex_dump(const BlockDump& b, const Style& st, bool label_lines, size_t columns = 0) {
     std::string out;
     const size_t n = b.bytes.size();
     auto field_at = [&](size_t i) {
@@ -117,8 +135,11 @@ std::string hex_dump(const BlockDump& b, const Style& st, bool label_lines) {
             if (names.empty() || names.back() != name) names.push_back(name);
         }
         if (label_lines) {
-            text += "  ";
-            for (size_t k = 0; k < names.size(); ++k) text += (k ? " " : "") + names[k];
+            std::string labels;
+            for (size_t k = 0; k < names.size(); ++k) labels += (k ? " " : "") + names[k];
+            // On a terminal the labels get what is left of the line after the 16 bytes.
+            constexpr size_t kBytesWidth = 8 + 1 + 16 * 3 + 2 + 2;
+            text += "  " + (columns ? elide_middle(labels, std::max<size_t>(columns, kBytesWidth + 8) - kBytesWidth) : labels);
         }
         out += text + '\n';
     }
@@ -168,21 +189,36 @@ std::string grid_lines(const BlockDump& b, const Style& st, const Codes& codes, 
     return out;
 }
 
+// Values a grid line of the part starting at `first` holds: eight, or on a terminal as many of
+// 8, 4, 2, 1 as fit its `columns` (a value's cell is as wide as the widest of the part's).
+uint32_t values_per_line(const BlockDump& b, const Codes& codes, size_t label_w, uint32_t first, uint32_t part,
+                         size_t columns) {
+    uint32_t n = kValuesPerLine;
+    if (!columns) return n;
+    size_t cw = std::to_string(first + part - 1).size();
+    for (uint32_t j = first; j < first + part; ++j) cw = std::max(cw, float_text(b.values[j]).size());
+    for (const auto& code : codes)
+        for (const std::string& c : code.second) cw = std::max(cw, c.size());
+    while (n > 1 && 4 + label_w + n * (cw + 1) > columns) n /= 2;
+    return n;
+}
+
 // The values part by part: a heading with the part's shared values, then columns of eight
-// elements: the index, each per-element code, the value.
-std::string values_grid(const BlockDump& b, const Style& st) {
+// elements (fewer on a narrow terminal): the index, each per-element code, the value.
+std::string values_grid(const BlockDump& b, const Style& st, size_t columns) {
     std::string out;
     const uint32_t part = b.format.part_elems, elems = uint32_t(b.values.size());
     for (uint32_t first = 0; first < elems; first += part) {
         std::string head = elems > part ? fmt::format("part {}, elements {}-{}", first / part, first, first + part - 1)
                                         : std::string("element 0");
         const std::string params = part_params(b, first, part);
-        out += "  " + head + (params.empty() ? "" : ": " + params) + '\n';
+        out += "  " + fitted(head + (params.empty() ? "" : ": " + params), columns ? columns - 2 : 0, 2) + '\n';
         const Codes codes = part_codes(b, first, part);
         size_t label_w = 4;
         for (const auto& [name, _] : codes) label_w = std::max(label_w, name.size() + 1);
-        for (uint32_t k = 0; k < part; k += kValuesPerLine)
-            out += grid_lines(b, st, codes, label_w, first, first + k, std::min<uint32_t>(kValuesPerLine, part - k));
+        const uint32_t per_line = values_per_line(b, codes, label_w, first, part, columns);
+        for (uint32_t k = 0; k < part; k += per_line)
+            out += grid_lines(b, st, codes, label_w, first, first + k, std::min<uint32_t>(per_line, part - k));
     }
     return out;
 }
@@ -195,10 +231,15 @@ std::string element_line(const ElementPlace& p) {
 
 }  // namespace
 
-std::string render_block_text(const BlockDump& b, bool color) {
+std::string render_block_text(const BlockDump& b, bool color, size_t columns) {
     const Style st{color};
-    std::string out = b.marked ? st.bold(element_line(*b.marked)) + '\n' : "";
-    out += st.bold(block_title(b, EscapeFor::Text)) + ": " + summary_line(b) + '\n';
+    std::string out = b.marked ? st.bold(fitted(element_line(*b.marked), columns, 2)) + '\n' : "";
+    if (columns) {
+        const std::string title = elide_middle(block_title(b, EscapeFor::Text), columns / 2);
+        out += st.bold(title) + ":" + fitted_after(summary_line(b), display_width(title) + 1, columns) + '\n';
+    } else {
+        out += st.bold(block_title(b, EscapeFor::Text)) + ": " + summary_line(b) + '\n';
+    }
 
     std::vector<std::vector<std::string>> rows{{"bytes", "field", "kind", "hex", "decoded"}};
     for (const FieldDump& f : b.fields)
@@ -206,10 +247,18 @@ std::string render_block_text(const BlockDump& b, bool color) {
     std::vector<size_t> w(5, 0);
     for (const auto& r : rows)
         for (size_t c = 0; c < 4; ++c) w[c] = std::max(w[c], text_width(r[c]));
+    const size_t decoded_at = 2 + w[0] + w[1] + w[2] + w[3] + 8;
     for (size_t i = 0; i < rows.size(); ++i) {
         std::string line = "  ";
         for (size_t c = 0; c < 5; ++c) {
             std::string cell = c < 4 ? pad(rows[i][c], w[c]) : rows[i][c];
+            // On a terminal, what the bytes say wraps under itself.
+            if (c == 4 && columns > decoded_at + 16) {
+                cell = fitted(cell, columns - decoded_at, decoded_at);
+            } else if (c == 4 && columns && !cell.empty() && i > 0) {  // no room beside: below, indented
+                while (line.back() == ' ') line.pop_back();
+                cell = "\n      " + fitted(cell, columns - 6, 6);
+            }
             if (i > 0 && c == 1) cell = st.field(i - 1, cell);
             line += cell + (c < 4 ? "  " : "");
         }
@@ -217,7 +266,7 @@ std::string render_block_text(const BlockDump& b, bool color) {
         out += (i == 0 ? st.bold(line) : line) + '\n';
     }
 
-    out += '\n' + hex_dump(b, st, true);
+    out += '\n' + hex_dump(b, st, true, columns);
 
     if (b.is_integer) {
         out += fmt::format("\nvalue: {} (integer tensors are never converted)\n", b.int_value);
@@ -225,7 +274,7 @@ std::string render_block_text(const BlockDump& b, bool color) {
     }
     out += '\n' + st.bold(fmt::format("values: {}", b.format.formula));
     out += b.values.size() > b.format.part_elems ? fmt::format(" (in parts of {})\n", b.format.part_elems) : "\n";
-    return out + values_grid(b, st);
+    return out + values_grid(b, st, columns);
 }
 
 std::string render_block_markdown(const BlockDump& b) {
@@ -246,7 +295,7 @@ std::string render_block_markdown(const BlockDump& b) {
     const uint32_t part = b.format.part_elems;
     out += fmt::format("Values, `{}`{}:\n\n", b.format.formula,
                        b.values.size() > part ? fmt::format(", in parts of {} elements", part) : "");
-    return out + "```text\n" + values_grid(b, Style{false}) + "```\n";
+    return out + "```text\n" + values_grid(b, Style{false}, 0) + "```\n";
 }
 
 std::string layout_diagram(const FormatDump& d, size_t width) {

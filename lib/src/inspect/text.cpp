@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <functional>
 
+#include "gguftk/columns.h"
 #include "gguftk/inspect.h"
 #include "inspect/detail.h"
 #include "text/text_out.h"
@@ -11,11 +12,9 @@
 namespace gguftk {
 namespace {
 
-// Columns are measured in code points: escaped text holds no control characters, and most
-// names are ASCII. (East Asian wide characters would need wcwidth; close enough for a table.)
-size_t width(std::string_view s) {
-    return static_cast<size_t>(std::count_if(s.begin(), s.end(), [](char c) { return (c & 0xc0) != 0x80; }));
-}
+// Columns are measured in code points (gguftk/columns.h): escaped text holds no control
+// characters.
+size_t width(std::string_view s) { return display_width(s); }
 
 std::string pad(std::string s, size_t w, bool right = false) {
     const size_t n = width(s);
@@ -29,25 +28,53 @@ struct Style {
     std::string dim(std::string_view s) const { return on ? fmt::format("\x1b[2m{}\x1b[0m", s) : std::string(s); }
 };
 
+// How a table fits a terminal (InspectOptions::columns; 0: it does not have to): the last
+// column, when it is text, wraps onto lines of its own; then the `elastic` column (a name) is
+// shortened in the middle.
+struct Fit {
+    size_t columns = 0;
+    std::optional<size_t> elastic;
+};
+
+// Narrows the widths `w` until a line of them fits fit.columns, if it can.
+void narrow(std::vector<size_t>& w, const std::vector<bool>& right, const Fit& fit) {
+    constexpr size_t kNarrowestText = 16, kNarrowestName = 12;
+    size_t total = 1;
+    for (size_t c : w) total += 1 + c;
+    if (!fit.columns || total <= fit.columns) return;
+    auto take = [&](size_t c, size_t least) {
+        const size_t cut = std::min(total - fit.columns, w[c] > least ? w[c] - least : 0);
+        w[c] -= cut;
+        total -= cut;
+    };
+    if (!right.back()) take(w.size() - 1, kNarrowestText);
+    if (fit.elastic && total > fit.columns) take(*fit.elastic, kNarrowestName);
+}
+
 // A table of n rows, row(i) giving row i's cells, columns padded to their widest cell; `right`
 // marks numeric columns. Rows are made twice (once to measure, once to print) rather than
 // kept: a file decides how many there are. Row 0 is the heading, in bold, unless !heading.
 template <class Row>
-void table(TextOut& out, size_t n, Row&& row, const std::vector<bool>& right, const Style& st, bool heading = true) {
+void table(TextOut& out, size_t n, Row&& row, const std::vector<bool>& right, const Style& st, bool heading = true,
+           const Fit& fit = {}) {
     std::vector<size_t> w(right.size(), 0);
     for (size_t i = 0; i < n; ++i) {
         const std::vector<std::string> r = row(i);
         for (size_t c = 0; c < r.size(); ++c) w[c] = std::max(w[c], width(r[c]));
     }
+    const size_t full_last = w.back();
+    narrow(w, right, fit);
+    const bool wrap = w.back() < full_last;
     for (size_t i = 0; i < n; ++i) {
-        const std::vector<std::string> r = row(i);
+        std::vector<std::string> r = row(i);
+        if (fit.elastic) r[*fit.elastic] = elide_middle(r[*fit.elastic], w[*fit.elastic]);
         std::string line = " ";
-        for (size_t c = 0; c < r.size(); ++c) {
-            // The last column is not padded (no trailing spaces), unless right-aligned.
-            const bool last = c + 1 == r.size();
-            line += ' ';
-            line += last && !right[c] ? r[c] : pad(r[c], w[c], right[c]);
-        }
+        for (size_t c = 0; c + 1 < r.size(); ++c) line += ' ' + pad(r[c], w[c], right[c]);
+        // The last column is not padded (no trailing spaces), unless right-aligned.
+        const size_t indent = width(line) + 1;
+        const std::vector<std::string> last = wrap ? wrap_words(r.back(), w.back()) : std::vector{r.back()};
+        line += ' ' + (right.back() ? pad(last[0], w.back(), true) : last[0]);
+        for (size_t k = 1; k < last.size(); ++k) line += '\n' + std::string(indent, ' ') + last[k];
         out += heading && i == 0 ? st.bold(line) : line;
         out += '\n';
     }
@@ -55,8 +82,32 @@ void table(TextOut& out, size_t n, Row&& row, const std::vector<bool>& right, co
 
 // A table whose rows are at hand (a few, whatever the file).
 void table(TextOut& out, const std::vector<std::vector<std::string>>& rows, const std::vector<bool>& right,
-           const Style& st, bool heading = true) {
-    table(out, rows.size(), [&](size_t i) { return rows[i]; }, right, st, heading);
+           const Style& st, bool heading, const Fit& fit) {
+    table(out, rows.size(), [&](size_t i) { return rows[i]; }, right, st, heading, fit);
+}
+
+// A line of text in `columns` (none: as it is), continued on lines indented by two.
+std::string fitted(const std::string& line, size_t columns) {
+    if (!columns) return line;
+    std::string out;
+    for (const std::string& l : wrap_words(line, columns, columns - 2)) out += (out.empty() ? "" : "\n  ") + l;
+    return out;
+}
+
+// "FILE: GGUF v3, ...": the file's name (its middle left out when it would take more than half
+// the line) and, on a terminal, the facts wrapped after it.
+std::string header_line(const GgufFile& f, const Style& st, size_t columns) {
+    std::string path = escape(f.path());
+    const std::string facts = fmt::format(
+        "GGUF v{}, {}-endian, alignment {}, {} metadata entries, {} tensors, {} bytes ({})", f.version(),
+        f.big_endian() ? "big" : "little", f.alignment(), f.metadata().size(), f.tensors().size(), f.file_size(),
+        human_bytes(f.file_size()));
+    if (!columns) return st.bold(path) + ": " + facts + '\n';
+    path = elide_middle(path, columns / 2);
+    std::string out = st.bold(path) + ":";
+    const std::vector<std::string> lines = wrap_words(facts, columns - width(path) - 2, columns - 2);
+    for (size_t i = 0; i < lines.size(); ++i) out += (i ? "  " : lines[0].empty() ? "" : " ") + lines[i] + '\n';
+    return out;
 }
 
 // "shard 2 of 3 of a split model ...": which shard, and what the totals cover.
@@ -81,13 +132,10 @@ void render_text(const Inspection& in, const InspectOptions& opts, const std::fu
     const Style st{opts.color};
     TextOut out(sink);
 
-    out += st.bold(escape(f.path())) + ": ";
-    out += fmt::format("GGUF v{}, {}-endian, alignment {}, {} metadata entries, {} tensors, {} bytes ({})\n",
-                       f.version(), f.big_endian() ? "big" : "little", f.alignment(), f.metadata().size(),
-                       f.tensors().size(), f.file_size(), human_bytes(f.file_size()));
-    if (in.remote) out += remote_line(*in.remote) + '\n';
-    if (in.split)
-        out += split_line(in) + '\n';
+    const size_t cols = opts.columns;
+    out += header_line(f, st, cols);
+    if (in.remote) out += fitted(remote_line(*in.remote), cols) + '\n';
+    if (in.split) out += fitted(split_line(in), cols) + '\n';
 
     if (opts.metadata) {
         out += '\n' + st.bold(fmt::format("Metadata ({} entries)", f.metadata().size())) + '\n';
@@ -97,7 +145,7 @@ void render_text(const Inspection& in, const InspectOptions& opts, const std::fu
             return {escape(kv.key), display_type(f, kv), kv.type == ValueType::ARRAY ? std::to_string(kv.count) : "",
                     display_value(f.value(kv, opts.max_array_items), opts, EscapeFor::Text)};
         };
-        if (!f.metadata().empty()) table(out, f.metadata().size() + 1, row, {false, false, true, false}, st);
+        if (!f.metadata().empty()) table(out, f.metadata().size() + 1, row, {false, false, true, false}, st, true, {cols, 0});
     }
 
     if (opts.tensors) {
@@ -106,7 +154,7 @@ void render_text(const Inspection& in, const InspectOptions& opts, const std::fu
         if (!in.shards_listed && in.rows.size() != all) title += fmt::format(" of {}", all);
         title += in.shards_listed ? fmt::format(" in {} shards)", in.shard_names.size()) : ")";
         if (!in.rows.empty()) title += ", shapes in GGUF order: ne0 (the row length) first";
-        out += '\n' + st.bold(title) + '\n';
+        out += '\n' + st.bold(fitted(title, cols)) + '\n';
         std::vector<bool> right{true, false, false, false, true, true, true, true};
         if (in.shards_listed) right.insert(right.begin(), true);
         const auto row = [&](size_t i) {
@@ -125,7 +173,7 @@ void render_text(const Inspection& in, const InspectOptions& opts, const std::fu
                 cells.push_back(std::move(cell));
             return cells;
         };
-        if (!in.rows.empty()) table(out, in.rows.size() + 1, row, right, st);
+        if (!in.rows.empty()) table(out, in.rows.size() + 1, row, right, st, true, {cols, in.shards_listed ? 2u : 1u});
     }
 
     const Totals& tot = in.totals;
@@ -137,7 +185,7 @@ void render_text(const Inspection& in, const InspectOptions& opts, const std::fu
                             std::to_string(tt.bytes),
                             fmt::format("{:.1f}%", 100.0 * static_cast<double>(tt.bytes) /
                                                        static_cast<double>(std::max<uint64_t>(in.files_bytes, 1)))});
-        table(out, rows, {false, true, true, true, true}, st);
+        table(out, rows, {false, true, true, true, true}, st, true, {cols});
     }
 
     out += '\n' + st.bold(totals_title(in)) + '\n';
@@ -145,7 +193,7 @@ void render_text(const Inspection& in, const InspectOptions& opts, const std::fu
     if (const auto bpw = tot.bits_per_weight()) stored += fmt::format(", {:.3f} bits per weight", *bpw);
     table(out, {{"tensors", std::to_string(tot.tensors)}, {"parameters", std::to_string(tot.parameters)},
                 {"stored size", stored}},
-          {false, false}, st, false);
+          {false, false}, st, false, {cols});
 
     out += '\n' + st.bold("gguf-dequant output, whole model (GGUF)") + '\n';
     if (in.dequantized.empty()) {
@@ -160,14 +208,14 @@ void render_text(const Inspection& in, const InspectOptions& opts, const std::fu
                                 size(c.tensor_bytes),
                                 size(c.file_bytes) + (c.files > 1 ? fmt::format(" in {} files", c.files) : "")});
             }
-        table(out, rows, {false, false, false}, st);
+        table(out, rows, {false, false, false}, st, true, {cols});
     }
 
     if (in.memory) {
-        out += '\n' + st.bold(inspect_detail::memory_title(*in.memory)) + '\n';
+        out += '\n' + st.bold(fitted(inspect_detail::memory_title(*in.memory), cols)) + '\n';
         std::vector<std::vector<std::string>> mem;
         for (auto& [label, value] : inspect_detail::memory_rows(*in.memory)) mem.push_back({label, value});
-        table(out, mem, {false, false}, st, false);
+        table(out, mem, {false, false}, st, false, {cols});
     }
     out.flush();
 }
