@@ -24,6 +24,10 @@ from raw_server import RawServer, asked_range  # noqa: E402
 from remote_common import INSPECT, run  # noqa: E402
 
 PEAK_RSS = Path(os.environ["GGUFTK_BIN"]) / "test-peak-rss"
+# Under ASan the allocator's quarantine keeps freed memory resident (up to 256 MiB), so a peak
+# RSS says nothing of the tool's own: the bounds are held in the plain build, and the ASan run
+# checks everything else.
+ASAN = b"__asan_init" in Path(INSPECT).read_bytes()
 MiB = 1 << 20
 SHARDS, SHARD_SIZE = 1000, 2 * MiB
 HEADER_MAX = 256 * MiB  # HeaderReads::max
@@ -98,7 +102,7 @@ def test_a_split_model_keeps_only_its_shards_headers(tmp_path):
         assert f"in {SHARDS} files" in p.stdout
         assert fetched(s) == SHARDS * MiB  # each shard's first read: a MiB
     headers = sum(len(shard_header(k, SHARDS)) for k in range(SHARDS))
-    assert rss <= headers + 32 * MiB, f"{rss / MiB:.1f} MiB"  # before: 1031 MiB
+    assert ASAN or rss <= headers + 32 * MiB, f"{rss / MiB:.1f} MiB"  # before: 1031 MiB
 
 
 def test_a_split_models_shards_share_a_connection():
@@ -159,4 +163,4 @@ def test_an_endless_header_stays_within_its_cap(tmp_path):
         p, rss = peak_rss(tmp_path, INSPECT, s.url("x.gguf"))
         assert_one_error(p, f"error: {s.url('x.gguf')}: the header reaches past byte {HEADER_MAX}, the most read "
                          "of a file for its header")
-    assert rss <= HEADER_MAX + 32 * MiB, f"{rss / MiB:.1f} MiB"  # before: 359 MiB
+    assert ASAN or rss <= HEADER_MAX + 32 * MiB, f"{rss / MiB:.1f} MiB"  # before: 359 MiB
