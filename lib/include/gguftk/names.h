@@ -25,6 +25,9 @@ public:
     bool all() const noexcept { return globs_.empty(); }  // no glob: every tensor
     // Whether any glob matches `name`; each glob that does is marked as having matched.
     bool select(const std::string& name);
+    // The index of the first glob matching `name`, or npos; each glob that matches is marked.
+    size_t select_first(const std::string& name);
+    static constexpr size_t npos = size_t(-1);
     // The first glob that has matched nothing, if any.
     const std::string* unmatched() const;
 

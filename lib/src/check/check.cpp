@@ -12,24 +12,32 @@
 namespace gguftk {
 namespace {
 
-std::optional<ValueRange> range_for(const CheckOptions& o, const std::string& name) {
-    for (const auto& [glob, range] : o.ranges)
-        if (glob_match(glob, name)) return range;
-    return std::nullopt;
-}
-
-// A --range glob follows the rule of --tensors: it must match a tensor the check decodes.
-void require_ranges_matched(const CheckOptions& o, const CheckReport& report, const GgufModel& model) {
-    std::vector<std::string> globs;
-    for (const auto& [glob, range] : o.ranges) globs.push_back(glob);
-    TensorGlobs matched(std::move(globs));
-    for (const TensorCheck& t : report.tensors) matched.select(t.tensor->name);
-    try {
-        require_matched(matched, model);
-    } catch (const Error& e) {
-        throw Error(std::string("--range: ") + e.what(), e.offset(), e.file());
+// The --range globs, each of which must match a tensor the check decodes (the rule of --tensors):
+// a tensor's range is that of the first glob matching its name.
+class Ranges {
+public:
+    explicit Ranges(const CheckOptions& o) : o_(o), globs_(globs_of(o)) {}
+    std::optional<ValueRange> select(const std::string& name) {
+        const size_t i = globs_.select_first(name);
+        return i == TensorGlobs::npos ? std::nullopt : std::optional(o_.ranges[i].second);
     }
-}
+    void require_matched(const GgufModel& model) const {
+        try {
+            gguftk::require_matched(globs_, model);
+        } catch (const Error& e) {
+            throw Error(std::string("--range: ") + e.what(), e.offset(), e.file());
+        }
+    }
+
+private:
+    static TensorGlobs globs_of(const CheckOptions& o) {
+        std::vector<std::string> globs;
+        for (const auto& [glob, range] : o.ranges) globs.push_back(glob);
+        return TensorGlobs(std::move(globs));
+    }
+    const CheckOptions& o_;
+    TensorGlobs globs_;
+};
 
 ConversionPlan plan_check(const GgufModel& model, const CheckOptions& o) {
     ConvertOptions c;
@@ -108,16 +116,18 @@ CheckReport check_model(const GgufModel& model, Engine& engine, const CheckOptio
     report.options = opts;
     std::vector<std::unique_ptr<ValueAccumulator>> acc(jobs.size());
     TensorGlobs selection(opts.tensor_globs);
+    Ranges ranges(opts);
     for (size_t i = 0; i < jobs.size(); ++i) {
         const TensorInfo& t = plan.tensor(jobs[i]);
         if (jobs[i].converts()) {
-            acc[i] = std::make_unique<ValueAccumulator>(t.ne[0], ValueRules{opts.overflow, range_for(opts, t.name)});
-            report.tensors.push_back({plan.inputs()[jobs[i].input], &t, range_for(opts, t.name), {}, {}});
+            const std::optional<ValueRange> range = ranges.select(t.name);
+            acc[i] = std::make_unique<ValueAccumulator>(t.ne[0], ValueRules{opts.overflow, range});
+            report.tensors.push_back({plan.inputs()[jobs[i].input], &t, range, {}, {}});
         } else if (selection.select(t.name)) {
             report.skipped.push_back(&t);
         }
     }
-    require_ranges_matched(opts, report, model);
+    ranges.require_matched(model);
     RunControl c;
     if (control.progress)
         c.progress = [&, place = model_places(model, plan)](uint64_t done, uint64_t total, size_t job) {

@@ -19,12 +19,16 @@ bool has_glob_chars(std::string_view s) noexcept { return s.find_first_of("*?[")
 
 TensorGlobs::TensorGlobs(std::vector<std::string> globs) : globs_(std::move(globs)), matched_(globs_.size()) {}
 
-bool TensorGlobs::select(const std::string& name) {
-    if (all()) return true;
-    bool any = false;
+bool TensorGlobs::select(const std::string& name) { return all() || select_first(name) != npos; }
+
+size_t TensorGlobs::select_first(const std::string& name) {
+    size_t first = npos;
     for (size_t i = 0; i < globs_.size(); ++i)
-        if (glob_match(globs_[i], name)) matched_[i] = true, any = true;
-    return any;
+        if (glob_match(globs_[i], name)) {
+            matched_[i] = true;
+            first = std::min(first, i);
+        }
+    return first;
 }
 
 const std::string* TensorGlobs::unmatched() const {
