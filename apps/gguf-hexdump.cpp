@@ -31,7 +31,7 @@ Examples:
   gguf-hexdump model.gguf --tensor output.weight --at 3,1800  # row 3, col 1800
   gguf-hexdump model.gguf --tensor output.weight --element 9000 --json
   gguf-hexdump --describe Q4_K                   # a format's layout, no file
-  gguf-hexdump --describe Q4_K_M                 # a file type: its tensors' types
+  gguf-hexdump --describe Q4_K_M                 # a file type: tensors' types
   gguf-hexdump model-00001-of-00003.gguf --tensor output.weight  # in any shard
   gguf-hexdump https://host/model.gguf --tensor output.weight --block 3
 
