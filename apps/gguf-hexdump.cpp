@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "open_input.h"
 #include "gguftk/escape.h"
+#include "gguftk/file_types.h"
 #include "gguftk/gguf.h"
 #include "gguftk/hexdump.h"
 #include "gguftk/model.h"
@@ -30,6 +31,7 @@ Examples:
   gguf-hexdump model.gguf --tensor output.weight --at 3,1800  # row 3, col 1800
   gguf-hexdump model.gguf --tensor output.weight --element 9000 --json
   gguf-hexdump --describe Q4_K                   # a format's layout, no file
+  gguf-hexdump --describe Q4_K_M                 # a file type: tensors' types
   gguf-hexdump model-00001-of-00003.gguf --tensor output.weight  # in any shard
   gguf-hexdump https://host/model.gguf --tensor output.weight --block 3
 
@@ -68,7 +70,26 @@ of range (the line names the tensor and its shape). Usage mistakes exit 2: among
 with --block or --count, --element with --at, --cols without --row. Strings from the file are
 shown escaped; colour only on a terminal, never with NO_COLOR set.)";
 
-// --describe: one type's description, or with "all" every type's.
+// "unknown type 'x'; did you mean ...?", then every tensor type and file type there is.
+std::string unknown_type(const std::string& which) {
+    ClosestNames closest(which);
+    std::string types, file_types;
+    for (const TypeInfo& ti : all_types()) {
+        closest.consider(ti.name);
+        types += (types.empty() ? "" : " ") + std::string(ti.name);
+    }
+    for (const FileType& ft : all_file_types()) {
+        closest.consider(ft.name);
+        file_types += (file_types.empty() ? "" : " ") + std::string(ft.name);
+    }
+    std::string near;
+    for (const std::string& n : closest.names()) near += (near.empty() ? "" : ", ") + ("'" + n + "'");
+    return fmt::format("unknown type '{}'{}; the types are: {} (or all); the file types: {}", escape(which),
+                       near.empty() ? "" : "; did you mean " + near + "?", types, file_types);
+}
+
+// --describe: one type's description, or with "all" every type's; or a file type's (Q4_K_M): a
+// name that is both (Q8_0, Q2_K) is the tensor type, and MOSTLY_Q8_0 the file type.
 std::string describe_types(const std::string& which, bool json, bool markdown, bool color) {
     const bool all = iequal(which, "all");
     std::vector<FormatDump> formats;
@@ -77,9 +98,9 @@ std::string describe_types(const std::string& which, bool json, bool markdown, b
     } else {
         const TypeInfo* t = find_type(which);
         if (!t) {
-            std::string names;
-            for (const TypeInfo& ti : all_types()) names += (names.empty() ? "" : " ") + std::string(ti.name);
-            throw cli::UsageError(fmt::format("unknown type '{}'; the types are: {} (or all)", escape(which), names));
+            const FileType* ft = find_file_type(which);
+            if (!ft) throw cli::UsageError(unknown_type(which));
+            return json ? file_type_json(*ft) : render_file_type_text(*ft);
         }
         formats.push_back(describe_format(*t));
     }
@@ -212,7 +233,7 @@ int main(int argc, char** argv) {
                        ->type_name("ROW,COL")
                        ->check(parses(parse_at, "ROW,COL (two whole numbers)"));
     auto* header_opt = app.add_flag("--header", header, "the header, metadata and tensor infos with offsets (the default)");
-    auto* describe_opt = app.add_option("--describe", describe, "a format's layout and formula, without a file (Q4_K, ..., or all)");
+    auto* describe_opt = app.add_option("--describe", describe, "a format's layout and formula, without a file (Q4_K, ..., or all); or what a file type (general.file_type: Q4_K_M, MOSTLY_Q8_0, ...) gives each tensor");
     auto* json_opt = app.add_flag("--json", req.json, "JSON (see below)");
     app.add_flag("--markdown", req.markdown, "a Markdown section")->excludes(json_opt);
     header_opt->excludes(tensor_opt)->excludes(describe_opt);

@@ -179,6 +179,12 @@ std::string render_format_markdown(const FormatDump& d);
 //  "meaning"}]}; one object, or with `as_array` an array of them.
 std::string formats_json(std::span<const FormatDump> formats, bool as_array);
 inline std::string format_json(const FormatDump& d) { return formats_json({&d, 1}, false); }
+struct FileType;
+// --describe of a file type (Q4_K_M, ...): what it is and which types its tensors get, in 80
+// columns; JSON: {"file_type", "general.file_type", "llama_ftype", "mix", "base", "tensors":
+// [{"tensors", "type"}]}.
+std::string render_file_type_text(const FileType& t);
+std::string file_type_json(const FileType& t);
 // The block drawn as a byte ruler: offsets above, one box per field, `width` columns at most
 // where the names allow.
 std::string layout_diagram(const FormatDump& d, size_t width = 72);

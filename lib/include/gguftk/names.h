@@ -47,6 +47,8 @@ public:
     // no tensors at all (n_tensors 0).
     std::string message(std::string_view kind, uint64_t n_tensors, std::string_view among,
                         std::string_view none) const;
+    // The nearest names found, best first (at most five): for lists of other things than tensors.
+    std::vector<std::string> names() const;
 
 private:
     static constexpr size_t kShown = 5;

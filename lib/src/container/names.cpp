@@ -139,6 +139,12 @@ std::string ClosestNames::message(std::string_view kind, uint64_t n_tensors, std
     return msg + '?';
 }
 
+std::vector<std::string> ClosestNames::names() const {
+    std::vector<std::string> out;
+    for (const auto& [distance, name] : best_) out.push_back(name);
+    return out;
+}
+
 namespace {
 [[noreturn]] void no_tensor(const GgufModel& model, const std::string& wanted, std::string_view kind) {
     ClosestNames near(wanted);

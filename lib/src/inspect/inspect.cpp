@@ -7,6 +7,7 @@
 #include <cmath>
 #include <map>
 
+#include "gguftk/file_types.h"
 #include "gguftk/inspect.h"
 #include "gguftk/names.h"
 #include "inspect/detail.h"
@@ -106,6 +107,20 @@ namespace inspect_detail {
 
 std::array<std::pair<OutType, std::optional<uint64_t>>, 3> dequantized_weights(const Memory& m) {
     return {{{OutType::F16, m.weights_f16}, {OutType::BF16, m.weights_bf16}, {OutType::F32, m.weights_f32}}};
+}
+
+std::string file_type_note(const GgufFile& f, const KeyValue& kv) {
+    if (kv.key != "general.file_type") return "";
+    // This entry's own value: a file may hold the key twice.
+    const bool is_uint = kv.type == ValueType::UINT8 || kv.type == ValueType::UINT16 || kv.type == ValueType::UINT32 ||
+                         kv.type == ValueType::UINT64;
+    const bool is_int = kv.type == ValueType::INT8 || kv.type == ValueType::INT16 || kv.type == ValueType::INT32 ||
+                        kv.type == ValueType::INT64;
+    if (!is_uint && !is_int) return "";
+    const Value v = f.value(kv);
+    const int64_t n = is_uint ? (v.u <= UINT32_MAX ? static_cast<int64_t>(v.u) : -1) : v.i;
+    const FileType* t = n >= 0 && n <= UINT32_MAX ? find_file_type(static_cast<uint32_t>(n)) : nullptr;
+    return t ? fmt::format(" ({})", t->name) : "";
 }
 
 std::string memory_title(const Memory& m) {

@@ -58,7 +58,7 @@ void render_markdown(const Inspection& in, const InspectOptions& opts,
         const auto row = [&](size_t i) -> std::vector<std::string> {
             const KeyValue& kv = f.metadata()[i];
             return {md(kv.key), md(display_type(f, kv)), kv.type == ValueType::ARRAY ? std::to_string(kv.count) : "",
-                    display_value(f.value(kv, opts.max_array_items), opts, EscapeFor::Markdown)};
+                    display_value(f.value(kv, opts.max_array_items), opts, EscapeFor::Markdown) + inspect_detail::file_type_note(f, kv)};
         };
         if (f.metadata().empty()) out += "None.\n";
         else table(out, {"key", "type", "count", "value"}, {false, false, true, false}, f.metadata().size(), row);

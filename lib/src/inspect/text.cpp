@@ -143,7 +143,7 @@ void render_text(const Inspection& in, const InspectOptions& opts, const std::fu
             if (i == 0) return {"key", "type", "count", "value"};
             const KeyValue& kv = f.metadata()[i - 1];
             return {escape(kv.key), display_type(f, kv), kv.type == ValueType::ARRAY ? std::to_string(kv.count) : "",
-                    display_value(f.value(kv, opts.max_array_items), opts, EscapeFor::Text)};
+                    display_value(f.value(kv, opts.max_array_items), opts, EscapeFor::Text) + inspect_detail::file_type_note(f, kv)};
         };
         if (!f.metadata().empty()) table(out, f.metadata().size() + 1, row, {false, false, true, false}, st, true, {cols, 0});
     }
