@@ -27,8 +27,8 @@ Examples:
   gguf-hexdump model.gguf --tensor output.weight --block 12 --count 2
   gguf-hexdump model.gguf --tensor token_embd.weight --json | jq '.[0].values'
   gguf-hexdump model.gguf --tensor blk.0.ffn_down.weight --markdown >> notes.md
-  gguf-hexdump model.gguf --tensor output.weight --row 3 --cols 1792:1808
-  gguf-hexdump model.gguf --tensor output.weight --at 3,1800  # row 3, col 1800
+  gguf-hexdump model.gguf --tensor output.weight --row 3 --cols 800:816
+  gguf-hexdump model.gguf --tensor output.weight --at 3,810  # row 3, column 810
   gguf-hexdump model.gguf --tensor output.weight --element 9000 --json
   gguf-hexdump --describe Q4_K                   # a format's layout, no file
   gguf-hexdump --describe Q4_K_M                 # a file type: tensors' types
@@ -44,7 +44,7 @@ writes as F32: the same decoder computes them.
 Values by element: elements are numbered in GGUF order, ne0 (the row length) fastest. Row R is
 elements [R*ne0, (R+1)*ne0) and its columns are 0..ne0-1; a tensor of more than two dimensions
 has its rows counted over ne1, ne2 and ne3 flattened (row = i1 + ne1*(i2 + ne2*i3), shown as
-i1=, i2=). So NumPy's w[3, 1800] (gguf-py's shape: GGUF's, reversed) is row 3, column 1800.
+i1=, i2=). So NumPy's w[3, 810] (gguf-py's shape: GGUF's, reversed) is row 3, column 810.
 --row R prints the row's values, as many a line as fit in 80 columns (eight at most), each
 line led by the column of its first value; --cols A:B keeps columns A to B-1 (either end may
 be left out; a negative one counts from the end of the row). --element I and --at ROW,COL show

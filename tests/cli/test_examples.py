@@ -165,7 +165,8 @@ def write_model(path):
         w.add_tensor(b + "ffn_down.weight", blocks("q6_K.weight" if i == 0 else "q4_K.weight"),
                      raw_dtype=T.Q6_K if i == 0 else T.Q4_K)
     w.add_tensor("output_norm.weight", rng.uniform(0.5, 1.5, 1024).astype(np.float32))
-    # 2048 wide and 8 rows, so --row 3 --cols 1792:1808, --at 3,1800 and --element 9000 exist
+    # 2048 wide and 8 rows, so --row 3 --cols 800:816, --at 3,810 and --element 9000 exist (Qwen2.5-0.5B's 896-wide
+    # output.weight holds them too)
     w.add_tensor("output.weight",
                  gguf.quants.quantize(rng.uniform(-1, 1, (8, 2048)).astype(np.float32), T.Q8_0),
                  raw_dtype=T.Q8_0)

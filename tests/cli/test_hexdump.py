@@ -369,7 +369,7 @@ def test_usage_errors_exit_2(args):
 def test_help_has_examples():
     out = " ".join(run("--help", check_rc=0).stdout.decode().split())  # the prose is refilled
     assert "Examples:" in out and "--tensor" in out and "--describe" in out and '"NaN"' in out
-    assert "--row 3 --cols 1792:1808" in out and "--at 3,1800" in out and "ne0 (the row length) fastest" in out
+    assert "--row 3 --cols 800:816" in out and "--at 3,810" in out and "ne0 (the row length) fastest" in out
 
 
 def test_colour_only_on_a_terminal_and_never_with_no_color():
