@@ -81,6 +81,14 @@ index % ne0). Exit status: 0 when every rule holds, 1 when one does not (or the 
 read), 2 for a usage mistake. --stats adds a table of the statistics; --json writes one
 document instead (exact numbers; NaN and infinities as strings).)";
 
+// The names of all `values` (the library's lists), for CLI11 to match an option against.
+template <class T>
+std::vector<std::string> names_of(std::span<const T> values, std::string_view (*name)(T) noexcept) {
+    std::vector<std::string> out;
+    for (T v : values) out.emplace_back(name(v));
+    return out;
+}
+
 // What CLI11 matches --to against its members, and then keeps: "F16" is f16.
 std::string target_name(const std::string& s) {
     const auto t = parse_out_type(s);
@@ -177,11 +185,11 @@ void add_options(CLI::App& app, Args& a) {
     app.add_option("input", a.input, "GGUF file to convert")->required();
     auto* output = app.add_option("-o,--output", a.output, "output file (gguf, safetensors) or directory (npy, raw)");
     app.add_option("--to", a.to, "target type (with --check: the type whose overflow is checked)")
-        ->transform(CLI::IsMember({"f16", "f32", "bf16"}, target_name))
+        ->transform(CLI::IsMember(names_of(all_out_types(), out_type_name), target_name))
         ->capture_default_str()
         ->each([&a](const std::string&) { a.to_given = true; });
     auto* format = app.add_option("--format", a.format, "output format (default: from OUT's extension, .safetensors or .gguf)")
-        ->check(CLI::IsMember({"gguf", "npy", "safetensors", "raw"}))
+        ->check(CLI::IsMember(names_of(all_output_formats(), output_format_name)))
         ->capture_default_str()
         ->each([&a](const std::string&) { a.format_given = true; });
     app.add_option("--tensors", a.globs, "only tensors whose name matches this glob (repeatable, or comma-separated; each must match one)")
@@ -259,8 +267,7 @@ ConvertOptions convert_options(const Args& a) {
     opts.all_floats = a.all;
     opts.tensor_globs = a.globs;
     opts.merge = a.merge;
-    if (opts.format == OutputFormat::Npy && opts.to == OutType::BF16)
-        throw cli::UsageError("NumPy has no bfloat16: use --to f16 or --to f32 with --format npy");
+    if (const char* why = unwritable_values(opts.format, opts.to)) throw cli::UsageError(why);
     return opts;
 }
 

@@ -85,7 +85,7 @@ TEST_CASE("plan: quantized converted, integers and (without --all) floats copied
 
 TEST_CASE("plan: every output byte placed once, inside its file, tensors aligned") {
     const GgufFile in = GgufFile::open(fixture("all-types.gguf"));
-    for (OutputFormat fmt : {OutputFormat::Gguf, OutputFormat::Npy, OutputFormat::Safetensors, OutputFormat::Raw}) {
+    for (OutputFormat fmt : all_output_formats()) {
         ConvertOptions o;
         o.format = fmt;
         o.to = OutType::F32;
@@ -104,6 +104,18 @@ TEST_CASE("plan: every output byte placed once, inside its file, tensors aligned
             for (size_t i = 1; i < r.size(); ++i) CHECK(r[i].first >= r[i - 1].second);
         }
         CHECK(plan.files().size() == (is_directory_format(fmt) ? in.tensors().size() + 1 : 1));
+    }
+}
+
+TEST_CASE("output formats and target types: the lists the tools offer, each name read back") {
+    CHECK(all_output_formats().size() == 4);
+    for (OutputFormat f : all_output_formats()) CHECK(parse_output_format(output_format_name(f)) == f);
+    CHECK(all_out_types().size() == 3);
+    CHECK(all_out_types().front() == OutType::F16);  // the default, listed first
+    for (OutType t : all_out_types()) {
+        CHECK(parse_out_type(out_type_name(t)) == t);
+        for (OutputFormat f : all_output_formats())  // only NumPy lacks a type: bfloat16
+            CHECK((unwritable_values(f, t) != nullptr) == (f == OutputFormat::Npy && t == OutType::BF16));
     }
 }
 

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "formats/all.h"
+#include "formats/random_block.h"
 #include "gguftk/decode.h"
 
 using namespace gguftk;
@@ -18,23 +19,20 @@ using namespace gguftk::formats;
 
 namespace {
 
-// Random bytes, except that fp16 and fp32 fields hold small normal numbers, so that no
-// infinity or NaN hides a value that was computed from the wrong bytes.
+// Random bytes, except that fp16 and fp32 scales (and values) are small normal numbers, so
+// that no infinity or NaN hides a value that was computed from the wrong bytes.
 template <class F>
 void fill_block(std::mt19937& rng, uint8_t* b) {
-    for (int i = 0; i < F::block_bytes; ++i) b[i] = uint8_t(rng());
-    for (const Field& f : F::fields) {
-        if (f.kind == FieldKind::Fp16) {
-            for (int i = 0; i < f.size; i += 2) {
-                const uint16_t h = uint16_t(0x2c00 + rng() % 0x1000) | uint16_t(rng() & 0x8000);
-                b[f.offset + i] = uint8_t(h);
-                b[f.offset + i + 1] = uint8_t(h >> 8);
+    random_block<F>(b, rng, [&](FieldKind kind, uint64_t bits) -> uint64_t {
+        switch (kind) {
+            case FieldKind::Fp16: {
+                const uint32_t magnitude = rng();  // drawn before the sign, in this order
+                return uint16_t(0x2c00 + magnitude % 0x1000) | uint16_t(rng() & 0x8000);
             }
-        } else if (f.kind == FieldKind::Fp32) {
-            const uint32_t u = 0x3c000000u + rng() % 0x1000000u;
-            std::memcpy(b + f.offset, &u, 4);
+            case FieldKind::Fp32: return 0x3c000000u + rng() % 0x1000000u;
+            default: return bits;
         }
-    }
+    });
 }
 
 template <class F>
@@ -99,4 +97,45 @@ TEST_CASE("integer types have no decoder; float and quantized types of the done 
     uint8_t byte = 0;
     float out = 0;
     CHECK_THROWS(decode_blocks(GgmlType::I8, &byte, 1, OutType::F32, &out));
+}
+
+namespace {
+
+// random_block sets exactly the numbers of the block that are scales or values (the float-kind
+// fields, and a scale spread over other fields' bits), each to what the caller returned for it,
+// and leaves every other byte as drawn.
+template <class F>
+void check_random_block_scales() {
+    INFO("type " << std::string(type_info(F::type).name));
+    uint8_t b[F::block_bytes];
+    int calls = 0;
+    random_block<F>(b, [] { return 0xa5u; }, [&](FieldKind k, uint64_t bits) {
+        ++calls;
+        const int w = float_kind_bytes(k);
+        return ~bits & (w == 8 ? ~uint64_t{0} : (uint64_t{1} << (8 * w)) - 1);  // every bit flipped
+    });
+    uint8_t want[F::block_bytes];
+    std::fill(std::begin(want), std::end(want), uint8_t(0xa5));
+    int numbers = 0;
+    for (const Field& f : F::fields) {
+        const int w = float_kind_bytes(f.kind);
+        if (w == 0) continue;
+        numbers += f.size / w;
+        std::fill(want + f.offset, want + f.offset + f.size, uint8_t(0x5a));
+    }
+    if constexpr (HasSpreadScale<F>) {
+        ++numbers;
+        CHECK(F::d_bits(b) == uint16_t(~F::d_bits(want)));
+        F::set_d_bits(want, uint16_t(~F::d_bits(want)));
+    }
+    CHECK(calls == numbers);
+    CHECK(std::memcmp(b, want, sizeof b) == 0);
+}
+
+}  // namespace
+
+TEST_CASE("random blocks: the scales set are the format's float fields and IQ1_M's spread d") {
+    for (const TypeInfo& t : all_types()) visit_format(t.type, [&]<class F>() { check_random_block_scales<F>(); });
+    // The one format whose scale is no field of its own, and one whose scales all are.
+    static_assert(HasSpreadScale<IQ1_M> && !HasSpreadScale<Q4_K>);
 }

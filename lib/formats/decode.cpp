@@ -10,6 +10,11 @@ using formats::decode_loop;
 using formats::round_values;
 using formats::visit_format;
 
+std::span<const OutType> all_out_types() noexcept {
+    static constexpr OutType kAll[] = {OutType::F16, OutType::F32, OutType::BF16};
+    return kAll;
+}
+
 std::string_view out_type_name(OutType t) noexcept {
     switch (t) {
         case OutType::F32: return "f32";
@@ -20,7 +25,7 @@ std::string_view out_type_name(OutType t) noexcept {
 }
 
 std::optional<OutType> parse_out_type(std::string_view s) noexcept {
-    for (OutType t : {OutType::F32, OutType::F16, OutType::BF16})
+    for (OutType t : all_out_types())
         if (iequal(s, out_type_name(t))) return t;
     return std::nullopt;
 }

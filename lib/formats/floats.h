@@ -35,7 +35,7 @@ struct BF16 {
     static constexpr GgmlType type = GgmlType::BF16;
     static constexpr std::string_view name = "BF16";
     static constexpr int block_elems = 1, block_bytes = 2, part_elems = 1;
-    static constexpr Field fields[] = {{"value", 0, 2, FieldKind::Raw, "bfloat16: the top half of a binary32"}};
+    static constexpr Field fields[] = {{"value", 0, 2, FieldKind::Bf16, "bfloat16: the top half of a binary32"}};
     static constexpr int at_value = offset_of(fields, "value");
     static constexpr const char* formula = "y = float(x << 16)";
     GGUFTK_HD static void decode_part(const uint8_t* b, int, float* y) {
@@ -47,7 +47,7 @@ struct F64 {
     static constexpr GgmlType type = GgmlType::F64;
     static constexpr std::string_view name = "F64";
     static constexpr int block_elems = 1, block_bytes = 8, part_elems = 1;
-    static constexpr Field fields[] = {{"value", 0, 8, FieldKind::Raw, "IEEE binary64"}};
+    static constexpr Field fields[] = {{"value", 0, 8, FieldKind::Fp64, "IEEE binary64"}};
     static constexpr int at_value = offset_of(fields, "value");
     static constexpr const char* formula = "y = float(x), rounded to nearest";
     GGUFTK_HD static void decode_part(const uint8_t* b, int, float* y) {

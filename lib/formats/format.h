@@ -41,6 +41,8 @@ namespace gguftk::formats {
 enum class FieldKind : uint8_t {
     Fp16,        // one or more IEEE half scales
     Fp32,        // IEEE single scale
+    Bf16,        // bfloat16 (the BF16 type's value)
+    Fp64,        // IEEE double (the F64 type's value)
     E8M0,        // power-of-two exponent byte (MXFP4)
     UE4M3,       // unsigned E4M3 float8 scales (NVFP4)
     Int8,        // signed 8-bit values (quants or scales)
@@ -48,7 +50,8 @@ enum class FieldKind : uint8_t {
     Nibbles,     // packed 4-bit values, two per byte
     Crumbs,      // packed 2-bit values, four per byte
     Bits,        // packed 1-bit values (high bits, sign bits), eight per byte
-    Trits,       // base-3 packed ternary digits (TQ1_0)
+    Trits5,      // base-3 packed ternary digits, five per byte (TQ1_0's qs)
+    Trits4,      // four per byte (TQ1_0's qh)
     Scales6,     // k-quant 6-bit scales and mins packed in 12 bytes (Q4_K, Q5_K)
     Scales6Q3,   // Q3_K's 6-bit scales packed in 12 bytes
     Scales4Min4, // Q2_K: low nibble scale, high nibble min
@@ -57,6 +60,9 @@ enum class FieldKind : uint8_t {
     Signs,       // IQ sign patterns
     Raw,         // anything else: documented by `meaning`
 };
+
+// How many base-3 digits a byte of a Trits kind holds (0 for other kinds).
+constexpr int trits_per_byte(FieldKind k) noexcept { return k == FieldKind::Trits5 ? 5 : k == FieldKind::Trits4 ? 4 : 0; }
 
 // How a field whose records pack several things is read (IQ2_XXS's qs: per 8 bytes, four grid
 // indices, four 7-bit sign indices and a scale): records of `record_bytes` bytes, read as one

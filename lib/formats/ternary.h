@@ -40,8 +40,8 @@ struct TQ1_0 {
     static constexpr std::string_view name = "TQ1_0";
     static constexpr int block_elems = 256, block_bytes = 54, part_elems = 16;
     static constexpr Field fields[] = {
-        {"qs", 0, 48, FieldKind::Trits, "five trits per byte (base 3, first trit most significant), 240 elements"},
-        {"qh", 48, 4, FieldKind::Trits, "four trits per byte, the last 16 elements"},
+        {"qs", 0, 48, FieldKind::Trits5, "five trits per byte (base 3, first trit most significant), 240 elements"},
+        {"qh", 48, 4, FieldKind::Trits4, "four trits per byte, the last 16 elements"},
         {"d", 52, 2, FieldKind::Fp16, "block scale"},
     };
     static constexpr int at_qs = offset_of(fields, "qs"), at_qh = offset_of(fields, "qh"),

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "formats/all.h"
+#include "formats/random_block.h"
 #include "gguftk/decode.h"
 #include "gguftk/types.h"
 
@@ -56,7 +57,9 @@ inline uint64_t unify_nans(uint8_t* a, const uint8_t* b, uint64_t n_values, OutT
     return n;
 }
 
-// `n` random blocks of format F: random quant bytes, scales drawn as `how` says.
+// `n` random blocks of format F: random quant bytes, scales drawn as `how` says (where the
+// scales are is formats::set_scales's to say). All the bytes are drawn first, then the scales
+// block by block: the order the GPU tests' blocks have always been drawn in.
 template <class F>
 std::vector<uint8_t> random_blocks(uint64_t n, Scales how, std::mt19937_64& rng) {
     std::vector<uint8_t> v(n * F::block_bytes);
@@ -84,35 +87,25 @@ std::vector<uint8_t> random_blocks(uint64_t n, Scales how, std::mt19937_64& rng)
             special_spent = special_spent || (h & 0x7c00) == 0x7c00;
             return h;
         };
-        if constexpr (F::type == GgmlType::F32) {
-            const float f = how == Scales::Sane ? sane() * 1000.0f : std::bit_cast<float>(uint32_t(rng()));
-            std::memcpy(b, &f, 4);
-        } else if constexpr (F::type == GgmlType::F64) {
-            const double d = how == Scales::Sane ? double(sane()) * 1e3 : std::bit_cast<double>(uint64_t(rng()));
-            std::memcpy(b, &d, 8);
-        } else if constexpr (F::type == GgmlType::F16) {
-            const uint16_t h = how == Scales::Sane ? half_bits(sane() * 1000.0f) : uint16_t(rng());
-            std::memcpy(b, &h, 2);
-        } else if constexpr (F::type == GgmlType::BF16) {
-            const uint16_t h = how == Scales::Sane ? uint16_t(std::bit_cast<uint32_t>(sane()) >> 16) : uint16_t(rng());
-            std::memcpy(b, &h, 2);
-        } else if constexpr (F::type == GgmlType::IQ1_M) {
-            F::set_d_bits(b, how == Scales::Sane ? half_bits(sane()) : special_once());
-        } else {
-            for (const formats::Field& f : F::fields) {
-                if (f.kind == formats::FieldKind::Fp16) {
-                    for (int k = 0; k < f.size / 2; ++k) {
-                        const uint16_t h = how == Scales::Sane ? half_bits(sane()) : special_once();
-                        std::memcpy(b + f.offset + 2 * k, &h, 2);
-                    }
-                } else if (f.kind == formats::FieldKind::Fp32) {
-                    const float s = how == Scales::Sane ? sane() : std::bit_cast<float>(uint32_t(rng()));
-                    std::memcpy(b + f.offset, &s, 4);
-                } else if (f.kind == formats::FieldKind::E8M0 && how == Scales::Sane) {
-                    b[f.offset] = uint8_t(107 + rng() % 20);  // 2^-20 .. 2^-1
+        formats::set_scales<F>(b, [&](formats::FieldKind kind, uint64_t bits) -> uint64_t {
+            using formats::FieldKind;
+            const bool sane_only = how == Scales::Sane;
+            if constexpr (F::block_elems == 1) {  // a plain float type's value, larger than a scale
+                switch (kind) {
+                    case FieldKind::Fp32: return sane_only ? std::bit_cast<uint32_t>(sane() * 1000.0f) : uint32_t(rng());
+                    case FieldKind::Fp64: return sane_only ? std::bit_cast<uint64_t>(double(sane()) * 1e3) : rng();
+                    case FieldKind::Fp16: return sane_only ? half_bits(sane() * 1000.0f) : uint16_t(rng());
+                    case FieldKind::Bf16: return sane_only ? uint16_t(std::bit_cast<uint32_t>(sane()) >> 16) : uint16_t(rng());
+                    default: return bits;
                 }
             }
-        }
+            switch (kind) {
+                case FieldKind::Fp16: return sane_only ? half_bits(sane()) : special_once();
+                case FieldKind::Fp32: return sane_only ? std::bit_cast<uint32_t>(sane()) : uint32_t(rng());
+                case FieldKind::E8M0: return sane_only ? uint8_t(107 + rng() % 20) : bits;  // 2^-20 .. 2^-1
+                default: return bits;
+            }
+        });
     }
     return v;
 }

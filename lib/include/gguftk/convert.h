@@ -46,8 +46,11 @@
 namespace gguftk {
 
 enum class OutputFormat : uint8_t { Gguf, Npy, Safetensors, Raw };
+std::span<const OutputFormat> all_output_formats() noexcept;    // each one, in that order
 std::string_view output_format_name(OutputFormat f) noexcept;  // "gguf", "npy", ...
 std::optional<OutputFormat> parse_output_format(std::string_view s) noexcept;
+// Why format `f` cannot hold values of type `to` (NumPy has no bfloat16), or nullptr when it can.
+const char* unwritable_values(OutputFormat f, OutType to) noexcept;
 // Npy and Raw write a directory (one file per tensor plus manifest.json); the others one file.
 constexpr bool is_directory_format(OutputFormat f) noexcept {
     return f == OutputFormat::Npy || f == OutputFormat::Raw;

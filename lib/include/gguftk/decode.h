@@ -2,6 +2,7 @@
 // Decoding whole blocks of any ggml type to F32, F16 or BF16 on the CPU (the reference path).
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string_view>
 
 #include "gguftk/types.h"
@@ -9,6 +10,8 @@
 namespace gguftk {
 
 enum class OutType : uint8_t { F32, F16, BF16 };
+// Every OutType, in the order the tools list them (the default, f16, first).
+std::span<const OutType> all_out_types() noexcept;
 std::string_view out_type_name(OutType t) noexcept;            // "f32", "f16", "bf16"
 std::optional<OutType> parse_out_type(std::string_view s) noexcept;  // any case: "F16" too
 constexpr uint32_t out_type_size(OutType t) noexcept { return t == OutType::F32 ? 4 : 2; }

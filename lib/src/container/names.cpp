@@ -8,6 +8,7 @@
 #include "gguftk/error.h"
 #include "gguftk/escape.h"
 #include "gguftk/model.h"
+#include "text/ascii.h"
 
 namespace gguftk {
 
@@ -41,46 +42,26 @@ namespace {
 
 constexpr size_t kLongest = 256;  // names past this are not worth comparing (nor their cost)
 
-// Suggestions ignore ASCII case: 'q4_k' is meant for 'q4_K.weight'.
-std::string lowered(std::string_view s) {
-    std::string out(s);
-    for (char& c : out)
-        if (c >= 'A' && c <= 'Z') c = char(c - 'A' + 'a');
-    return out;
-}
-
-// Levenshtein distance, in one row of memory.
-size_t edit_distance(std::string_view a, std::string_view b) {
-    std::vector<size_t> row(b.size() + 1);
-    for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-    for (size_t i = 1; i <= a.size(); ++i) {
-        size_t diag = row[0];
-        row[0] = i;
-        for (size_t j = 1; j <= b.size(); ++j) {
-            const size_t up = row[j];
-            row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] != b[j - 1])});
-            diag = up;
-        }
-    }
-    return row[b.size()];
-}
-
-// The distance from `pattern` to the nearest stretch of `text` (the text's other characters
-// free): how far a glob's literal text is from appearing in a name.
-size_t infix_distance(std::string_view pattern, std::string_view text) {
+// The edit distance (Levenshtein) from `pattern` to `text`; with `anywhere`, to the nearest
+// stretch of `text`, its other characters free: how far a glob's literal text is from appearing
+// in a name. One dynamic program over the characters of `text`, in one row of memory: a
+// stretch may start anywhere when the row's first cell stays 0, and end anywhere when the best
+// of the rows' last cells is taken.
+size_t edit_distance(std::string_view pattern, std::string_view text, bool anywhere) {
     std::vector<size_t> row(pattern.size() + 1);
     for (size_t j = 0; j <= pattern.size(); ++j) row[j] = j;
     size_t best = row.back();
-    for (char c : text) {
-        size_t diag = 0;  // row[0] stays 0: the stretch may start anywhere
+    for (size_t i = 1; i <= text.size(); ++i) {
+        size_t diag = row[0];
+        row[0] = anywhere ? 0 : i;
         for (size_t j = 1; j <= pattern.size(); ++j) {
             const size_t up = row[j];
-            row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (pattern[j - 1] != c)});
+            row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (pattern[j - 1] != text[i - 1])});
             diag = up;
         }
         best = std::min(best, row.back());
     }
-    return best;
+    return anywhere ? best : row.back();
 }
 
 // The longest run of a glob's text without wildcards: "blk.*.attn_qq.weight" gives
@@ -101,24 +82,25 @@ std::string longest_literal(std::string_view glob) {
 
 }  // namespace
 
+// Suggestions ignore ASCII case: 'q4_k' is meant for 'q4_K.weight'.
 ClosestNames::ClosestNames(std::string_view wanted)
-    : wanted_(wanted), literal_(lowered(has_glob_chars(wanted) ? longest_literal(wanted) : wanted)),
+    : wanted_(wanted), literal_(text::ascii_lowered(has_glob_chars(wanted) ? longest_literal(wanted) : wanted)),
       // A glob's literal text is short and sought anywhere in a name: it is held closer.
       limit_(has_glob_chars(wanted) ? literal_.size() / 4 : std::max<size_t>(2, literal_.size() / 3)) {}
 
 void ClosestNames::consider(std::string_view original) {
     if (wanted_.size() > kLongest || original.size() > kLongest) return;
-    const std::string name = lowered(original);
+    const std::string name = text::ascii_lowered(original);
     size_t d = 0;
     if (!has_glob_chars(wanted_)) {
-        d = edit_distance(literal_, name);
+        d = edit_distance(literal_, name, false);
         // Every name contains "": an empty name is compared by distance only.
         if (d > limit_ && (literal_.empty() || name.find(literal_) == std::string::npos)) return;
     } else {
         // A glob's wildcards stand for any text: what it must contain is its literal text, and
         // below three characters that is in too many names to point at any.
         if (literal_.size() < 3) return;
-        d = infix_distance(literal_, name);
+        d = edit_distance(literal_, name, true);
         if (d > limit_) return;
     }
     ++n_near_;

@@ -1,10 +1,10 @@
 #include "gguftk/types.h"
 
 #include "formats/all.h"
+#include "text/ascii.h"
 
 #include <algorithm>
 #include <array>
-#include <cctype>
 
 namespace gguftk {
 namespace {
@@ -27,7 +27,6 @@ constexpr auto make_table(formats::FormatList<F...>) {
 }
 
 constexpr auto kTypes = make_table(formats::AllFormats{});
-static_assert(kTypes.size() == 35, "ggml has 35 storage types today");
 static_assert(std::ranges::adjacent_find(kTypes, {}, &TypeInfo::type) == kTypes.end(), "an id twice");
 
 struct Removed { uint32_t id; std::string_view name; };
@@ -37,13 +36,22 @@ constexpr std::array kRemoved = {
     Removed{38, "IQ4_NL_8_8"},
 };
 
+// ggml numbers its types without gaps: each id up to the newest is a type or a removed one,
+// exactly one of the two. A format missing from AllFormats (or an integer type from the
+// table) leaves a hole, and this does not compile.
+constexpr bool every_id_accounted_for() {
+    for (uint32_t id = 0; id <= static_cast<uint32_t>(kTypes.back().type); ++id) {
+        const auto n = std::ranges::count(kTypes, static_cast<GgmlType>(id), &TypeInfo::type) +
+                       std::ranges::count(kRemoved, id, &Removed::id);
+        if (n != 1) return false;
+    }
+    return true;
+}
+static_assert(every_id_accounted_for(), "a ggml type id is neither in the table nor among the removed ones");
+
 }  // namespace
 
-bool iequal(std::string_view a, std::string_view b) noexcept {
-    return std::ranges::equal(a, b, [](char x, char y) {
-        return std::toupper(static_cast<unsigned char>(x)) == std::toupper(static_cast<unsigned char>(y));
-    });
-}
+bool iequal(std::string_view a, std::string_view b) noexcept { return text::iequal(a, b); }
 
 const TypeInfo* find_type(uint32_t id) noexcept {
     for (const auto& t : kTypes)

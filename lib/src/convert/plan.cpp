@@ -12,6 +12,12 @@
 
 namespace gguftk {
 
+std::span<const OutputFormat> all_output_formats() noexcept {
+    static constexpr OutputFormat kAll[] = {OutputFormat::Gguf, OutputFormat::Npy, OutputFormat::Safetensors,
+                                            OutputFormat::Raw};
+    return kAll;
+}
+
 std::string_view output_format_name(OutputFormat f) noexcept {
     switch (f) {
         case OutputFormat::Gguf: return "gguf";
@@ -23,9 +29,14 @@ std::string_view output_format_name(OutputFormat f) noexcept {
 }
 
 std::optional<OutputFormat> parse_output_format(std::string_view s) noexcept {
-    for (OutputFormat f : {OutputFormat::Gguf, OutputFormat::Npy, OutputFormat::Safetensors, OutputFormat::Raw})
+    for (OutputFormat f : all_output_formats())
         if (s == output_format_name(f)) return f;
     return std::nullopt;
+}
+
+const char* unwritable_values(OutputFormat f, OutType to) noexcept {
+    if (f == OutputFormat::Npy && to == OutType::BF16) return "NumPy has no bfloat16: use --to f16 or --to f32 with --format npy";
+    return nullptr;
 }
 
 uint64_t ConversionPlan::bytes_in() const {
@@ -76,8 +87,7 @@ void check_convertible(const GgufModel& model, const ConvertOptions& opts) {
         if (in->big_endian())
             throw Error("big-endian GGUF files are not supported; convert it to little-endian first", std::nullopt,
                         model.split() ? in->path() : std::string());
-    if (opts.format == OutputFormat::Npy && opts.to == OutType::BF16)
-        throw Error("NumPy has no bfloat16: use --to f16 or --to f32 with --format npy");
+    if (const char* why = unwritable_values(opts.format, opts.to)) throw Error(why);
 }
 
 // What becomes of one tensor: its job, or none when the output leaves it out.

@@ -92,6 +92,9 @@ std::string_view kind_name(FieldKind k) noexcept {
     switch (k) {
         case FieldKind::Fp16: return "fp16";
         case FieldKind::Fp32: return "fp32";
+        // The plain wide floats' one field has always been shown as "raw" (its meaning says
+        // which float): the kind column keeps the names the format docs explain.
+        case FieldKind::Bf16: case FieldKind::Fp64: return "raw";
         case FieldKind::E8M0: return "e8m0";
         case FieldKind::UE4M3: return "ue4m3";
         case FieldKind::Int8: return "int8";
@@ -99,7 +102,7 @@ std::string_view kind_name(FieldKind k) noexcept {
         case FieldKind::Nibbles: return "nibbles";
         case FieldKind::Crumbs: return "crumbs";
         case FieldKind::Bits: return "bits";
-        case FieldKind::Trits: return "trits";
+        case FieldKind::Trits5: case FieldKind::Trits4: return "trits";
         case FieldKind::Scales6: return "scales6";
         case FieldKind::Scales6Q3: return "scales6-q3";
         case FieldKind::Scales4Min4: return "scales4-min4";
@@ -170,25 +173,24 @@ DecodedField decode_field(GgmlType t, const Field& f, const uint8_t* block) {
         case FieldKind::Scales6Q3:
             for (int i = 0; i < 16; ++i) v.push_back(Q3_K::scale(p, i));
             return one(ints("scales", std::move(v)));
-        case FieldKind::Trits: {
-            // TQ1_0's qs bytes hold five digits, its qh bytes four (ternary.h).
-            const int digits = std::strcmp(f.name, "qh") == 0 ? 4 : 5;
+        case FieldKind::Trits5: case FieldKind::Trits4: {
+            const int digits = trits_per_byte(f.kind);
             for (uint32_t k = 0; k < f.size; ++k)
                 for (int n = 0; n < digits; ++n) v.push_back(ternary::trit(p[k], n));
             DecodedField d = one(Series{"trits", std::move(v), true, {}, false});
             d.trits = true;
             return d;
         }
+        case FieldKind::Bf16: return one(reals("bf16", {bf16_to_f32(load_u16(p))}));
+        case FieldKind::Fp64: {
+            const uint64_t u = uint64_t(load_u32(p)) | (uint64_t(load_u32(p + 4)) << 32);
+            double x;
+            std::memcpy(&x, &u, 8);
+            return one(reals("f64", {x}));
+        }
         default: break;
     }
-    // Raw: the plain wide floats, or bytes as they are.
-    if (t == GgmlType::BF16) return one(reals("bf16", {bf16_to_f32(load_u16(p))}));
-    if (t == GgmlType::F64) {
-        const uint64_t u = uint64_t(load_u32(p)) | (uint64_t(load_u32(p + 4)) << 32);
-        double x;
-        std::memcpy(&x, &u, 8);
-        return one(reals("f64", {x}));
-    }
+    // Raw: bytes as they are.
     for (uint32_t k = 0; k < f.size; ++k) v.push_back(p[k]);
     return one(Series{"bytes", std::move(v), true, {}, false});
 }

@@ -31,6 +31,7 @@
 
 #include "gguftk/escape.h"
 #include "gguftk/remote.h"
+#include "text/ascii.h"
 
 namespace gguftk::remote {
 namespace {
@@ -88,13 +89,6 @@ struct CurlFree {
     void operator()(curl_slist* l) const { api->slist_free_all(l); }
 };
 
-bool starts_with_nocase(std::string_view s, std::string_view prefix) {
-    return s.size() >= prefix.size() &&
-           std::equal(prefix.begin(), prefix.end(), s.begin(), [](char a, char b) {
-               return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
-           });
-}
-
 std::string_view trim(std::string_view s) {
     while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
     while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) s.remove_suffix(1);
@@ -116,7 +110,7 @@ struct ContentRange {
 
 // "bytes FIRST-LAST/TOTAL" (RFC 9110 14.4), TOTAL possibly "*".
 std::optional<ContentRange> parse_content_range(std::string_view v) {
-    if (!starts_with_nocase(v, "bytes ")) return std::nullopt;
+    if (!text::istarts_with(v, "bytes ")) return std::nullopt;
     v = trim(v.substr(6));
     const size_t dash = v.find('-'), slash = v.find('/');
     if (dash == std::string_view::npos || slash == std::string_view::npos || dash > slash) return std::nullopt;
@@ -315,7 +309,7 @@ struct Exchange {
 size_t on_header(char* buf, size_t size, size_t n, void* user) {
     auto& x = *static_cast<Exchange*>(user);
     const std::string_view line = trim(std::string_view(buf, size * n));
-    if (starts_with_nocase(line, "HTTP/")) x.new_response(line);
+    if (text::istarts_with(line, "HTTP/")) x.new_response(line);
     x.headers += size * n;
     x.response_headers += size * n;
     if (x.response_headers > kMaxHeaders)
@@ -324,12 +318,12 @@ size_t on_header(char* buf, size_t size, size_t n, void* user) {
     if (!x.error.empty()) return 0;  // anything but size * n stops the transfer
     if (line.empty()) {
         x.headers_done = true;
-    } else if (starts_with_nocase(line, "content-range:")) {
+    } else if (text::istarts_with(line, "content-range:")) {
         x.content_range = std::string(trim(line.substr(14)).substr(0, 200));
-    } else if (starts_with_nocase(line, "content-length:")) {
+    } else if (text::istarts_with(line, "content-length:")) {
         x.content_length = number(trim(line.substr(15)));
         if (!x.content_length) x.content_length = UINT64_MAX;  // unreadable: matches no range
-    } else if (starts_with_nocase(line, "retry-after:")) {
+    } else if (text::istarts_with(line, "retry-after:")) {
         x.retry_after = std::string(trim(line.substr(12)).substr(0, 100));
     }
     return size * n;

@@ -6,20 +6,17 @@
 #include <vector>
 
 #include "gguftk/remote.h"
+#include "text/ascii.h"
 
 namespace gguftk::remote {
 namespace {
 
 constexpr std::string_view kHf = "hf://";
 
-bool starts_with_nocase(std::string_view s, std::string_view prefix) {
-    return s.size() >= prefix.size() &&
-           std::equal(prefix.begin(), prefix.end(), s.begin(),
-                      [](char p, char c) { return p == std::tolower(static_cast<unsigned char>(c)); });
-}
+using text::istarts_with;
 
-bool is_http(std::string_view s) { return starts_with_nocase(s, "http://") || starts_with_nocase(s, "https://"); }
-bool is_hf(std::string_view s) { return starts_with_nocase(s, kHf); }
+bool is_http(std::string_view s) { return istarts_with(s, "http://") || istarts_with(s, "https://"); }
+bool is_hf(std::string_view s) { return istarts_with(s, kHf); }
 
 // RFC 3986's unreserved characters stay; every other byte is %XX. `keep_slash` for paths.
 std::string percent_encode(std::string_view s, bool keep_slash) {
