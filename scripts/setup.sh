@@ -21,8 +21,10 @@ if command -v apt-get >/dev/null 2>&1; then
 fi
 
 # Cross-check packages for the tests (gguf-py, NumPy, safetensors, a CommonMark renderer for the
-# Markdown views) and the CLI test runner.
-python3 -m pip install --quiet --disable-pip-version-check gguf numpy safetensors markdown-it-py pytest
+# Markdown views), the CLI test runner, and cuobjdump with the nvdisasm it calls, for
+# scripts/kernel-cost (the CUDA toolkit's compiler packages leave them out).
+python3 -m pip install --quiet --disable-pip-version-check gguf numpy safetensors markdown-it-py pytest \
+  nvidia-cuda-cuobjdump nvidia-cuda-nvdisasm
 # llama.cpp's own loader, for the test that loads gguf-dequant's output (PyPI has only its
 # source: a CPU-only build of a few minutes, skipped once installed).
 CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_CUDA=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_TOOLS=OFF" \
