@@ -28,6 +28,7 @@
 #include "fuzz_check.h"
 
 using gguftk::fuzz::require;
+using gguftk::fuzz::require_shape;
 
 namespace {
 
@@ -142,13 +143,7 @@ void check_tensor(const gguftk_file* f, int64_t i, size_t file_size) {
     require_code(gguftk_tensor_info_at(f, i, &t), GGUFTK_OK);
     require(t.name != nullptr && t.name[t.name_len] == '\0');
     if (std::strlen(t.name) == t.name_len) require(gguftk_find_tensor(f, t.name) == i);  // names are unique
-    require(t.n_dims >= 1 && t.n_dims <= 4);
-    uint64_t n = 1;
-    for (uint32_t d = 0; d < 4; ++d) {
-        if (d >= t.n_dims) require(t.ne[d] == 1);
-        require(!__builtin_mul_overflow(n, t.ne[d], &n));
-    }
-    require(n == t.n_elements);
+    require_shape(t.n_dims, t.ne, t.n_elements);
     require(t.offset <= file_size && t.size <= file_size - t.offset);
 
     gguftk_type_info ti;
