@@ -1,11 +1,13 @@
 /* Dequantize on load: every tensor of a GGUF model as FP16 in one buffer, the way an engine's
  * loader fills its weights, with no intermediate file.
  *
- *   dequantize-on-load model.gguf
+ *   dequantize-on-load model.gguf [weights.f16]
  *
  * Lays the tensors out first (each at a 64-byte boundary), then fills the buffer tensor by
  * tensor, each tensor's blocks split across every core. Integer tensors (I8..I64) hold data, not
  * weights: an engine copies those as they are (gguftk_tensor_data); they are skipped here.
+ * With weights.f16, the FP16 values are also written there, tensor after tensor in file order
+ * (without the alignment gaps): what the installed-package test compares with ggml's.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <gguftk/gguftk.h>
@@ -20,9 +22,24 @@ static double now(void) {
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
+/* Each loaded tensor's values, one after another. */
+static int write_weights(const char *path, gguftk_file *f, const unsigned char *weights, const uint64_t *offsets) {
+    FILE *out = fopen(path, "wb");
+    int ok = out != NULL;
+    for (int64_t i = 0; ok && i < gguftk_tensor_count(f); ++i) {
+        gguftk_tensor_info t;
+        gguftk_tensor_info_at(f, i, &t);
+        if (offsets[i] != UINT64_MAX)
+            ok = fwrite(weights + offsets[i], 2, (size_t)t.n_elements, out) == (size_t)t.n_elements;
+    }
+    if (out && fclose(out) != 0) ok = 0;
+    if (!ok) fprintf(stderr, "error: cannot write %s\n", path);
+    return ok ? 0 : 1;
+}
+
 int main(int argc, char **argv) {
-    if (argc != 2) {
-        fprintf(stderr, "usage: %s model.gguf\n", argv[0]);
+    if (argc != 2 && argc != 3) {
+        fprintf(stderr, "usage: %s model.gguf [weights.f16]\n", argv[0]);
         return 2;
     }
     gguftk_file *f = NULL;
@@ -82,6 +99,7 @@ int main(int argc, char **argv) {
         printf("  %-24s %-7s first value 0x%02x%02x (FP16 bits)\n", t.name, t.type_name, h[1], h[0]);
         ++shown;
     }
+    if (argc == 3 && write_weights(argv[2], f, weights, offsets) != 0) return 1;
     free(weights);
     free(offsets);
     gguftk_close(f);

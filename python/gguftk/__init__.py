@@ -15,8 +15,9 @@ them. dtype is np.float32, np.float16 or "bfloat16" (NumPy has no bfloat16: the 
 np.uint16 array of bfloat16 bit patterns). Decoding reads the memory-mapped file in place (no
 copy of the input) and runs without the GIL, on every core unless n_threads says otherwise.
 
-The library is $GGUFTK_LIBRARY when set, else the libgguftk.so.0 installed with this package,
-else libgguftk.so.0 from the dynamic loader's path (LD_LIBRARY_PATH, the ldconfig cache).
+The library is $GGUFTK_LIBRARY when set (and then only it: one that cannot be loaded is an
+ImportError), else the libgguftk.so.0 installed with this package, else libgguftk.so.0 from the
+dynamic loader's path (LD_LIBRARY_PATH, the ldconfig cache).
 """
 import ctypes
 import operator

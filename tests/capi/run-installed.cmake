@@ -2,7 +2,9 @@
 # tests/CMakeLists.txt for the variables): install the library components of the build to a
 # prefix inside the build directory, check what was installed, build tests/capi/consumer/ (C
 # and C++) and tests/capi/consumer-c/ (C only) from that prefix alone, and run their programs;
-# then link C programs by hand the way docs/LIBGGUFTK.md tells pkg-config users to.
+# then link C programs by hand the way docs/LIBGGUFTK.md tells pkg-config users to; and check that
+# a C, a C++, a Rust and a Python program dequantize the fixture bit-exactly through what was
+# installed.
 cmake_minimum_required(VERSION 3.24)
 
 include(${CMAKE_CURRENT_LIST_DIR}/../run_process.cmake)
@@ -122,6 +124,45 @@ set(example ${SOURCE_DIR}/examples/dequantize_on_load.c)
 run(${C_COMPILER} ${c_flags} ${cflags} ${example} -o ${WORK}/pc_shared ${libs} -Wl,-rpath,${libdir})
 run(${WORK}/pc_shared ${FIXTURES}/all-types.gguf)
 message(STATUS "pc_shared:\n${run_output}")
+
+# ---- every language through the installed artifacts, bit for bit ----
+# The fixture's tensors as FP16, tensor after tensor, from a C program (the example, linked by hand
+# through pkg-config above), a C++ program (the consumer project: find_package), the Rust example
+# (GGUFTK_DIR) and a Python script (the module with GGUFTK_LIBRARY, the installed library), each
+# compared byte for byte with ggml's reference values as gguf-py reads them.
+set(model ${FIXTURES}/all-types.gguf)
+run(${PYTHON} ${SOURCE_DIR}/tests/capi/reference_f16.py ${model} ${FIXTURES}/all-types.ref-f16.gguf
+    ${WORK}/expected.f16)
+function(expect_ggml_values who)
+  execute_process(COMMAND ${CMAKE_COMMAND} -E compare_files ${WORK}/${who}.f16 ${WORK}/expected.f16
+    RESULT_VARIABLE differ)
+  if(NOT differ EQUAL 0)
+    message(FATAL_ERROR "${who}: the FP16 values in ${WORK}/${who}.f16 are not ggml's (${WORK}/expected.f16)")
+  endif()
+  message(STATUS "${who}: every tensor's FP16 values are ggml's, bit for bit")
+endfunction()
+run(${WORK}/pc_shared ${model} ${WORK}/c-pkg-config.f16)
+expect_ggml_values(c-pkg-config)
+run(${WORK}/consumer/dequantize_all_cpp ${model} ${WORK}/cxx-find-package.f16)
+expect_ggml_values(cxx-find-package)
+# Neither cargo's test programs nor the Python interpreter carry the sanitizers' runtime.
+if(C_FLAGS MATCHES "-fsanitize=")
+  message(STATUS "sanitizers: no Rust or Python consumer")
+else()
+  if(CARGO)
+    set(ENV{GGUFTK_DIR} ${prefix})
+    set(ENV{CARGO_TARGET_DIR} ${WORK}/cargo-target)
+    run(${CARGO} run --offline --quiet --manifest-path ${SOURCE_DIR}/bindings/rust/Cargo.toml
+        --example dequantize_on_load ${model} ${WORK}/rust-example.f16)
+    expect_ggml_values(rust-example)
+  else()
+    message(STATUS "no cargo: no Rust consumer")
+  endif()
+  set(ENV{GGUFTK_LIBRARY} ${prefix}/${LIBDIR}/libgguftk.so.${ABI_VERSION})
+  set(ENV{PYTHONPATH} ${SOURCE_DIR}/python)
+  run(${PYTHON} ${SOURCE_DIR}/tests/capi/dequantize_all.py ${model} ${WORK}/python.f16)
+  expect_ggml_values(python)
+endif()
 # Static (-static: the sanitizers' runtimes cannot be linked so, hence not under them), with
 # what the .pc files say the archive needs; the C test calls the gguftk_cuda_* functions, so
 # the gguftk-cuda module adds the CUDA runtime.

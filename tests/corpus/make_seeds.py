@@ -38,7 +38,8 @@ def main(fixtures):
     reader = HERE / "reader"
     decode = HERE / "decode"
     hexdump = HERE / "hexdump"
-    for d in (reader, decode, hexdump):
+    capi = HERE / "capi"
+    for d in (reader, decode, hexdump, capi):
         d.mkdir(exist_ok=True)
         for old in d.glob("seed-*"):
             old.unlink()
@@ -46,8 +47,9 @@ def main(fixtures):
     for c in mc.cases():
         if len(c.data) <= MAX_SEED:
             (reader / f"seed-{c.name}").write_bytes(c.data)
-            if c.valid:  # fuzz-hexdump's file mode dumps what the reader accepts
+            if c.valid:  # fuzz-hexdump's file mode dumps what the reader accepts; fuzz-capi opens it
                 (hexdump / f"seed-file-{c.name}").write_bytes(c.data)
+                (capi / f"seed-{c.name}").write_bytes(c.data)
     (hexdump / "seed-file-base").write_bytes(mc.base())
 
     fixture = (Path(fixtures) / "all-types.gguf").read_bytes()
@@ -72,8 +74,11 @@ def main(fixtures):
         every_type.append((name, [2 * elems], type_id, len(every_type_data)))
         every_type_data += fixture[off:off + 2 * bb]
         every_type_data += bytes(-len(every_type_data) % 32)
-    # A real header to dump: two blocks of every type of the fixture, one tensor each.
-    (hexdump / "seed-file-every-type").write_bytes(mc.gguf((), every_type, every_type_data))
+    # A real header to dump (and every decoder behind the C API): two blocks of every type of
+    # the fixture, one tensor each.
+    every_type_file = mc.gguf((), every_type, every_type_data)
+    (hexdump / "seed-file-every-type").write_bytes(every_type_file)
+    (capi / "seed-every-type").write_bytes(every_type_file)
 
 
 if __name__ == "__main__":

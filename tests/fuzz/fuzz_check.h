@@ -10,6 +10,19 @@ inline void require(bool ok) {
     if (!ok) __builtin_trap();
 }
 
+// A tensor shape as GGUF has one: 1 to 4 dimensions, the unused ones 1, n_elements their product
+// (which does not overflow).
+template <class Dims>
+void require_shape(uint32_t n_dims, const Dims& ne, uint64_t n_elements) {
+    require(n_dims >= 1 && n_dims <= 4);
+    uint64_t n = 1;
+    for (uint32_t d = 0; d < 4; ++d) {
+        if (d >= n_dims) require(ne[d] == 1);
+        require(!__builtin_mul_overflow(n, uint64_t{ne[d]}, &n));
+    }
+    require(n == n_elements);
+}
+
 // Safe for a terminal: valid UTF-8 (checked here, independently of escape.h's own validator),
 // no C0 control but \t and \n, no DEL, no C1 control, no bidi or invisible format character.
 inline void require_terminal_safe(std::string_view s) {

@@ -32,6 +32,7 @@
 
 using namespace gguftk;
 using gguftk::fuzz::require;
+using gguftk::fuzz::require_shape;
 using gguftk::fuzz::require_terminal_safe;
 
 namespace {
@@ -62,13 +63,7 @@ void check_file(const GgufFile& f, size_t size) {
     std::vector<const TensorInfo*> by_offset;
     for (const TensorInfo& t : f.tensors()) {
         require(t.type != nullptr);
-        require(t.n_dims >= 1 && t.n_dims <= 4);
-        uint64_t n = 1;
-        for (uint32_t d = 0; d < 4; ++d) {
-            if (d >= t.n_dims) require(t.ne[d] == 1);
-            require(!__builtin_mul_overflow(n, t.ne[d], &n));
-        }
-        require(n == t.n_elements);
+        require_shape(t.n_dims, t.ne, t.n_elements);
         require(t.ne[0] % t.type->block_elems == 0);
         require(t.size == t.n_blocks() * t.type->block_bytes);
         require(t.offset >= f.data_offset() && t.offset % f.alignment() == 0);

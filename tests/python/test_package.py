@@ -1,6 +1,7 @@
 """The package as installed: the library it finds, and versions that agree.
 
-- without GGUFTK_LIBRARY the module loads the libgguftk.so.0 beside it, not the loader's;
+- the library: $GGUFTK_LIBRARY when set (and then no other), else the libgguftk.so.0 beside the
+  module, else the loader's;
 - gguftk_version() is the tools' --version, and (installed) the package's version;
 - installed (GGUFTK_TEST_INSTALLED=1, scripts/test-wheel): the module and its library come from
   site-packages, not from this source tree.
@@ -33,26 +34,62 @@ def loaded_libraries():
         return {Path(line.split()[-1]).resolve() for line in maps if "libgguftk" in line}
 
 
-def test_the_library_beside_the_module_comes_first(tmp_path):
-    # A copy of the package with the loaded library put beside it, imported by a fresh interpreter
-    # with neither GGUFTK_LIBRARY nor a loader path that could find another one.
-    package = tmp_path / "gguftk"
+@pytest.fixture
+def package_copy(tmp_path):
+    """A copy of the package with the loaded library beside it, and another copy of the library
+    in a folder of its own: (package, other library)."""
+    package = tmp_path / "site" / "gguftk"
     shutil.copytree(Path(gguftk.__file__).parent, package, ignore=shutil.ignore_patterns("*.so*", "__pycache__"))
     (library,) = loaded_libraries()
     shutil.copyfile(library, package / "libgguftk.so.0")
-    env = {k: v for k, v in os.environ.items() if k not in ("GGUFTK_LIBRARY", "LD_LIBRARY_PATH", "PYTHONPATH")}
-    code = "import gguftk; print(gguftk.library_path); print(gguftk.version())"
-    p = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True)
-    assert p.returncode == 0, p.stderr
-    assert p.stdout.split() == [str(package / "libgguftk.so.0"), gguftk.version()]
+    other = tmp_path / "elsewhere" / "libgguftk.so.0"
+    other.parent.mkdir()
+    shutil.copyfile(library, other)
+    return package, other
 
 
-def test_an_explicit_library_wins_and_a_missing_one_is_an_import_error(tmp_path):
-    env = dict(os.environ, GGUFTK_LIBRARY=str(tmp_path / "missing.so"),
-               PYTHONPATH=str(Path(gguftk.__file__).parent.parent))
-    p = subprocess.run([sys.executable, "-c", "import gguftk"], cwd=tmp_path, env=env, capture_output=True, text=True)
-    assert p.returncode == 1
-    assert "ImportError: gguftk: cannot load libgguftk" in p.stderr and "missing.so" in p.stderr
+def import_copy(package, **env):
+    """Imports the copy in a fresh interpreter, with only the given GGUFTK_LIBRARY and
+    LD_LIBRARY_PATH: (exit status, [library_path, the libgguftk mapped], stderr)."""
+    base = {k: v for k, v in os.environ.items() if k not in ("GGUFTK_LIBRARY", "LD_LIBRARY_PATH", "PYTHONPATH")}
+    code = ("import os, gguftk\n"
+            "print(gguftk.library_path)\n"
+            "print(*{os.path.realpath(l.split()[-1]) for l in open('/proc/self/maps') if 'libgguftk' in l})\n")
+    p = subprocess.run([sys.executable, "-c", code], cwd=package.parent, env=dict(base, **env), capture_output=True,
+                       text=True)
+    return p.returncode, p.stdout.split(), p.stderr
+
+
+def test_the_library_beside_the_module_comes_first(package_copy):
+    package, other = package_copy
+    bundled = str(package / "libgguftk.so.0")
+    # Before the loader's path, and an empty GGUFTK_LIBRARY is no setting.
+    for env in ({}, {"LD_LIBRARY_PATH": str(other.parent)}, {"GGUFTK_LIBRARY": ""}):
+        rc, out, err = import_copy(package, **env)
+        assert rc == 0, err
+        assert out == [bundled, bundled], env
+
+
+def test_an_explicit_library_wins_over_the_bundled_one(package_copy):
+    package, other = package_copy
+    rc, out, err = import_copy(package, GGUFTK_LIBRARY=str(other))
+    assert rc == 0, err
+    assert out == [str(other), str(other)]
+
+
+def test_a_missing_explicit_library_is_an_import_error_not_a_fallback(package_copy, tmp_path):
+    package, _ = package_copy
+    rc, out, err = import_copy(package, GGUFTK_LIBRARY=str(tmp_path / "missing.so"))
+    assert rc == 1
+    assert "ImportError: gguftk: cannot load libgguftk" in err and "missing.so" in err
+
+
+def test_without_a_bundled_library_the_loader_finds_one(package_copy):
+    package, other = package_copy
+    (package / "libgguftk.so.0").unlink()
+    rc, out, err = import_copy(package, LD_LIBRARY_PATH=str(other.parent))
+    assert rc == 0, err
+    assert out == ["libgguftk.so.0", str(other)]
 
 
 @pytest.mark.skipif(not INSTALLED, reason="for the installed package (scripts/test-wheel)")
