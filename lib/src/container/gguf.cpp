@@ -65,6 +65,12 @@ public:
         : b_(bytes), size_(size), be_(big_endian), file_(file), pos_(pos) {}
 
     uint64_t pos() const { return pos_; }
+    // This reader moved to `pos`.
+    Reader at(uint64_t pos) const {
+        Reader r = *this;
+        r.pos_ = pos;
+        return r;
+    }
     uint64_t left() const { return size_ - pos_; }  // in the file
 
     [[noreturn]] void fail(const std::string& what, uint64_t at) const { throw Error(what, at, file_); }
@@ -295,159 +301,205 @@ GgufFile GgufFile::parse(std::span<const uint8_t> bytes, std::string name) {
     return parse_prefix(bytes, bytes.size(), std::move(name));
 }
 
-GgufFile GgufFile::parse_prefix(std::span<const uint8_t> bytes, uint64_t file_size, std::string name) {
-    GgufFile f;
-    f.bytes_ = bytes;
-    f.file_size_ = file_size;
-    f.path_ = std::move(name);
-    const std::string& file = f.path_;
+namespace {
 
-    // --- header ---
-    {
-        Reader r(bytes, file_size, false, file);
-        r.need(4, "magic");
-        if (std::memcmp(bytes.data(), "GGUF", 4) != 0) {
-            r.fail(text::cat("bad magic ", text::hex(bytes[0], 2), ' ', text::hex(bytes[1], 2), ' ',
-                             text::hex(bytes[2], 2), ' ', text::hex(bytes[3], 2),
-                             ": not a GGUF file (expected \"GGUF\")"),
-                   0);
-        }
-    }
-    Reader probe(bytes, file_size, false, file, 4);
+// --- header ---
+
+void check_magic(const Reader& r, std::span<const uint8_t> bytes) {
+    r.need(4, "magic");
+    if (std::memcmp(bytes.data(), "GGUF", 4) != 0)
+        r.fail(text::cat("bad magic ", text::hex(bytes[0], 2), ' ', text::hex(bytes[1], 2), ' ', text::hex(bytes[2], 2),
+                         ' ', text::hex(bytes[3], 2), ": not a GGUF file (expected \"GGUF\")"),
+               0);
+}
+
+struct Header {
+    bool big_endian = false;
+    uint32_t version = 0;
+    uint64_t n_tensors = 0;
+    uint64_t n_kv = 0;
+};
+
+// The version field tells the byte order too: a little-endian reader sees a big-endian version
+// 2 or 3 as 0x02000000 or 0x03000000, the low half zero for every plausible version of either
+// byte order (as ggml and gguf-py tell).
+void read_version(Reader probe, Header& h) {
     const uint32_t raw_version = probe.get<uint32_t>("version");
-    // A little-endian reader sees a big-endian version 2 or 3 as 0x02000000 or 0x03000000:
-    // the low half is zero for every plausible version of either byte order (as ggml and gguf-py tell).
-    f.big_endian_ = (raw_version & 0xffff) == 0;
-    f.version_ = f.big_endian_ ? byteswap(raw_version) : raw_version;
-    if (f.version_ == 1) probe.fail("unsupported version 1 (GGUF v1 is obsolete; this reader knows v2 and v3)", 4);
-    if (f.version_ != 2 && f.version_ != 3)
-        probe.fail(text::cat("unsupported version ", f.version_, " (this reader knows v2 and v3)"), 4);
+    h.big_endian = (raw_version & 0xffff) == 0;
+    h.version = h.big_endian ? byteswap(raw_version) : raw_version;
+    if (h.version == 1) probe.fail("unsupported version 1 (GGUF v1 is obsolete; this reader knows v2 and v3)", 4);
+    if (h.version != 2 && h.version != 3)
+        probe.fail(text::cat("unsupported version ", h.version, " (this reader knows v2 and v3)"), 4);
+}
 
-    Reader r(bytes, file_size, f.big_endian_, file, 8);
-    const uint64_t n_tensors = r.get<uint64_t>("tensor count");
-    const uint64_t n_kv = r.get<uint64_t>("metadata count");
-    if (n_tensors > r.left() / kMinTensorInfoBytes)
-        r.fail(text::cat("tensor count ", n_tensors, " cannot fit in the ", r.left(), " bytes left in the file"), 8);
-    if (n_kv > r.left() / kMinKvBytes)
-        r.fail(text::cat("metadata count ", n_kv, " cannot fit in the ", r.left(), " bytes left in the file"), 16);
+constexpr uint64_t kHeaderBytes = 24;  // magic, version, tensor count, metadata count
 
-    // --- metadata ---
-    // Counts are now bounded by the bytes left; reserve no more than the bytes in memory hold.
-    f.kvs_.reserve(std::min<uint64_t>(n_kv, bytes.size() / sizeof(KeyValue)));
-    std::unordered_map<std::string_view, uint64_t> seen_keys;  // views into the mapped bytes
-    seen_keys.reserve(std::min<uint64_t>(n_kv, bytes.size() / kMinKvBytes));
-    for (uint64_t i = 0; i < n_kv; ++i) {
-        KeyValue kv;
-        kv.offset = r.pos();
-        const std::string_view key = r.string("metadata key");
-        // ggml refuses a file that repeats a key (gguf_init_from_file: "duplicate key").
-        if (auto [it, fresh] = seen_keys.emplace(key, kv.offset); !fresh)
-            r.fail(text::cat("duplicate key ", quoted_name(key), " (first at offset ", it->second, ")"), kv.offset);
-        kv.key = std::string(key);
-        kv.value_offset = r.pos();
-        kv.type = r.value_type("value type", key);
-        if (kv.type == ValueType::ARRAY) {
-            const auto [elem, count] = r.array_header(key);
-            kv.elem_type = elem;
-            kv.count = count;
-            r.skip_items(elem, count, key, 1);
-        } else {
-            r.skip_value(kv.type, key, 0);
-        }
-        kv.end = r.pos();
-        f.kvs_.push_back(std::move(kv));
+// Magic, version and the two counts, each count bounded by the bytes left after it.
+Header read_header(std::span<const uint8_t> bytes, uint64_t file_size, const std::string& file) {
+    check_magic(Reader(bytes, file_size, false, file), bytes);
+    Header h;
+    read_version(Reader(bytes, file_size, false, file, 4), h);
+    Reader r(bytes, file_size, h.big_endian, file, 8);
+    h.n_tensors = r.get<uint64_t>("tensor count");
+    h.n_kv = r.get<uint64_t>("metadata count");
+    if (h.n_tensors > r.left() / kMinTensorInfoBytes)
+        r.fail(text::cat("tensor count ", h.n_tensors, " cannot fit in the ", r.left(), " bytes left in the file"), 8);
+    if (h.n_kv > r.left() / kMinKvBytes)
+        r.fail(text::cat("metadata count ", h.n_kv, " cannot fit in the ", r.left(), " bytes left in the file"), 16);
+    return h;
+}
+
+// --- metadata ---
+
+using FirstSeen = std::unordered_map<std::string_view, uint64_t>;  // views into the bytes: where each was first
+
+KeyValue read_key_value(Reader& r, FirstSeen& seen_keys) {
+    KeyValue kv;
+    kv.offset = r.pos();
+    const std::string_view key = r.string("metadata key");
+    // ggml refuses a file that repeats a key (gguf_init_from_file: "duplicate key").
+    if (auto [it, fresh] = seen_keys.emplace(key, kv.offset); !fresh)
+        r.fail(text::cat("duplicate key ", quoted_name(key), " (first at offset ", it->second, ")"), kv.offset);
+    kv.key = std::string(key);
+    kv.value_offset = r.pos();
+    kv.type = r.value_type("value type", key);
+    if (kv.type == ValueType::ARRAY) {
+        const auto [elem, count] = r.array_header(key);
+        kv.elem_type = elem;
+        kv.count = count;
+        r.skip_items(elem, count, key, 1);
+    } else {
+        r.skip_value(kv.type, key, 0);
     }
+    kv.end = r.pos();
+    return kv;
+}
 
-    // general.alignment: ggml reads it with gguf_get_val_u32, which aborts on any other type.
-    f.alignment_ = kDefaultAlignment;
-    if (const KeyValue* kv = f.find_key("general.alignment")) {
-        if (kv->type != ValueType::UINT32)
-            r.fail(text::cat("general.alignment must be UINT32, not ", value_type_name(kv->type)),
-                   kv->value_offset);
-        const uint64_t at = kv->value_offset + 4;
-        const uint64_t a = Reader(bytes, file_size, f.big_endian_, file, at).get<uint32_t>("general.alignment");
-        if (a == 0 || !std::has_single_bit(a))
-            r.fail(text::cat("general.alignment ", a, " is not a power of two"), at);
-        if (a > kMaxAlignment)
-            r.fail(text::cat("general.alignment ", a, " is larger than 1 MiB"), at);
-        f.alignment_ = a;
+// The counts are bounded by the bytes left; reserve no more than the bytes in memory hold.
+std::vector<KeyValue> read_metadata(Reader& r, uint64_t n_kv, uint64_t in_memory) {
+    std::vector<KeyValue> kvs;
+    kvs.reserve(std::min<uint64_t>(n_kv, in_memory / sizeof(KeyValue)));
+    FirstSeen seen_keys;
+    seen_keys.reserve(std::min<uint64_t>(n_kv, in_memory / kMinKvBytes));
+    for (uint64_t i = 0; i < n_kv; ++i) kvs.push_back(read_key_value(r, seen_keys));
+    return kvs;
+}
+
+// general.alignment: ggml reads it with gguf_get_val_u32, which aborts on any other type.
+uint64_t read_alignment(const Reader& r, const std::vector<KeyValue>& kvs) {
+    const auto kv = std::find_if(kvs.begin(), kvs.end(), [](const KeyValue& k) { return k.key == "general.alignment"; });
+    if (kv == kvs.end()) return kDefaultAlignment;
+    if (kv->type != ValueType::UINT32)
+        r.fail(text::cat("general.alignment must be UINT32, not ", value_type_name(kv->type)), kv->value_offset);
+    const uint64_t at = kv->value_offset + 4;
+    const uint64_t a = r.at(at).get<uint32_t>("general.alignment");
+    if (a == 0 || !std::has_single_bit(a)) r.fail(text::cat("general.alignment ", a, " is not a power of two"), at);
+    if (a > kMaxAlignment) r.fail(text::cat("general.alignment ", a, " is larger than 1 MiB"), at);
+    return a;
+}
+
+// --- tensor infos ---
+
+// n_dims and ne[], each dimension and their product within ggml's int64_t. Returns where ne[] is.
+uint64_t read_shape(Reader& r, TensorInfo& t) {
+    const uint64_t dims_at = r.pos();
+    t.n_dims = r.get<uint32_t>("tensor n_dims");
+    if (t.n_dims < 1 || t.n_dims > kMaxDims)
+        r.fail(text::cat("tensor ", quoted_name(t.name), ": n_dims ", t.n_dims, " is not in 1..", kMaxDims), dims_at);
+    const uint64_t ne_at = r.pos();
+    for (uint32_t d = 0; d < t.n_dims; ++d) {
+        const uint64_t at = r.pos();
+        t.ne[d] = r.get<uint64_t>("tensor dimension");
+        if (t.ne[d] > kMaxInt64)
+            r.fail(text::cat("tensor ", quoted_name(t.name), ": dimension ", d, " is ", t.ne[d], ", above 2^63-1"), at);
     }
-
-    // --- tensor infos ---
-    f.tensors_.reserve(std::min<uint64_t>(n_tensors, bytes.size() / sizeof(TensorInfo)));
-    std::vector<uint64_t> rel_offsets;      // as stored: relative to the data section
-    std::vector<uint64_t> offset_fields;    // where each offset field is, for errors
-    const uint64_t most_tensors = std::min<uint64_t>(n_tensors, bytes.size() / kMinTensorInfoBytes);
-    rel_offsets.reserve(most_tensors);
-    offset_fields.reserve(most_tensors);
-    std::unordered_map<std::string_view, uint64_t> seen_names;
-    seen_names.reserve(most_tensors);
-    for (uint64_t i = 0; i < n_tensors; ++i) {
-        TensorInfo t;
-        t.info_offset = r.pos();
-        const std::string_view name = r.string("tensor name");
-        if (auto [it, fresh] = seen_names.emplace(name, t.info_offset); !fresh)
-            r.fail(text::cat("duplicate tensor name ", quoted_name(name), " (first at offset ", it->second, ")"),
-                   t.info_offset);
-        t.name = std::string(name);
-
-        const uint64_t dims_at = r.pos();
-        t.n_dims = r.get<uint32_t>("tensor n_dims");
-        if (t.n_dims < 1 || t.n_dims > kMaxDims)
-            r.fail(text::cat("tensor ", quoted_name(name), ": n_dims ", t.n_dims, " is not in 1..", kMaxDims), dims_at);
-        const uint64_t ne_at = r.pos();
-        uint64_t n_elements = 1;
-        for (uint32_t d = 0; d < t.n_dims; ++d) {
-            const uint64_t at = r.pos();
-            t.ne[d] = r.get<uint64_t>("tensor dimension");
-            if (t.ne[d] > kMaxInt64)
-                r.fail(text::cat("tensor ", quoted_name(name), ": dimension ", d, " is ", t.ne[d], ", above 2^63-1"),
-                       at);
-        }
-        for (uint32_t d = 0; d < t.n_dims; ++d) {
-            if (mul_overflows(n_elements, t.ne[d], &n_elements) || n_elements > kMaxInt64)
-                r.fail(text::cat("tensor ", quoted_name(name), ": shape ", shape_text(t.ne, t.n_dims),
-                                 " has more than 2^63-1 elements"),
-                       ne_at);
-        }
-        t.n_elements = n_elements;
-
-        const uint64_t type_at = r.pos();
-        const uint32_t type_id = r.get<uint32_t>("tensor type");
-        t.type = find_type(type_id);
-        if (!t.type) {
-            if (auto old = removed_type_name(type_id))
-                r.fail(text::cat("tensor ", quoted_name(name), ": type ", type_id, " (", *old,
-                                 ") was removed from ggml"), type_at);
-            r.fail(text::cat("tensor ", quoted_name(name), ": unknown type ", type_id), type_at);
-        }
-        if (t.ne[0] % t.type->block_elems != 0)
-            r.fail(text::cat("tensor ", quoted_name(name), ": row length ", t.ne[0], " is not a multiple of ",
-                             t.type->name, "'s block of ", t.type->block_elems, " elements"),
+    uint64_t n_elements = 1;
+    for (uint32_t d = 0; d < t.n_dims; ++d) {
+        if (mul_overflows(n_elements, t.ne[d], &n_elements) || n_elements > kMaxInt64)
+            r.fail(text::cat("tensor ", quoted_name(t.name), ": shape ", shape_text(t.ne, t.n_dims),
+                             " has more than 2^63-1 elements"),
                    ne_at);
-        if (mul_overflows(n_elements / t.type->block_elems, t.type->block_bytes, &t.size))
-            r.fail(text::cat("tensor ", quoted_name(name), ": size of shape ", shape_text(t.ne, t.n_dims),
-                             " overflows"), ne_at);
-
-        offset_fields.push_back(r.pos());
-        rel_offsets.push_back(r.get<uint64_t>("tensor data offset"));
-        f.tensors_.push_back(std::move(t));
     }
+    t.n_elements = n_elements;
+    return ne_at;
+}
 
-    // --- data section ---
-    // Padding after the infos is the distance to the next multiple of the alignment; pos <= file
-    // size and alignment <= 1 MiB, so this cannot overflow. With no tensors the padding may be absent.
-    f.data_offset_ = (r.pos() + f.alignment_ - 1) / f.alignment_ * f.alignment_;
-    for (size_t i = 0; i < f.tensors_.size(); ++i) {
-        TensorInfo& t = f.tensors_[i];
-        const uint64_t rel = rel_offsets[i];
-        const uint64_t at = offset_fields[i];
-        if (rel % f.alignment_ != 0)
+// The ggml type, known and fitting the shape, and the data size it makes (errors at ne[]'s `ne_at`).
+void read_tensor_type(Reader& r, TensorInfo& t, uint64_t ne_at) {
+    const uint64_t type_at = r.pos();
+    const uint32_t type_id = r.get<uint32_t>("tensor type");
+    t.type = find_type(type_id);
+    if (!t.type) {
+        if (auto old = removed_type_name(type_id))
+            r.fail(text::cat("tensor ", quoted_name(t.name), ": type ", type_id, " (", *old, ") was removed from ggml"),
+                   type_at);
+        r.fail(text::cat("tensor ", quoted_name(t.name), ": unknown type ", type_id), type_at);
+    }
+    if (t.ne[0] % t.type->block_elems != 0)
+        r.fail(text::cat("tensor ", quoted_name(t.name), ": row length ", t.ne[0], " is not a multiple of ",
+                         t.type->name, "'s block of ", t.type->block_elems, " elements"),
+               ne_at);
+    if (mul_overflows(t.n_elements / t.type->block_elems, t.type->block_bytes, &t.size))
+        r.fail(text::cat("tensor ", quoted_name(t.name), ": size of shape ", shape_text(t.ne, t.n_dims), " overflows"),
+               ne_at);
+}
+
+// A tensor's data offset as stored (relative to the data section) and where that field is, for errors.
+struct StoredOffset {
+    uint64_t value;
+    uint64_t at;
+};
+
+struct TensorInfos {
+    std::vector<TensorInfo> tensors;
+    std::vector<StoredOffset> offsets;  // one per tensor
+};
+
+TensorInfo read_tensor_info(Reader& r, FirstSeen& seen_names, std::vector<StoredOffset>& offsets) {
+    TensorInfo t;
+    t.info_offset = r.pos();
+    const std::string_view name = r.string("tensor name");
+    if (auto [it, fresh] = seen_names.emplace(name, t.info_offset); !fresh)
+        r.fail(text::cat("duplicate tensor name ", quoted_name(name), " (first at offset ", it->second, ")"),
+               t.info_offset);
+    t.name = std::string(name);
+    const uint64_t ne_at = read_shape(r, t);
+    read_tensor_type(r, t, ne_at);
+    const uint64_t at = r.pos();
+    offsets.push_back({r.get<uint64_t>("tensor data offset"), at});
+    return t;
+}
+
+TensorInfos read_tensor_infos(Reader& r, uint64_t n_tensors, uint64_t in_memory) {
+    TensorInfos infos;
+    infos.tensors.reserve(std::min<uint64_t>(n_tensors, in_memory / sizeof(TensorInfo)));
+    const uint64_t most_tensors = std::min<uint64_t>(n_tensors, in_memory / kMinTensorInfoBytes);
+    infos.offsets.reserve(most_tensors);
+    FirstSeen seen_names;
+    seen_names.reserve(most_tensors);
+    for (uint64_t i = 0; i < n_tensors; ++i) infos.tensors.push_back(read_tensor_info(r, seen_names, infos.offsets));
+    return infos;
+}
+
+// --- data section ---
+
+// Padding after the infos is the distance to the next multiple of the alignment; pos <= file
+// size and alignment <= 1 MiB, so this cannot overflow. With no tensors the padding may be absent.
+uint64_t data_section_start(uint64_t end_of_infos, uint64_t alignment) {
+    return (end_of_infos + alignment - 1) / alignment * alignment;
+}
+
+// Each tensor's absolute offset: aligned, and its data within the file.
+void place_tensors(const Reader& r, TensorInfos& infos, uint64_t data_offset, uint64_t alignment, uint64_t file_size) {
+    for (size_t i = 0; i < infos.tensors.size(); ++i) {
+        TensorInfo& t = infos.tensors[i];
+        const auto [rel, at] = infos.offsets[i];
+        if (rel % alignment != 0)
             r.fail(text::cat("tensor ", quoted_name(t.name), ": data offset ", rel,
-                             " is not a multiple of the alignment ", f.alignment_),
+                             " is not a multiple of the alignment ", alignment),
                    at);
         uint64_t abs = 0;
-        if (__builtin_add_overflow(f.data_offset_, rel, &abs))
+        if (__builtin_add_overflow(data_offset, rel, &abs))
             r.fail(text::cat("tensor ", quoted_name(t.name), ": data offset ", rel, " wraps around past 2^64"), at);
         if (abs > file_size || t.size > file_size - abs)
             r.fail(text::cat("tensor ", quoted_name(t.name), ": data [", abs, ", ", uint128_text(abs, t.size),
@@ -455,24 +507,46 @@ GgufFile GgufFile::parse_prefix(std::span<const uint8_t> bytes, uint64_t file_si
                    at);
         t.offset = abs;
     }
-    // No two tensors may share bytes. Sort by start (ties keep file order, so the later tensor is
-    // the one named); an empty tensor overlaps nothing.
-    std::vector<size_t> order(f.tensors_.size());
+}
+
+// No two tensors may share bytes. Sort by start (ties keep file order, so the later tensor is
+// the one named); an empty tensor overlaps nothing.
+void check_no_overlap(const Reader& r, const TensorInfos& infos) {
+    const std::vector<TensorInfo>& ts = infos.tensors;
+    std::vector<size_t> order(ts.size());
     std::iota(order.begin(), order.end(), size_t{0});
-    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-        return f.tensors_[a].offset < f.tensors_[b].offset;
-    });
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return ts[a].offset < ts[b].offset; });
     const TensorInfo* reach = nullptr;  // the non-empty tensor reaching furthest so far
     for (size_t i : order) {
-        const TensorInfo& t = f.tensors_[i];
+        const TensorInfo& t = ts[i];
         if (t.size == 0) continue;
         if (reach && t.offset < reach->offset + reach->size)
             r.fail(text::cat("tensor ", quoted_name(t.name), ": data [", t.offset, ", ", t.offset + t.size,
                              ") overlaps tensor ", quoted_name(reach->name), " at [", reach->offset, ", ",
                              reach->offset + reach->size, ")"),
-                   offset_fields[i]);
+                   infos.offsets[i].at);
         if (!reach || t.offset + t.size > reach->offset + reach->size) reach = &t;
     }
+}
+
+}  // namespace
+
+GgufFile GgufFile::parse_prefix(std::span<const uint8_t> bytes, uint64_t file_size, std::string name) {
+    GgufFile f;
+    f.bytes_ = bytes;
+    f.file_size_ = file_size;
+    f.path_ = std::move(name);
+    const Header h = read_header(bytes, file_size, f.path_);
+    Reader r(bytes, file_size, h.big_endian, f.path_, kHeaderBytes);
+    f.big_endian_ = h.big_endian;
+    f.version_ = h.version;
+    f.kvs_ = read_metadata(r, h.n_kv, bytes.size());
+    f.alignment_ = read_alignment(r, f.kvs_);
+    TensorInfos infos = read_tensor_infos(r, h.n_tensors, bytes.size());
+    f.data_offset_ = data_section_start(r.pos(), f.alignment_);
+    place_tensors(r, infos, f.data_offset_, f.alignment_, file_size);
+    check_no_overlap(r, infos);
+    f.tensors_ = std::move(infos.tensors);
     return f;
 }
 
