@@ -104,26 +104,27 @@ std::vector<JsonStream::Member> header_field_members(const GgufFile& f, const He
     return m;
 }
 
-void write_field(JsonStream& out, const GgufFile& f, const HeaderField& h, int level) {
-    const auto members = header_field_members(f, h);
-    if (h.is != HeaderField::Is::Value) return out.flat_object(members, level);
-    out.flat_object(members, level, true);
-    out.member("value", level);
-    out.metadata_value(f, *h.kv, level + 1, metadata_value);
-    out.close_object(level);
+void write_field(JsonStream& out, const GgufFile& f, const HeaderField& h) {
+    out.begin_object();
+    out.text_members(header_field_members(f, h));
+    if (h.is == HeaderField::Is::Value) {
+        out.key("value");
+        out.metadata_value(f, *h.kv, metadata_value);
+    }
+    out.end_object();
 }
 
-void write_records(JsonStream& out, const HeaderDump& h, size_t n, HeaderRecord (HeaderDump::*record)(size_t) const,
-                   int level) {
+void write_records(JsonStream& out, const HeaderDump& h, size_t n, HeaderRecord (HeaderDump::*record)(size_t) const) {
     const GgufFile& f = *h.file;
-    out.array(n, level, [&](uint64_t i) {
+    out.array(n, [&](uint64_t i) {
         const HeaderRecord r = (h.*record)(i);
         const JsonStream::Member head[] = {
             {"name", text::json_string(r.title)}, {"offset", std::to_string(r.offset)}, {"size", std::to_string(r.size)}};
-        out.flat_object(head, level + 1, true);
-        out.member("fields", level + 1);
-        out.array(r.fields.size(), level + 2, [&](uint64_t k) { write_field(out, f, r.fields[k], level + 3); });
-        out.close_object(level + 1);
+        out.begin_object();
+        out.text_members(head);
+        out.key("fields");
+        out.array(r.fields.size(), [&](uint64_t k) { write_field(out, f, r.fields[k]); });
+        out.end_object();
     });
 }
 
@@ -144,26 +145,18 @@ void row_json(const GgufFile& f, const TensorInfo& t, const RowSpan& s,
     ojson shape = ojson::array();
     for (uint32_t d = 0; d < t.n_dims; ++d) shape.push_back(t.ne[d]);
     JsonStream out(sink);
-    out.open_object(ojson{{"tensor", to_valid_utf8(t.name)}, {"type", t.type->name}, {"shape", std::move(shape)},
-                          {"row", s.row}, {"rows", n_rows(t)}, {"start", s.start}, {"stop", s.stop},
-                          {"first_block", (first + s.start) / be}, {"last_block", (first + s.stop - 1) / be}},
-                    0);
-    out.member("values", 0);
-    // dump(2)'s layout for an array, written as the pieces come: the span is never empty.
-    out.raw("[");
+    out.begin_object();
+    out.members(ojson{{"tensor", to_valid_utf8(t.name)}, {"type", t.type->name}, {"shape", std::move(shape)},
+                      {"row", s.row}, {"rows", n_rows(t)}, {"start", s.start}, {"stop", s.stop},
+                      {"first_block", (first + s.start) / be}, {"last_block", (first + s.stop - 1) / be}});
+    out.key("values");
+    out.begin_array();  // written as the pieces come
     row_values(f, t, s, [&](const RowValues& v) {
-        for (size_t k = 0; k < v.size(); ++k) {
-            out.raw(v.first + k == s.start ? "\n" : ",\n");
-            out.indent(2);
-            out.raw((v.is_integer ? ojson(v.ints[k]) : real(v.values[k])).dump());
-        }
+        for (size_t k = 0; k < v.size(); ++k) out.json_text((v.is_integer ? ojson(v.ints[k]) : real(v.values[k])).dump());
     });
-    out.raw("\n");
-    out.indent(1);
-    out.raw("]");
-    out.close_object(0);
-    out.raw("\n");
-    out.flush();
+    out.end_array();
+    out.end_object();
+    out.finish();
 }
 
 std::string formats_json(std::span<const FormatDump> formats, bool as_array) {
@@ -189,20 +182,20 @@ std::string formats_json(std::span<const FormatDump> formats, bool as_array) {
 void header_json(const HeaderDump& h, const std::function<void(std::string_view)>& sink) {
     const GgufFile& f = *h.file;
     JsonStream out(sink);
-    out.open_object(file_summary_json(f), 0);
-    out.member("header", 0);
-    out.array(h.header.size(), 1, [&](uint64_t i) { write_field(out, f, h.header[i], 2); });
-    out.member("metadata", 0);
-    write_records(out, h, h.n_metadata(), &HeaderDump::metadata_record, 1);
-    out.member("tensor_infos", 0);
-    write_records(out, h, h.n_tensor_infos(), &HeaderDump::tensor_info_record, 1);
-    out.member("padding", 0);
-    write_field(out, f, h.padding, 1);
-    out.member("data", 0);
-    write_field(out, f, h.data, 1);
-    out.close_object(0);
-    out.raw("\n");
-    out.flush();
+    out.begin_object();
+    out.members(file_summary_json(f));
+    out.key("header");
+    out.array(h.header.size(), [&](uint64_t i) { write_field(out, f, h.header[i]); });
+    out.key("metadata");
+    write_records(out, h, h.n_metadata(), &HeaderDump::metadata_record);
+    out.key("tensor_infos");
+    write_records(out, h, h.n_tensor_infos(), &HeaderDump::tensor_info_record);
+    out.key("padding");
+    write_field(out, f, h.padding);
+    out.key("data");
+    write_field(out, f, h.data);
+    out.end_object();
+    out.finish();
 }
 
 std::string header_json(const HeaderDump& h) {

@@ -1,5 +1,5 @@
 #pragma once
-// What the text and Markdown views of gguf-inspect share beyond gguftk/inspect.h.
+// What the views of gguf-inspect share beyond gguftk/inspect.h.
 #include <array>
 #include <optional>
 #include <string>
@@ -20,5 +20,17 @@ std::array<std::pair<OutType, std::optional<uint64_t>>, 3> dequantized_weights(c
 std::string file_type_note(const GgufFile& f, const KeyValue& kv);
 // "Memory (a context of 4096 tokens, KV cache F16)"
 std::string memory_title(const Memory& m);
+
+// The sections of every view (text, Markdown, JSON), in the one order they all write them: a
+// view is a class with a writer for each, which writes nothing where it has nothing to show.
+template <class View>
+void write_sections(View& view) {
+    view.header();    // which file (text, Markdown: how it was read, which shard of a model)
+    view.metadata();
+    view.tensors();
+    view.summary();   // totals by type and in all; what gguf-dequant would write
+    view.memory();    // with --ctx: weights and KV cache
+    view.end();       // JSON: how a remote file was read; then all hand on what is left
+}
 
 }  // namespace gguftk::inspect_detail

@@ -91,139 +91,200 @@ std::unordered_map<size_t, std::string> replaced_keys(const std::vector<KeyValue
     return replaced;
 }
 
-}  // namespace
+// A metadata entry's members before its value: the type, and for arrays the element type(s).
+ojson entry_head(const GgufFile& f, const KeyValue& kv) {
+    ojson head{{"type", value_type_name(kv.type)}};
+    if (kv.type == ValueType::ARRAY) head["element_type"] = value_type_name(kv.elem_type);
+    // Arrays of arrays: the innermost arrays' element type, as the text view's [[INT32]].
+    if (kv.type == ValueType::ARRAY && kv.elem_type == ValueType::ARRAY)
+        head["inner_element_type"] = inner_element_type(f, kv);
+    return head;
+}
 
-void render_json(const Inspection& in, const InspectOptions& opts, const std::function<void(std::string_view)>& sink) {
-    const GgufFile& f = *in.file;
-    JsonStream out(sink);
-    out.open_object(file_summary_json(f), 0);
-
-    // Streamed: the values and the tensor table are as large as the file makes them.
-    out.member("metadata", 0);
-    const std::vector<KeyValue>& kvs = opts.metadata ? f.metadata() : std::vector<KeyValue>{};
-    if (kvs.empty()) {
-        out.raw("{}");
-    } else {
-        const std::unordered_map<size_t, std::string> replaced = replaced_keys(kvs);
-        out.raw("{");
-        for (size_t k = 0; k < kvs.size(); ++k) {
-            const KeyValue& kv = kvs[k];
-            const auto it = replaced.find(k);
-            out.raw(k ? ",\n" : "\n");
-            out.indent(2);
-            out.raw(ojson(it == replaced.end() ? kv.key : it->second).dump());
-            out.raw(": ");
-            ojson head{{"type", value_type_name(kv.type)}};
-            if (kv.type == ValueType::ARRAY) head["element_type"] = value_type_name(kv.elem_type);
-            // Arrays of arrays: the innermost arrays' element type, as the text view's [[INT32]].
-            if (kv.type == ValueType::ARRAY && kv.elem_type == ValueType::ARRAY)
-                head["inner_element_type"] = inner_element_type(f, kv);
-            out.open_object(head, 2);
-            out.member("value", 2);
-            out.metadata_value(f, kv, 3, json_value);
-            if (it != replaced.end()) {
-                out.member("key_hex", 2);
-                out.raw(ojson(hex(kv.key)).dump());
-            }
-            out.close_object(2);
-        }
-        out.raw("\n");
-        out.indent(1);
-        out.raw("}");
-    }
-
-    std::vector<const TensorInfo*> tensors;
-    if (opts.tensors)
-        for (const TensorRow& r : in.rows)
-            if (r.file == &f) tensors.push_back(r.tensor);
-    out.member("tensors", 0);
-    out.array(tensors.size(), 1, [&](uint64_t i) { out.value(tensor_json(*tensors[i]), 2); });
-
-    const Totals& tot = in.totals;
+ojson by_type_json(const Inspection& in) {
     ojson by_type = ojson::array();
-    for (const TypeTotal& tt : tot.by_type)
+    for (const TypeTotal& tt : in.totals.by_type)
         by_type.push_back({{"type", tt.type->name},
                            {"tensors", tt.tensors},
                            {"elements", tt.elements},
                            {"bytes", tt.bytes},
                            {"share", static_cast<double>(tt.bytes) / static_cast<double>(std::max<uint64_t>(in.files_bytes, 1))}});
-    ojson dequantized = nullptr;
-    if (!in.dequantized.empty()) {
-        const auto size = [](const ConversionSize& c) {
-            return ojson{{"tensor_bytes", c.tensor_bytes}, {"file_bytes", c.file_bytes}, {"files", c.files}};
-        };
-        dequantized = ojson::object();
-        for (const Dequantized& d : in.dequantized)
-            dequantized[std::string(out_type_name(d.to))] = {{"default", size(d.quantized)}, {"all", size(d.all)}};
-    }
+    return by_type;
+}
+
+// What gguf-dequant would write, by target type; null when the model cannot be converted.
+ojson dequantized_json(const Inspection& in) {
+    if (in.dequantized.empty()) return nullptr;
+    const auto size = [](const ConversionSize& c) {
+        return ojson{{"tensor_bytes", c.tensor_bytes}, {"file_bytes", c.file_bytes}, {"files", c.files}};
+    };
+    ojson dequantized = ojson::object();
+    for (const Dequantized& d : in.dequantized)
+        dequantized[std::string(out_type_name(d.to))] = {{"default", size(d.quantized)}, {"all", size(d.all)}};
+    return dequantized;
+}
+
+// "summary" but for the tensors of each shard, which are streamed after it.
+ojson summary_json(const Inspection& in) {
+    const Totals& tot = in.totals;
     const auto bpw = tot.bits_per_weight();
     ojson summary{{"tensors", tot.tensors},
                   {"parameters", tot.parameters},
                   {"bytes", tot.bytes},
                   {"bits_per_weight", bpw ? ojson(*bpw) : ojson(nullptr)},
-                  {"by_type", std::move(by_type)},
-                  {"dequantized", std::move(dequantized)}};
+                  {"by_type", by_type_json(in)},
+                  {"dequantized", dequantized_json(in)}};
     if (in.dequantized.empty()) summary["not_convertible"] = in.not_convertible;
     if (in.split)
         summary["split"] = {{"shard", in.split->index + 1}, {"count", in.split->count}, {"whole_model", in.model_files > 1}};
-    out.member("summary", 0);
-    out.open_object(summary, 1);
-    if (in.shards_listed) {
-        out.member("shards", 1);
-        out.array(in.shard_names.size(), 2, [&](uint64_t k) {
-            std::vector<const TensorInfo*> ts;
-            for (const TensorRow& r : in.rows)
-                if (r.shard == k + 1) ts.push_back(r.tensor);
-            out.open_object(ojson{{"file", to_valid_utf8(in.shard_names[k])}}, 3);
-            out.member("tensors", 3);
-            out.array(ts.size(), 4, [&](uint64_t i) { out.value(tensor_json(*ts[i]), 5); });
-            out.close_object(3);
-        });
+    return summary;
+}
+
+void kv_cache_json(ojson& j, const KvCache& kv) {
+    if (!kv.known()) {
+        j["kv_cache_bytes"] = nullptr;
+        j["kv_cache_unknown"] = to_valid_utf8(kv.unknown);
+        return;
     }
-    out.close_object(1);
-    if (in.memory) {
-        const Memory& m = *in.memory;
-        const KvCache& kv = m.kv;
-        std::string kv_type(m.kv_type->name);
-        for (char& c : kv_type) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-        ojson j{{"ctx", m.ctx}, {"kv_type", kv_type}};
-        if (kv.known()) {
-            j["kv_cache_bytes"] = kv.bytes();
-            j["kv_cache"] = {{"layers", kv.layers},        {"sliding_window_layers", kv.swa_layers},
-                             {"sliding_window", kv.window}, {"cells", kv.cells},
-                             {"sliding_window_cells", kv.swa_cells}, {"k_bytes", kv.k_bytes},
-                             {"v_bytes", kv.v_bytes}};
-        } else {
-            j["kv_cache_bytes"] = nullptr;
-            j["kv_cache_unknown"] = to_valid_utf8(kv.unknown);
+    j["kv_cache_bytes"] = kv.bytes();
+    j["kv_cache"] = {{"layers", kv.layers},        {"sliding_window_layers", kv.swa_layers},
+                     {"sliding_window", kv.window}, {"cells", kv.cells},
+                     {"sliding_window_cells", kv.swa_cells}, {"k_bytes", kv.k_bytes},
+                     {"v_bytes", kv.v_bytes}};
+}
+
+// The weights as stored and as gguf-dequant writes them (null when the model cannot be
+// converted), alone and (when the KV cache is known) with it.
+void weights_json(ojson& j, const Memory& m) {
+    const KvCache& kv = m.kv;
+    ojson weights{{"stored", m.weights_stored}}, plus_kv{{"stored", nullptr}};
+    for (const auto& [to, w] : inspect_detail::dequantized_weights(m))
+        weights[std::string(out_type_name(to))] = w ? ojson(*w) : ojson(nullptr);
+    if (kv.known()) {
+        for (auto& [name, w] : weights.items()) {
+            uint64_t total = 0;
+            plus_kv[name] = w.is_null() ? ojson(nullptr)
+                            : __builtin_add_overflow(w.get<uint64_t>(), kv.bytes(), &total) ? ojson(UINT64_MAX)
+                                                                                             : ojson(total);
         }
-        // As stored, and as gguf-dequant writes them (null when the model cannot be converted).
-        ojson weights{{"stored", m.weights_stored}}, plus_kv{{"stored", nullptr}};
-        for (const auto& [to, w] : inspect_detail::dequantized_weights(m))
-            weights[std::string(out_type_name(to))] = w ? ojson(*w) : ojson(nullptr);
-        if (kv.known()) {
-            for (auto& [name, w] : weights.items()) {
-                uint64_t total = 0;
-                plus_kv[name] = w.is_null() ? ojson(nullptr)
-                                : __builtin_add_overflow(w.get<uint64_t>(), kv.bytes(), &total) ? ojson(UINT64_MAX)
-                                                                                                 : ojson(total);
-            }
+    }
+    j["weights_bytes"] = std::move(weights);
+    if (kv.known()) j["weights_plus_kv_bytes"] = std::move(plus_kv);
+}
+
+ojson memory_json(const Memory& m) {
+    std::string kv_type(m.kv_type->name);
+    for (char& c : kv_type) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    ojson j{{"ctx", m.ctx}, {"kv_type", kv_type}};
+    kv_cache_json(j, m.kv);
+    weights_json(j, m);
+    return j;
+}
+
+// One document, in the sections' shared order (inspect/detail.h). Streamed: the values and the
+// tensor table are as large as the file makes them.
+class JsonView {
+public:
+    JsonView(const Inspection& in, const InspectOptions& opts, const TextSink& sink)
+        : in_(in), opts_(opts), f_(*in.file), out_(sink) {}
+
+    void header() {
+        out_.begin_object();
+        out_.members(file_summary_json(f_));
+    }
+
+    void metadata() {
+        out_.key("metadata");
+        out_.begin_object();
+        const std::vector<KeyValue>& kvs = opts_.metadata ? f_.metadata() : std::vector<KeyValue>{};
+        const std::unordered_map<size_t, std::string> replaced = replaced_keys(kvs);
+        for (size_t k = 0; k < kvs.size(); ++k) {
+            const auto it = replaced.find(k);
+            entry(kvs[k], it == replaced.end() ? nullptr : &it->second);
         }
-        j["weights_bytes"] = std::move(weights);
-        if (kv.known()) j["weights_plus_kv_bytes"] = std::move(plus_kv);
-        out.member("memory", 0);
-        out.value(j, 1);
+        out_.end_object();
     }
-    if (in.remote) {
-        out.member("remote", 0);
-        out.value(ojson{{"bytes_fetched", in.remote->bytes},
-                        {"requests", in.remote->requests},
-                        {"redirects", in.remote->redirects}},
-                  1);
+
+    void tensors() {
+        std::vector<const TensorInfo*> tensors;
+        if (opts_.tensors)
+            for (const TensorRow& r : in_.rows)
+                if (r.file == &f_) tensors.push_back(r.tensor);
+        out_.key("tensors");
+        tensor_list(tensors);
     }
-    out.close_object(0);
-    out.raw("\n");
-    out.flush();
+
+    void summary() {
+        out_.key("summary");
+        out_.begin_object();
+        out_.members(summary_json(in_));
+        if (in_.shards_listed) {
+            out_.key("shards");
+            out_.array(in_.shard_names.size(), [&](uint64_t k) { shard(k); });
+        }
+        out_.end_object();
+    }
+
+    void memory() {
+        if (!in_.memory) return;
+        out_.key("memory");
+        out_.value(memory_json(*in_.memory));
+    }
+
+    // How a remote file was read comes last here; the text views give it with the header.
+    void end() {
+        if (in_.remote) {
+            out_.key("remote");
+            out_.value(ojson{{"bytes_fetched", in_.remote->bytes},
+                             {"requests", in_.remote->requests},
+                             {"redirects", in_.remote->redirects}});
+        }
+        out_.end_object();
+        out_.finish();
+    }
+
+private:
+    // A metadata entry; `replaced` is its key made UTF-8 and distinct, when its own is not UTF-8.
+    void entry(const KeyValue& kv, const std::string* replaced) {
+        out_.key(replaced ? *replaced : kv.key);
+        out_.begin_object();
+        out_.members(entry_head(f_, kv));
+        out_.key("value");
+        out_.metadata_value(f_, kv, json_value);
+        if (replaced) {
+            out_.key("key_hex");
+            out_.value(hex(kv.key));
+        }
+        out_.end_object();
+    }
+
+    void tensor_list(const std::vector<const TensorInfo*>& ts) {
+        out_.array(ts.size(), [&](uint64_t i) { out_.value(tensor_json(*ts[i])); });
+    }
+
+    void shard(uint64_t k) {
+        std::vector<const TensorInfo*> ts;
+        for (const TensorRow& r : in_.rows)
+            if (r.shard == k + 1) ts.push_back(r.tensor);
+        out_.begin_object();
+        out_.key("file");
+        out_.value(to_valid_utf8(in_.shard_names[k]));
+        out_.key("tensors");
+        tensor_list(ts);
+        out_.end_object();
+    }
+
+    const Inspection& in_;
+    const InspectOptions& opts_;
+    const GgufFile& f_;
+    JsonStream out_;
+};
+
+}  // namespace
+
+void render_json(const Inspection& in, const InspectOptions& opts, const std::function<void(std::string_view)>& sink) {
+    JsonView view(in, opts, sink);
+    inspect_detail::write_sections(view);
 }
 
 std::string render_json(const Inspection& in, const InspectOptions& opts) {

@@ -16,91 +16,89 @@ ojson file_summary_json(const GgufFile& f) {
                  {"file_size", f.file_size()}};
 }
 
-void JsonStream::indented(std::string_view text, int level) {
-    // dump(2) indents from level 0; JSON text holds no raw newline but between its lines.
+void JsonStream::next_line() {
+    out_ += open_.back().n++ ? ",\n" : "\n";
+    out_.spaces(2 * open_.size());
+}
+
+void JsonStream::before_value() {
+    if (!open_.empty() && open_.back().array) next_line();
+}
+
+void JsonStream::open(bool array, char c) {
+    before_value();
+    out_ += c;
+    open_.push_back({array, 0});
+}
+
+void JsonStream::close(char c) {
+    const bool empty = open_.back().n == 0;
+    open_.pop_back();
+    if (!empty) {
+        out_ += '\n';
+        out_.spaces(2 * open_.size());
+    }
+    out_ += c;
+}
+
+void JsonStream::key(std::string_view k) {
+    next_line();
+    out_ += text::json_string(k);
+    out_ += ": ";
+}
+
+void JsonStream::value(const ojson& j) {
+    before_value();
+    // dump(2) indents from depth 0; JSON text holds no raw newline but between its lines.
+    const std::string text = j.dump(2);
+    const std::string_view t = text;
     size_t from = 0;
-    for (size_t nl; (nl = text.find('\n', from)) != std::string_view::npos; from = nl + 1) {
-        raw(text.substr(from, nl + 1 - from));
-        indent(level);
+    for (size_t nl; (nl = t.find('\n', from)) != std::string_view::npos; from = nl + 1) {
+        out_ += t.substr(from, nl + 1 - from);
+        out_.spaces(2 * open_.size());
     }
-    raw(text.substr(from));
+    out_ += t.substr(from);
 }
 
-void JsonStream::value(const ojson& j, int level) { indented(j.dump(2), level); }
-
-void JsonStream::open_object(const ojson& head, int level) {
-    const std::string text = head.dump(2);
-    indented(std::string_view(text).substr(0, text.size() - 2), level);  // all but the closing "\n}"
+void JsonStream::json_text(std::string_view text) {
+    before_value();
+    out_ += text;
 }
 
-void JsonStream::member(std::string_view key, int level) {
-    raw(",\n");
-    indent(level + 1);
-    raw(ojson(std::string(key)).dump());
-    raw(": ");
-}
-
-void JsonStream::flat_object(std::span<const Member> members, int level, bool open) {
-    raw("{");
-    for (size_t i = 0; i < members.size(); ++i) {
-        raw(i ? ",\n" : "\n");
-        indent(level + 1);
-        raw(text::json_string(members[i].first));
-        raw(": ");
-        raw(members[i].second);
+void JsonStream::members(const ojson& j) {
+    for (const auto& [k, v] : j.items()) {
+        key(k);
+        value(v);
     }
-    if (!open) close_object(level);
 }
 
-void JsonStream::close_object(int level) {
-    raw("\n");
-    indent(level);
-    raw("}");
+void JsonStream::text_members(std::span<const Member> m) {
+    for (const auto& [k, v] : m) {
+        key(k);
+        json_text(v);
+    }
 }
 
 namespace {
 
-// Writes what GgufFile::visit walks, with dump(2)'s separators and indentation.
+// What GgufFile::visit walks, handed to the writer.
 class ValueWriter final : public ValueVisitor {
 public:
-    ValueWriter(JsonStream& out, int level, ojson (*scalar)(const Value&)) : out_(out), level_(level), scalar_(scalar) {}
+    ValueWriter(JsonStream& out, ojson (*scalar)(const Value&)) : out_(out), scalar_(scalar) {}
 
-    void scalar(const Value& v) override {
-        before_item();
-        out_.raw(scalar_(v).dump());
-    }
-    void begin_array(ValueType, uint64_t) override {
-        before_item();
-        out_.raw("[");
-        items_.push_back(0);
-    }
-    void end_array() override {
-        const uint64_t n = items_.back();
-        items_.pop_back();
-        if (n) {
-            out_.raw("\n");
-            out_.indent(level_ + int(items_.size()));
-        }
-        out_.raw("]");
-    }
+    void scalar(const Value& v) override { out_.json_text(scalar_(v).dump()); }
+    void begin_array(ValueType, uint64_t) override { out_.begin_array(); }
+    void end_array() override { out_.end_array(); }
 
 private:
-    void before_item() {
-        if (items_.empty()) return;
-        out_.raw(items_.back()++ ? ",\n" : "\n");
-        out_.indent(level_ + int(items_.size()));
-    }
-
     JsonStream& out_;
-    int level_;
     ojson (*scalar_)(const Value&);
-    std::vector<uint64_t> items_;  // items written so far in each open array
 };
 
 }  // namespace
 
-void JsonStream::metadata_value(const GgufFile& f, const KeyValue& kv, int level, ojson (*scalar)(const Value&)) {
-    ValueWriter w(*this, level, scalar);
+void JsonStream::metadata_value(const GgufFile& f, const KeyValue& kv, ojson (*scalar)(const Value&)) {
+    ValueWriter w(*this, scalar);
     f.visit(kv, w);
 }
 
