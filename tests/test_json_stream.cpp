@@ -23,7 +23,8 @@ ojson random_tree(std::mt19937& rng, int depth) {
         case 4: return "s\"" + std::to_string(rng() % 100) + "\n\xc3\xa9";
         case 5: case 6: {
             ojson o = ojson::object();
-            for (unsigned i = 0, n = rng() % 4; i < n; ++i) o["k" + std::to_string(i) + "\t"] = random_tree(rng, depth + 1);
+            for (unsigned i = 0, n = rng() % 4; i < n; ++i)
+                o["k" + std::to_string(i) + "\t"] = random_tree(rng, depth + 1);
             return o;
         }
         default: {

@@ -387,7 +387,8 @@ std::vector<KeyValue> read_metadata(Reader& r, uint64_t n_kv, uint64_t in_memory
 
 // general.alignment: ggml reads it with gguf_get_val_u32, which aborts on any other type.
 uint64_t read_alignment(const Reader& r, const std::vector<KeyValue>& kvs) {
-    const auto kv = std::find_if(kvs.begin(), kvs.end(), [](const KeyValue& k) { return k.key == "general.alignment"; });
+    const auto kv =
+        std::find_if(kvs.begin(), kvs.end(), [](const KeyValue& k) { return k.key == "general.alignment"; });
     if (kv == kvs.end()) return kDefaultAlignment;
     if (kv->type != ValueType::UINT32)
         r.fail(text::cat("general.alignment must be UINT32, not ", value_type_name(kv->type)), kv->value_offset);

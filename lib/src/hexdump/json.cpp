@@ -152,7 +152,8 @@ void row_json(const GgufFile& f, const TensorInfo& t, const RowSpan& s,
     out.key("values");
     out.begin_array();  // written as the pieces come
     row_values(f, t, s, [&](const RowValues& v) {
-        for (size_t k = 0; k < v.size(); ++k) out.json_text((v.is_integer ? ojson(v.ints[k]) : real(v.values[k])).dump());
+        for (size_t k = 0; k < v.size(); ++k)
+            out.json_text((v.is_integer ? ojson(v.ints[k]) : real(v.values[k])).dump());
     });
     out.end_array();
     out.end_object();

@@ -18,6 +18,10 @@ std::array<std::pair<OutType, std::optional<uint64_t>>, 3> dequantized_weights(c
 // " (Q4_K_M)" after general.file_type's value when it names a file type llama.cpp knows (see
 // gguf-hexdump --describe Q4_K_M); "" for any other entry.
 std::string file_type_note(const GgufFile& f, const KeyValue& kv);
+// A tensor's bits per weight as the tables show it, "4.50" ("-" for a tensor of no elements).
+std::string bpw_text(const TensorInfo& t);
+// A type's share of the bytes of the files, "12.3%".
+std::string share_text(const TypeTotal& tt, const Inspection& in);
 // "Memory (a context of 4096 tokens, KV cache F16)"
 std::string memory_title(const Memory& m);
 

@@ -123,6 +123,15 @@ std::string file_type_note(const GgufFile& f, const KeyValue& kv) {
     return t ? fmt::format(" ({})", t->name) : "";
 }
 
+std::string bpw_text(const TensorInfo& t) {
+    return t.n_elements ? fmt::format("{:.2f}", 8.0 * static_cast<double>(t.size) / t.n_elements) : "-";
+}
+
+std::string share_text(const TypeTotal& tt, const Inspection& in) {
+    return fmt::format("{:.1f}%", 100.0 * static_cast<double>(tt.bytes) /
+                                      static_cast<double>(std::max<uint64_t>(in.files_bytes, 1)));
+}
+
 std::string memory_title(const Memory& m) {
     return fmt::format("Memory (a context of {} tokens, KV cache {})", m.ctx, m.kv_type->name);
 }

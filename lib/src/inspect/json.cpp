@@ -103,12 +103,13 @@ ojson entry_head(const GgufFile& f, const KeyValue& kv) {
 
 ojson by_type_json(const Inspection& in) {
     ojson by_type = ojson::array();
+    const double files_bytes = static_cast<double>(std::max<uint64_t>(in.files_bytes, 1));
     for (const TypeTotal& tt : in.totals.by_type)
         by_type.push_back({{"type", tt.type->name},
                            {"tensors", tt.tensors},
                            {"elements", tt.elements},
                            {"bytes", tt.bytes},
-                           {"share", static_cast<double>(tt.bytes) / static_cast<double>(std::max<uint64_t>(in.files_bytes, 1))}});
+                           {"share", static_cast<double>(tt.bytes) / files_bytes}});
     return by_type;
 }
 
@@ -136,7 +137,8 @@ ojson summary_json(const Inspection& in) {
                   {"dequantized", dequantized_json(in)}};
     if (in.dequantized.empty()) summary["not_convertible"] = in.not_convertible;
     if (in.split)
-        summary["split"] = {{"shard", in.split->index + 1}, {"count", in.split->count}, {"whole_model", in.model_files > 1}};
+        summary["split"] = {
+            {"shard", in.split->index + 1}, {"count", in.split->count}, {"whole_model", in.model_files > 1}};
     return summary;
 }
 

@@ -36,88 +36,108 @@ void table(TextOut& out, const std::vector<std::string>& head, const std::vector
 
 std::string md(std::string_view s) { return escape(s, EscapeFor::Markdown); }
 
-}  // namespace
+// The view in the sections' shared order (inspect/detail.h).
+class MarkdownView {
+public:
+    MarkdownView(const Inspection& in, const InspectOptions& opts, const TextSink& sink)
+        : in_(in), opts_(opts), f_(*in.file), out_(sink) {}
 
-void render_markdown(const Inspection& in, const InspectOptions& opts,
-                     const std::function<void(std::string_view)>& sink) {
-    const GgufFile& f = *in.file;
-    TextOut out(sink);
-    out += "# " + md(f.path()) + "\n\n";
-    out += fmt::format("GGUF v{}, {}-endian, alignment {}, {} metadata entries, {} tensors, {} bytes ({}).\n",
-                       f.version(), f.big_endian() ? "big" : "little", f.alignment(), f.metadata().size(),
-                       f.tensors().size(), f.file_size(), human_bytes(f.file_size()));
-    if (in.remote) out += remote_line(*in.remote) + ".\n";
-    if (in.split) {
-        out += fmt::format("Shard {} of {} of a split model", in.split->index + 1, in.split->count);
-        out += in.model_files > 1 ? fmt::format("; the totals are of all {} shards.\n", in.model_files)
-                                  : std::string("; the totals are this file's alone (--shard-only).\n");
+    void header() {
+        out_ += "# " + md(f_.path()) + "\n\n";
+        out_ += fmt::format("GGUF v{}, {}-endian, alignment {}, {} metadata entries, {} tensors, {} bytes ({}).\n",
+                            f_.version(), f_.big_endian() ? "big" : "little", f_.alignment(), f_.metadata().size(),
+                            f_.tensors().size(), f_.file_size(), human_bytes(f_.file_size()));
+        if (in_.remote) out_ += remote_line(*in_.remote) + ".\n";
+        if (!in_.split) return;
+        out_ += fmt::format("Shard {} of {} of a split model", in_.split->index + 1, in_.split->count);
+        out_ += in_.model_files > 1 ? fmt::format("; the totals are of all {} shards.\n", in_.model_files)
+                                    : std::string("; the totals are this file's alone (--shard-only).\n");
     }
 
-    if (opts.metadata) {
-        out += "\n## Metadata\n\n";
+    void metadata() {
+        if (!opts_.metadata) return;
+        out_ += "\n## Metadata\n\n";
         const auto row = [&](size_t i) -> std::vector<std::string> {
-            const KeyValue& kv = f.metadata()[i];
-            return {md(kv.key), md(display_type(f, kv)), kv.type == ValueType::ARRAY ? std::to_string(kv.count) : "",
-                    display_value(f.value(kv, opts.max_array_items), opts, EscapeFor::Markdown) + inspect_detail::file_type_note(f, kv)};
+            const KeyValue& kv = f_.metadata()[i];
+            return {md(kv.key), md(display_type(f_, kv)), kv.type == ValueType::ARRAY ? std::to_string(kv.count) : "",
+                    display_value(f_.value(kv, opts_.max_array_items), opts_, EscapeFor::Markdown) +
+                        inspect_detail::file_type_note(f_, kv)};
         };
-        if (f.metadata().empty()) out += "None.\n";
-        else table(out, {"key", "type", "count", "value"}, {false, false, true, false}, f.metadata().size(), row);
+        if (f_.metadata().empty()) out_ += "None.\n";
+        else table(out_, {"key", "type", "count", "value"}, {false, false, true, false}, f_.metadata().size(), row);
     }
 
-    if (opts.tensors) {
-        out += "\n## Tensors\n\n";
-        const auto tensor_row = [&](size_t i) {
-            const TensorRow& r = in.rows[i];
-            const TensorInfo& t = *r.tensor;
-            std::vector<std::string> row;
-            if (in.shards_listed) row.push_back(std::to_string(r.shard));
-            row.push_back(std::to_string(&t - r.file->tensors().data()));
-            row.push_back(md(t.name));
-            row.push_back(std::string(t.type->name));
-            row.push_back(shape_string(t));
-            row.push_back(std::to_string(t.n_elements));
-            row.push_back(std::to_string(t.size));
-            row.push_back(t.n_elements ? fmt::format("{:.2f}", 8.0 * static_cast<double>(t.size) / t.n_elements)
-                                       : "-");
-            row.push_back(std::to_string(t.offset));
-            return row;
-        };
+    void tensors() {
+        if (!opts_.tensors) return;
+        out_ += "\n## Tensors\n\n";
         std::vector<std::string> head{"#", "name", "type", "shape", "elements", "bytes", "bpw", "offset"};
         std::vector<bool> right{true, false, false, false, true, true, true, true};
-        if (in.shards_listed) head.insert(head.begin(), "shard"), right.insert(right.begin(), true);
-        if (in.rows.empty()) {
-            out += "None.\n";
-        } else {
-            out += "Shapes in GGUF order: ne0 (the row length) first; NumPy and PyTorch give the reverse.\n\n";
-            table(out, head, right, in.rows.size(), tensor_row);
+        if (in_.shards_listed) head.insert(head.begin(), "shard"), right.insert(right.begin(), true);
+        if (in_.rows.empty()) {
+            out_ += "None.\n";
+            return;
         }
+        out_ += "Shapes in GGUF order: ne0 (the row length) first; NumPy and PyTorch give the reverse.\n\n";
+        table(out_, head, right, in_.rows.size(), [&](size_t i) { return tensor_row(in_.rows[i]); });
     }
 
-    const Totals& tot = in.totals;
-    if (tot.tensors > 0) {
-        out += "\n## Types\n\n";
+    void summary() {
+        types();
+        totals();
+        dequantized();
+    }
+
+    void memory() {
+        if (!in_.memory) return;
+        out_ += "\n## " + inspect_detail::memory_title(*in_.memory) + "\n\n";
         std::vector<std::vector<std::string>> rows;
-        for (const TypeTotal& tt : tot.by_type)
+        for (auto& [label, value] : inspect_detail::memory_rows(*in_.memory)) rows.push_back({label, md(value)});
+        table(out_, {"", "value"}, {false, false}, rows);
+    }
+
+    void end() { out_.flush(); }
+
+private:
+    std::vector<std::string> tensor_row(const TensorRow& r) const {
+        const TensorInfo& t = *r.tensor;
+        std::vector<std::string> row;
+        if (in_.shards_listed) row.push_back(std::to_string(r.shard));
+        for (std::string cell : {std::to_string(&t - r.file->tensors().data()), md(t.name), std::string(t.type->name),
+                                 shape_string(t), std::to_string(t.n_elements), std::to_string(t.size),
+                                 inspect_detail::bpw_text(t), std::to_string(t.offset)})
+            row.push_back(std::move(cell));
+        return row;
+    }
+
+    void types() {
+        if (in_.totals.tensors == 0) return;
+        out_ += "\n## Types\n\n";
+        std::vector<std::vector<std::string>> rows;
+        for (const TypeTotal& tt : in_.totals.by_type)
             rows.push_back({std::string(tt.type->name), std::to_string(tt.tensors), std::to_string(tt.elements),
-                            std::to_string(tt.bytes),
-                            fmt::format("{:.1f}%", 100.0 * static_cast<double>(tt.bytes) /
-                                                       static_cast<double>(std::max<uint64_t>(in.files_bytes, 1)))});
-        table(out, {"type", "tensors", "elements", "bytes", "share of file"}, {false, true, true, true, true}, rows);
+                            std::to_string(tt.bytes), inspect_detail::share_text(tt, in_)});
+        table(out_, {"type", "tensors", "elements", "bytes", "share of file"}, {false, true, true, true, true}, rows);
     }
 
-    out += "\n## Totals\n\n";
-    std::vector<std::vector<std::string>> totals{{"tensors", std::to_string(tot.tensors)},
-                                                 {"parameters", std::to_string(tot.parameters)},
-                                                 {"stored bytes", fmt::format("{} ({})", tot.bytes, human_bytes(tot.bytes))}};
-    if (const auto bpw = tot.bits_per_weight()) totals.push_back({"bits per weight", fmt::format("{:.3f}", *bpw)});
-    table(out, {"", "value"}, {false, true}, totals);
+    void totals() {
+        const Totals& tot = in_.totals;
+        out_ += "\n## Totals\n\n";
+        std::vector<std::vector<std::string>> rows{
+            {"tensors", std::to_string(tot.tensors)},
+            {"parameters", std::to_string(tot.parameters)},
+            {"stored bytes", fmt::format("{} ({})", tot.bytes, human_bytes(tot.bytes))}};
+        if (const auto bpw = tot.bits_per_weight()) rows.push_back({"bits per weight", fmt::format("{:.3f}", *bpw)});
+        table(out_, {"", "value"}, {false, true}, rows);
+    }
 
-    out += "\n## gguf-dequant output, whole model (GGUF)\n\n";
-    if (in.dequantized.empty()) {
-        out += "None: " + md(in.not_convertible) + ".\n";
-    } else {
+    void dequantized() {
+        out_ += "\n## gguf-dequant output, whole model (GGUF)\n\n";
+        if (in_.dequantized.empty()) {
+            out_ += "None: " + md(in_.not_convertible) + ".\n";
+            return;
+        }
         std::vector<std::vector<std::string>> rows;
-        for (const Dequantized& d : in.dequantized)
+        for (const Dequantized& d : in_.dequantized)
             for (const bool all : {false, true}) {
                 const ConversionSize& c = all ? d.all : d.quantized;
                 rows.push_back({fmt::format("`--to {}{}`", out_type_name(d.to), all ? " --all" : ""),
@@ -125,16 +145,21 @@ void render_markdown(const Inspection& in, const InspectOptions& opts,
                                 fmt::format("{} ({})", c.file_bytes, human_bytes(c.file_bytes)),
                                 std::to_string(c.files)});
             }
-        table(out, {"gguf-dequant", "tensor bytes", "file bytes", "files"}, {false, true, true, true}, rows);
+        table(out_, {"gguf-dequant", "tensor bytes", "file bytes", "files"}, {false, true, true, true}, rows);
     }
 
-    if (in.memory) {
-        out += "\n## " + inspect_detail::memory_title(*in.memory) + "\n\n";
-        std::vector<std::vector<std::string>> rows;
-        for (auto& [label, value] : inspect_detail::memory_rows(*in.memory)) rows.push_back({label, md(value)});
-        table(out, {"", "value"}, {false, false}, rows);
-    }
-    out.flush();
+    const Inspection& in_;
+    const InspectOptions& opts_;
+    const GgufFile& f_;
+    TextOut out_;
+};
+
+}  // namespace
+
+void render_markdown(const Inspection& in, const InspectOptions& opts,
+                     const std::function<void(std::string_view)>& sink) {
+    MarkdownView view(in, opts, sink);
+    inspect_detail::write_sections(view);
 }
 
 std::string render_markdown(const Inspection& in, const InspectOptions& opts) {

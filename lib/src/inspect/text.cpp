@@ -121,103 +121,139 @@ std::string totals_title(const Inspection& in) {
     return in.model_files > 1 ? fmt::format("Totals (all {} shards)", in.model_files) : "Totals";
 }
 
-std::string bpw(const TensorInfo& t) {
-    return t.n_elements ? fmt::format("{:.2f}", 8.0 * static_cast<double>(t.size) / t.n_elements) : "-";
-}
+// The view in the sections' shared order (inspect/detail.h).
+class TextView {
+public:
+    TextView(const Inspection& in, const InspectOptions& opts, const TextSink& sink)
+        : in_(in), opts_(opts), f_(*in.file), st_{opts.color}, cols_(opts.columns), out_(sink) {}
 
-}  // namespace
+    void header() {
+        out_ += header_line(f_, st_, cols_);
+        if (in_.remote) out_ += fitted(remote_line(*in_.remote), cols_) + '\n';
+        if (in_.split) out_ += fitted(split_line(in_), cols_) + '\n';
+    }
 
-void render_text(const Inspection& in, const InspectOptions& opts, const std::function<void(std::string_view)>& sink) {
-    const GgufFile& f = *in.file;
-    const Style st{opts.color};
-    TextOut out(sink);
-
-    const size_t cols = opts.columns;
-    out += header_line(f, st, cols);
-    if (in.remote) out += fitted(remote_line(*in.remote), cols) + '\n';
-    if (in.split) out += fitted(split_line(in), cols) + '\n';
-
-    if (opts.metadata) {
-        out += '\n' + st.bold(fmt::format("Metadata ({} entries)", f.metadata().size())) + '\n';
+    void metadata() {
+        if (!opts_.metadata) return;
+        title(fmt::format("Metadata ({} entries)", f_.metadata().size()));
         const auto row = [&](size_t i) -> std::vector<std::string> {
             if (i == 0) return {"key", "type", "count", "value"};
-            const KeyValue& kv = f.metadata()[i - 1];
-            return {escape(kv.key), display_type(f, kv), kv.type == ValueType::ARRAY ? std::to_string(kv.count) : "",
-                    display_value(f.value(kv, opts.max_array_items), opts, EscapeFor::Text) + inspect_detail::file_type_note(f, kv)};
+            const KeyValue& kv = f_.metadata()[i - 1];
+            return {escape(kv.key), display_type(f_, kv), kv.type == ValueType::ARRAY ? std::to_string(kv.count) : "",
+                    display_value(f_.value(kv, opts_.max_array_items), opts_, EscapeFor::Text) +
+                        inspect_detail::file_type_note(f_, kv)};
         };
-        if (!f.metadata().empty()) table(out, f.metadata().size() + 1, row, {false, false, true, false}, st, true, {cols, 0});
+        if (!f_.metadata().empty())
+            table(out_, f_.metadata().size() + 1, row, {false, false, true, false}, st_, true, {cols_, 0});
     }
 
-    if (opts.tensors) {
-        std::string title = fmt::format("Tensors ({}", in.rows.size());
-        const size_t all = in.shards_listed ? 0 : f.tensors().size();
-        if (!in.shards_listed && in.rows.size() != all) title += fmt::format(" of {}", all);
-        title += in.shards_listed ? fmt::format(" in {} shards)", in.shard_names.size()) : ")";
-        if (!in.rows.empty()) title += ", shapes in GGUF order: ne0 (the row length) first";
-        out += '\n' + st.bold(fitted(title, cols)) + '\n';
+    void tensors() {
+        if (!opts_.tensors) return;
+        title(fitted(tensors_title(), cols_));
         std::vector<bool> right{true, false, false, false, true, true, true, true};
-        if (in.shards_listed) right.insert(right.begin(), true);
-        const auto row = [&](size_t i) {
-            std::vector<std::string> cells;
-            if (i == 0) {
-                if (in.shards_listed) cells.push_back("shard");
-                for (const char* h : {"#", "name", "type", "shape", "elements", "bytes", "bpw", "offset"}) cells.push_back(h);
-                return cells;
-            }
-            const TensorRow& r = in.rows[i - 1];
-            const TensorInfo& t = *r.tensor;
-            if (in.shards_listed) cells.push_back(std::to_string(r.shard));
-            for (std::string cell : {std::to_string(&t - r.file->tensors().data()), escape(t.name),
-                                     std::string(t.type->name), shape_string(t), std::to_string(t.n_elements),
-                                     std::to_string(t.size), bpw(t), std::to_string(t.offset)})
-                cells.push_back(std::move(cell));
-            return cells;
-        };
-        if (!in.rows.empty()) table(out, in.rows.size() + 1, row, right, st, true, {cols, in.shards_listed ? 2u : 1u});
+        if (in_.shards_listed) right.insert(right.begin(), true);
+        const auto row = [&](size_t i) { return i == 0 ? tensor_heading() : tensor_row(in_.rows[i - 1]); };
+        if (!in_.rows.empty())
+            table(out_, in_.rows.size() + 1, row, right, st_, true, {cols_, in_.shards_listed ? 2u : 1u});
     }
 
-    const Totals& tot = in.totals;
-    if (tot.tensors > 0) {
-        out += '\n' + st.bold("Types") + '\n';
+    void summary() {
+        types();
+        totals();
+        dequantized();
+    }
+
+    void memory() {
+        if (!in_.memory) return;
+        title(fitted(inspect_detail::memory_title(*in_.memory), cols_));
+        std::vector<std::vector<std::string>> mem;
+        for (auto& [label, value] : inspect_detail::memory_rows(*in_.memory)) mem.push_back({label, value});
+        table(out_, mem, {false, false}, st_, false, {cols_});
+    }
+
+    void end() { out_.flush(); }
+
+private:
+    void title(const std::string& t) { out_ += '\n' + st_.bold(t) + '\n'; }
+
+    std::string tensors_title() const {
+        std::string t = fmt::format("Tensors ({}", in_.rows.size());
+        const size_t all = in_.shards_listed ? 0 : f_.tensors().size();
+        if (!in_.shards_listed && in_.rows.size() != all) t += fmt::format(" of {}", all);
+        t += in_.shards_listed ? fmt::format(" in {} shards)", in_.shard_names.size()) : ")";
+        if (!in_.rows.empty()) t += ", shapes in GGUF order: ne0 (the row length) first";
+        return t;
+    }
+
+    std::vector<std::string> tensor_heading() const {
+        std::vector<std::string> cells;
+        if (in_.shards_listed) cells.push_back("shard");
+        for (const char* h : {"#", "name", "type", "shape", "elements", "bytes", "bpw", "offset"}) cells.push_back(h);
+        return cells;
+    }
+
+    std::vector<std::string> tensor_row(const TensorRow& r) const {
+        const TensorInfo& t = *r.tensor;
+        std::vector<std::string> cells;
+        if (in_.shards_listed) cells.push_back(std::to_string(r.shard));
+        for (std::string cell : {std::to_string(&t - r.file->tensors().data()), escape(t.name),
+                                 std::string(t.type->name), shape_string(t), std::to_string(t.n_elements),
+                                 std::to_string(t.size), inspect_detail::bpw_text(t), std::to_string(t.offset)})
+            cells.push_back(std::move(cell));
+        return cells;
+    }
+
+    void types() {
+        if (in_.totals.tensors == 0) return;
+        title("Types");
         std::vector<std::vector<std::string>> rows{{"type", "tensors", "elements", "bytes", "share of file"}};
-        for (const TypeTotal& tt : tot.by_type)
+        for (const TypeTotal& tt : in_.totals.by_type)
             rows.push_back({std::string(tt.type->name), std::to_string(tt.tensors), std::to_string(tt.elements),
-                            std::to_string(tt.bytes),
-                            fmt::format("{:.1f}%", 100.0 * static_cast<double>(tt.bytes) /
-                                                       static_cast<double>(std::max<uint64_t>(in.files_bytes, 1)))});
-        table(out, rows, {false, true, true, true, true}, st, true, {cols});
+                            std::to_string(tt.bytes), inspect_detail::share_text(tt, in_)});
+        table(out_, rows, {false, true, true, true, true}, st_, true, {cols_});
     }
 
-    out += '\n' + st.bold(totals_title(in)) + '\n';
-    std::string stored = fmt::format("{} bytes ({})", tot.bytes, human_bytes(tot.bytes));
-    if (const auto bpw = tot.bits_per_weight()) stored += fmt::format(", {:.3f} bits per weight", *bpw);
-    table(out, {{"tensors", std::to_string(tot.tensors)}, {"parameters", std::to_string(tot.parameters)},
-                {"stored size", stored}},
-          {false, false}, st, false, {cols});
+    void totals() {
+        const Totals& tot = in_.totals;
+        title(totals_title(in_));
+        std::string stored = fmt::format("{} bytes ({})", tot.bytes, human_bytes(tot.bytes));
+        if (const auto bpw = tot.bits_per_weight()) stored += fmt::format(", {:.3f} bits per weight", *bpw);
+        table(out_, {{"tensors", std::to_string(tot.tensors)}, {"parameters", std::to_string(tot.parameters)},
+                     {"stored size", stored}},
+              {false, false}, st_, false, {cols_});
+    }
 
-    out += '\n' + st.bold("gguf-dequant output, whole model (GGUF)") + '\n';
-    if (in.dequantized.empty()) {
-        out += "  none: " + escape(in.not_convertible) + '\n';
-    } else {
+    void dequantized() {
+        title("gguf-dequant output, whole model (GGUF)");
+        if (in_.dequantized.empty()) {
+            out_ += "  none: " + escape(in_.not_convertible) + '\n';
+            return;
+        }
         const auto size = [](uint64_t n) { return fmt::format("{} bytes ({})", n, human_bytes(n)); };
         std::vector<std::vector<std::string>> rows{{"", "tensor bytes", "file size"}};
-        for (const Dequantized& d : in.dequantized)
+        for (const Dequantized& d : in_.dequantized)
             for (const bool all : {false, true}) {
                 const ConversionSize& c = all ? d.all : d.quantized;
                 rows.push_back({fmt::format("--to {}{}", out_type_name(d.to), all ? " --all" : ""),
                                 size(c.tensor_bytes),
                                 size(c.file_bytes) + (c.files > 1 ? fmt::format(" in {} files", c.files) : "")});
             }
-        table(out, rows, {false, false, false}, st, true, {cols});
+        table(out_, rows, {false, false, false}, st_, true, {cols_});
     }
 
-    if (in.memory) {
-        out += '\n' + st.bold(fitted(inspect_detail::memory_title(*in.memory), cols)) + '\n';
-        std::vector<std::vector<std::string>> mem;
-        for (auto& [label, value] : inspect_detail::memory_rows(*in.memory)) mem.push_back({label, value});
-        table(out, mem, {false, false}, st, false, {cols});
-    }
-    out.flush();
+    const Inspection& in_;
+    const InspectOptions& opts_;
+    const GgufFile& f_;
+    const Style st_;
+    const size_t cols_;
+    TextOut out_;
+};
+
+}  // namespace
+
+void render_text(const Inspection& in, const InspectOptions& opts, const std::function<void(std::string_view)>& sink) {
+    TextView view(in, opts, sink);
+    inspect_detail::write_sections(view);
 }
 
 std::string render_text(const Inspection& in, const InspectOptions& opts) {
