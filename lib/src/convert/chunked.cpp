@@ -59,103 +59,144 @@ uint64_t values_bytes(const TensorJob& j, uint64_t blocks) {
     return blocks * j.in_type->block_elems * out_type_size(j.out);
 }
 
-}  // namespace
-
-ConversionResult run_chunked(const ConversionPlan& plan, OutputWriter* out, const RunControl& control,
-                             const ChunkedRun& how) {
-    // One reader per input file (the shards of a split model); a job reads its own.
-    std::vector<std::unique_ptr<InputReader>> readers;
-    for (const GgufFile* f : plan.inputs()) readers.push_back(std::make_unique<InputReader>(*f));
-    const ChunkList chunks(plan, how, out != nullptr);
-    const auto& jobs = plan.jobs();
-
-    uint64_t in_cap = 0, out_cap = 0;  // the largest Convert chunk
-    for (const TensorJob& j : jobs) {
+// The input and output bytes of the largest Convert chunk: what each worker's converter holds.
+std::pair<uint64_t, uint64_t> largest_chunk(const ConversionPlan& plan, const ChunkList& chunks) {
+    uint64_t in_cap = 0, out_cap = 0;
+    for (const TensorJob& j : plan.jobs()) {
         if (!j.converts()) continue;
         const uint64_t nb = std::min(j.n_blocks, chunks.step(j));
         in_cap = std::max(in_cap, nb * j.in_type->block_bytes);
         out_cap = std::max(out_cap, values_bytes(j, nb));
     }
-    const bool any_convert = plan.n_converted() > 0;
+    return {in_cap, out_cap};
+}
 
-    ConversionResult result;
-    if (control.stats) result.stats.resize(jobs.size());
-    std::mutex mu;  // guards result.stats, `error`, `finished`
-    std::condition_variable cv;
-    std::exception_ptr error;
-    std::atomic<uint64_t> next{0}, bytes_in{0}, bytes_out{0};
-    std::atomic<bool> stop{false};
-    unsigned finished = 0;
-    const unsigned n_workers = unsigned(std::min<uint64_t>(std::max(how.workers, 1u), std::max<uint64_t>(1, chunks.size())));
+// One run: the state the workers share, and what each of them does.
+class Run {
+public:
+    Run(const ConversionPlan& plan, OutputWriter* out, const RunControl& control, const ChunkedRun& how)
+        : plan_(plan), out_(out), control_(control), how_(how), chunks_(plan, how, out != nullptr),
+          caps_(largest_chunk(plan, chunks_)) {
+        // One reader per input file (the shards of a split model); a job reads its own.
+        for (const GgufFile* f : plan.inputs()) readers_.push_back(std::make_unique<InputReader>(*f));
+        if (control.stats) result_.stats.resize(plan.jobs().size());
+    }
 
-    auto worker = [&] {
+    ConversionResult operator()() {
+        std::vector<std::thread> pool;
+        start(pool);
+        report_progress(pool.size());
+        for (auto& t : pool) t.join();
+        if (error_) std::rethrow_exception(error_);
+        if (control_.cancelled()) throw Error("interrupted");
+        if (control_.progress) control_.progress(total_in(), total_in(), chunks_.newest_job(chunks_.size()));
+        result_.bytes_read = bytes_in_;
+        result_.bytes_written = bytes_out_;
+        return std::move(result_);
+    }
+
+private:
+    unsigned n_workers() const {
+        return unsigned(std::min<uint64_t>(std::max(how_.workers, 1u), std::max<uint64_t>(1, chunks_.size())));
+    }
+
+    void start(std::vector<std::thread>& pool) {
+        pool.reserve(n_workers());
+        try {
+            for (unsigned i = 0; i < n_workers(); ++i) pool.emplace_back([this] { work(); });
+        } catch (...) {
+            stop_ = true;
+            for (auto& t : pool) t.join();
+            throw;
+        }
+    }
+
+    // One worker: chunks until none are left or one failed; the first error is kept for the caller.
+    void work() {
         try {
             std::unique_ptr<ChunkConverter> conv;
-            if (any_convert) conv = how.make_converter(in_cap, out_cap);
-            for (uint64_t i; !stop.load(std::memory_order_relaxed) && (i = next.fetch_add(1)) < chunks.size();) {
-                if (control.cancelled()) throw Error("interrupted");
-                const Chunk c = chunks.at(i);
-                const TensorJob& j = jobs[c.job];
-                const InputReader& in = *readers[j.input];
-                if (!j.converts()) {
-                    out->copy(j.file, j.out_offset + c.first, in, j.in_offset + c.first, c.count);
-                    bytes_in += c.count;
-                    bytes_out += c.count;
-                    continue;
-                }
-                TensorStats part;
-                const auto values = conv->convert(j, c, in, control.stats ? &part : nullptr);
-                const uint64_t first_value = c.first * j.in_type->block_elems;
-                if (out) out->write(j.file, j.out_offset + first_value * out_type_size(j.out), values);
-                if (control.values) control.values(c.job, first_value, values);
-                if (control.stats) {
-                    std::lock_guard lock(mu);
-                    result.stats[c.job].merge(part);
-                }
-                bytes_in += c.count * j.in_type->block_bytes;
-                bytes_out += values_bytes(j, c.count);
+            if (plan_.n_converted() > 0) conv = how_.make_converter(caps_.first, caps_.second);
+            for (uint64_t i; !stop_.load(std::memory_order_relaxed) && (i = next_.fetch_add(1)) < chunks_.size();) {
+                if (control_.cancelled()) throw Error("interrupted");
+                const Chunk c = chunks_.at(i);
+                if (plan_.jobs()[c.job].converts()) convert(*conv, c);
+                else copy(c);
             }
         } catch (...) {
-            stop = true;
-            std::lock_guard lock(mu);
-            if (!error) error = std::current_exception();
+            stop_ = true;
+            std::lock_guard lock(mu_);
+            if (!error_) error_ = std::current_exception();
         }
-        std::lock_guard lock(mu);
-        ++finished;
-        cv.notify_all();
-    };
-
-    std::vector<std::thread> pool;
-    pool.reserve(n_workers);
-    try {
-        for (unsigned i = 0; i < n_workers; ++i) pool.emplace_back(worker);
-    } catch (...) {
-        stop = true;
-        for (auto& t : pool) t.join();
-        throw;
+        std::lock_guard lock(mu_);
+        ++finished_;
+        cv_.notify_all();
     }
+
+    void copy(const Chunk& c) {
+        const TensorJob& j = plan_.jobs()[c.job];
+        out_->copy(j.file, j.out_offset + c.first, *readers_[j.input], j.in_offset + c.first, c.count);
+        bytes_in_ += c.count;
+        bytes_out_ += c.count;
+    }
+
+    void convert(ChunkConverter& conv, const Chunk& c) {
+        const TensorJob& j = plan_.jobs()[c.job];
+        TensorStats part;
+        const auto values = conv.convert(j, c, *readers_[j.input], control_.stats ? &part : nullptr);
+        const uint64_t first_value = c.first * j.in_type->block_elems;
+        if (out_) out_->write(j.file, j.out_offset + first_value * out_type_size(j.out), values);
+        if (control_.values) control_.values(c.job, first_value, values);
+        if (control_.stats) {
+            std::lock_guard lock(mu_);
+            result_.stats[c.job].merge(part);
+        }
+        bytes_in_ += c.count * j.in_type->block_bytes;
+        bytes_out_ += values_bytes(j, c.count);
+    }
+
+    // The bytes the workers will read: without an output, Copy jobs are skipped.
+    uint64_t total_in() const {
+        uint64_t total = plan_.bytes_in();
+        if (!out_)
+            for (const TensorJob& j : plan_.jobs()) total -= j.converts() ? 0 : j.in_size;
+        return total;
+    }
+
     // This thread only reports progress, so the workers have the cores to themselves.
-    uint64_t total_in = plan.bytes_in();
-    if (!out)
-        for (const TensorJob& j : jobs) total_in -= j.converts() ? 0 : j.in_size;
-    {
-        std::unique_lock lock(mu);
-        while (finished < pool.size()) {
-            cv.wait_for(lock, std::chrono::milliseconds(200));
-            if (control.progress && finished < pool.size()) {
+    void report_progress(size_t workers) {
+        const uint64_t total = total_in();
+        std::unique_lock lock(mu_);
+        while (finished_ < workers) {
+            cv_.wait_for(lock, std::chrono::milliseconds(200));
+            if (control_.progress && finished_ < workers) {
                 lock.unlock();
-                control.progress(bytes_in.load(), total_in, chunks.newest_job(next.load()));
+                control_.progress(bytes_in_.load(), total, chunks_.newest_job(next_.load()));
                 lock.lock();
             }
         }
     }
-    for (auto& t : pool) t.join();
-    if (error) std::rethrow_exception(error);
-    if (control.cancelled()) throw Error("interrupted");
-    if (control.progress) control.progress(total_in, total_in, chunks.newest_job(chunks.size()));
-    result.bytes_read = bytes_in;
-    result.bytes_written = bytes_out;
-    return result;
+
+    const ConversionPlan& plan_;
+    OutputWriter* out_;
+    const RunControl& control_;
+    const ChunkedRun& how_;
+    const ChunkList chunks_;
+    const std::pair<uint64_t, uint64_t> caps_;  // a converter's input and output bytes
+    std::vector<std::unique_ptr<InputReader>> readers_;
+    ConversionResult result_;
+    std::mutex mu_;  // guards result_.stats, error_, finished_
+    std::condition_variable cv_;
+    std::exception_ptr error_;
+    std::atomic<uint64_t> next_{0}, bytes_in_{0}, bytes_out_{0};
+    std::atomic<bool> stop_{false};
+    unsigned finished_ = 0;
+};
+
+}  // namespace
+
+ConversionResult run_chunked(const ConversionPlan& plan, OutputWriter* out, const RunControl& control,
+                             const ChunkedRun& how) {
+    return Run(plan, out, control, how)();
 }
 
 }  // namespace gguftk
