@@ -238,7 +238,11 @@ int run_check(const Args& a) {
     if (g_interrupted) throw Error("interrupted");
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (a.json) cli::write_stdout(render_check_json(report, a.input));
-    else cli::write_stdout((a.stats ? render_check_table(report) : "") + render_check_text(report, a.input, engine->description(), secs));
+    else {
+        const size_t columns = cli::terminal_columns(stdout);
+        cli::write_stdout((a.stats ? render_check_table(report, columns) : "") +
+                          render_check_text(report, a.input, engine->description(), secs, columns));
+    }
     return report.failed_tensors() ? cli::kExitFailure : cli::kExitOk;
 }
 
@@ -305,7 +309,7 @@ int run_conversion(const Args& a) {
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     const std::string facts = fmt::format(": {} tensors, {} converted to {}, {:.1f} MB in {:.2f} s ({})", plan.jobs().size(),
                                           plan.n_converted(), a.to, double(plan.bytes_out()) / 1e6, secs, engine->description());
-    fmt::print(stderr, "{}\n", cli::fit_line(written(a, in, plan, out), facts, cli::terminal_columns(stderr)));
+    fmt::print(stderr, "{}\n", fit_line(written(a, in, plan, out), facts, cli::terminal_columns(stderr)));
     if (a.stats) print_stats(plan, result, cli::terminal_columns(stdout));
     return cli::kExitOk;
 }
