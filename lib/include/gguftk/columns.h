@@ -37,6 +37,6 @@ std::string fit_line(std::string_view head, std::string_view rest, size_t column
 // the middle, to no fewer than `least_name` columns; below that each name takes a line of its
 // own and its cells go on the next, indented by two. The other cells (numbers) are never cut.
 std::string fit_table(const std::vector<std::vector<std::string>>& rows, const std::vector<bool>& right,
-                      size_t columns, size_t least_name = 16);
+                      size_t columns, size_t least_name = 20);
 
 }  // namespace gguftk

@@ -81,16 +81,16 @@ std::string intro(const HeaderDump& h) {
                        f.tensors().size(), f.file_size(), f.data_offset());
 }
 
-// A field's value after the `at` columns its line has used. With `columns` (a terminal's), when
-// it does not fit, wrapped beside them if 16 columns are left, else on the lines below,
-// indented by six.
-std::string value_cell(const std::string& value, size_t at, size_t columns) {
-    constexpr size_t kLeast = 16, kBelow = 6;
+// A field's value after the `at` columns its line has used. With `columns` (a terminal's), one
+// that does not fit beside them goes on the lines below, under the field's name (`below`) or
+// indented by six where that leaves too little: wrapped in the few columns beside, a name or a
+// number would be cut.
+std::string value_cell(const std::string& value, size_t at, size_t below, size_t columns) {
+    constexpr size_t kIndent = 6, kLeast = 24;
     if (!columns || at + display_width(value) <= columns) return value;
-    const size_t indent = columns >= at + kLeast ? at : kBelow;
-    std::string out = indent == at ? "" : "\n" + std::string(indent, ' ');
-    const std::vector<std::string> lines = wrap_words(value, columns > indent ? columns - indent : 1);
-    for (size_t i = 0; i < lines.size(); ++i) out += (i ? "\n" + std::string(indent, ' ') : "") + lines[i];
+    const size_t indent = columns >= below + kLeast ? below : kIndent;
+    std::string out;
+    for (const std::string& l : wrap_words(value, columns - indent)) out += '\n' + std::string(indent, ' ') + l;
     return out;
 }
 
@@ -180,12 +180,12 @@ void render_header_text(const HeaderDump& h, bool color, const std::function<voi
     // header is longer than all of them), so the records need not be made twice to measure.
     size_t wn = 5;
     for (const HeaderField& x : h.header) wn = std::max(wn, x.name.size());
-    const size_t wh = 3 * kHexShown + 1, value_at = 2 + wo + 2 + wo + 2 + wn + 2 + wh + 2;
+    const size_t wh = 3 * kHexShown + 1, field_at = 2 + wo + 2 + wo + 2, value_at = field_at + wn + 2 + wh + 2;
 
     auto row = [&](const HeaderField& x) {
         std::string line = "  " + pad(std::to_string(x.offset), wo, true) + "  " + pad(std::to_string(x.size), wo, true) +
                            "  " + pad(x.name, wn) + "  " + st.dim(pad(hex_text(f, x), wh)) + "  ";
-        const std::string value = value_cell(value_text(f, x, EscapeFor::Text), value_at, columns);
+        const std::string value = value_cell(value_text(f, x, EscapeFor::Text), value_at, field_at, columns);
         if (value.empty() || value[0] == '\n')
             while (!line.empty() && line.back() == ' ') line.pop_back();
         return line + value + '\n';
