@@ -86,7 +86,7 @@ int run(const Args& x) {
     const Comparison c = compare(*a, *b, o);
     if (x.json) cli::write_stdout(render_comparison_json(c, x.a, x.b));
     else if (x.markdown) cli::write_stdout(render_comparison_markdown(c, x.a, x.b));
-    else cli::write_stdout(render_comparison_text(c, x.a, x.b));
+    else cli::write_stdout(render_comparison_text(c, x.a, x.b, cli::terminal_columns(stdout)));
     return c.within() ? cli::kExitOk : kDiffer;
 }
 

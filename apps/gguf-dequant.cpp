@@ -133,28 +133,28 @@ std::pair<std::string, ValueRange> parse_range(const std::string& text) {
 }
 
 // The --stats table. On a terminal (`columns` not 0) the numbers take 4 significant digits
-// instead of 6 and the names are shortened in the middle, so that a row fits.
+// instead of 6 and the table is fit_table's, names shortened or on lines of their own.
 void print_stats(const ConversionPlan& plan, const ConversionResult& r, size_t columns) {
-    const int digits = columns ? 4 : 6, num_w = columns ? 10 : 13, count_w = columns ? 4 : 6;
-    size_t w = 6;
-    for (const TensorJob& j : plan.jobs())
-        if (j.converts()) w = std::max(w, plan.tensor(j).name.size());
-    const size_t rest = 2 + 7 + 4 * (1 + num_w) + 2 * (1 + count_w);
-    if (columns) w = std::min(w, std::max<size_t>(columns > rest ? columns - rest : 0, 12));
-    const auto row = [&](std::string_view name, std::string_view type, const std::array<std::string, 6>& c) {
-        return fmt::format("{:<{}}  {:<7} {:>{}} {:>{}} {:>{}} {:>{}} {:>{}} {:>{}}\n", name, w, type, c[0], num_w, c[1],
-                           num_w, c[2], num_w, c[3], num_w, c[4], count_w, c[5], count_w);
-    };
-    std::string out = row("tensor", "type", {"min", "max", "mean", "absmax", "nan", "inf"});
+    const int digits = columns ? 4 : 6;
+    std::vector<std::vector<std::string>> rows{{"tensor", "type", "min", "max", "mean", "absmax", "nan", "inf"}};
     for (size_t i = 0; i < plan.jobs().size(); ++i) {
         const TensorJob& j = plan.jobs()[i];
         if (!j.converts()) continue;
         const TensorStats& s = r.stats[i];
         auto num = [&](double v) { return s.finite ? fmt::format("{:.{}g}", v, digits) : std::string("-"); };
-        const std::string name = columns ? elide_middle(escape(plan.tensor(j).name), w) : plan.tensor(j).name;
-        out += row(name, j.in_type->name,
-                   {num(s.min), num(s.max), num(s.mean()), num(s.absmax), std::to_string(s.nan), std::to_string(s.inf)});
+        rows.push_back({columns ? escape(plan.tensor(j).name) : plan.tensor(j).name, std::string(j.in_type->name), num(s.min),
+                        num(s.max), num(s.mean()), num(s.absmax), std::to_string(s.nan), std::to_string(s.inf)});
     }
+    if (columns) {
+        fmt::print("{}", fit_table(rows, {false, false, true, true, true, true, true, true}, columns));
+        return;
+    }
+    size_t w = 6;
+    for (const auto& row : rows) w = std::max(w, row[0].size());
+    std::string out;
+    for (const auto& c : rows)
+        out += fmt::format("{:<{}}  {:<7} {:>13} {:>13} {:>13} {:>13} {:>6} {:>6}\n", c[0], w, c[1], c[2], c[3], c[4], c[5],
+                           c[6], c[7]);
     fmt::print("{}", out);
 }
 
@@ -238,7 +238,11 @@ int run_check(const Args& a) {
     if (g_interrupted) throw Error("interrupted");
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (a.json) cli::write_stdout(render_check_json(report, a.input));
-    else cli::write_stdout((a.stats ? render_check_table(report) : "") + render_check_text(report, a.input, engine->description(), secs));
+    else {
+        const size_t columns = cli::terminal_columns(stdout);
+        cli::write_stdout((a.stats ? render_check_table(report, columns) : "") +
+                          render_check_text(report, a.input, engine->description(), secs, columns));
+    }
     return report.failed_tensors() ? cli::kExitFailure : cli::kExitOk;
 }
 
@@ -305,7 +309,7 @@ int run_conversion(const Args& a) {
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     const std::string facts = fmt::format(": {} tensors, {} converted to {}, {:.1f} MB in {:.2f} s ({})", plan.jobs().size(),
                                           plan.n_converted(), a.to, double(plan.bytes_out()) / 1e6, secs, engine->description());
-    fmt::print(stderr, "{}\n", cli::fit_line(written(a, in, plan, out), facts, cli::terminal_columns(stderr)));
+    fmt::print(stderr, "{}\n", fit_line(written(a, in, plan, out), facts, cli::terminal_columns(stderr)));
     if (a.stats) print_stats(plan, result, cli::terminal_columns(stdout));
     return cli::kExitOk;
 }

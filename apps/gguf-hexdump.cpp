@@ -165,7 +165,7 @@ void write_row(const GgufFile& f, const TensorInfo& t, const Request& r) {
     else if (r.markdown)
         render_row_markdown(f, t, span, cli::write_stdout);
     else
-        render_row_text(f, t, span, r.color, cli::write_stdout);
+        render_row_text(f, t, span, r.color, cli::write_stdout, r.columns);
 }
 
 void write_element(const GgufFile& f, const TensorInfo& t, const Request& r) {
@@ -274,7 +274,7 @@ int main(int argc, char** argv) {
             else if (req.markdown)
                 render_header_markdown(h, cli::write_stdout);
             else
-                render_header_text(h, req.color, cli::write_stdout);
+                render_header_text(h, req.color, cli::write_stdout, req.columns);
             return cli::kExitOk;
         }
         if (const TensorInfo* t = f.find_tensor(tensor)) {

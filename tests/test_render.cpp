@@ -8,6 +8,7 @@
 #include <string>
 
 #include "gguf_builder.h"
+#include "gguftk/columns.h"
 #include "gguftk/escape.h"
 #include "gguftk/inspect.h"
 
@@ -286,4 +287,44 @@ TEST_CASE("text and Markdown views of a file with hostile names carry no control
     InspectOptions color;
     color.color = true;
     CHECK(render_text(in, color).find("\x1b[1m") != std::string::npos);  // our own, only when asked
+}
+
+namespace {
+
+// The widest line of `text`, in code points.
+size_t widest(const std::string& text) {
+    size_t w = 0, start = 0;
+    for (size_t nl; (nl = text.find('\n', start)) != std::string::npos; start = nl + 1)
+        w = std::max(w, display_width(std::string_view(text).substr(start, nl - start)));
+    return w;
+}
+
+}  // namespace
+
+TEST_CASE("fit_table: names shortened in the middle to fit, then on lines of their own; numbers whole") {
+    const std::string name = "blk.12.a_name_long_enough_to_need_shortening.ffn_down.weight";
+    const std::vector<std::vector<std::string>> rows{{"tensor", "type", "min"}, {"a.weight", "Q4_K", "-0.123456"}, {name, "F32", "7"}};
+    const std::vector<bool> right{false, false, true};
+    const std::string wide = fit_table(rows, right, 200);
+    CHECK(wide.find(name + "  F32          7\n") != std::string::npos);  // all of it, as wide as its widest cell
+
+    const std::string narrow = fit_table(rows, right, 40);  // 24 columns for the names
+    CHECK(widest(narrow) <= 40);
+    CHECK(narrow.find("blk.12.a_na…_down.weight  F32          7\n") != std::string::npos);
+    CHECK(narrow.find("-0.123456") != std::string::npos);
+
+    const std::string stacked = fit_table(rows, right, 30);  // 14 would be left for the names: below 20
+    CHECK(widest(stacked) <= 30);
+    CHECK(stacked.find("a.weight\n  Q4_K -0.123456\n") != std::string::npos);
+    CHECK(stacked.find("…ffn_down.weight\n  F32          7\n") != std::string::npos);
+}
+
+TEST_CASE("fit_line: the head shortened to leave room for the rest, to no less than half the line, then wrapped") {
+    CHECK(fit_line("path/model.gguf", ": OK", 0) == "path/model.gguf: OK");
+    CHECK(fit_line("path/model.gguf", ": OK", 40) == "path/model.gguf: OK");
+    const std::string line = fit_line(std::string(60, 'p'), ": OK (3 of 3 tensors passed), 1234 values", 40);
+    CHECK(widest(line + '\n') < 40);
+    CHECK(line.rfind(std::string(9, 'p') + "…" + std::string(9, 'p') + ": OK (3 of 3", 0) == 0);
+    CHECK(line.find("\n  ") != std::string::npos);
+    CHECK(wrap_indented("one two three four", 9, 2) == "one two\n  three\n  four");
 }

@@ -164,17 +164,6 @@ bool use_color(std::FILE* f) {
     return is_tty(f);
 }
 
-std::string fit_line(std::string_view head, std::string_view rest, size_t columns) {
-    const std::string whole = std::string(head) + std::string(rest);
-    if (!columns || display_width(whole) < columns) return whole;
-    // One column spare, as for the progress line it replaces.
-    const size_t room = columns - 1, rest_w = display_width(rest);
-    const std::string line = elide_middle(head, std::max<size_t>(room > rest_w ? room - rest_w : 0, 20)) + std::string(rest);
-    std::string out;
-    for (const std::string& l : wrap_words(line, room, room - 2)) out += (out.empty() ? "" : "\n  ") + l;
-    return out;
-}
-
 int run(CLI::App& app, int argc, char** argv, const std::function<int()>& body, const std::string& input) {
     app.formatter(std::make_shared<HelpFormatter>());
     try {

@@ -49,9 +49,6 @@ bool is_tty(std::FILE* f);
 // The columns to fit on a terminal: its width (TIOCGWINSZ, else $COLUMNS, else 80), at least
 // 40; 0 when `f` is not a terminal, where output is printed in full (pipes, files, tests).
 size_t terminal_columns(std::FILE* f);
-// `head` + `rest` in `columns` (0: as they are): `head` (a path) shortened in the middle to
-// leave room for `rest`, then what still does not fit wrapped onto lines indented by two.
-std::string fit_line(std::string_view head, std::string_view rest, size_t columns);
 // Colour only on a terminal, and never when NO_COLOR is set (no-color.org).
 bool use_color(std::FILE* f);
 

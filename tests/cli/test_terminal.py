@@ -42,11 +42,12 @@ def long_named(tmp_path_factory):
     return path
 
 
-def on_pty(tool, *args, stream="stdout"):
-    """Runs `tool` with `stream` (stdout or stderr) on an 80-column pseudo-terminal and the other
-    one on a pipe; returns (the terminal's text, the pipe's bytes)."""
+def on_pty(tool, *args, stream="stdout", rc=0, columns=COLUMNS):
+    """Runs `tool` with `stream` (stdout or stderr) on a pseudo-terminal `columns` wide and the
+    other one on a pipe; checks its exit status is `rc`; returns (the terminal's text, the pipe's
+    bytes)."""
     leader, follower = pty.openpty()
-    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, COLUMNS, 0, 0))
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, columns, 0, 0))
     env = dict(os.environ)
     env.pop("COLUMNS", None)
     ends = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, stream: follower}
@@ -54,7 +55,7 @@ def on_pty(tool, *args, stream="stdout"):
     os.close(follower)
     text = read_terminal(leader).decode()
     other = (p.stderr if stream == "stdout" else p.stdout).read()
-    assert p.wait(timeout=60) == 0, other
+    assert p.wait(timeout=60) == rc, other
     return text, other
 
 
@@ -64,10 +65,10 @@ def screen_lines(text):
     return [seg for seg in re.split(r"[\r\n]", text) if seg]
 
 
-def assert_fits(text):
+def assert_fits(text, columns=COLUMNS):
     lines = screen_lines(text)
     assert lines
-    too_wide = [line for line in lines if len(line) > COLUMNS]  # len(): code points
+    too_wide = [line for line in lines if len(line) > columns]  # len(): code points
     assert not too_wide, too_wide
 
 
@@ -133,3 +134,96 @@ def test_help_fits_80_columns_and_constraints_read_on_their_own_lines(tool):
         for label in ("Needs:", "Excludes:", "Env:"):
             if label in line and not line.lstrip().startswith("--"):
                 assert line.lstrip().startswith(label), line  # not run into the option or its text
+
+
+def piped(tool, *args, rc=0):
+    p = subprocess.run([str(BIN / tool), *map(str, args)], capture_output=True)
+    assert p.returncode == rc, p.stderr
+    return p.stdout.decode()
+
+
+def tokens(text):
+    return re.split(r"[\s,;:()\[\]]+", re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", text))
+
+
+def assert_numbers_whole(text, full, rounded=False):
+    """Every number standing alone in the piped output `full` stands alone in the terminal's
+    `text` too: fitting it cut none. `rounded`: a statistic may be shown to 4 significant digits
+    (gguf-dequant's tables on a terminal), within 1e-3 of its value."""
+    number = r"-?\d+(\.\d+)?(e[-+]\d+)?"
+    shown = set(tokens(text))
+    missing = sorted({t for t in tokens(full) if re.fullmatch(number, t)} - shown)
+    if rounded:
+        values = [float(t) for t in shown if re.fullmatch(number, t)]
+        missing = [m for m in missing if not any(abs(v - float(m)) <= 1e-3 * abs(float(m)) for v in values)]
+    assert not missing, missing
+
+
+@pytest.fixture(scope="module")
+def long_path(long_named, tmp_path_factory):
+    """The long-named model again under a file name long enough to push any summary line past 80."""
+    path = tmp_path_factory.mktemp("terminal") / ("a-model-file-whose-name-alone-is-long-enough-to-push-lines-" * 2 + ".gguf")
+    path.write_bytes(long_named.read_bytes())
+    return path
+
+
+@pytest.fixture(scope="module")
+def converted(long_named, tmp_path_factory):
+    """The long-named model with its Q8_0 tensor converted to F16: gguf-compare's B."""
+    path = tmp_path_factory.mktemp("terminal") / "long-f16.gguf"
+    subprocess.run([str(BIN / "gguf-dequant"), long_named, "-o", path], capture_output=True, check=True)
+    return path
+
+
+def test_hexdump_header_fits_a_terminal(long_named):
+    text, _ = on_pty("gguf-hexdump", long_named)
+    assert_fits(text)
+    assert shortened(text)  # the tensor info record's title
+    full = piped("gguf-hexdump", long_named)
+    assert max(len(line) for line in full.splitlines()) > COLUMNS
+    assert_numbers_whole(text, full)
+    fixture, _ = on_pty("gguf-hexdump", ALL)
+    assert_fits(fixture)
+
+
+def test_hexdump_row_fits_a_terminal(long_named):
+    text, _ = on_pty("gguf-hexdump", long_named, "--tensor", LONG, "--row", "1")
+    assert_fits(text)
+    assert shortened(text) and LONG not in text
+    full = piped("gguf-hexdump", long_named, "--tensor", LONG, "--row", "1")
+    assert LONG in full
+    assert_numbers_whole(text, full)
+
+
+@pytest.mark.parametrize("args", [[], ["--stats"], ["--stats", "--range", "*=-0.1:0.1"], ["--range", "*=-0.1:0.1"]])
+def test_dequant_check_fits_a_terminal(long_path, args):
+    rc = 1 if "--range" in args else 0  # the range fails every tensor: FAIL lines
+    text, _ = on_pty("gguf-dequant", long_path, "--check", *args, rc=rc)
+    assert_fits(text)
+    assert "…" in text.splitlines()[-2] + text.splitlines()[-1]  # the summary's path
+    if args:
+        assert shortened(text) and LONG not in text
+    full = piped("gguf-dequant", long_path, "--check", *args, rc=rc)
+    assert long_path.name in full and (not args or LONG in full)
+    assert max(len(line) for line in full.splitlines()) > COLUMNS
+    # The values (timing aside: a second run takes its own time).
+    assert_numbers_whole(text, re.sub(r"in \d+\.\d+ s", "", full), rounded="--stats" in args)
+
+
+def test_compare_fits_a_terminal(long_named, converted):
+    text, _ = on_pty("gguf-compare", long_named, converted, rc=1)  # the F16 values differ: rc 1
+    assert_fits(text)
+    assert shortened(text) and LONG not in text
+    full = piped("gguf-compare", long_named, converted, rc=1)
+    assert max(len(line) for line in full.splitlines()) > COLUMNS
+    assert_numbers_whole(text, full)
+
+
+def test_a_wide_terminal_shows_full_names(long_named, converted, tmp_path):
+    wide = 240
+    for tool, args, rc in [("gguf-dequant", [long_named, "--check", "--stats"], 0),
+                           ("gguf-compare", [long_named, converted], 1),
+                           ("gguf-dequant", [long_named, "-o", tmp_path / "w.gguf", "--all", "--stats"], 0)]:
+        text, _ = on_pty(tool, *args, rc=rc, columns=wide)
+        assert_fits(text, wide)
+        assert LONG in text, tool

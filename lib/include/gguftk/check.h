@@ -137,11 +137,12 @@ struct CheckReport {
 // Failure in the report.
 CheckReport check_model(const GgufModel& model, Engine& engine, const CheckOptions& opts, const RunControl& control);
 
-// The views, in gguftk_views. The failures, one line each, then a summary line naming `input`:
+// The views, in gguftk_views. The failures, one line each, then a summary line naming `input`;
+// with `columns` (a terminal's) each line fits them, names shortened in the middle:
 std::string render_check_text(const CheckReport& r, const std::string& input, const std::string& engine,
-                              double seconds);
-// A table of every tensor's statistics.
-std::string render_check_table(const CheckReport& r);
+                              double seconds, size_t columns = 0);
+// A table of every tensor's statistics; with `columns`, a table that fits them (fit_table).
+std::string render_check_table(const CheckReport& r, size_t columns = 0);
 // One JSON document: options, per-tensor statistics and failures, totals.
 std::string render_check_json(const CheckReport& r, const std::string& input);
 

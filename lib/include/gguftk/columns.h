@@ -23,4 +23,20 @@ std::vector<std::string> wrap_words(std::string_view s, size_t width);
 // The same with the first line `first` columns wide (it follows something on the same line).
 std::vector<std::string> wrap_words(std::string_view s, size_t first, size_t width);
 
+// `s` in lines of at most `columns` (0: as it is), those after the first indented by `indent`.
+std::string wrap_indented(std::string_view s, size_t columns, size_t indent = 2);
+
+// `head` + `rest` in `columns` (0: as they are): `head` (a path) shortened in the middle to
+// leave room for `rest` (to no less than half the line), then what still does not fit wrapped onto lines indented by two. One
+// column stays spare (a progress line redrawn in its place wraps in the last one).
+std::string fit_line(std::string_view head, std::string_view rest, size_t columns);
+
+// A table for a terminal `columns` wide: `rows` of cells, row 0 the heading and cell 0 a name.
+// Each column is as wide as its widest cell (`right` ones right-aligned), the name two spaces
+// from the rest, one between the others. When a row would not fit, the names are shortened in
+// the middle, to no fewer than `least_name` columns; below that each name takes a line of its
+// own and its cells go on the next, indented by two. The other cells (numbers) are never cut.
+std::string fit_table(const std::vector<std::vector<std::string>>& rows, const std::vector<bool>& right,
+                      size_t columns, size_t least_name = 20);
+
 }  // namespace gguftk

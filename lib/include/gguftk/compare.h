@@ -129,8 +129,8 @@ struct Comparison {
 Comparison compare(const Side& a, const Side& b, const CompareOptions& opts);
 
 // The views: a table (fit for 100 columns; long names shortened in the middle) and a summary
-// line; Markdown; one JSON document.
-std::string render_comparison_text(const Comparison& c, const std::string& a, const std::string& b);
+// line, or with `columns` (a terminal's) all of it fit to them; Markdown; one JSON document.
+std::string render_comparison_text(const Comparison& c, const std::string& a, const std::string& b, size_t columns = 0);
 std::string render_comparison_markdown(const Comparison& c, const std::string& a, const std::string& b);
 std::string render_comparison_json(const Comparison& c, const std::string& a, const std::string& b);
 

@@ -143,12 +143,13 @@ void row_values(const GgufFile& f, const TensorInfo& t, const RowSpan& s,
 
 // The views of a row span, streamed to `out` a piece at a time; nothing is written when the span
 // is refused. Text: a title, then lines of up to eight values, each line starting with the column
-// of its first value, within 80 columns. Markdown: a section with the same lines fenced. JSON:
+// of its first value, within 80 columns (or a narrower terminal's `columns`, the title too).
+// Markdown: a section with the same lines fenced. JSON:
 //   {"tensor", "type", "shape" (GGUF order), "row", "rows", "start", "stop" (the columns,
 //    half-open), "first_block", "last_block", "values"}
 // with floats as in the block JSON and integer types' values exact.
 void render_row_text(const GgufFile& f, const TensorInfo& t, const RowSpan& s, bool color,
-                     const std::function<void(std::string_view)>& out);
+                     const std::function<void(std::string_view)>& out, size_t columns = 0);
 void render_row_markdown(const GgufFile& f, const TensorInfo& t, const RowSpan& s,
                          const std::function<void(std::string_view)>& out);
 void row_json(const GgufFile& f, const TensorInfo& t, const RowSpan& s,
@@ -232,10 +233,13 @@ struct HeaderDump {
 
 // Built from the reader's validated parse (offsets it kept), not by parsing again.
 HeaderDump dump_header(const GgufFile& f);
-std::string render_header_text(const HeaderDump& h, bool color);
+// With `columns` (a terminal's), the text fits them: names shortened in the middle, a value
+// with no room beside its field on the lines below it.
+std::string render_header_text(const HeaderDump& h, bool color, size_t columns = 0);
 std::string render_header_markdown(const HeaderDump& h);
 // Both also handed to `out` a piece at a time, record by record (the tool prints this way).
-void render_header_text(const HeaderDump& h, bool color, const std::function<void(std::string_view)>& out);
+void render_header_text(const HeaderDump& h, bool color, const std::function<void(std::string_view)>& out,
+                        size_t columns = 0);
 void render_header_markdown(const HeaderDump& h, const std::function<void(std::string_view)>& out);
 // {"file", "version", "endian", "alignment", "data_offset", "file_size", "header": [fields],
 //  "metadata": [records], "tensor_infos": [records], "padding", "data"}; a field is {"name",

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "gguftk/check.h"
+#include "gguftk/columns.h"
 #include "gguftk/escape.h"
 #include "gguftk/types.h"
 
@@ -50,25 +51,37 @@ std::string summary_of_failures(const CheckReport& r) {
 }  // namespace
 
 std::string render_check_text(const CheckReport& r, const std::string& input, const std::string& engine,
-                              double seconds) {
+                              double seconds, size_t columns) {
     std::string out;
     for (const TensorCheck& t : r.tensors)
         for (const Failure& f : t.failures)
-            out += fmt::format("FAIL {}: {}: {}\n", escape(t.tensor->name), rule_name(f.rule), describe(t, f, r.options));
+            out += fit_line("FAIL " + escape(t.tensor->name), fmt::format(": {}: {}", rule_name(f.rule), describe(t, f, r.options)),
+                            columns) + '\n';
     const size_t failed = r.failed_tensors();
-    out += fmt::format("{}: {} ({} of {} tensors", escape(input), failed ? "FAILED" : "OK",
-                       failed ? failed : r.tensors.size(), r.tensors.size());
-    if (failed) out += fmt::format(" failed: {}", summary_of_failures(r));
-    else out += " passed";
-    if (!r.skipped.empty()) out += fmt::format("; {} integer tensors not checked", r.skipped.size());
-    out += fmt::format("), {} values in {:.2f} s ({})\n", r.values(), seconds, engine);
-    return out;
+    std::string rest = fmt::format(": {} ({} of {} tensors", failed ? "FAILED" : "OK", failed ? failed : r.tensors.size(),
+                                   r.tensors.size());
+    if (failed) rest += fmt::format(" failed: {}", summary_of_failures(r));
+    else rest += " passed";
+    if (!r.skipped.empty()) rest += fmt::format("; {} integer tensors not checked", r.skipped.size());
+    rest += fmt::format("), {} values in {:.2f} s ({})", r.values(), seconds, engine);
+    return out + fit_line(escape(input), rest, columns) + '\n';
 }
 
-std::string render_check_table(const CheckReport& r) {
+std::string render_check_table(const CheckReport& r, size_t columns) {
+    // On a terminal 4 significant digits, as gguf-dequant --stats: a row of 5 takes 84 columns.
+    auto num = [digits = columns ? 4 : 5](double v) { return std::isnan(v) ? std::string("-") : fmt::format("{:.{}g}", v, digits); };
+    if (columns) {
+        std::vector<std::vector<std::string>> rows{{"tensor", "type", "min", "max", "mean", "std", "nan", "inf", "zeros", "0-rows"}};
+        for (const TensorCheck& t : r.tensors) {
+            const ValueStats& s = t.stats;
+            rows.push_back({escape(t.tensor->name), std::string(t.tensor->type->name), num(s.min), num(s.max), num(s.mean),
+                            num(s.stddev), std::to_string(s.nan.count), std::to_string(s.inf.count), std::to_string(s.zero),
+                            std::to_string(s.zero_rows)});
+        }
+        return fit_table(rows, {false, false, true, true, true, true, true, true, true, true}, columns);
+    }
     size_t w = 6;
     for (const TensorCheck& t : r.tensors) w = std::max(w, escape(t.tensor->name).size());
-    auto num = [](double v) { return std::isnan(v) ? std::string("-") : fmt::format("{:.5g}", v); };
     std::string out = fmt::format("{:<{}}  {:<7} {:>11} {:>11} {:>11} {:>11} {:>5} {:>5} {:>9} {:>6}\n", "tensor", w,
                                   "type", "min", "max", "mean", "std", "nan", "inf", "zeros", "0-rows");
     for (const TensorCheck& t : r.tensors) {

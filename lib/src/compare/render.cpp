@@ -5,6 +5,7 @@
 
 #include <cmath>
 
+#include "gguftk/columns.h"
 #include "gguftk/compare.h"
 #include "gguftk/escape.h"
 #include "text/json_stream.h"
@@ -12,18 +13,7 @@
 namespace gguftk {
 namespace {
 
-constexpr size_t kNameWidth = 28;  // the table fits 100 columns with this
-
-// `s` in at most `width` columns: the middle replaced by "…" (names differ at both ends:
-// blk.12.ffn_down.weight).
-std::string shortened(const std::string& s, size_t width) {
-    if (s.size() <= width) return s;
-    auto continuation = [&](size_t i) { return (uint8_t(s[i]) & 0xc0) == 0x80; };  // inside a UTF-8 character
-    size_t head = (width - 1) / 2, tail_at = s.size() - (width - 1 - head);
-    while (head > 0 && continuation(head)) --head;
-    while (tail_at < s.size() && continuation(tail_at)) ++tail_at;
-    return s.substr(0, head) + "\xe2\x80\xa6" + s.substr(tail_at);
-}
+constexpr size_t kNameWidth = 28;  // in a pipe the table fits 100 columns with this
 
 std::string types(const TensorComparison& t) {
     return fmt::format("{}/{}", t.a ? t.a->type : "-", t.b ? t.b->type : "-");
@@ -40,16 +30,19 @@ std::string where(const TensorComparison& t, uint64_t index) {
     return fmt::format("element {} (row {}, col {})", index, index / ne0, index % ne0);
 }
 
-std::string summary(const Comparison& c, const std::string& a, const std::string& b) {
-    std::string s = fmt::format("{} vs {}: {} ({} tensors: {} identical", escape(a), escape(b),
+// With `columns` (a terminal's), the line wrapped to them, the paths and the worst tensor's name
+// shortened in the middle to half a line first: wrapping would cut a word longer than a line.
+std::string summary(const Comparison& c, const std::string& a, const std::string& b, size_t columns = 0) {
+    auto name = [&](const std::string& s) { return columns ? elide_middle(escape(s), columns / 2) : escape(s); };
+    std::string s = fmt::format("{} vs {}: {} ({} tensors: {} identical", name(a), name(b),
                                 c.within() ? "WITHIN" : "DIFFERENT", c.tensors.size(), c.count(Verdict::Identical));
     for (Verdict v : {Verdict::Within, Verdict::Beyond, Verdict::ShapeDiffers, Verdict::OnlyInA, Verdict::OnlyInB})
         if (const size_t n = c.count(v)) s += fmt::format(", {} {}", n, verdict_name(v));
     s += fmt::format("; {} metadata {})", c.metadata.size(), c.metadata.size() == 1 ? "key differs" : "keys differ");
     if (const TensorComparison* w = c.worst())
-        s += fmt::format("; worst {}: rel RMSE {}, max |a-b| {} at {}", escape(w->name), num(w->diff.rel_rmse()),
+        s += fmt::format("; worst {}: rel RMSE {}, max |a-b| {} at {}", name(w->name), num(w->diff.rel_rmse()),
                          num(w->diff.max_abs), where(*w, w->diff.max_at));
-    return s + "\n";
+    return wrap_indented(s, columns) + "\n";
 }
 
 struct Cells {
@@ -65,14 +58,32 @@ Cells cells(const TensorComparison& t) {
             std::isinf(snr) ? "inf" : fmt::format("{:.1f}", snr)};
 }
 
+// The table on a terminal: as wide as its cells, names shortened to fit `columns`.
+std::string terminal_table(const Comparison& c, size_t columns) {
+    std::vector<std::vector<std::string>> rows{{"tensor", "types A/B", "result", "max|a-b|", "rmse", "rel rmse", "cosine", "snr dB"}};
+    for (const TensorComparison& t : c.tensors) {
+        Cells x = cells(t);
+        rows.push_back({std::move(x.name), x.types, x.verdict, x.max_abs, x.rmse, x.rel, x.cosine, x.snr});
+    }
+    return fit_table(rows, {false, false, false, true, true, true, true, true}, columns);
+}
+
 }  // namespace
 
-std::string render_comparison_text(const Comparison& c, const std::string& a, const std::string& b) {
+std::string render_comparison_text(const Comparison& c, const std::string& a, const std::string& b, size_t columns) {
+    if (columns) {
+        std::string out = terminal_table(c, columns);
+        for (const MetadataChange& m : c.metadata)
+            out += fit_line("metadata " + escape(m.key),
+                            fmt::format(": {} -> {}", m.a.empty() ? "(absent)" : m.a, m.b.empty() ? "(absent)" : m.b), columns) +
+                   '\n';
+        return out + summary(c, a, b, columns);
+    }
     constexpr const char* kRow = "{:<{}} {:<15} {:<9} {:>9} {:>9} {:>9} {:>8} {:>6}\n";
     std::string out = fmt::format(kRow, "tensor", kNameWidth, "types A/B", "result", "max|a-b|", "rmse", "rel rmse", "cosine", "snr dB");
     for (const TensorComparison& t : c.tensors) {
         const Cells x = cells(t);
-        std::string row = fmt::format(kRow, shortened(x.name, kNameWidth), kNameWidth, x.types, x.verdict, x.max_abs,
+        std::string row = fmt::format(kRow, elide_middle(x.name, kNameWidth), kNameWidth, x.types, x.verdict, x.max_abs,
                                       x.rmse, x.rel, x.cosine, x.snr);
         row.erase(row.find_last_not_of(" \n") + 1);  // a row without numbers ends at its result
         out += row + "\n";

@@ -57,6 +57,10 @@ struct Style {
     }
 };
 
+// "TITLE: TEXT", the title in bold. With `columns` (a terminal's), the title shortened in the
+// middle to half the line and the text wrapped after it onto lines indented by two.
+std::string titled(const std::string& title, const std::string& text, const Style& st, size_t columns);
+
 // " (i1=2, i2=1)": the higher indices of a flattened row (ElementPlace::higher), or "" for none.
 std::string higher_text(const std::vector<uint64_t>& higher);
 

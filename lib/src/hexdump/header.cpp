@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <functional>
 
+#include "gguftk/columns.h"
 #include "gguftk/escape.h"
 #include "gguftk/hexdump.h"
 #include "gguftk/inspect.h"
@@ -19,6 +20,7 @@ namespace gguftk {
 namespace {
 
 using hexdump_detail::pad;
+using hexdump_detail::Style;
 using Is = HeaderField::Is;
 
 constexpr size_t kHexShown = 8;  // bytes of a field shown in the hex column
@@ -77,6 +79,31 @@ std::string intro(const HeaderDump& h) {
     return fmt::format("GGUF v{}, {}-endian, alignment {}, {} metadata entries, {} tensors, {} bytes; tensor data at {}",
                        f.version(), f.big_endian() ? "big" : "little", f.alignment(), f.metadata().size(),
                        f.tensors().size(), f.file_size(), f.data_offset());
+}
+
+// A field's value after the `at` columns its line has used. With `columns` (a terminal's), one
+// that does not fit beside them goes on the lines below, under the field's name (`below`) or
+// indented by six where that leaves too little: wrapped in the few columns beside, a name or a
+// number would be cut.
+std::string value_cell(const std::string& value, size_t at, size_t below, size_t columns) {
+    constexpr size_t kIndent = 6, kLeast = 24;
+    if (!columns || at + display_width(value) <= columns) return value;
+    const size_t indent = columns >= below + kLeast ? below : kIndent;
+    std::string out;
+    for (const std::string& l : wrap_words(value, columns - indent)) out += '\n' + std::string(indent, ' ') + l;
+    return out;
+}
+
+// "metadata entry 3: KEY (bytes 24-63, 40 bytes)". With `columns` (a terminal's), KEY is
+// shortened in the middle so that the line fits (to no less than half of it), the bytes going
+// on to the next line if it still does not.
+std::string record_title(const std::string& head, const std::string& key, const std::string& bytes,
+                         const Style& st, size_t columns) {
+    if (!columns) return st.bold(head + escape(key, EscapeFor::Text, 96)) + st.dim(" " + bytes);
+    const size_t used = display_width(head) + 1 + display_width(bytes);
+    const std::string name = head + elide_middle(escape(key), std::max(columns > used ? columns - used : 0, columns / 2));
+    const bool fits = display_width(name) + 1 + display_width(bytes) <= columns;
+    return st.bold(name) + (fits ? st.dim(" " + bytes) : "\n  " + st.dim(bytes));
 }
 
 }  // namespace
@@ -144,33 +171,35 @@ HeaderDump dump_header(const GgufFile& f) {
     return h;
 }
 
-void render_header_text(const HeaderDump& h, bool color, const std::function<void(std::string_view)>& sink) {
+void render_header_text(const HeaderDump& h, bool color, const std::function<void(std::string_view)>& sink,
+                        size_t columns) {
     const GgufFile& f = *h.file;
-    auto bold = [&](const std::string& s) { return color ? "\x1b[1m" + s + "\x1b[0m" : s; };
-    auto dim = [&](const std::string& s) { return color ? "\x1b[2m" + s + "\x1b[0m" : s; };
+    const Style st{color};
     const size_t wo = std::max<size_t>(6, std::to_string(f.file_size()).size());
     // The field column fits the longest field name a record can have ("metadata count" of the
     // header is longer than all of them), so the records need not be made twice to measure.
     size_t wn = 5;
     for (const HeaderField& x : h.header) wn = std::max(wn, x.name.size());
-    const size_t wh = 3 * kHexShown + 1;
+    const size_t wh = 3 * kHexShown + 1, field_at = 2 + wo + 2 + wo + 2, value_at = field_at + wn + 2 + wh + 2;
 
     auto row = [&](const HeaderField& x) {
         std::string line = "  " + pad(std::to_string(x.offset), wo, true) + "  " + pad(std::to_string(x.size), wo, true) +
-                           "  " + pad(x.name, wn) + "  " + dim(pad(hex_text(f, x), wh)) + "  " + value_text(f, x, EscapeFor::Text);
-        while (!line.empty() && line.back() == ' ') line.pop_back();
-        return line + '\n';
+                           "  " + pad(x.name, wn) + "  " + st.dim(pad(hex_text(f, x), wh)) + "  ";
+        const std::string value = value_cell(value_text(f, x, EscapeFor::Text), value_at, field_at, columns);
+        if (value.empty() || value[0] == '\n')
+            while (!line.empty() && line.back() == ' ') line.pop_back();
+        return line + value + '\n';
     };
     TextOut out(sink);
-    out += bold(escape(f.path())) + ": " + intro(h) + "\n\n";
-    out += bold("  " + pad("offset", wo, true) + "  " + pad("size", wo, true) + "  " + pad("field", wn) + "  " +
-                pad("hex", wh) + "  value") + '\n';
+    out += hexdump_detail::titled(escape(f.path()), intro(h), st, columns) + "\n\n";
+    out += st.bold("  " + pad("offset", wo, true) + "  " + pad("size", wo, true) + "  " + pad("field", wn) + "  " +
+                   pad("hex", wh) + "  value") + '\n';
     for (const HeaderField& x : h.header) out += row(x);
     auto records = [&](size_t n, HeaderRecord (HeaderDump::*record)(size_t) const, const char* what) {
         for (size_t i = 0; i < n; ++i) {
             const HeaderRecord r = (h.*record)(i);
-            out += '\n' + bold(fmt::format("{} {}: {}", what, i, escape(r.title, EscapeFor::Text, 96))) +
-                   dim(fmt::format(" (bytes {}, {} bytes)", range(r.offset, r.size), r.size)) + '\n';
+            out += '\n' + record_title(fmt::format("{} {}: ", what, i), r.title,
+                                       fmt::format("(bytes {}, {} bytes)", range(r.offset, r.size), r.size), st, columns) + '\n';
             for (const HeaderField& x : r.fields) out += row(x);
         }
     };
@@ -182,8 +211,8 @@ void render_header_text(const HeaderDump& h, bool color, const std::function<voi
     out.flush();
 }
 
-std::string render_header_text(const HeaderDump& h, bool color) {
-    return collect([&](const TextSink& sink) { render_header_text(h, color, sink); });
+std::string render_header_text(const HeaderDump& h, bool color, size_t columns) {
+    return collect([&](const TextSink& sink) { render_header_text(h, color, sink, columns); });
 }
 
 void render_header_markdown(const HeaderDump& h, const std::function<void(std::string_view)>& sink) {

@@ -231,15 +231,16 @@ std::string element_line(const ElementPlace& p) {
 
 }  // namespace
 
+std::string hexdump_detail::titled(const std::string& title, const std::string& text, const Style& st, size_t columns) {
+    if (!columns) return st.bold(title) + ": " + text;
+    const std::string shown = elide_middle(title, columns / 2);
+    return st.bold(shown) + ":" + fitted_after(text, display_width(shown) + 1, columns);
+}
+
 std::string render_block_text(const BlockDump& b, bool color, size_t columns) {
     const Style st{color};
     std::string out = b.marked ? st.bold(fitted(element_line(*b.marked), columns, 2)) + '\n' : "";
-    if (columns) {
-        const std::string title = elide_middle(block_title(b, EscapeFor::Text), columns / 2);
-        out += st.bold(title) + ":" + fitted_after(summary_line(b), display_width(title) + 1, columns) + '\n';
-    } else {
-        out += st.bold(block_title(b, EscapeFor::Text)) + ": " + summary_line(b) + '\n';
-    }
+    out += hexdump_detail::titled(block_title(b, EscapeFor::Text), summary_line(b), st, columns) + '\n';
 
     std::vector<std::vector<std::string>> rows{{"bytes", "field", "kind", "hex", "decoded"}};
     for (const FieldDump& f : b.fields)

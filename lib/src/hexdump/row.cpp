@@ -95,12 +95,12 @@ std::string value_text(const RowValues& v, size_t k) {
 }
 
 // A piece as lines of up to eight values, each line led by the column of its first value. The
-// cells are as wide as the piece's widest value, and a line holds as many as fit in 80 columns.
-std::string grid_text(const RowValues& v, size_t index_w, const Style& st) {
+// cells are as wide as the piece's widest value, and a line holds as many as fit in `width`.
+std::string grid_text(const RowValues& v, size_t index_w, const Style& st, size_t width) {
     std::vector<std::string> cells(v.size());
     size_t cw = 1;
     for (size_t k = 0; k < cells.size(); ++k) cw = std::max(cw, (cells[k] = value_text(v, k)).size());
-    const size_t room = kTextWidth - std::min(kTextWidth - 1, index_w + 3);
+    const size_t room = width - std::min(width - 1, index_w + 3);
     const size_t per = std::clamp<size_t>(room / (cw + 1), 1, kMaxPerLine);
     std::string out;
     for (size_t k = 0; k < cells.size(); k += per) {
@@ -124,9 +124,12 @@ std::string span_words(const TensorInfo& t, const RowSpan& s) {
     return fmt::format("{} of {}, {}", cols, t.ne[0], blocks);
 }
 
-void render_grid(const GgufFile& f, const TensorInfo& t, const RowSpan& s, const Style& st, TextOut& out) {
+// The grid in 80 columns, or in `columns` (a terminal's) when fewer.
+void render_grid(const GgufFile& f, const TensorInfo& t, const RowSpan& s, const Style& st, TextOut& out,
+                 size_t columns = 0) {
     const size_t index_w = std::to_string(s.stop - 1).size();
-    row_values(f, t, s, [&](const RowValues& v) { out += grid_text(v, index_w, st); });
+    const size_t width = columns ? std::min(columns, kTextWidth) : kTextWidth;
+    row_values(f, t, s, [&](const RowValues& v) { out += grid_text(v, index_w, st, width); });
 }
 
 }  // namespace
@@ -205,16 +208,16 @@ void row_values(const GgufFile& f, const TensorInfo& t, const RowSpan& s,
 }
 
 void render_row_text(const GgufFile& f, const TensorInfo& t, const RowSpan& s, bool color,
-                     const std::function<void(std::string_view)>& sink) {
+                     const std::function<void(std::string_view)>& sink, size_t columns) {
     check_row_span(f, t, s);
     hexdump_detail::refuse_big_endian(f);  // before the title: a refusal prints nothing
     const Style st{color};
     TextOut out(sink);
-    out += st.bold(fmt::format("{} row {} of {}{}", escape(t.name), s.row, n_rows(t),
-                               higher_text(higher_indices(t, s.row)))) +
-           fmt::format(": {}, shape {}\n", t.type->name, shape_string(t));
+    const std::string title =
+        fmt::format("{} row {} of {}{}", escape(t.name), s.row, n_rows(t), higher_text(higher_indices(t, s.row)));
+    out += hexdump_detail::titled(title, fmt::format("{}, shape {}", t.type->name, shape_string(t)), st, columns) + '\n';
     out += span_words(t, s) + '\n';
-    render_grid(f, t, s, st, out);
+    render_grid(f, t, s, st, out, columns);
     out.flush();
 }
 

@@ -1,6 +1,7 @@
 #include "gguftk/columns.h"
 
 #include <algorithm>
+#include <numeric>
 
 namespace gguftk {
 namespace {
@@ -68,6 +69,59 @@ std::vector<std::string> wrap_words(std::string_view s, size_t first, size_t res
     }
     if (lines.size() > 1 && lines.back().empty()) lines.pop_back();
     return lines;
+}
+
+std::string wrap_indented(std::string_view s, size_t columns, size_t indent) {
+    if (!columns) return std::string(s);
+    const size_t rest = columns > indent ? columns - indent : 1;
+    std::string out;
+    for (const std::string& l : wrap_words(s, columns, rest)) out += (out.empty() ? "" : "\n" + std::string(indent, ' ')) + l;
+    return out;
+}
+
+std::string fit_line(std::string_view head, std::string_view rest, size_t columns) {
+    std::string whole = std::string(head) + std::string(rest);
+    if (!columns || display_width(whole) < columns) return whole;
+    const size_t room = columns - 1, rest_w = display_width(rest);
+    // No shorter than half the line: the rest may as well go on to the next one.
+    return wrap_indented(elide_middle(head, std::max(room > rest_w ? room - rest_w : 0, room / 2)) + std::string(rest), room);
+}
+
+namespace {
+
+std::string padded(const std::string& s, size_t w, bool right) {
+    const size_t n = display_width(s);
+    const std::string fill(w > n ? w - n : 0, ' ');
+    return right ? fill + s : s + fill;
+}
+
+// Cells 1.. of a row, each padded to its column's width, without trailing spaces.
+std::string cells_line(const std::vector<std::string>& row, const std::vector<size_t>& w, const std::vector<bool>& right) {
+    std::string line;
+    for (size_t c = 1; c < row.size(); ++c) line += (c > 1 ? " " : "") + padded(row[c], w[c], right[c]);
+    line.erase(line.find_last_not_of(' ') + 1);
+    return line;
+}
+
+}  // namespace
+
+std::string fit_table(const std::vector<std::vector<std::string>>& rows, const std::vector<bool>& right,
+                      size_t columns, size_t least_name) {
+    std::vector<size_t> w(right.size(), 0);
+    for (const auto& row : rows)
+        for (size_t c = 0; c < row.size(); ++c) w[c] = std::max(w[c], display_width(row[c]));
+    // Columns after the name: their widths and the spaces between them.
+    const size_t cells_w = std::accumulate(w.begin() + 1, w.end(), size_t{0}) + (w.size() > 1 ? w.size() - 2 : 0);
+    const size_t room = columns > cells_w + 2 ? columns - cells_w - 2 : 0;
+    const bool stacked = room < std::min(w[0], least_name);
+    if (!stacked) w[0] = std::min(w[0], room);
+    std::string out;
+    for (const auto& row : rows) {
+        const std::string name = elide_middle(row[0], stacked ? columns : w[0]), cells = cells_line(row, w, right);
+        if (stacked) out += name + "\n  " + cells + '\n';
+        else out += (cells.empty() ? name : padded(name, w[0], false) + "  " + cells) + '\n';
+    }
+    return out;
 }
 
 }  // namespace gguftk
