@@ -310,14 +310,35 @@ GGUFTK_HD void decode_group(const uint8_t* in, int n, uint8_t* out) {
 // This lane's share of writing the first `bytes` (even) of the output tile: piece(i, s) writes
 // output piece i from shared piece s; half(h, s) the 2-byte value h from shared half s, for a
 // ragged end (only in the last tile of a tensor of plain floats).
+//
+// A whole tile (every tile but a tensor's last) has its own path, with the piece count a
+// constant: no bounds test per piece, and the ragged end's loop, which only a plain-float tile
+// can need, is not compiled at all where a block's output is whole 16-byte pieces (every
+// quantized type).
 template <class F, OutType O, class Piece, class Half>
 GGUFTK_HD void write_tile(int bytes, int lane, Piece&& piece, Half&& half) {
+    constexpr int whole = Tile<F>::out_bytes(O) / 16;
+    if (bytes == Tile<F>::out_bytes(O)) [[likely]] {
+        // swizzle(lane + 32 k) = swizzle(lane or lane + 32) + 32 k, by k's parity: 32 k adds
+        // 4 k to the row bits, which flips the XOR's bit 2 for odd k only. So two swizzles a
+        // lane, and the rest constant offsets.
+        const int s[2] = {swizzle(lane), swizzle(lane + kWarpLanes)};
+#if defined(__CUDACC__)
+#pragma unroll
+#endif
+        for (int k = 0; k < (whole + kWarpLanes - 1) / kWarpLanes; ++k) {
+            const int i = lane + kWarpLanes * k;
+            if (whole % kWarpLanes == 0 || i < whole) piece(i, s[k & 1] + kWarpLanes * (k & ~1));
+        }
+        return;
+    }
     const int n = bytes / 16;
-    lane_loop<Tile<F>::out_bytes(O) / 16>(lane, n, [&](int i) { piece(i, swizzle(i)); });
-    lane_loop<7>(lane, bytes / 2 - 8 * n, [&](int k) {
-        const int h = 8 * n + k;
-        half(h, 8 * swizzle(h / 8) + h % 8);
-    });
+    lane_loop<whole>(lane, n, [&](int i) { piece(i, swizzle(i)); });
+    if constexpr (F::block_elems * int(out_type_size(O)) % 16 != 0)
+        lane_loop<7>(lane, bytes / 2 - 8 * n, [&](int k) {
+            const int h = 8 * n + k;
+            half(h, 8 * swizzle(h / 8) + h % 8);
+        });
 }
 
 }  // namespace gguftk::cuda
