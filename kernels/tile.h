@@ -134,12 +134,57 @@ GGUFTK_HD constexpr TileLoad tile_load(uint64_t tile, int nb, unsigned misalign,
                     end_b > hi_b ? end_b : hi_b};
 }
 
-// Issues this lane's share of a tile's copies: piece(p) copies buffer piece p (16 bytes, from
-// base + origin + 16 p), byte(b) buffer byte b.
+// Where the tensor lies, for every tile's load: its misalignment, its bytes, and the tiles
+// [plain_first, plain_end) that are whole with every 16-byte piece covering them inside the
+// tensor (all but the first of a tensor that is not 16-byte aligned and the last one or two).
+struct TensorSpan {
+    unsigned misalign;
+    uint64_t total;
+    uint64_t plain_first, plain_end;
+};
+template <class F>
+GGUFTK_HD constexpr TensorSpan tensor_span(unsigned misalign, uint64_t total) {
+    constexpr uint64_t in = uint64_t(Tile<F>::in_bytes);
+    const uint64_t whole = total / in;  // tiles of T::blocks blocks
+    // The last whole tile's covering pieces may reach past the end; the one before it ends at
+    // least in_bytes (>= 16) before the end, so its last piece does not.
+    const bool last_fits = whole > 0 && ((misalign + whole * in + 15) & ~uint64_t(15)) <= misalign + total;
+    const uint64_t end = whole > 0 && !last_fits ? whole - 1 : whole;
+    return TensorSpan{misalign, total, misalign == 0 ? 0u : 1u, end};
+}
+
+// Issues this lane's share of the copies of tile `tile` (nb blocks) and returns the buffer byte
+// where its first block starts: piece(at, p) copies the 16 bytes at base + at (a multiple of
+// 16) into buffer piece p, byte(at, b) the byte at base + at into buffer byte b.
+//
+// A plain tile (TensorSpan's; nearly all) takes its own path: the pieces
+// [0, (head + in_bytes + 15) / 16) and no single bytes, tile_load's answer for such a tile
+// without its 64-bit bounds arithmetic. A lane's pieces are 512 bytes apart, so their
+// addresses are one 64-bit sum and constant offsets; all but the last one or two of a tile's
+// pieces are there whatever its head, so only those are tested.
 template <class F, class Piece, class Byte>
-GGUFTK_HD void load_tile(const TileLoad& t, int lane, Piece&& piece, Byte&& byte) {
-    lane_loop<Tile<F>::in_pieces>(lane, t.pieces(), [&](int i) { piece(t.piece_lo + i); });
-    lane_loop<kMaxSingles>(lane, t.singles(), [&](int k) { byte(t.single(k)); });
+GGUFTK_HD int load_tile(const TensorSpan& span, uint64_t tile, int nb, int lane, Piece&& piece, Byte&& byte) {
+    using T = Tile<F>;
+    if (tile >= span.plain_first && tile < span.plain_end) [[likely]] {
+        // The low bits of the start need only the low bits of the product.
+        const int head = int((span.misalign + unsigned(tile) * unsigned(T::in_bytes)) & 15);
+        const uint64_t origin = span.misalign + tile * uint64_t(T::in_bytes) - unsigned(head);
+        const int pieces = (head + T::in_bytes + 15) / 16;
+        constexpr int always = (T::in_bytes + 15) / 16;  // pieces at head 0, the fewest
+        const uint64_t at = origin + 16 * unsigned(lane);
+#if defined(__CUDACC__)
+#pragma unroll
+#endif
+        for (int k = 0; k < (T::in_pieces + kWarpLanes - 1) / kWarpLanes; ++k) {
+            const int p = lane + kWarpLanes * k;
+            if (kWarpLanes * (k + 1) <= always || p < pieces) piece(at + 16 * kWarpLanes * uint64_t(k), p);
+        }
+        return head;
+    }
+    const TileLoad t = tile_load<F>(tile, nb, span.misalign, span.total);
+    lane_loop<T::in_pieces>(lane, t.pieces(), [&](int i) { piece(t.origin + 16 * uint64_t(t.piece_lo + i), t.piece_lo + i); });
+    lane_loop<kMaxSingles>(lane, t.singles(), [&](int k) { byte(t.origin + uint64_t(t.single(k)), t.single(k)); });
+    return t.head;
 }
 
 // --- Decoding into the output tile ---------------------------------------------------------
