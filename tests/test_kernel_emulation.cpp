@@ -437,10 +437,26 @@ TEST_CASE("the host model of the hardware's pair rounding: float_bits.h's bits, 
     CHECK(bf16_pair_no_nan(1.0f, nan) == (0x3f80u | 0x7fffu << 16));
     // The exact functions keep NaN's sign and payload.
     CHECK(f16_pair(nan, 1.0f) == (uint32_t(formats::f32_to_fp16(nan)) | 0x3c00u << 16));
+    const float inf = std::numeric_limits<float>::infinity();
     const float y[8] = {0, 1, 2, 3, 4, 5, 6, nan};
-    const float z[8] = {0, 1, 2, 3, 4, 5, 6, std::numeric_limits<float>::infinity()};
+    const float z[8] = {0, 1, 2, 3, 4, 5, 6, inf};
     CHECK(any_nan(y));
     CHECK_FALSE(any_nan(z));  // infinity needs no slow path
+    // The tile kernel's test of the rounded words: the hardware's NaN in any half of any word
+    // (the last word of an odd count too), and nothing else: not infinity, not the largest
+    // finite or negative values, in F16 and BF16.
+    for (int at = 0; at < 10; ++at) {
+        uint32_t h[5], b[5];
+        for (int i = 0; i < 5; ++i) {
+            const float lo = at == 2 * i ? nan : -inf, hi = at == 2 * i + 1 ? nan : i == 2 ? inf : -65504.0f;
+            h[i] = f16_pair_no_nan(lo, hi);
+            b[i] = bf16_pair_no_nan(lo, hi);
+        }
+        CHECK(any_hw_nan(h));
+        CHECK(any_hw_nan(b));
+    }
+    const uint32_t none[3] = {f16_pair_no_nan(inf, 65504.0f), f16_pair_no_nan(-inf, -0.0f), bf16_pair_no_nan(inf, 3e38f)};
+    CHECK_FALSE(any_hw_nan(none));
 }
 
 TEST_CASE("F64's NaN rule is the host's own conversion, which the GPU cannot give by itself") {
