@@ -56,7 +56,11 @@ __device__ __forceinline__ void cp_async_wait() {
 // leaving 24 warps, and with them fewer tiles in flight, on a kernel that lives on bytes in
 // flight. Shared memory allows 8 for every quantized format (at most 26.3 KiB a block with the
 // 1 KiB the hardware reserves, of 228); F16 and BF16 to F32 (33 KiB) hold 6. (More blocks,
-// fewer registers: at 12 a block, 19 of the 62 quantized kernels spill.)
+// fewer registers: at 12 a block, 19 of the 62 quantized kernels spill.) Rechecked after issue
+// 19's trims (ptxas -v, nvcc 13, sm_90): 40 of the 93 tiled kernels use all 64 registers, and
+// four to F16 spill 4-8 bytes (Q4_K, Q5_K only on the NaN path; Q8_K, Q1_0 one store and one
+// load a tile). 7 blocks (72 registers) would end those spills for an eighth fewer warps in
+// flight, which the kernels live on: a trade only a measurement can settle, so still 8.
 inline constexpr int kMinBlocksPerSm = 8;
 
 // One lane's steps of tile.h's walk_tiles, with the copy instructions and warp barriers.
