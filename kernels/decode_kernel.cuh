@@ -106,7 +106,11 @@ __global__ void __launch_bounds__(kThreads, kMinBlocksPerSm) decode_kernel(const
     __shared__ alignas(128) uint8_t out_all[kWarps][T::out_bytes(O)];
     const int warp = int(threadIdx.x) / kWarpLanes;
     const unsigned misalign = unsigned(reinterpret_cast<uintptr_t>(src) % 16);
-    LaneOps<F, O> ops{in_all[warp], out_all[warp], src - misalign, tensor_span<F>(misalign, n_blocks * F::block_bytes), dst,
+    LaneOps<F, O> ops{in_all[warp],
+                      out_all[warp],
+                      src - misalign,
+                      tensor_span<F>(misalign, n_blocks * F::block_bytes),
+                      dst,
                       int(threadIdx.x) % kWarpLanes};
     walk_tiles<F>(first_tile(blockIdx.x, warp), tile_stride(gridDim.x), n_blocks, ops);
 }

@@ -182,7 +182,10 @@ GGUFTK_HD int load_tile(const TensorSpan& span, uint64_t tile, int nb, int lane,
         return head;
     }
     const TileLoad t = tile_load<F>(tile, nb, span.misalign, span.total);
-    lane_loop<T::in_pieces>(lane, t.pieces(), [&](int i) { piece(t.origin + 16 * uint64_t(t.piece_lo + i), t.piece_lo + i); });
+    lane_loop<T::in_pieces>(lane, t.pieces(), [&](int i) {
+        const int p = t.piece_lo + i;
+        piece(t.origin + 16 * uint64_t(p), p);
+    });
     lane_loop<kMaxSingles>(lane, t.singles(), [&](int k) { byte(t.origin + uint64_t(t.single(k)), t.single(k)); });
     return t.head;
 }
@@ -219,6 +222,16 @@ GGUFTK_HD void store_piece(uint8_t* p, uint32_t a, uint32_t b, uint32_t c, uint3
 #endif
 }
 
+// A pair rounded to O (F16 or BF16) by the hardware, and exactly as float_bits.h does.
+template <OutType O>
+GGUFTK_HD uint32_t hw_pair(float lo, float hi) {
+    return O == OutType::F16 ? f16_pair_no_nan(lo, hi) : bf16_pair_no_nan(lo, hi);
+}
+template <OutType O>
+GGUFTK_HD uint32_t exact_pair(float lo, float hi) {
+    return O == OutType::F16 ? f16_pair(lo, hi) : bf16_pair(lo, hi);
+}
+
 // Rounds a lane's values to O and stores them, 16-byte piece by piece, from output byte
 // `offset` of the tile (a multiple of 16: parts start at multiples of their own size).
 //
@@ -238,12 +251,11 @@ GGUFTK_HD void store_values(const float (&y)[N], uint8_t* out_s, int offset) {
                         formats::f32_bits(y[i + 2]), formats::f32_bits(y[i + 3]));
     } else {
         static_assert(N % 8 == 0);
-        constexpr bool f16 = O == OutType::F16;
         uint32_t w[N / 2];
 #if defined(__CUDACC__)
 #pragma unroll
 #endif
-        for (int i = 0; i < N / 2; ++i) w[i] = f16 ? f16_pair_no_nan(y[2 * i], y[2 * i + 1]) : bf16_pair_no_nan(y[2 * i], y[2 * i + 1]);
+        for (int i = 0; i < N / 2; ++i) w[i] = hw_pair<O>(y[2 * i], y[2 * i + 1]);
         // Both sides store, so that the exact one stays a side of an if-else, not a step that
         // every part takes (scripts/kernel-cost counts the cheaper side of an if-else).
         if (!any_hw_nan(w)) [[likely]] {
@@ -257,7 +269,7 @@ GGUFTK_HD void store_values(const float (&y)[N], uint8_t* out_s, int offset) {
 #pragma unroll
 #endif
             for (int i = 0; i < N; i += 8) {
-                auto pair = [&](int k) { return f16 ? f16_pair(y[k], y[k + 1]) : bf16_pair(y[k], y[k + 1]); };
+                auto pair = [&](int k) { return exact_pair<O>(y[k], y[k + 1]); };
                 store_piece(out_s + 16 * swizzle(first + i / 8), pair(i), pair(i + 2), pair(i + 4), pair(i + 6));
             }
         }
@@ -357,7 +369,8 @@ GGUFTK_HD void decode_group(const uint8_t* in, int n, uint8_t* out) {
             y[k] = 0.0f;
     }
     if constexpr (O == OutType::F32) {
-        store_piece(out, formats::f32_bits(y[0]), formats::f32_bits(y[1]), formats::f32_bits(y[2]), formats::f32_bits(y[3]));
+        using formats::f32_bits;
+        store_piece(out, f32_bits(y[0]), f32_bits(y[1]), f32_bits(y[2]), f32_bits(y[3]));
     } else {
         // Here the values are tested, not the rounded words as store_values does: for 8 values
         // it costs the same (four compares), and keeps the two roundings an if-else. Tested
@@ -365,9 +378,9 @@ GGUFTK_HD void decode_group(const uint8_t* in, int n, uint8_t* out) {
         // scripts/kernel-cost would count as run.
         uint32_t w[4];
         if (!any_nan(y)) [[likely]] {
-            for (int i = 0; i < 4; ++i) w[i] = O == OutType::F16 ? f16_pair_no_nan(y[2 * i], y[2 * i + 1]) : bf16_pair_no_nan(y[2 * i], y[2 * i + 1]);
+            for (int i = 0; i < 4; ++i) w[i] = hw_pair<O>(y[2 * i], y[2 * i + 1]);
         } else {
-            for (int i = 0; i < 4; ++i) w[i] = O == OutType::F16 ? f16_pair(y[2 * i], y[2 * i + 1]) : bf16_pair(y[2 * i], y[2 * i + 1]);
+            for (int i = 0; i < 4; ++i) w[i] = exact_pair<O>(y[2 * i], y[2 * i + 1]);
         }
         store_piece(out, w[0], w[1], w[2], w[3]);
     }
