@@ -56,7 +56,11 @@ __device__ __forceinline__ void cp_async_wait() {
 // leaving 24 warps, and with them fewer tiles in flight, on a kernel that lives on bytes in
 // flight. Shared memory allows 8 for every quantized format (at most 26.3 KiB a block with the
 // 1 KiB the hardware reserves, of 228); F16 and BF16 to F32 (33 KiB) hold 6. (More blocks,
-// fewer registers: at 12 a block, 19 of the 62 quantized kernels spill.)
+// fewer registers: at 12 a block, 19 of the 62 quantized kernels spill.) Rechecked after issue
+// 19's trims (ptxas -v, nvcc 13, sm_90): 40 of the 93 tiled kernels use all 64 registers, and
+// four to F16 spill 4-8 bytes (Q4_K, Q5_K only on the NaN path; Q8_K, Q1_0 one store and one
+// load a tile). 7 blocks (72 registers) would end those spills for an eighth fewer warps in
+// flight, which the kernels live on: a trade only a measurement can settle, so still 8.
 inline constexpr int kMinBlocksPerSm = 8;
 
 // One lane's steps of tile.h's walk_tiles, with the copy instructions and warp barriers.
@@ -66,18 +70,15 @@ struct LaneOps {
     uint8_t (*in)[T::in_buffer];  // this warp's two input buffers
     uint8_t* out_s;               // this warp's output tile
     const uint8_t* base;          // the 16-byte boundary at or before the tensor
-    unsigned misalign;
-    uint64_t total;               // the tensor's bytes
+    TensorSpan span;
     uint8_t* dst;
     int lane;
 
     __device__ __forceinline__ int load(int buf, uint64_t tile, int nb) {
-        const TileLoad t = tile_load<F>(tile, nb, misalign, total);
-        const uint8_t* from = base + t.origin;
         uint8_t* smem = in[buf];
-        load_tile<F>(
-            t, lane, [&](int p) { cp_async_16(smem + 16 * p, from + 16 * p); }, [&](int b) { smem[b] = from[b]; });
-        return t.head;
+        return load_tile<F>(
+            span, tile, nb, lane, [&](uint64_t at, int p) { cp_async_16(smem + 16 * p, base + at); },
+            [&](uint64_t at, int b) { smem[b] = base[at]; });
     }
     __device__ __forceinline__ void commit() { cp_async_commit(); }
     __device__ __forceinline__ void wait_previous() {
@@ -105,7 +106,11 @@ __global__ void __launch_bounds__(kThreads, kMinBlocksPerSm) decode_kernel(const
     __shared__ alignas(128) uint8_t out_all[kWarps][T::out_bytes(O)];
     const int warp = int(threadIdx.x) / kWarpLanes;
     const unsigned misalign = unsigned(reinterpret_cast<uintptr_t>(src) % 16);
-    LaneOps<F, O> ops{in_all[warp], out_all[warp], src - misalign, misalign, n_blocks * F::block_bytes, dst,
+    LaneOps<F, O> ops{in_all[warp],
+                      out_all[warp],
+                      src - misalign,
+                      tensor_span<F>(misalign, n_blocks * F::block_bytes),
+                      dst,
                       int(threadIdx.x) % kWarpLanes};
     walk_tiles<F>(first_tile(blockIdx.x, warp), tile_stride(gridDim.x), n_blocks, ops);
 }

@@ -25,7 +25,7 @@ namespace gguftk::cuda {
 namespace detail {
 // What the hardware conversion gives for one value, for the host side of the *_no_nan pairs:
 // float_bits.h's bits, and the canonical NaN for any NaN. Modelling the NaN too (rather than
-// returning the definition's bits) means that a NaN the kernel's any_nan test let through
+// returning the definition's bits) means that a NaN the kernel's any_hw_nan test let through
 // shows in the emulation as it would on the GPU.
 GGUFTK_HD uint32_t hw_f16(float f) { return f != f ? 0x7fffu : formats::f32_to_fp16(f); }
 GGUFTK_HD uint32_t hw_bf16(float f) { return f != f ? 0x7fffu : formats::f32_to_bf16(f); }
@@ -61,19 +61,49 @@ GGUFTK_HD uint32_t bf16_pair(float lo, float hi) {
     return bf16_pair_no_nan(lo, hi);
 }
 
-// Whether any of the `N` values is NaN, for one branch per part instead of one per pair. One
-// unordered compare per value, folded into a predicate: no array is built, so nothing goes to
-// local memory (a pairwise sum over a copy of the values, as this was first written, kept the
-// copy in a 64-128-byte stack frame). Infinities need no slow path: the hardware rounds them
-// exactly.
+// Whether any of the `N` values is NaN, for one branch per group of a plain-float kernel. One
+// unordered compare per two values, folded into a predicate: no array is built, so nothing
+// goes to local memory. Infinities need no slow path: the hardware rounds them exactly.
 template <int N>
 GGUFTK_HD bool any_nan(const float (&y)[N]) {
+    static_assert(N % 2 == 0);
     bool nan = false;
 #if defined(__CUDACC__)
 #pragma unroll
 #endif
-    for (int i = 0; i < N; ++i) nan |= y[i] != y[i];
+    for (int i = 0; i < N; i += 2) nan |= (y[i] != y[i]) | (y[i + 1] != y[i + 1]);
     return nan;
+}
+
+// Each 16-bit half's signed maximum of three words.
+GGUFTK_HD uint32_t max3_s16x2(uint32_t a, uint32_t b, uint32_t c) {
+#if defined(__CUDA_ARCH__)
+    return __vimax3_s16x2(a, b, c);  // one instruction on sm_90
+#else
+    auto half = [&](int s) {
+        const int16_t x = int16_t(a >> s), y = int16_t(b >> s), z = int16_t(c >> s);
+        const int16_t m = x > y ? (x > z ? x : z) : (y > z ? y : z);
+        return uint32_t(uint16_t(m)) << s;
+    };
+    return half(0) | half(16);
+#endif
+}
+
+// Whether any half of these hardware-rounded pairs (the *_no_nan functions' words) is the
+// hardware's NaN, 0x7fff, so that the values take the exact path. Read as signed 16-bit
+// integers every other value the conversion gives is below it (finite values and infinity
+// up to 0x7c00 or 0x7f80, negative ones below zero), so a NaN shows as the maximum: one
+// three-way maximum per two words and one test for a whole part, where an unordered compare
+// per value took one instruction a value. (No half of the maximum is 0xffff, a NaN the
+// conversion never writes, so adding 1 carries into no other half.)
+template <int W>
+GGUFTK_HD bool any_hw_nan(const uint32_t (&w)[W]) {
+    uint32_t m = w[0];
+#if defined(__CUDACC__)
+#pragma unroll
+#endif
+    for (int i = 1; i < W; i += 2) m = max3_s16x2(m, w[i], w[i + 1 < W ? i + 1 : i]);
+    return ((m + 0x00010001u) & ~m & 0x80008000u) != 0;
 }
 
 }  // namespace gguftk::cuda

@@ -134,12 +134,60 @@ GGUFTK_HD constexpr TileLoad tile_load(uint64_t tile, int nb, unsigned misalign,
                     end_b > hi_b ? end_b : hi_b};
 }
 
-// Issues this lane's share of a tile's copies: piece(p) copies buffer piece p (16 bytes, from
-// base + origin + 16 p), byte(b) buffer byte b.
+// Where the tensor lies, for every tile's load: its misalignment, its bytes, and the tiles
+// [plain_first, plain_end) that are whole with every 16-byte piece covering them inside the
+// tensor (all but the first of a tensor that is not 16-byte aligned and the last one or two).
+struct TensorSpan {
+    unsigned misalign;
+    uint64_t total;
+    uint64_t plain_first, plain_end;
+};
+template <class F>
+GGUFTK_HD constexpr TensorSpan tensor_span(unsigned misalign, uint64_t total) {
+    constexpr uint64_t in = uint64_t(Tile<F>::in_bytes);
+    const uint64_t whole = total / in;  // tiles of T::blocks blocks
+    // The last whole tile's covering pieces may reach past the end; the one before it ends at
+    // least in_bytes (>= 16) before the end, so its last piece does not.
+    const bool last_fits = whole > 0 && ((misalign + whole * in + 15) & ~uint64_t(15)) <= misalign + total;
+    const uint64_t end = whole > 0 && !last_fits ? whole - 1 : whole;
+    return TensorSpan{misalign, total, misalign == 0 ? 0u : 1u, end};
+}
+
+// Issues this lane's share of the copies of tile `tile` (nb blocks) and returns the buffer byte
+// where its first block starts: piece(at, p) copies the 16 bytes at base + at (a multiple of
+// 16) into buffer piece p, byte(at, b) the byte at base + at into buffer byte b.
+//
+// A plain tile (TensorSpan's; nearly all) takes its own path: the pieces
+// [0, (head + in_bytes + 15) / 16) and no single bytes, tile_load's answer for such a tile
+// without its 64-bit bounds arithmetic. A lane's pieces are 512 bytes apart, so their
+// addresses are one 64-bit sum and constant offsets; all but the last one or two of a tile's
+// pieces are there whatever its head, so only those are tested.
 template <class F, class Piece, class Byte>
-GGUFTK_HD void load_tile(const TileLoad& t, int lane, Piece&& piece, Byte&& byte) {
-    lane_loop<Tile<F>::in_pieces>(lane, t.pieces(), [&](int i) { piece(t.piece_lo + i); });
-    lane_loop<kMaxSingles>(lane, t.singles(), [&](int k) { byte(t.single(k)); });
+GGUFTK_HD int load_tile(const TensorSpan& span, uint64_t tile, int nb, int lane, Piece&& piece, Byte&& byte) {
+    using T = Tile<F>;
+    if (tile >= span.plain_first && tile < span.plain_end) [[likely]] {
+        // The low bits of the start need only the low bits of the product.
+        const int head = int((span.misalign + unsigned(tile) * unsigned(T::in_bytes)) & 15);
+        const uint64_t origin = span.misalign + tile * uint64_t(T::in_bytes) - unsigned(head);
+        const int pieces = (head + T::in_bytes + 15) / 16;
+        constexpr int always = (T::in_bytes + 15) / 16;  // pieces at head 0, the fewest
+        const uint64_t at = origin + 16 * unsigned(lane);
+#if defined(__CUDACC__)
+#pragma unroll
+#endif
+        for (int k = 0; k < (T::in_pieces + kWarpLanes - 1) / kWarpLanes; ++k) {
+            const int p = lane + kWarpLanes * k;
+            if (kWarpLanes * (k + 1) <= always || p < pieces) piece(at + 16 * kWarpLanes * uint64_t(k), p);
+        }
+        return head;
+    }
+    const TileLoad t = tile_load<F>(tile, nb, span.misalign, span.total);
+    lane_loop<T::in_pieces>(lane, t.pieces(), [&](int i) {
+        const int p = t.piece_lo + i;
+        piece(t.origin + 16 * uint64_t(p), p);
+    });
+    lane_loop<kMaxSingles>(lane, t.singles(), [&](int k) { byte(t.origin + uint64_t(t.single(k)), t.single(k)); });
+    return t.head;
 }
 
 // --- Decoding into the output tile ---------------------------------------------------------
@@ -174,8 +222,22 @@ GGUFTK_HD void store_piece(uint8_t* p, uint32_t a, uint32_t b, uint32_t c, uint3
 #endif
 }
 
+// A pair rounded to O (F16 or BF16) by the hardware, and exactly as float_bits.h does.
+template <OutType O>
+GGUFTK_HD uint32_t hw_pair(float lo, float hi) {
+    return O == OutType::F16 ? f16_pair_no_nan(lo, hi) : bf16_pair_no_nan(lo, hi);
+}
+template <OutType O>
+GGUFTK_HD uint32_t exact_pair(float lo, float hi) {
+    return O == OutType::F16 ? f16_pair(lo, hi) : bf16_pair(lo, hi);
+}
+
 // Rounds a lane's values to O and stores them, 16-byte piece by piece, from output byte
 // `offset` of the tile (a multiple of 16: parts start at multiples of their own size).
+//
+// To F16 and BF16 the hardware rounds first, and one test of the rounded words (any_hw_nan)
+// sends a part holding a NaN (rare: a NaN or infinite scale) to float_bits.h's rounding, which
+// keeps its sign and payload.
 template <OutType O, int N>
 GGUFTK_HD void store_values(const float (&y)[N], uint8_t* out_s, int offset) {
     const int first = offset / 16;
@@ -189,21 +251,25 @@ GGUFTK_HD void store_values(const float (&y)[N], uint8_t* out_s, int offset) {
                         formats::f32_bits(y[i + 2]), formats::f32_bits(y[i + 3]));
     } else {
         static_assert(N % 8 == 0);
-        constexpr bool f16 = O == OutType::F16;
-        if (!any_nan(y)) [[likely]] {
+        uint32_t w[N / 2];
 #if defined(__CUDACC__)
 #pragma unroll
 #endif
-            for (int i = 0; i < N; i += 8) {
-                auto pair = [&](int k) { return f16 ? f16_pair_no_nan(y[k], y[k + 1]) : bf16_pair_no_nan(y[k], y[k + 1]); };
-                store_piece(out_s + 16 * swizzle(first + i / 8), pair(i), pair(i + 2), pair(i + 4), pair(i + 6));
-            }
+        for (int i = 0; i < N / 2; ++i) w[i] = hw_pair<O>(y[2 * i], y[2 * i + 1]);
+        // Both sides store, so that the exact one stays a side of an if-else, not a step that
+        // every part takes (scripts/kernel-cost counts the cheaper side of an if-else).
+        if (!any_hw_nan(w)) [[likely]] {
+#if defined(__CUDACC__)
+#pragma unroll
+#endif
+            for (int i = 0; i < N / 8; ++i)
+                store_piece(out_s + 16 * swizzle(first + i), w[4 * i], w[4 * i + 1], w[4 * i + 2], w[4 * i + 3]);
         } else {
 #if defined(__CUDACC__)
 #pragma unroll
 #endif
             for (int i = 0; i < N; i += 8) {
-                auto pair = [&](int k) { return f16 ? f16_pair(y[k], y[k + 1]) : bf16_pair(y[k], y[k + 1]); };
+                auto pair = [&](int k) { return exact_pair<O>(y[k], y[k + 1]); };
                 store_piece(out_s + 16 * swizzle(first + i / 8), pair(i), pair(i + 2), pair(i + 4), pair(i + 6));
             }
         }
@@ -302,7 +368,22 @@ GGUFTK_HD void decode_group(const uint8_t* in, int n, uint8_t* out) {
         else
             y[k] = 0.0f;
     }
-    store_values<O>(y, out, 0);  // pieces 0..3 of a swizzle row stay in place
+    if constexpr (O == OutType::F32) {
+        using formats::f32_bits;
+        store_piece(out, f32_bits(y[0]), f32_bits(y[1]), f32_bits(y[2]), f32_bits(y[3]));
+    } else {
+        // Here the values are tested, not the rounded words as store_values does: for 8 values
+        // it costs the same (four compares), and keeps the two roundings an if-else. Tested
+        // after rounding, the one word in registers merges them into an if-then that
+        // scripts/kernel-cost would count as run.
+        uint32_t w[4];
+        if (!any_nan(y)) [[likely]] {
+            for (int i = 0; i < 4; ++i) w[i] = hw_pair<O>(y[2 * i], y[2 * i + 1]);
+        } else {
+            for (int i = 0; i < 4; ++i) w[i] = exact_pair<O>(y[2 * i], y[2 * i + 1]);
+        }
+        store_piece(out, w[0], w[1], w[2], w[3]);
+    }
 }
 
 // --- Writing the output tile out -----------------------------------------------------------
@@ -310,14 +391,35 @@ GGUFTK_HD void decode_group(const uint8_t* in, int n, uint8_t* out) {
 // This lane's share of writing the first `bytes` (even) of the output tile: piece(i, s) writes
 // output piece i from shared piece s; half(h, s) the 2-byte value h from shared half s, for a
 // ragged end (only in the last tile of a tensor of plain floats).
+//
+// A whole tile (every tile but a tensor's last) has its own path, with the piece count a
+// constant: no bounds test per piece, and the ragged end's loop, which only a plain-float tile
+// can need, is not compiled at all where a block's output is whole 16-byte pieces (every
+// quantized type).
 template <class F, OutType O, class Piece, class Half>
 GGUFTK_HD void write_tile(int bytes, int lane, Piece&& piece, Half&& half) {
+    constexpr int whole = Tile<F>::out_bytes(O) / 16;
+    if (bytes == Tile<F>::out_bytes(O)) [[likely]] {
+        // swizzle(lane + 32 k) = swizzle(lane or lane + 32) + 32 k, by k's parity: 32 k adds
+        // 4 k to the row bits, which flips the XOR's bit 2 for odd k only. So two swizzles a
+        // lane, and the rest constant offsets.
+        const int s[2] = {swizzle(lane), swizzle(lane + kWarpLanes)};
+#if defined(__CUDACC__)
+#pragma unroll
+#endif
+        for (int k = 0; k < (whole + kWarpLanes - 1) / kWarpLanes; ++k) {
+            const int i = lane + kWarpLanes * k;
+            if (whole % kWarpLanes == 0 || i < whole) piece(i, s[k & 1] + kWarpLanes * (k & ~1));
+        }
+        return;
+    }
     const int n = bytes / 16;
-    lane_loop<Tile<F>::out_bytes(O) / 16>(lane, n, [&](int i) { piece(i, swizzle(i)); });
-    lane_loop<7>(lane, bytes / 2 - 8 * n, [&](int k) {
-        const int h = 8 * n + k;
-        half(h, 8 * swizzle(h / 8) + h % 8);
-    });
+    lane_loop<whole>(lane, n, [&](int i) { piece(i, swizzle(i)); });
+    if constexpr (F::block_elems * int(out_type_size(O)) % 16 != 0)
+        lane_loop<7>(lane, bytes / 2 - 8 * n, [&](int k) {
+            const int h = 8 * n + k;
+            half(h, 8 * swizzle(h / 8) + h % 8);
+        });
 }
 
 }  // namespace gguftk::cuda

@@ -135,41 +135,50 @@ std::vector<uint8_t> emulate_kernel(const uint8_t* src, uint64_t n_blocks, uint6
                 }
             };
             // Copies tile `t` into buffer `buf` as the 32 lanes issue it; returns the head.
+            // Buffer byte b must hold the tensor byte at position origin + b, origin the
+            // 16-byte boundary at or before the tile's first byte.
+            const TensorSpan span = tensor_span<F>(misalign, total);
             auto issue_load = [&](int buf, uint64_t t) {
                 const int nb = blocks_in<F>(t, n_blocks);
-                const TileLoad L = tile_load<F>(t, nb, misalign, total);
+                const uint64_t start = misalign + t * uint64_t(T::in_bytes), origin = start & ~uint64_t(15);
                 uint8_t* in = smem.in(buf);
                 smem.scramble(in, T::in_buffer);
                 std::vector<int> loaded(T::in_buffer, 0);
-                if (L.origin % 16 != 0) f.add("tile ", t, ": origin ", L.origin, " not 16-byte aligned");
-                if (L.singles() > kMaxSingles) f.add("tile ", t, ": ", L.singles(), " single bytes");
+                if (tile_load<F>(t, nb, misalign, total).singles() > kMaxSingles) f.add("tile ", t, ": too many single bytes");
+                int head = -1;
                 for (int lane = 0; lane < kWarpLanes; ++lane) {
-                    load_tile<F>(
-                        L, lane,
-                        [&](int p) {
+                    const int h = load_tile<F>(
+                        span, t, nb, lane,
+                        [&](uint64_t at, int p) {
                             if (p < 0 || 16 * p + 16 > T::in_buffer) return f.add("tile ", t, ": piece ", p, " outside the buffer");
-                            const uint8_t* first = tensor_byte(L.origin + 16 * uint64_t(p), "a piece");
-                            const uint8_t* last = tensor_byte(L.origin + 16 * uint64_t(p) + 15, "a piece");
+                            if (at % 16 != 0 || at != origin + 16 * uint64_t(p))
+                                return f.add("tile ", t, ": piece ", p, " from position ", at);
+                            const uint8_t* first = tensor_byte(at, "a piece");
+                            const uint8_t* last = tensor_byte(at + 15, "a piece");
                             if (!first || !last) return;
                             issued.push_back({in + 16 * p, first, 16});  // cp.async.cg 16
                             for (int i = 0; i < 16; ++i) ++loaded[16 * p + i];
                         },
-                        [&](int b) {
+                        [&](uint64_t at, int b) {
                             if (b < 0 || b >= T::in_buffer) return f.add("tile ", t, ": byte ", b, " outside the buffer");
-                            const uint8_t* from = tensor_byte(L.origin + uint64_t(b), "a single byte");
+                            if (at != origin + uint64_t(b)) return f.add("tile ", t, ": byte ", b, " from position ", at);
+                            const uint8_t* from = tensor_byte(at, "a single byte");
                             if (!from) return;
                             issued.push_back({in + b, from, 1});  // a plain store: lands at once
                             ++loaded[b];
                         });
+                    if (lane > 0 && h != head) f.add("tile ", t, ": lanes disagree on the head");
+                    head = h;
                 }
+                if (uint64_t(head) != start - origin) f.add("tile ", t, ": head ", head, ", not ", start - origin);
                 // The tile's blocks, exactly once each byte (a byte copied twice means lanes overlap).
-                const int need_end = L.head + nb * F::block_bytes;
+                const int need_end = head + nb * F::block_bytes;
                 if (need_end > T::in_buffer) f.add("tile ", t, ": blocks end at buffer byte ", need_end);
-                for (int b = L.head; b < std::min(need_end, T::in_buffer); ++b)
-                    if (loaded[b] != 1) return f.add("tile ", t, ": buffer byte ", b, " loaded ", loaded[b], " times"), L.head;
+                for (int b = head; b < std::min(need_end, T::in_buffer); ++b)
+                    if (loaded[b] != 1) return f.add("tile ", t, ": buffer byte ", b, " loaded ", loaded[b], " times"), head;
                 for (int b = 0; b < T::in_buffer; ++b)
-                    if (loaded[b] > 1) return f.add("tile ", t, ": buffer byte ", b, " loaded ", loaded[b], " times"), L.head;
-                return L.head;
+                    if (loaded[b] > 1) return f.add("tile ", t, ": buffer byte ", b, " loaded ", loaded[b], " times"), head;
+                return head;
             };
 
             // The kernel's own loop (tile.h's walk_tiles), each step done for the 32 lanes.
@@ -393,6 +402,20 @@ TEST_CASE("the tile math at the edges of the tensor") {
         CHECK(a.single(10) == 15);
         CHECK(a.single(11) == 16);
     }
+    SUBCASE("the plain tiles, loaded without tile_load, are exactly the whole tiles that need no single bytes") {
+        using F = formats::Q4_0;
+        for (unsigned misalign = 0; misalign < 16; ++misalign)
+            for (uint64_t n = 1; n <= 5 * T::blocks + 2; ++n) {
+                const uint64_t total = n * F::block_bytes;
+                const TensorSpan span = tensor_span<F>(misalign, total);
+                for (uint64_t t = 0; t < tile_count<F>(n); ++t) {
+                    const int nb = blocks_in<F>(t, n);
+                    const bool plain = nb == T::blocks && tile_load<F>(t, nb, misalign, total).singles() == 0;
+                    INFO("misalign " << misalign << ", " << n << " blocks, tile " << t);
+                    CHECK(plain == (t >= span.plain_first && t < span.plain_end));
+                }
+            }
+    }
     SUBCASE("swizzle permutes each 128-byte row") {
         for (int row = 0; row < 4; ++row) {
             std::vector<int> seen(8, 0);
@@ -414,10 +437,26 @@ TEST_CASE("the host model of the hardware's pair rounding: float_bits.h's bits, 
     CHECK(bf16_pair_no_nan(1.0f, nan) == (0x3f80u | 0x7fffu << 16));
     // The exact functions keep NaN's sign and payload.
     CHECK(f16_pair(nan, 1.0f) == (uint32_t(formats::f32_to_fp16(nan)) | 0x3c00u << 16));
+    const float inf = std::numeric_limits<float>::infinity();
     const float y[8] = {0, 1, 2, 3, 4, 5, 6, nan};
-    const float z[8] = {0, 1, 2, 3, 4, 5, 6, std::numeric_limits<float>::infinity()};
+    const float z[8] = {0, 1, 2, 3, 4, 5, 6, inf};
     CHECK(any_nan(y));
     CHECK_FALSE(any_nan(z));  // infinity needs no slow path
+    // The tile kernel's test of the rounded words: the hardware's NaN in any half of any word
+    // (the last word of an odd count too), and nothing else: not infinity, not the largest
+    // finite or negative values, in F16 and BF16.
+    for (int at = 0; at < 10; ++at) {
+        uint32_t h[5], b[5];
+        for (int i = 0; i < 5; ++i) {
+            const float lo = at == 2 * i ? nan : -inf, hi = at == 2 * i + 1 ? nan : i == 2 ? inf : -65504.0f;
+            h[i] = f16_pair_no_nan(lo, hi);
+            b[i] = bf16_pair_no_nan(lo, hi);
+        }
+        CHECK(any_hw_nan(h));
+        CHECK(any_hw_nan(b));
+    }
+    const uint32_t none[3] = {f16_pair_no_nan(inf, 65504.0f), f16_pair_no_nan(-inf, -0.0f), bf16_pair_no_nan(inf, 3e38f)};
+    CHECK_FALSE(any_hw_nan(none));
 }
 
 TEST_CASE("F64's NaN rule is the host's own conversion, which the GPU cannot give by itself") {
