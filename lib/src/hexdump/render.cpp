@@ -31,7 +31,10 @@ constexpr size_t kValuesPerLine = 8;
 std::string fitted(const std::string& text, size_t width, size_t indent) {
     if (!width) return text;
     std::string out;
-    for (const std::string& l : wrap_words(text, width)) out += (out.empty() ? "" : "\n" + std::string(indent, ' ')) + l;
+    for (const std::string& l : wrap_words(text, width)) {
+        if (!out.empty()) out.append("\n").append(indent, ' ');
+        out += l;
+    }
     return out;
 }
 

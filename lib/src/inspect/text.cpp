@@ -168,7 +168,7 @@ public:
         title(fitted(inspect_detail::memory_title(*in_.memory), cols_));
         std::vector<std::vector<std::string>> mem;
         for (auto& [label, value] : inspect_detail::memory_rows(*in_.memory)) mem.push_back({label, value});
-        table(out_, mem, {false, false}, st_, false, {cols_});
+        table(out_, mem, {false, false}, st_, false, {cols_, std::nullopt});
     }
 
     void end() { out_.flush(); }
@@ -210,7 +210,7 @@ private:
         for (const TypeTotal& tt : in_.totals.by_type)
             rows.push_back({std::string(tt.type->name), std::to_string(tt.tensors), std::to_string(tt.elements),
                             std::to_string(tt.bytes), inspect_detail::share_text(tt, in_)});
-        table(out_, rows, {false, true, true, true, true}, st_, true, {cols_});
+        table(out_, rows, {false, true, true, true, true}, st_, true, {cols_, std::nullopt});
     }
 
     void totals() {
@@ -220,7 +220,7 @@ private:
         if (const auto bpw = tot.bits_per_weight()) stored += fmt::format(", {:.3f} bits per weight", *bpw);
         table(out_, {{"tensors", std::to_string(tot.tensors)}, {"parameters", std::to_string(tot.parameters)},
                      {"stored size", stored}},
-              {false, false}, st_, false, {cols_});
+              {false, false}, st_, false, {cols_, std::nullopt});
     }
 
     void dequantized() {
@@ -238,7 +238,7 @@ private:
                                 size(c.tensor_bytes),
                                 size(c.file_bytes) + (c.files > 1 ? fmt::format(" in {} files", c.files) : "")});
             }
-        table(out_, rows, {false, false, false}, st_, true, {cols_});
+        table(out_, rows, {false, false, false}, st_, true, {cols_, std::nullopt});
     }
 
     const Inspection& in_;

@@ -75,7 +75,10 @@ std::string wrap_indented(std::string_view s, size_t columns, size_t indent) {
     if (!columns) return std::string(s);
     const size_t rest = columns > indent ? columns - indent : 1;
     std::string out;
-    for (const std::string& l : wrap_words(s, columns, rest)) out += (out.empty() ? "" : "\n" + std::string(indent, ' ')) + l;
+    for (const std::string& l : wrap_words(s, columns, rest)) {
+        if (!out.empty()) out.append("\n").append(indent, ' ');
+        out += l;
+    }
     return out;
 }
 
@@ -98,7 +101,10 @@ std::string padded(const std::string& s, size_t w, bool right) {
 // Cells 1.. of a row, each padded to its column's width, without trailing spaces.
 std::string cells_line(const std::vector<std::string>& row, const std::vector<size_t>& w, const std::vector<bool>& right) {
     std::string line;
-    for (size_t c = 1; c < row.size(); ++c) line += (c > 1 ? " " : "") + padded(row[c], w[c], right[c]);
+    for (size_t c = 1; c < row.size(); ++c) {
+        if (c > 1) line += ' ';
+        line += padded(row[c], w[c], right[c]);
+    }
     line.erase(line.find_last_not_of(' ') + 1);
     return line;
 }
