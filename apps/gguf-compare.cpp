@@ -4,7 +4,7 @@
 #include <cmath>
 
 #include "cli.h"
-#include "gguftk/compare.h"
+#include "compare/compare.h"
 
 using namespace gguftk;
 

@@ -9,12 +9,12 @@
 #include <cstdlib>
 
 #include "cli.h"
-#include "gguftk/columns.h"
+#include "text/columns.h"
 #include "progress.h"
-#include "gguftk/check.h"
-#include "gguftk/convert.h"
-#include "gguftk/escape.h"
-#include "gguftk/gguf.h"
+#include "check/check.h"
+#include "convert/convert.h"
+#include "text/escape.h"
+#include "container/gguf.h"
 
 using namespace gguftk;
 

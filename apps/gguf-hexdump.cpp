@@ -9,12 +9,12 @@
 
 #include "cli.h"
 #include "open_input.h"
-#include "gguftk/escape.h"
-#include "gguftk/file_types.h"
-#include "gguftk/gguf.h"
-#include "gguftk/hexdump.h"
-#include "gguftk/model.h"
-#include "gguftk/names.h"
+#include "text/escape.h"
+#include "container/file_types.h"
+#include "container/gguf.h"
+#include "hexdump/hexdump.h"
+#include "container/model.h"
+#include "container/names.h"
 
 using namespace gguftk;
 

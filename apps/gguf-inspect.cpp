@@ -6,9 +6,9 @@
 
 #include "cli.h"
 #include "open_input.h"
-#include "gguftk/gguf.h"
-#include "gguftk/inspect.h"
-#include "gguftk/memory.h"
+#include "container/gguf.h"
+#include "inspect/inspect.h"
+#include "model/memory.h"
 
 using namespace gguftk;
 

@@ -5,8 +5,8 @@
 
 #include <cstdint>
 
-#include "gguftk/decode.h"
-#include "gguftk/types.h"
+#include "formats/decode.h"
+#include "formats/types.h"
 
 namespace gguftk::cuda {
 

@@ -20,9 +20,9 @@
 
 #include "cuda_decode.h"
 #include "cuda_stats.h"
-#include "gguftk/chunked.h"
-#include "gguftk/convert.h"
-#include "gguftk/error.h"
+#include "convert/chunked.h"
+#include "convert/convert.h"
+#include "container/error.h"
 
 namespace gguftk {
 namespace {

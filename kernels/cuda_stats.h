@@ -5,7 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "gguftk/convert.h"
+#include "convert/convert.h"
 
 namespace gguftk::cuda {
 

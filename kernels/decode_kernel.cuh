@@ -35,7 +35,7 @@
 #include <cstdint>
 
 #include "formats/format.h"
-#include "gguftk/decode.h"
+#include "formats/decode.h"
 #include "launch.h"
 #include "tile.h"
 

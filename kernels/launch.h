@@ -4,7 +4,7 @@
 
 #include <cstdint>
 
-#include "gguftk/decode.h"
+#include "formats/decode.h"
 
 namespace gguftk::cuda {
 

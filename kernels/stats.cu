@@ -8,7 +8,7 @@
 
 #include "cuda_stats.h"
 #include "formats/float_bits.h"
-#include "gguftk/error.h"
+#include "container/error.h"
 
 namespace gguftk::cuda {
 namespace {

@@ -19,7 +19,7 @@
 #endif
 
 #include "formats/format.h"
-#include "gguftk/decode.h"
+#include "formats/decode.h"
 #include "rounding.h"
 
 namespace gguftk::cuda {

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "formats/float_bits.h"
-#include "gguftk/check.h"
+#include "check/check.h"
 
 using namespace gguftk;
 

@@ -14,9 +14,9 @@
 #include "bit_compare.h"
 #include "fixtures.h"
 #include "gguf_builder.h"
-#include "gguftk/convert.h"
-#include "gguftk/error.h"
-#include "gguftk/gguf.h"
+#include "convert/convert.h"
+#include "container/error.h"
+#include "container/gguf.h"
 
 using namespace gguftk;
 namespace fs = std::filesystem;

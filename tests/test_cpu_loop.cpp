@@ -12,8 +12,8 @@
 #include <vector>
 
 #include "formats/float_bits.h"
-#include "gguftk/decode.h"
-#include "gguftk/types.h"
+#include "formats/decode.h"
+#include "formats/types.h"
 #include "convert/cpu_loop.h"
 
 using namespace gguftk;

@@ -12,7 +12,7 @@
 
 #include "formats/all.h"
 #include "formats/random_block.h"
-#include "gguftk/decode.h"
+#include "formats/decode.h"
 
 using namespace gguftk;
 using namespace gguftk::formats;

@@ -21,8 +21,8 @@
 #include "fixtures.h"
 #include "formats/float_bits.h"
 #include "gguf_builder.h"
-#include "gguftk/decode.h"
-#include "gguftk/hexdump.h"
+#include "formats/decode.h"
+#include "hexdump/hexdump.h"
 
 using namespace gguftk;
 

@@ -11,7 +11,7 @@
 #include <random>
 #include <string>
 
-#include "gguftk/escape.h"
+#include "text/escape.h"
 #include "text/json_text.h"
 
 using gguftk::text::json_double;

@@ -29,7 +29,7 @@
 #include "../kernels/tile.h"
 #include "bit_compare.h"
 #include "formats/all.h"
-#include "gguftk/decode.h"
+#include "formats/decode.h"
 #include "gpu/random_blocks.h"
 
 using namespace gguftk;

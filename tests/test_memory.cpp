@@ -1,4 +1,4 @@
-// The KV cache from a model's metadata (gguftk/memory.h), on headers built here: the sizes worked
+// The KV cache from a model's metadata (model/memory.h), on headers built here: the sizes worked
 // out by hand for each way the metadata can say it (one KV head count or one per layer, head
 // widths given or derived, sliding-window patterns by number or by flags), llama.cpp's layout,
 // and every way the metadata can fail to say it. tests/cli/test_kv_cache.py compares the same
@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "gguf_builder.h"
-#include "gguftk/gguf.h"
-#include "gguftk/memory.h"
+#include "container/gguf.h"
+#include "model/memory.h"
 
 using namespace gguftk;
 using namespace gguftk::test;

@@ -4,8 +4,8 @@
 
 #include <string>
 
-#include "gguftk/names.h"
-#include "gguftk/types.h"
+#include "container/names.h"
+#include "formats/types.h"
 #include "text/ascii.h"
 
 using namespace gguftk;

@@ -15,7 +15,7 @@
 
 #include "fixtures.h"
 #include "gguf_builder.h"
-#include "gguftk/gguf.h"
+#include "container/gguf.h"
 
 using namespace gguftk;
 using namespace gguftk::test;

@@ -18,7 +18,7 @@
 
 #include "crafted_cases.h"
 #include "gguf_builder.h"
-#include "gguftk/gguf.h"
+#include "container/gguf.h"
 
 using namespace gguftk;
 using namespace gguftk::test;

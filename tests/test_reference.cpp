@@ -15,8 +15,8 @@
 #include "bit_compare.h"
 #include "fixtures.h"
 #include "formats/float_bits.h"
-#include "gguftk/decode.h"
-#include "gguftk/gguf.h"
+#include "formats/decode.h"
+#include "container/gguf.h"
 
 using namespace gguftk;
 

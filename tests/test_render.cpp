@@ -8,9 +8,9 @@
 #include <string>
 
 #include "gguf_builder.h"
-#include "gguftk/columns.h"
-#include "gguftk/escape.h"
-#include "gguftk/inspect.h"
+#include "text/columns.h"
+#include "text/escape.h"
+#include "inspect/inspect.h"
 
 using namespace gguftk;
 using namespace gguftk::test;

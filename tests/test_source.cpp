@@ -1,10 +1,10 @@
-// Reading through a Source (gguftk/source.h), the way remote files are read: the header a
+// Reading through a Source (container/source.h), the way remote files are read: the header a
 // prefix at a time, growing when the parser runs out, then exactly the bytes a view asks for.
 //
 // A file read so must be the very GgufFile the whole file in memory gives, or be refused with
 // the very error at the very offset, whatever the size of the first read: the reader checks
 // lengths against the file's size, not against the bytes it holds. And the remote locations
-// (gguftk/remote.h): hf:// resolution, names without credentials, where a file name ends.
+// (remote/remote.h): hf:// resolution, names without credentials, where a file name ends.
 #include <doctest/doctest.h>
 
 #include <cstring>
@@ -13,9 +13,9 @@
 #include <vector>
 
 #include "fixtures.h"
-#include "gguftk/gguf.h"
-#include "gguftk/remote.h"
-#include "gguftk/source.h"
+#include "container/gguf.h"
+#include "remote/remote.h"
+#include "container/source.h"
 #include "crafted_cases.h"
 
 using namespace gguftk;

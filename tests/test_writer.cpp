@@ -7,9 +7,9 @@
 #include <vector>
 
 #include "fixtures.h"
-#include "gguftk/error.h"
-#include "gguftk/gguf.h"
-#include "gguftk/writer.h"
+#include "container/error.h"
+#include "container/gguf.h"
+#include "container/writer.h"
 
 using namespace gguftk;
 

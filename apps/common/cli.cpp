@@ -15,8 +15,8 @@
 #include <set>
 #include <sstream>
 
-#include "gguftk/columns.h"
-#include "gguftk/escape.h"
+#include "text/columns.h"
+#include "text/escape.h"
 #include "gguftk_commit.h"
 
 namespace gguftk::cli {

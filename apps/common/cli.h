@@ -12,7 +12,7 @@
 #include <string>
 #include <string_view>
 
-#include "gguftk/error.h"
+#include "container/error.h"
 
 namespace gguftk::cli {
 

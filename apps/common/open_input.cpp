@@ -1,6 +1,6 @@
 #include "open_input.h"
 
-#include "gguftk/inspect.h"
+#include "inspect/inspect.h"
 
 namespace gguftk::cli {
 

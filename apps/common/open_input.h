@@ -1,14 +1,14 @@
 #pragma once
 // What the file-reading tools share about their input: a local path (mapped) or a remote
-// location (http://, https://, hf://: gguftk/remote.h), and the options remote reads take.
+// location (http://, https://, hf://: remote/remote.h), and the options remote reads take.
 #include <CLI/CLI.hpp>
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
-#include "gguftk/gguf.h"
-#include "gguftk/remote.h"
+#include "container/gguf.h"
+#include "remote/remote.h"
 
 namespace gguftk::cli {
 

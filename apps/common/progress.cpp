@@ -6,7 +6,7 @@
 #include <cmath>
 
 #include "cli.h"
-#include "gguftk/columns.h"
+#include "text/columns.h"
 
 namespace gguftk::cli {
 namespace {

@@ -36,9 +36,9 @@
 
 #include "bench_kernels.h"
 #include "cuda_decode.h"
-#include "gguftk/convert.h"
-#include "gguftk/gguf.h"
-#include "gguftk/types.h"
+#include "convert/convert.h"
+#include "container/gguf.h"
+#include "formats/types.h"
 
 using namespace gguftk;
 

@@ -1,8 +1,8 @@
-#include "gguftk/decode.h"
+#include "formats/decode.h"
 
 #include "formats/all.h"
 #include "formats/decode_loop.h"
-#include "gguftk/error.h"
+#include "container/error.h"
 
 namespace gguftk {
 

@@ -9,7 +9,7 @@
 
 #include "formats/float_bits.h"
 #include "formats/format.h"
-#include "gguftk/decode.h"
+#include "formats/decode.h"
 
 namespace gguftk::formats {
 

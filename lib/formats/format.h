@@ -27,7 +27,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "gguftk/types.h"
+#include "formats/types.h"
 
 #if defined(__CUDACC__)
 #define GGUFTK_HD __host__ __device__ __forceinline__

@@ -403,7 +403,7 @@ MD_STRINGS = ["a\\b C:\\path \\*x\\*", "&amp; &#65; &copy", "*em* _u_ **b** __b_
 
 
 def text_form(s):
-    """The text view's escaping of printable ASCII and a few controls (gguftk/escape.h)."""
+    """The text view's escaping of printable ASCII and a few controls (text/escape.h)."""
     out = ""
     for c in s:
         out += {"\\": "\\\\", "\n": "\\n", "\t": "\\t", "\r": "\\r"}.get(c, c if ord(c) >= 0x20 else f"\\x{ord(c):02x}")

@@ -1,4 +1,4 @@
-"""The KV cache figure (gguftk/memory.h) against llama.cpp itself (llama-cpp-python).
+"""The KV cache figure (model/memory.h) against llama.cpp itself (llama-cpp-python).
 
 One small model per architecture, random weights, made with gguf-py, is loaded by llama.cpp at
 several context sizes and KV types; llama.cpp logs every cache it allocates as

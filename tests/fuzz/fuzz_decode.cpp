@@ -16,8 +16,8 @@
 
 #include "convert/cpu_loop.h"
 #include "formats/all.h"
-#include "gguftk/decode.h"
-#include "gguftk/types.h"
+#include "formats/decode.h"
+#include "formats/types.h"
 #include "fuzz_check.h"
 
 using namespace gguftk;

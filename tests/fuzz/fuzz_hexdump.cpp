@@ -19,12 +19,12 @@
 
 #include <nlohmann/json.hpp>
 
-#include "gguftk/decode.h"
-#include "gguftk/error.h"
-#include "gguftk/gguf.h"
-#include "gguftk/hexdump.h"
-#include "gguftk/types.h"
-#include "gguftk/writer.h"
+#include "formats/decode.h"
+#include "container/error.h"
+#include "container/gguf.h"
+#include "hexdump/hexdump.h"
+#include "formats/types.h"
+#include "container/writer.h"
 #include "fuzz_check.h"
 
 using namespace gguftk;

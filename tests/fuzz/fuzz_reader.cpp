@@ -6,7 +6,7 @@
 // gguf.h states (every tensor's data inside the file, shapes and sizes consistent, no overlap),
 // so the code that trusts it can. Every metadata value is decoded, capped and in full.
 //
-// Then the three views (gguftk/inspect.h): text and Markdown must reach a terminal harmless (no raw
+// Then the three views (inspect/inspect.h): text and Markdown must reach a terminal harmless (no raw
 // control bytes, no C1 or bidi controls, valid UTF-8, whatever the file's strings hold), JSON
 // must parse and hold every key and tensor. The input is also run through escape() directly.
 //
@@ -24,10 +24,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "gguftk/escape.h"
-#include "gguftk/gguf.h"
-#include "gguftk/inspect.h"
-#include "gguftk/source.h"
+#include "text/escape.h"
+#include "container/gguf.h"
+#include "inspect/inspect.h"
+#include "container/source.h"
 #include "fuzz_check.h"
 
 using namespace gguftk;

@@ -10,8 +10,8 @@
 
 #include "formats/all.h"
 #include "formats/random_block.h"
-#include "gguftk/decode.h"
-#include "gguftk/types.h"
+#include "formats/decode.h"
+#include "formats/types.h"
 
 namespace gguftk::test {
 

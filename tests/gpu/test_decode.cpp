@@ -14,8 +14,8 @@
 #include "bit_compare.h"
 #include "cuda_decode.h"
 #include "fixtures.h"
-#include "gguftk/decode.h"
-#include "gguftk/gguf.h"
+#include "formats/decode.h"
+#include "container/gguf.h"
 #include "gpu_test.h"
 #include "tile.h"
 

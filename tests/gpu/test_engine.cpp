@@ -8,10 +8,10 @@
 #include <fstream>
 
 #include "fixtures.h"
-#include "gguftk/check.h"
-#include "gguftk/convert.h"
-#include "gguftk/gguf.h"
-#include "gguftk/writer.h"
+#include "check/check.h"
+#include "convert/convert.h"
+#include "container/gguf.h"
+#include "container/writer.h"
 #include "gpu_test.h"
 
 using namespace gguftk;

@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "gguftk/decode.h"
-#include "gguftk/error.h"
-#include "gguftk/types.h"
+#include "formats/decode.h"
+#include "container/error.h"
+#include "formats/types.h"
 
 int main(int argc, char** argv) {
     if (argc < 2 || argc > 3) {

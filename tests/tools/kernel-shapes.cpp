@@ -11,7 +11,7 @@
 
 #include "../../kernels/tile.h"
 #include "formats/all.h"
-#include "gguftk/types.h"
+#include "formats/types.h"
 
 int main() {
     using namespace gguftk;

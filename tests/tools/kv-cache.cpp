@@ -1,4 +1,4 @@
-// test-kv-cache FILE N_CTX TYPE PAD UBATCH SWA_FULL: the core's KV cache figure (gguftk/memory.h)
+// test-kv-cache FILE N_CTX TYPE PAD UBATCH SWA_FULL: the core's KV cache figure (model/memory.h)
 // for a layout given in full, as the llama.cpp comparison needs it (tests/cli/test_kv_cache.py):
 // prints "cells swa_cells layers swa_layers window k_bytes v_bytes swa_k_bytes swa_v_bytes", or
 // "unknown: WHY".
@@ -6,8 +6,8 @@
 #include <cstdlib>
 #include <string>
 
-#include "gguftk/gguf.h"
-#include "gguftk/memory.h"
+#include "container/gguf.h"
+#include "model/memory.h"
 
 int main(int argc, char** argv) {
     if (argc != 7) {

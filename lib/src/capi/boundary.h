@@ -7,8 +7,8 @@
 #include <new>
 #include <vector>
 
-#include "gguftk/decode.h"
-#include "gguftk/gguf.h"
+#include "formats/decode.h"
+#include "container/gguf.h"
 #include "gguftk/gguftk.h"
 
 struct gguftk_file {

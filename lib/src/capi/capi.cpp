@@ -15,10 +15,10 @@
 
 #include "boundary.h"
 #include "convert/cpu_loop.h"
-#include "gguftk/decode.h"
-#include "gguftk/error.h"
-#include "gguftk/escape.h"
-#include "gguftk/types.h"
+#include "formats/decode.h"
+#include "container/error.h"
+#include "text/escape.h"
+#include "formats/types.h"
 
 using namespace gguftk;
 

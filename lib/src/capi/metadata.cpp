@@ -5,7 +5,7 @@
 #include <cstring>
 
 #include "boundary.h"
-#include "gguftk/escape.h"
+#include "text/escape.h"
 
 using namespace gguftk;
 using namespace gguftk::capi;

@@ -5,9 +5,9 @@
 #include <algorithm>
 #include <cstring>
 
-#include "gguftk/check.h"
-#include "gguftk/error.h"
-#include "gguftk/names.h"
+#include "check/check.h"
+#include "container/error.h"
+#include "container/names.h"
 
 namespace gguftk {
 namespace {

@@ -6,8 +6,8 @@
 
 #include <cmath>
 
-#include "gguftk/check.h"
-#include "gguftk/escape.h"
+#include "check/check.h"
+#include "text/escape.h"
 #include "text/json_stream.h"
 
 namespace gguftk {

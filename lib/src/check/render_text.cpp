@@ -3,10 +3,10 @@
 
 #include <cmath>
 
-#include "gguftk/check.h"
-#include "gguftk/columns.h"
-#include "gguftk/escape.h"
-#include "gguftk/types.h"
+#include "check/check.h"
+#include "text/columns.h"
+#include "text/escape.h"
+#include "formats/types.h"
 
 namespace gguftk {
 namespace {

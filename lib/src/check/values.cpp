@@ -11,7 +11,7 @@
 
 #include "convert/cpu_loop.h"
 #include "formats/float_bits.h"
-#include "gguftk/check.h"
+#include "check/check.h"
 
 // The vector helpers below are internal and inlined into one caller per instruction set, so no
 // vector crosses an ABI boundary: the warning that AVX vectors pass differently does not apply.

@@ -14,10 +14,10 @@
 
 #include "convert/cpu_loop.h"
 #include "formats/float_bits.h"
-#include "gguftk/compare.h"
-#include "gguftk/error.h"
-#include "gguftk/inspect.h"
-#include "gguftk/names.h"
+#include "compare/compare.h"
+#include "container/error.h"
+#include "inspect/inspect.h"
+#include "container/names.h"
 
 // The vector helpers are internal and inlined into one caller per instruction set: no vector
 // crosses an ABI boundary, so the warning that AVX vectors pass differently does not apply.

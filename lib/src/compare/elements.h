@@ -10,8 +10,8 @@
 #include <string_view>
 
 #include "formats/float_bits.h"
-#include "gguftk/decode.h"
-#include "gguftk/types.h"
+#include "formats/decode.h"
+#include "formats/types.h"
 
 namespace gguftk {
 

@@ -5,9 +5,9 @@
 
 #include <cmath>
 
-#include "gguftk/columns.h"
-#include "gguftk/compare.h"
-#include "gguftk/escape.h"
+#include "text/columns.h"
+#include "compare/compare.h"
+#include "text/escape.h"
 #include "text/json_stream.h"
 
 namespace gguftk {

@@ -13,10 +13,10 @@
 
 #include "compare/elements.h"
 #include "convert/cpu_loop.h"
-#include "gguftk/compare.h"
-#include "gguftk/decode.h"
-#include "gguftk/error.h"
-#include "gguftk/escape.h"
+#include "compare/compare.h"
+#include "formats/decode.h"
+#include "container/error.h"
+#include "text/escape.h"
 
 namespace gguftk {
 namespace fs = std::filesystem;

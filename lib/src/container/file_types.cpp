@@ -1,12 +1,12 @@
 // llama.cpp's file types (include/llama.h's llama_ftype) and, in our words, what its quantizer
 // (src/llama-quant.cpp) gives each kind of tensor, for a dense model of any architecture but
 // Falcon; models of 8 experts, 70B llamas and Falcon differ in places (said where shown).
-#include "gguftk/file_types.h"
+#include "container/file_types.h"
 
 #include <array>
 #include <string>
 
-#include "gguftk/types.h"
+#include "formats/types.h"
 
 namespace gguftk {
 namespace {

@@ -15,12 +15,12 @@
 // The bytes in memory may be a prefix of the file (one read through a Source): lengths are still
 // checked against the whole file, so the parse takes the same course and gives the same errors,
 // and reading past the prefix throws NeedBytes for the caller to read more and parse again.
-#include "gguftk/gguf.h"
+#include "container/gguf.h"
 
 #include "container/layout.h"
 #include "container/mapping.h"
 #include "container/need_bytes.h"
-#include "gguftk/escape.h"
+#include "text/escape.h"
 #include "text/cat.h"
 
 #include <fcntl.h>

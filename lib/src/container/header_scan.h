@@ -11,7 +11,7 @@
 #include <span>
 #include <vector>
 
-#include "gguftk/gguf.h"
+#include "container/gguf.h"
 
 namespace gguftk {
 

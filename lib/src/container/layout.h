@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <type_traits>
 
-#include "gguftk/gguf.h"
+#include "container/gguf.h"
 
 namespace gguftk::layout {
 

@@ -8,8 +8,8 @@
 #include <memory>
 #include <vector>
 
-#include "gguftk/gguf.h"
-#include "gguftk/source.h"
+#include "container/gguf.h"
+#include "container/source.h"
 
 namespace gguftk {
 

@@ -1,13 +1,13 @@
 // Split models: finding the shards by name and checking that they make one model.
-#include "gguftk/model.h"
+#include "container/model.h"
 
 #include <algorithm>
 
 #include <cstdio>
 #include <unordered_map>
 
-#include "gguftk/error.h"
-#include "gguftk/escape.h"
+#include "container/error.h"
+#include "text/escape.h"
 
 namespace gguftk {
 namespace {

@@ -1,13 +1,13 @@
 // Tensor selection by glob, and the names to suggest when a glob or a name finds nothing.
-#include "gguftk/names.h"
+#include "container/names.h"
 
 #include <fnmatch.h>
 
 #include <algorithm>
 
-#include "gguftk/error.h"
-#include "gguftk/escape.h"
-#include "gguftk/model.h"
+#include "container/error.h"
+#include "text/escape.h"
+#include "container/model.h"
 #include "text/ascii.h"
 
 namespace gguftk {

@@ -20,9 +20,9 @@
 #include "container/header_scan.h"
 #include "container/mapping.h"
 #include "container/need_bytes.h"
-#include "gguftk/escape.h"
-#include "gguftk/gguf.h"
-#include "gguftk/source.h"
+#include "text/escape.h"
+#include "container/gguf.h"
+#include "container/source.h"
 
 namespace gguftk {
 namespace {

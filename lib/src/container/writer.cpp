@@ -1,8 +1,8 @@
-#include "gguftk/writer.h"
+#include "container/writer.h"
 
 #include <cstring>
 
-#include "gguftk/error.h"
+#include "container/error.h"
 
 namespace gguftk {
 namespace {

@@ -1,4 +1,4 @@
-// run_chunked: the worker pool both engines run on (see gguftk/chunked.h).
+// run_chunked: the worker pool both engines run on (see convert/chunked.h).
 //
 // The chunks are computed on demand from a global index, so their number, which grows with the
 // model, costs no memory; consecutive chunks go to different workers, so the input is still
@@ -12,8 +12,8 @@
 #include <thread>
 #include <vector>
 
-#include "gguftk/chunked.h"
-#include "gguftk/error.h"
+#include "convert/chunked.h"
+#include "container/error.h"
 
 namespace gguftk {
 namespace {

@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "cpu_loop.h"
-#include "gguftk/chunked.h"
-#include "gguftk/convert.h"
+#include "convert/chunked.h"
+#include "convert/convert.h"
 
 namespace gguftk {
 namespace {

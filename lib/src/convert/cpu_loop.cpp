@@ -12,7 +12,7 @@
 
 #include "formats/all.h"
 #include "formats/decode_loop.h"
-#include "gguftk/error.h"
+#include "container/error.h"
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>

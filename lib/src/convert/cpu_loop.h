@@ -6,7 +6,7 @@
 // tests/test_cpu_loop.cpp holds it to that, byte for byte, for every type.
 #include <cstdint>
 
-#include "gguftk/convert.h"
+#include "convert/convert.h"
 
 namespace gguftk {
 

@@ -9,8 +9,8 @@
 #include <filesystem>
 #include <random>
 
-#include "gguftk/convert.h"
-#include "gguftk/error.h"
+#include "convert/convert.h"
+#include "container/error.h"
 
 namespace gguftk {
 namespace {

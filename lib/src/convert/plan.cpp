@@ -6,9 +6,9 @@
 #include <optional>
 
 #include "sinks.h"
-#include "gguftk/convert.h"
-#include "gguftk/error.h"
-#include "gguftk/names.h"
+#include "convert/convert.h"
+#include "container/error.h"
+#include "container/names.h"
 
 namespace gguftk {
 

@@ -7,9 +7,9 @@
 #include <set>
 #include <string>
 
-#include "gguftk/error.h"
-#include "gguftk/escape.h"
-#include "gguftk/writer.h"
+#include "container/error.h"
+#include "text/escape.h"
+#include "container/writer.h"
 #include "text/json_text.h"
 
 namespace gguftk {

@@ -9,7 +9,7 @@
 #include <span>
 #include <vector>
 
-#include "gguftk/convert.h"
+#include "convert/convert.h"
 
 namespace gguftk {
 

@@ -16,9 +16,9 @@
 
 #include "formats/all.h"
 #include "formats/random_block.h"
-#include "gguftk/decode.h"
-#include "gguftk/escape.h"
-#include "gguftk/hexdump.h"
+#include "formats/decode.h"
+#include "text/escape.h"
+#include "hexdump/hexdump.h"
 #include "detail.h"
 
 namespace gguftk {

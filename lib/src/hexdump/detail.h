@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "formats/format.h"
-#include "gguftk/hexdump.h"
+#include "hexdump/hexdump.h"
 
 namespace gguftk::hexdump_detail {
 

@@ -5,9 +5,9 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "gguftk/columns.h"
-#include "gguftk/file_types.h"
-#include "gguftk/hexdump.h"
+#include "text/columns.h"
+#include "container/file_types.h"
+#include "hexdump/hexdump.h"
 
 namespace gguftk {
 namespace {

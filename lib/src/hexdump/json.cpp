@@ -10,8 +10,8 @@
 #include <cmath>
 #include <functional>
 
-#include "gguftk/escape.h"
-#include "gguftk/hexdump.h"
+#include "text/escape.h"
+#include "hexdump/hexdump.h"
 #include "detail.h"
 #include "text/json_stream.h"
 #include "text/json_text.h"

@@ -8,9 +8,9 @@
 
 #include <algorithm>
 
-#include "gguftk/columns.h"
-#include "gguftk/escape.h"
-#include "gguftk/hexdump.h"
+#include "text/columns.h"
+#include "text/escape.h"
+#include "hexdump/hexdump.h"
 #include "detail.h"
 
 namespace gguftk {

@@ -10,9 +10,9 @@
 #include <charconv>
 #include <cmath>
 
-#include "gguftk/escape.h"
-#include "gguftk/hexdump.h"
-#include "gguftk/inspect.h"
+#include "text/escape.h"
+#include "hexdump/hexdump.h"
+#include "inspect/inspect.h"
 #include "detail.h"
 #include "text/text_out.h"
 

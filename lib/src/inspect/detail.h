@@ -1,12 +1,12 @@
 #pragma once
-// What the views of gguf-inspect share beyond gguftk/inspect.h.
+// What the views of gguf-inspect share beyond inspect/inspect.h.
 #include <array>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
-#include "gguftk/inspect.h"
+#include "inspect/inspect.h"
 
 namespace gguftk::inspect_detail {
 

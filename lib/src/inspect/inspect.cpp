@@ -7,9 +7,9 @@
 #include <cmath>
 #include <map>
 
-#include "gguftk/file_types.h"
-#include "gguftk/inspect.h"
-#include "gguftk/names.h"
+#include "container/file_types.h"
+#include "inspect/inspect.h"
+#include "container/names.h"
 #include "inspect/detail.h"
 
 namespace gguftk {

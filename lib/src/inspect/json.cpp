@@ -17,7 +17,7 @@
 #include <unordered_set>
 #include <string_view>
 
-#include "gguftk/inspect.h"
+#include "inspect/inspect.h"
 #include "inspect/detail.h"
 #include "text/json_stream.h"
 

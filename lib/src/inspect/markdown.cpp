@@ -1,12 +1,12 @@
 // The Markdown view: the text view's content as tables, for reports and issues.
-// Everything from the file is escaped for Markdown (gguftk/escape.h, markdown_text), so that a
+// Everything from the file is escaped for Markdown (text/escape.h, markdown_text), so that a
 // CommonMark renderer shows it exactly as the text view does: a name cannot end a table cell
 // (|), open a code span, emphasis or a link, inject HTML (< >) or an entity (&).
 #include <fmt/core.h>
 
 #include <functional>
 
-#include "gguftk/inspect.h"
+#include "inspect/inspect.h"
 #include "inspect/detail.h"
 #include "text/text_out.h"
 

@@ -4,15 +4,15 @@
 #include <algorithm>
 #include <functional>
 
-#include "gguftk/columns.h"
-#include "gguftk/inspect.h"
+#include "text/columns.h"
+#include "inspect/inspect.h"
 #include "inspect/detail.h"
 #include "text/text_out.h"
 
 namespace gguftk {
 namespace {
 
-// Columns are measured in code points (gguftk/columns.h): escaped text holds no control
+// Columns are measured in code points (text/columns.h): escaped text holds no control
 // characters.
 size_t width(std::string_view s) { return display_width(s); }
 

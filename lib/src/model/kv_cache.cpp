@@ -3,9 +3,9 @@
 // head_count_kv elements and one V row of value_length x head_count_kv elements per cell, rows
 // stored in the cache type (whole blocks for Q8_0 and Q4_0). Layers that see the whole context
 // have a cell per token; sliding-window layers (gemma2, gemma3) a cell per token of their window.
-#include "gguftk/memory.h"
+#include "model/memory.h"
 
-#include "gguftk/escape.h"
+#include "text/escape.h"
 
 #include <algorithm>
 #include <array>

@@ -29,8 +29,8 @@
 #include <optional>
 #include <thread>
 
-#include "gguftk/escape.h"
-#include "gguftk/remote.h"
+#include "text/escape.h"
+#include "remote/remote.h"
 #include "text/ascii.h"
 
 namespace gguftk::remote {

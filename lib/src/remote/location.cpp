@@ -5,7 +5,7 @@
 #include <cstdlib>
 #include <vector>
 
-#include "gguftk/remote.h"
+#include "remote/remote.h"
 #include "text/ascii.h"
 
 namespace gguftk::remote {

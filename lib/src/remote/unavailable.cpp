@@ -1,6 +1,6 @@
 // The remote module of a build without libcurl (GGUFTK_REMOTE=OFF, or libcurl not found): the
 // locations are still understood, and reading one says why it cannot be.
-#include "gguftk/remote.h"
+#include "remote/remote.h"
 
 namespace gguftk::remote {
 

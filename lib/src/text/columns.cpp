@@ -1,4 +1,4 @@
-#include "gguftk/columns.h"
+#include "text/columns.h"
 
 #include <algorithm>
 #include <numeric>

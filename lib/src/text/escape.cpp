@@ -1,4 +1,4 @@
-#include "gguftk/escape.h"
+#include "text/escape.h"
 
 #include <cstdint>
 

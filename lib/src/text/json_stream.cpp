@@ -2,7 +2,7 @@
 
 #include <vector>
 
-#include "gguftk/escape.h"
+#include "text/escape.h"
 #include "text/json_text.h"
 
 namespace gguftk {

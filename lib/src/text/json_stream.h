@@ -12,7 +12,7 @@
 #include <utility>
 #include <vector>
 
-#include "gguftk/gguf.h"
+#include "container/gguf.h"
 #include "text_out.h"
 
 namespace gguftk {

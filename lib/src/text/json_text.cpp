@@ -3,7 +3,7 @@
 #include <charconv>
 #include <cstdlib>
 
-#include "gguftk/escape.h"
+#include "text/escape.h"
 #include "text/cat.h"
 
 namespace gguftk::text {

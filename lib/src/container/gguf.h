@@ -14,12 +14,12 @@
 #include <string_view>
 #include <vector>
 
-#include "gguftk/error.h"
-#include "gguftk/types.h"
+#include "container/error.h"
+#include "formats/types.h"
 
 namespace gguftk {
 
-class Source;  // gguftk/source.h
+class Source;  // container/source.h
 struct HeaderReads;
 
 // GGUF metadata value types (gguf.md), with gguf-py's names from value_type_name().

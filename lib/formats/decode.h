@@ -5,7 +5,7 @@
 #include <span>
 #include <string_view>
 
-#include "gguftk/types.h"
+#include "formats/types.h"
 
 namespace gguftk {
 

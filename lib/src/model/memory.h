@@ -10,8 +10,8 @@
 #include <string>
 #include <string_view>
 
-#include "gguftk/gguf.h"
-#include "gguftk/types.h"
+#include "container/gguf.h"
+#include "formats/types.h"
 
 namespace gguftk {
 

@@ -17,10 +17,10 @@
 #include <string_view>
 #include <vector>
 
-#include "gguftk/convert.h"
-#include "gguftk/gguf.h"
-#include "gguftk/model.h"
-#include "gguftk/types.h"
+#include "convert/convert.h"
+#include "container/gguf.h"
+#include "container/model.h"
+#include "formats/types.h"
 
 namespace gguftk {
 

@@ -12,7 +12,7 @@
 #include <memory>
 #include <span>
 
-#include "gguftk/convert.h"
+#include "convert/convert.h"
 
 namespace gguftk {
 

@@ -1,4 +1,4 @@
-#include "gguftk/types.h"
+#include "formats/types.h"
 
 #include "formats/all.h"
 #include "text/ascii.h"

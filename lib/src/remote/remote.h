@@ -20,8 +20,8 @@
 #include <utility>
 #include <vector>
 
-#include "gguftk/gguf.h"
-#include "gguftk/source.h"
+#include "container/gguf.h"
+#include "container/source.h"
 
 namespace gguftk::remote {
 

@@ -1,6 +1,6 @@
 #pragma once
 // Where the bytes of a GGUF file come from when it is not a local file to map: a file on a web
-// server (gguftk/remote.h), or anything else that knows its size and can read a range of it.
+// server (remote/remote.h), or anything else that knows its size and can read a range of it.
 //
 //   GgufFile f = GgufFile::open(std::move(source));  // reads the header only, growing as needed
 //   f.read(t.offset, buf);                           // then exactly the bytes a view asks for

@@ -7,7 +7,7 @@
 //   Inspection in = inspect(m, opts);            // select tensors, add up the totals
 //   std::string out = render_text(in, opts);     // or render_markdown / render_json
 //
-// Strings from the file are untrusted: text and Markdown escape them (gguftk/escape.h); JSON
+// Strings from the file are untrusted: text and Markdown escape them (text/escape.h); JSON
 // replaces bytes that are not valid UTF-8 with U+FFFD so the document is always valid JSON, and
 // then gives such keys and names their exact bytes in hex and keeps every key distinct.
 #include <cstdint>
@@ -17,12 +17,12 @@
 #include <string>
 #include <vector>
 
-#include "gguftk/convert.h"
-#include "gguftk/escape.h"
-#include "gguftk/gguf.h"
-#include "gguftk/memory.h"
-#include "gguftk/model.h"
-#include "gguftk/source.h"
+#include "convert/convert.h"
+#include "text/escape.h"
+#include "container/gguf.h"
+#include "model/memory.h"
+#include "container/model.h"
+#include "container/source.h"
 
 namespace gguftk {
 
@@ -58,7 +58,7 @@ struct TypeTotal {
 };
 
 // The memory a model needs for a context (InspectOptions::ctx): every tensor of the file(s) read,
-// whatever the filters, and the KV cache (gguftk/memory.h) in the layout the model needs.
+// whatever the filters, and the KV cache (model/memory.h) in the layout the model needs.
 struct Memory {
     uint64_t ctx = 0;
     const TypeInfo* kv_type = nullptr;
@@ -126,7 +126,7 @@ void render_markdown(const Inspection& in, const InspectOptions& opts, const std
 // tensors, summary (in that order); with a context "memory" after the summary; and for a remote
 // file "remote": {"bytes_fetched", "requests", "redirects"}. Metadata values complete; 64-bit
 // integers exact; floats as the shortest decimal that reads back to the same double; NaN and
-// infinities as the strings "NaN", "Infinity" and "-Infinity" (gguftk/escape.h,
+// infinities as the strings "NaN", "Infinity" and "-Infinity" (text/escape.h,
 // json_nonfinite). An array of arrays also gives "inner_element_type". The summary: tensors,
 // parameters, bytes, bits_per_weight (null without parameters), by_type, dequantized
 // ({"f16"|"bf16"|"f32": {"default"|"all": {tensor_bytes, file_bytes, files}}}, or null and then

@@ -17,8 +17,8 @@
 #include <string_view>
 #include <vector>
 
-#include "gguftk/gguf.h"
-#include "gguftk/types.h"
+#include "container/gguf.h"
+#include "formats/types.h"
 
 namespace gguftk {
 

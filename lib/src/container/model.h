@@ -18,7 +18,7 @@
 #include <string_view>
 #include <vector>
 
-#include "gguftk/gguf.h"
+#include "container/gguf.h"
 
 namespace gguftk {
 

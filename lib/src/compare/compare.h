@@ -16,8 +16,8 @@
 #include <string>
 #include <vector>
 
-#include "gguftk/convert.h"
-#include "gguftk/model.h"
+#include "convert/convert.h"
+#include "container/model.h"
 
 namespace gguftk {
 
