@@ -21,6 +21,7 @@
 #include "fixtures.h"
 #include "formats/float_bits.h"
 #include "gguf_builder.h"
+#include "formats/all.h"
 #include "formats/decode.h"
 #include "hexdump/hexdump.h"
 
@@ -301,6 +302,19 @@ TEST_CASE("NVFP4's E4M3 and MXFP4's E8M0 scales are shown with their exponents")
         REQUIRE((e && s));
         CHECK(e->values == std::vector<double>{double(code)});
         CHECK(s->values == std::vector<double>{std::ldexp(1.0, code - 127)});  // 2^(e - 127), 2^128 included
+    }
+}
+
+TEST_CASE("IQ1_M's d is shown beside its scales, spelled by the top nibbles of the four words") {
+    for (uint16_t d : {uint16_t{0x3c00}, uint16_t{0xbeef}, uint16_t{0x0001}, uint16_t{0x7bff}}) {
+        RandomTensor r = random_tensor(type_info(GgmlType::IQ1_M), 1, d);
+        const uint8_t at = uint8_t(formats::IQ1_M::at_scales);
+        for (int k = 0; k < 4; ++k)  // nibble k of d, low first, atop word k; the 3-bit scales kept
+            r.data()[at + 2 * k + 1] = uint8_t((r.data()[at + 2 * k + 1] & 0x0f) | ((d >> (4 * k)) & 0xf) << 4);
+        const BlockDump b = dump_block(r.file(), r.file().tensors()[0], 0);
+        const Series* got = find_series(b, "scales", "d");
+        REQUIRE(got);
+        CHECK(got->values == std::vector<double>{double(f16(d))});
     }
 }
 

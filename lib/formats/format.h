@@ -77,9 +77,17 @@ struct Slice {
     bool grouped = true;    // false: one value per element (not shared by a group)
 };
 
+// A value spread over a field's records: the 4-bit values of series `from`, the first record's
+// lowest, are the bits of one fp16 called `name` (IQ1_M's super-block scale d).
+struct Fp16FromNibbles {
+    const char* from = nullptr;
+    const char* name = nullptr;
+};
+
 struct Packing {
     uint8_t record_bytes = 1;
     Slice slices[4];        // in bit order; unused ones have no series
+    Fp16FromNibbles joined{};
 };
 
 struct Field {

@@ -268,7 +268,7 @@ struct IQ1_M {
     static constexpr Packing qs_packing{1, {{"grid_low8", 8}}};
     static constexpr Packing qh_packing{
         1, {{"grid_high3", 3}, {"delta_sign", 1}, {"grid_high3", 3}, {"delta_sign", 1}}};
-    static constexpr Packing scales_packing{2, {{"scales", 3, 4}, {"d_nibble", 4, 1, false, false}}};
+    static constexpr Packing scales_packing{2, {{"scales", 3, 4}, {"d_nibble", 4, 1, false, false}}, {"d_nibble", "d"}};
     static constexpr Field fields[] = {
         {"qs", 0, 32, FieldKind::GridIndex, "low 8 bits of the iq1s_grid index, one per 8 elements", &qs_packing},
         {"qh", 32, 16, FieldKind::Raw, "a nibble per 8 elements: 3 high index bits, sign of the shift (bit 3)",

@@ -160,7 +160,7 @@ std::vector<FieldMap> field_maps(const Reach& reach) {
     for (const Field& f : F::fields) {
         FieldMap m;
         for (uint32_t bit = 8 * f.offset; bit < 8u * (f.offset + f.size); ++bit) m.used = m.used || reach.count(bit) > 0;
-        m.elements = series_elements(f, hexdump_detail::decode_field(F::type, f, zeros), reach);
+        m.elements = series_elements(f, hexdump_detail::decode_field(f, zeros), reach);
         maps.push_back(std::move(m));
     }
     return maps;
@@ -200,7 +200,7 @@ std::vector<FieldDump> format_fields(const uint8_t* p) {
     for (size_t i = 0; i < std::size(F::fields); ++i) {
         FieldDump fd = field_dump(F::fields[i]);
         fd.used = maps[i].used;
-        fd.series = hexdump_detail::decode_field(F::type, F::fields[i], p).series;
+        fd.series = hexdump_detail::decode_field(F::fields[i], p).series;
         for (size_t k = 0; k < fd.series.size(); ++k) {
             if (maps[i].elements[k].empty()) continue;
             fd.series[k].elements = maps[i].elements[k];

@@ -30,7 +30,7 @@ struct DecodedField {
 };
 
 // Reads field `f` of a block of type `t` (block points at the block's first byte).
-DecodedField decode_field(GgmlType t, const formats::Field& f, const uint8_t* block);
+DecodedField decode_field(const formats::Field& f, const uint8_t* block);
 
 // An integer type's element: `n` little-endian bytes, sign-extended.
 int64_t load_int(const uint8_t* p, uint32_t n);

@@ -10,7 +10,6 @@
 // format.
 #include <fmt/core.h>
 
-#include <cstring>
 
 #include "formats/all.h"
 #include "detail.h"
@@ -79,6 +78,17 @@ DecodedField unpack(const Packing& pk, const uint8_t* p, uint32_t size) {
 Series reals(const char* name, std::vector<double> v) { return Series{name, std::move(v), false, {}, true}; }
 Series ints(const char* name, std::vector<double> v) { return Series{name, std::move(v), true, {}, true}; }
 
+// Adds the fp16 that the nibbles of series j.from spell, first record lowest.
+void join_fp16(DecodedField& d, const formats::Fp16FromNibbles& j) {
+    uint16_t bits = 0;
+    for (const Series& s : d.series) {
+        if (s.name != j.from) continue;
+        for (size_t k = 0; k < s.values.size() && k < 4; ++k) bits |= uint16_t(uint16_t(s.values[k]) << (4 * k));
+    }
+    d.series.push_back(reals(j.name, {formats::fp16_to_f32(bits)}));
+    d.bits.emplace_back();
+}
+
 DecodedField one(Series s) {
     DecodedField d;
     d.series.push_back(std::move(s));
@@ -114,15 +124,12 @@ std::string_view kind_name(FieldKind k) noexcept {
     return "raw";
 }
 
-DecodedField decode_field(GgmlType t, const Field& f, const uint8_t* block) {
+DecodedField decode_field(const Field& f, const uint8_t* block) {
     using namespace formats;
     const uint8_t* p = block + f.offset;
     if (const Packing* pk = f.packing) {
         DecodedField d = unpack(*pk, p, f.size);
-        if (t == GgmlType::IQ1_M && std::strcmp(f.name, "scales") == 0) {
-            d.series.push_back(reals("d", {fp16_to_f32(IQ1_M::d_bits(block))}));
-            d.bits.emplace_back();
-        }
+        if (pk->joined.from) join_fp16(d, pk->joined);
         return d;
     }
     if (const Packing* pk = kind_packing(f.kind)) return unpack(*pk, p, f.size);

@@ -10,7 +10,6 @@
 // "NaN", "Infinity" and "-Infinity", as in every JSON gguftk writes.
 #include <nlohmann/json.hpp>
 
-#include <cctype>
 #include <cmath>
 #include <functional>
 #include <unordered_map>
@@ -19,6 +18,7 @@
 
 #include "inspect/inspect.h"
 #include "inspect/detail.h"
+#include "text/ascii.h"
 #include "text/json_stream.h"
 
 namespace gguftk {
@@ -175,9 +175,7 @@ void weights_json(ojson& j, const Memory& m) {
 }
 
 ojson memory_json(const Memory& m) {
-    std::string kv_type(m.kv_type->name);
-    for (char& c : kv_type) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    ojson j{{"ctx", m.ctx}, {"kv_type", kv_type}};
+    ojson j{{"ctx", m.ctx}, {"kv_type", text::ascii_lowered(m.kv_type->name)}};
     kv_cache_json(j, m.kv);
     weights_json(j, m);
     return j;
