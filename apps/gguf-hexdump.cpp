@@ -181,6 +181,33 @@ void show_tensor(const GgufFile& f, const TensorInfo& t, const Request& r) {
     write_blocks(f, t, r.block, r.count, r.json, r.markdown, r.color, r.columns);
 }
 
+void show_header(const GgufFile& f, const Request& r) {
+    const HeaderDump h = dump_header(f);
+    // Streamed: records and values as many and as large as the file makes them.
+    if (r.json)
+        header_json(h, cli::write_stdout);
+    else if (r.markdown)
+        render_header_markdown(h, cli::write_stdout);
+    else
+        render_header_text(h, r.color, cli::write_stdout, r.columns);
+}
+
+// --tensor NAME (or a glob matching one tensor) of the file `input`, or of the split model it
+// is a shard of: the tensor may be in another shard, and a glob must match one tensor of the
+// whole model.
+void show_named_tensor(const GgufFile& f, const std::string& input, const std::string& name,
+                       cli::InputOpener& open_input, const Request& r) {
+    if (const TensorInfo* t = f.find_tensor(name)) return show_tensor(f, *t, r);
+    if (!split_info(f)) return show_tensor(f, *find_one_tensor(GgufModel::of(f), name).tensor, r);
+    const GgufModel model = GgufModel::open(
+        input, GgufModel::Open::Whole, [&](const std::string& p) { return open_input(p); }, cli::shard_inputs);
+    const FoundTensor found = find_one_tensor(model, name);
+    const GgufFile& shard = *model.files()[found.file];
+    if (found.file != model.given_index())
+        fmt::print(stderr, "note: {} is in {}\n", quoted_name(found.tensor->name), shard.path());
+    show_tensor(shard, *found.tensor, r);
+}
+
 // --at ROW,COL: two decimal whole numbers, parsed as --block's are (no sign, nothing after).
 std::optional<std::pair<uint64_t, uint64_t>> parse_at(std::string_view s) {
     const size_t comma = s.find(',');
@@ -266,34 +293,10 @@ int main(int argc, char** argv) {
 
         cli::InputOpener open_input(remote_opts);  // one model's: its headers counted together
         const GgufFile f = open_input(input);
-        if (tensor_opt->count() == 0) {
-            const HeaderDump h = dump_header(f);
-            // Streamed: records and values as many and as large as the file makes them.
-            if (req.json)
-                header_json(h, cli::write_stdout);
-            else if (req.markdown)
-                render_header_markdown(h, cli::write_stdout);
-            else
-                render_header_text(h, req.color, cli::write_stdout, req.columns);
-            return cli::kExitOk;
-        }
-        if (const TensorInfo* t = f.find_tensor(tensor)) {
-            show_tensor(f, *t, req);
-            return cli::kExitOk;
-        }
-        if (!split_info(f)) {
-            show_tensor(f, *find_one_tensor(GgufModel::of(f), tensor).tensor, req);
-            return cli::kExitOk;
-        }
-        // A shard of a split model: the tensor may be in another shard (and a glob must match
-        // one tensor of the whole model).
-        const GgufModel model = GgufModel::open(
-            input, GgufModel::Open::Whole, [&](const std::string& p) { return open_input(p); }, cli::shard_inputs);
-        const FoundTensor found = find_one_tensor(model, tensor);
-        const GgufFile& shard = *model.files()[found.file];
-        if (found.file != model.given_index())
-            fmt::print(stderr, "note: {} is in {}\n", quoted_name(found.tensor->name), shard.path());
-        show_tensor(shard, *found.tensor, req);
+        if (tensor_opt->count() == 0)
+            show_header(f, req);
+        else
+            show_named_tensor(f, input, tensor, open_input, req);
         return cli::kExitOk;
     }, shown);
 }
