@@ -21,8 +21,18 @@
 namespace gguftk::formats {
 
 namespace iq {
-// Lane j of a packed grid entry: the magnitude (or, for iq1s_grid, the signed value) of element j.
-GGUFTK_HD uint8_t lane(uint64_t g, int j) { return uint8_t(g >> (8 * j)); }
+// Lane j of a packed grid entry: the magnitude of element j.
+GGUFTK_HD uint8_t lane(uint64_t g, int j) {
+#if defined(__CUDA_ARCH__)
+    // One byte permute (the byte, zeros above it) where a 64-bit shift and a mask took two.
+    return uint8_t(__byte_perm(uint32_t(g >> (j & 4 ? 32 : 0)), 0, 0x4440u | unsigned(j & 3)));
+#else
+    return uint8_t(g >> (8 * j));
+#endif
+}
+// Lane j of an iq1s_grid entry, whose bytes are signed (nvcc makes this the one byte permute
+// and a signed conversion by itself).
+GGUFTK_HD int8_t signed_lane(uint64_t g, int j) { return int8_t(g >> (8 * j)); }
 // ggml multiplies by -1.f or 1.f; so do we (it is exact, but "same operations" is the rule).
 // ggml tests bit j through kmask_iq2xs[j], which is 1 << j; the shift spares a table load.
 GGUFTK_HD float sign(uint8_t signs, int j) { return (signs >> j) & 1 ? -1.f : 1.f; }
@@ -247,7 +257,7 @@ struct IQ1_S {
         const float dl = d * float(2 * ((qh >> 12) & 7) + 1);
         const float delta = (qh & 0x8000) ? -tables::iq1s_delta : tables::iq1s_delta;
         const uint64_t g = tables::iq1s_grid()[b[at_qs + part] | (((qh >> (3 * l)) & 7) << 8)];
-        for (int j = 0; j < 8; ++j) y[j] = dl * (float(int8_t(iq::lane(g, j))) + delta);
+        for (int j = 0; j < 8; ++j) y[j] = dl * (float(iq::signed_lane(g, j)) + delta);
     }
 };
 
@@ -305,7 +315,7 @@ struct IQ1_M {
         const uint8_t neg = (l & 1) ? qh & 0x80 : qh & 0x08;
         const float delta = neg ? -tables::iq1s_delta : tables::iq1s_delta;
         const uint64_t g = tables::iq1s_grid()[b[at_qs + part] | hi];
-        for (int j = 0; j < 8; ++j) y[j] = dl * (float(int8_t(iq::lane(g, j))) + delta);
+        for (int j = 0; j < 8; ++j) y[j] = dl * (float(iq::signed_lane(g, j)) + delta);
     }
 };
 
