@@ -7,7 +7,9 @@ thousand shards once kept a thousand 1 MiB first reads (1031 MiB), and the endle
 its growing prefix twice while it grew (359 MiB). The shards' headers together may bring at most
 --max-header-total bytes (GGUFTK_MAX_HEADER_TOTAL, 1 GiB by default), and a model's shards go
 over one connection (with 64 file descriptors, a thousand shards once ran out of them).
+Files of exabytes, which only a server can claim, must not wrap gguf-inspect's totals.
 """
+import json
 import os
 import re
 import resource
@@ -164,3 +166,50 @@ def test_an_endless_header_stays_within_its_cap(tmp_path):
         assert_one_error(p, f"error: {s.url('x.gguf')}: the header reaches past byte {HEADER_MAX}, the most read "
                          "of a file for its header")
     assert ASAN or rss <= HEADER_MAX + 32 * MiB, f"{rss / MiB:.1f} MiB"  # before: 359 MiB
+
+
+# --- 5. sizes only a server can claim ---------------------------------------------------------
+
+Q4_0, Q4_0_ELEMS, Q4_0_BYTES = 2, 32, 18
+BIG_ELEMS = 1 << 62  # a tensor of 2^31 x 2^31 elements: 2.6 EB as Q4_0
+
+
+def big_tensors_header(names, kvs=()):
+    """Q4_0 tensors of 2^62 elements each, one after another, and UINT32 metadata `kvs`."""
+    h = b"GGUF" + struct.pack("<IQQ", 3, len(names), len(kvs))
+    for key, v in kvs:
+        h += gguf_string(key.encode()) + struct.pack("<II", 4, v)
+    for i, name in enumerate(names):
+        h += gguf_string(name.encode()) + struct.pack("<IQQIQ", 2, 1 << 31, 1 << 31, Q4_0,
+                                                      i * BIG_ELEMS // Q4_0_ELEMS * Q4_0_BYTES)
+    return h + b"\0" * (-len(h) % 32)
+
+
+def big_file(names, kvs=()):
+    head = big_tensors_header(names, kvs)
+    return head, len(head) + len(names) * BIG_ELEMS // Q4_0_ELEMS * Q4_0_BYTES
+
+
+@pytest.mark.parametrize("shards,per_shard", [(1, 5), (2, 4)])
+def test_totals_past_2_64_stop_there(shards, per_shard):
+    # A remote file's size is the server's word: files of exabytes, whose element counts (and a
+    # split model's bytes) pass 2^64. Their totals once wrapped (five tensors of 2^62 elements
+    # made 2^62 parameters, at 22.5 bits a weight).
+    def files(k):
+        split = [("split.no", k), ("split.count", shards)] if shards > 1 else []
+        return big_file([f"t{k}.{i}" for i in range(per_shard)], split)
+
+    def answer(s, conn, request, n):
+        m = re.search(r"-(\d{5})-of-\d{5}\.gguf ", request)
+        return serve(s, conn, request, *files(int(m[1]) - 1 if m else 0))
+
+    with RawServer(answer) as s:
+        name = f"m-00001-of-{shards:05d}.gguf" if shards > 1 else "m.gguf"
+        p = run(INSPECT, s.url(name), "--json", "--no-metadata", "--no-tensors")
+        assert p.returncode == 0, p.stderr
+        summary = json.loads(p.stdout)["summary"]
+    stored = sum(files(k)[1] - len(files(k)[0]) for k in range(shards))
+    elements = shards * per_shard * BIG_ELEMS
+    assert elements >= 1 << 64
+    assert summary["parameters"] == summary["by_type"][0]["elements"] == (1 << 64) - 1
+    assert summary["bytes"] == summary["by_type"][0]["bytes"] == min(stored, (1 << 64) - 1)

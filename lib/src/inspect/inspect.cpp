@@ -15,6 +15,12 @@
 namespace gguftk {
 
 namespace {
+// A remote file's size is the server's word (up to 2^64 - 1), so its element counts, and a split
+// model's bytes, can pass 2^64: a total stops there rather than wrapping to a small number.
+void add_to(uint64_t& total, uint64_t v) {
+    if (__builtin_add_overflow(total, v, &total)) total = UINT64_MAX;
+}
+
 void add_dequantized(Inspection& in, const GgufModel& model) {
     try {
         for (OutType to : {OutType::F16, OutType::BF16, OutType::F32}) {
@@ -48,7 +54,7 @@ Inspection inspect(const GgufModel& model, const InspectOptions& opts) {
     for (size_t k = 0; k < files.size(); ++k) {
         const GgufFile* g = files[k];
         const bool listed = in.shards_listed || g == &f;
-        in.files_bytes += g->file_size();
+        add_to(in.files_bytes, g->file_size());
         if (const Source* s = g->source()) {
             const Transfer t = s->transfer();
             Transfer& sum = in.remote ? *in.remote : in.remote.emplace();
@@ -64,11 +70,11 @@ Inspection inspect(const GgufModel& model, const InspectOptions& opts) {
             TypeTotal& tt = by_type[static_cast<uint32_t>(t.type->type)];
             tt.type = t.type;
             ++tt.tensors;
-            tt.elements += t.n_elements;
-            tt.bytes += t.size;
+            add_to(tt.elements, t.n_elements);
+            add_to(tt.bytes, t.size);
             ++in.totals.tensors;
-            in.totals.parameters += t.n_elements;
-            in.totals.bytes += t.size;
+            add_to(in.totals.parameters, t.n_elements);
+            add_to(in.totals.bytes, t.size);
         }
     }
     require_matched(selection, model);
