@@ -1,6 +1,7 @@
 #pragma once
 // What the views of gguf-inspect share beyond inspect/inspect.h.
 #include <array>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <utility>
@@ -9,6 +10,13 @@
 #include "inspect/inspect.h"
 
 namespace gguftk::inspect_detail {
+
+// a + b, or 2^64 - 1 where that would wrap: a remote file's size is the server's word, so its
+// element counts, and a split model's bytes, may pass 2^64 between them.
+inline uint64_t saturating_add(uint64_t a, uint64_t b) {
+    uint64_t r;
+    return __builtin_add_overflow(a, b, &r) ? UINT64_MAX : r;
+}
 
 // The memory section's rows, label and value: weights as stored, the KV cache (or why it is not
 // known), and the two together.

@@ -15,11 +15,8 @@
 namespace gguftk {
 
 namespace {
-// A remote file's size is the server's word (up to 2^64 - 1), so its element counts, and a split
-// model's bytes, can pass 2^64: a total stops there rather than wrapping to a small number.
-void add_to(uint64_t& total, uint64_t v) {
-    if (__builtin_add_overflow(total, v, &total)) total = UINT64_MAX;
-}
+// Totals stop at 2^64 - 1 rather than wrapping to a small number (inspect_detail::saturating_add).
+void add_to(uint64_t& total, uint64_t v) { total = inspect_detail::saturating_add(total, v); }
 
 void add_dequantized(Inspection& in, const GgufModel& model) {
     try {
@@ -89,7 +86,7 @@ Inspection inspect(const GgufModel& model, const InspectOptions& opts) {
         m.kv = kv_cache(*files.front(), m.ctx, *opts.kv_type);  // shard 1 holds a split model's metadata
         for (const GgufFile* g : files)
             for (const TensorInfo& t : g->tensors())  // shards of a hostile split model may claim 2^64 between them
-                if (__builtin_add_overflow(m.weights_stored, t.size, &m.weights_stored)) m.weights_stored = UINT64_MAX;
+                add_to(m.weights_stored, t.size);
         for (const Dequantized& d : in.dequantized) {
             auto& slot = d.to == OutType::F16 ? m.weights_f16 : d.to == OutType::BF16 ? m.weights_bf16 : m.weights_f32;
             slot = d.quantized.tensor_bytes;
@@ -158,10 +155,7 @@ std::vector<std::pair<std::string, std::string>> memory_rows(const Memory& m) {
     std::string how = fmt::format("{} x {} tokens", layers(kv.layers - kv.swa_layers), kv.cells);
     if (kv.swa_layers) how += fmt::format(" + {} with a sliding window x {} tokens", layers(kv.swa_layers), kv.swa_cells);
     rows.emplace_back("KV cache", fmt::format("{}: {}", bytes(kv.bytes()), how));
-    const auto plus_kv = [&](uint64_t w) {
-        uint64_t total = 0;
-        return bytes(__builtin_add_overflow(w, kv.bytes(), &total) ? UINT64_MAX : total);
-    };
+    const auto plus_kv = [&](uint64_t w) { return bytes(saturating_add(w, kv.bytes())); };
     rows.emplace_back("as stored + KV cache", plus_kv(m.weights_stored));
     for (const auto& [to, w] : dequantized_weights(m))
         if (w) rows.emplace_back(fmt::format("--to {} + KV cache", out_type_name(to)), plus_kv(*w));

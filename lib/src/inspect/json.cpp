@@ -163,12 +163,8 @@ void weights_json(ojson& j, const Memory& m) {
     for (const auto& [to, w] : inspect_detail::dequantized_weights(m))
         weights[std::string(out_type_name(to))] = w ? ojson(*w) : ojson(nullptr);
     if (kv.known()) {
-        for (auto& [name, w] : weights.items()) {
-            uint64_t total = 0;
-            plus_kv[name] = w.is_null() ? ojson(nullptr)
-                            : __builtin_add_overflow(w.get<uint64_t>(), kv.bytes(), &total) ? ojson(UINT64_MAX)
-                                                                                             : ojson(total);
-        }
+        for (auto& [name, w] : weights.items())
+            plus_kv[name] = w.is_null() ? ojson(nullptr) : ojson(inspect_detail::saturating_add(w.get<uint64_t>(), kv.bytes()));
     }
     j["weights_bytes"] = std::move(weights);
     if (kv.known()) j["weights_plus_kv_bytes"] = std::move(plus_kv);
