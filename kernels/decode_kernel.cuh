@@ -57,10 +57,12 @@ __device__ __forceinline__ void cp_async_wait() {
 // flight. Shared memory allows 8 for every quantized format (at most 26.3 KiB a block with the
 // 1 KiB the hardware reserves, of 228); F16 and BF16 to F32 (33 KiB) hold 6. (More blocks,
 // fewer registers: at 12 a block, 19 of the 62 quantized kernels spill.) Rechecked after issue
-// 19's trims (ptxas -v, nvcc 13, sm_90): 40 of the 93 tiled kernels use all 64 registers, and
-// four to F16 spill 4-8 bytes (Q4_K, Q5_K only on the NaN path; Q8_K, Q1_0 one store and one
-// load a tile). 7 blocks (72 registers) would end those spills for an eighth fewer warps in
-// flight, which the kernels live on: a trade only a measurement can settle, so still 8.
+// 19's trims and 32 values a lane (tile.h's kLaneElems; cuobjdump -res-usage, nvcc 13, sm_90):
+// 83 of the 93 tiled kernels use all 64 registers and 29 have 8-24 bytes of stack; on the
+// steady path (scripts/kernel-cost --path) 2-3 local loads and stores a tile for
+// 13 kernels to F16 or BF16, 9 for IQ4_XS to F16, 10-12 for Q4_1 and Q5_1. 7 blocks (72
+// registers) would end those spills for an eighth fewer warps in flight, which the kernels
+// live on: a trade only a measurement can settle, so still 8.
 inline constexpr int kMinBlocksPerSm = 8;
 
 // One lane's steps of tile.h's walk_tiles, with the copy instructions and warp barriers.

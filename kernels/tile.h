@@ -30,11 +30,20 @@ inline constexpr int kThreads = kWarpLanes * kWarps;
 // Static shared memory a thread block may declare (the hardware's limit without opting in).
 inline constexpr int kSharedBudget = 48 * 1024;
 
+// Values a lane decodes together, where a format's parts and blocks allow.
+inline constexpr int kLaneElems = 32;
+
 template <class F>
 struct Tile {
-    // Lanes decode this many consecutive parts together, so that each writes at least
-    // 16 bytes (8 values): only the plain float types, whose parts are single values.
-    static constexpr int group = F::part_elems >= 8 ? 1 : 8 / F::part_elems;
+    // Lanes decode this many consecutive parts of one block together: 8 values of the plain
+    // floats (one-value parts), so that each lane writes at least 16 bytes; of a quantized
+    // format, 32 values where its parts are smaller and its blocks larger, so that what its
+    // parts share (the block's scale, a word of scales or signs) is read and converted once a
+    // lane instead of once a part.
+    static constexpr int group = F::block_elems == 1          ? 8
+                                 : F::part_elems >= kLaneElems ? 1
+                                 : F::block_elems < kLaneElems ? F::block_elems / F::part_elems
+                                                               : kLaneElems / F::part_elems;
     static constexpr int part_elems = F::part_elems * group;
     static constexpr int parts_per_block = F::block_elems / F::part_elems;
     // About 1024 values; for the plain floats about 2 KiB of input (F64 would need 8).
@@ -53,6 +62,7 @@ struct Tile {
     static constexpr int shared_bytes(OutType o) { return kWarps * (2 * in_buffer + out_bytes(o)); }
 
     static_assert(F::block_elems % F::part_elems == 0, "parts tile a block");
+    static_assert(F::block_elems == 1 || parts_per_block % group == 0, "a unit's parts lie in one block");
     static_assert(part_elems % 8 == 0, "a unit's F16 values are whole 16-byte pieces");
     static_assert(blocks * parts_per_block % group == 0, "a full tile is whole units");
     static_assert(elems % 64 == 0, "a tile's output is whole 128-byte swizzle rows");
@@ -203,8 +213,15 @@ struct BlockPart {
 };
 template <class F>
 GGUFTK_HD constexpr BlockPart unit_part(int u, int g) {
-    const int p = u * Tile<F>::group + g;
-    return {p / Tile<F>::parts_per_block, p % Tile<F>::parts_per_block};
+    using T = Tile<F>;
+    if constexpr (F::block_elems == 1) {
+        const int p = u * T::group + g;
+        return {p / T::parts_per_block, p % T::parts_per_block};
+    } else {
+        // Written so that the compiler sees one block for all of a unit's parts.
+        constexpr int per_block = T::parts_per_block / T::group;
+        return {u / per_block, u % per_block * T::group + g};
+    }
 }
 
 // 16-byte piece `i` of the output tile lives at piece swizzle(i) of shared memory: the low
@@ -289,7 +306,7 @@ GGUFTK_HD void decode_tile(const uint8_t* in, int nb, uint8_t* out_s, int lane) 
 #endif
         for (int g = 0; g < T::group; ++g) {
             const BlockPart bp = unit_part<F>(u, g);
-            if (T::group == 1 || bp.block < nb)
+            if (F::block_elems > 1 || bp.block < nb)
                 F::decode_part(in + bp.block * F::block_bytes, bp.part, y + g * F::part_elems);
             else
                 for (int j = 0; j < F::part_elems; ++j) y[g * F::part_elems + j] = 0.0f;  // past the end
