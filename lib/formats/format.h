@@ -142,4 +142,40 @@ GGUFTK_HD uint32_t load_u32(const uint8_t* p) {
     return uint32_t(p[0]) | (uint32_t(p[1]) << 8) | (uint32_t(p[2]) << 16) | (uint32_t(p[3]) << 24);
 }
 
+// N little-endian words from the block bytes at p: w[i] = load_u32(p + 4 i).
+//
+// On the GPU, decode_part reads a block from its tile's buffer in shared memory
+// (kernels/tile.h), where the aligned words around every block are readable; there each word
+// is one aligned read and a funnel shift, where it took four byte reads and three permutes.
+// Elsewhere (the CPU, whose blocks may end a mapping) it reads exactly the block's bytes.
+// tests/gpu's decode test holds the GPU's reading to ggml's values at every block alignment.
+template <int N>
+GGUFTK_HD void load_words(const uint8_t* p, uint32_t (&w)[N]) {
+#if defined(__CUDA_ARCH__)
+    const unsigned at = unsigned(reinterpret_cast<uintptr_t>(p) & 3);
+    const uint32_t* a = reinterpret_cast<const uint32_t*>(p - at);
+    uint32_t lo = a[0];
+#pragma unroll
+    for (int i = 0; i < N; ++i) {
+        const uint32_t hi = a[i + 1];
+        w[i] = __funnelshift_r(lo, hi, 8 * at);
+        lo = hi;
+    }
+#else
+    for (int i = 0; i < N; ++i) w[i] = load_u32(p + 4 * i);
+#endif
+}
+
+// float(byte k of t - C), exactly. On the GPU the byte goes into the mantissa of 2^23 (one byte
+// permute), and subtracting 2^23 + C, exact for bytes and small C, leaves the difference: two
+// full-rate instructions, where extracting, subtracting and converting took three or four.
+template <int C>
+GGUFTK_HD float byte_minus(uint32_t t, int k) {
+#if defined(__CUDA_ARCH__)
+    return __int_as_float(int(__byte_perm(t, 0x4B000000u, 0x7540u | unsigned(k)))) - float(8388608 + C);
+#else
+    return float(int((t >> (8 * k)) & 0xFF) - C);
+#endif
+}
+
 }  // namespace gguftk::formats

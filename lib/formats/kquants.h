@@ -80,13 +80,16 @@ struct Q3_K {
         const float d = fp16_to_f32(load_u16(b + at_d));
         const float dl = d * float(scale(b + at_scales, part));
         const int lo = 16 * (part & 1);                  // first or second 16 of a 32-byte group
-        const uint8_t* hm = b + at_hmask + lo;
-        const uint8_t* q = b + at_qs + 32 * (part >> 3) + lo;
+        uint32_t hm[4], q[4];
+        load_words(b + at_hmask + lo, hm);
+        load_words(b + at_qs + 32 * (part >> 3) + lo, q);
         const int shift = 2 * ((part & 7) >> 1);
         const int hbit = part >> 1;                      // which bit of hmask: the 32-element group
-        for (int l = 0; l < 16; ++l) {
-            const int v = ((q[l] >> shift) & 3) - (((hm[l] >> hbit) & 1) ? 0 : 4);
-            y[l] = dl * float(v);
+        // Four quants a word: byte l of t is the low bits | the high bit << 2, which is the
+        // quant + 4 (ggml: q - (high bit ? 0 : 4)).
+        for (int w = 0; w < 4; ++w) {
+            const uint32_t t = ((q[w] >> shift) & 0x03030303u) | ((hm[w] >> hbit << 2) & 0x04040404u);
+            for (int k = 0; k < 4; ++k) y[4 * w + k] = dl * byte_minus<4>(t, k);
         }
     }
 };
