@@ -60,7 +60,7 @@ __device__ __forceinline__ void cp_async_wait() {
 // 19's trims and 32 values a lane (tile.h's kLaneElems; cuobjdump -res-usage, nvcc 13, sm_90):
 // 83 of the 93 tiled kernels use all 64 registers and 29 have 8-24 bytes of stack; on the
 // steady path (scripts/kernel-cost --path) 2-3 local loads and stores a tile for
-// 13 kernels to F16 or BF16, 9 for IQ4_XS to F16, 10-12 for Q4_1 and Q5_1. 7 blocks (72
+// 14 kernels to F16 or BF16, 9 for IQ4_XS to F16, 10-12 for Q4_1 and Q5_1. 7 blocks (72
 // registers) would end those spills for an eighth fewer warps in flight, which the kernels
 // live on: a trade only a measurement can settle, so still 8.
 inline constexpr int kMinBlocksPerSm = 8;
