@@ -268,6 +268,17 @@ TEST_CASE("remote locations: http(s) as given, hf:// on the hub, names without c
     CHECK(l.bearer.empty());  // the hub's token goes to the hub only
     CHECK_FALSE(l.hub);
     CHECK(display_name("http://u@h/a@b.gguf") == "http://h/a@b.gguf");
+    CHECK(display_name("http://h:8080/a@b.gguf") == "http://h:8080/a@b.gguf");
+    CHECK(display_name("http://[::1]:8080/a@b.gguf") == "http://[::1]:8080/a@b.gguf");
+    // Passwords with unescaped delimiters (libcurl refuses such URLs; the message must not show them).
+    for (const char* typed : {"https://bob:pa/ss@host/m.gguf", "https://bob:pa#ss@host/m.gguf",
+                              "https://bob:pa?ss@host/m.gguf", "https://bob:p@ss:w/rd@host/m.gguf",
+                              "https://bob:p@ss@host/m.gguf"}) {
+        CAPTURE(typed);
+        const std::string shown = display_name(typed);
+        CHECK(shown.find("ss") == std::string::npos);
+        CHECK(shown.find("host") != std::string::npos);
+    }
     CHECK(display_name("local.gguf") == "local.gguf");
 
     CHECK(name_end("hf://o/r/m-00001-of-00002.gguf@v1") == std::string("hf://o/r/m-00001-of-00002.gguf").size());

@@ -77,14 +77,43 @@ HfParts hf_parts(std::string_view input) {
     return p;
 }
 
+// Whether an authority is host[:port] as RFC 3986 spells it: a bracketed IP literal or a name
+// of its host characters, and a port of digits.
+bool plain_authority(std::string_view a) {
+    size_t host_end = 0;
+    if (!a.empty() && a[0] == '[') {
+        host_end = a.find(']');
+        if (host_end == std::string_view::npos) return false;
+        ++host_end;
+    } else {
+        host_end = std::min(a.rfind(':'), a.size());
+        const std::string_view host = a.substr(0, host_end);
+        if (!std::all_of(host.begin(), host.end(), [](char c) {
+                return std::isalnum(static_cast<unsigned char>(c)) || std::string_view("-._~%!$&'()*+,;=").find(c) != std::string_view::npos;
+            }))
+            return false;
+    }
+    const std::string_view port = a.substr(host_end);
+    return port.empty() || (port[0] == ':' && std::all_of(port.begin() + 1, port.end(), [](char c) {
+                                return std::isdigit(static_cast<unsigned char>(c));
+                            }));
+}
+
 // The URL without user:password@ and without its query and fragment, which may hold tokens.
+// A password with an unescaped '/', '?', '#' or '@' in it (a URL typed by hand, which libcurl
+// refuses) ends the authority early, leaving a part of it that is no host[:port]: then the
+// credentials run to the next '@', and are cut there too.
 std::string redact(std::string_view url) {
     const size_t scheme_end = url.find("://");
     std::string_view head = url.substr(0, scheme_end + 3);
     std::string_view rest = url.substr(scheme_end + 3);
-    const size_t authority_end = std::min(rest.find_first_of("/?#"), rest.size());
-    const size_t at = rest.substr(0, authority_end).rfind('@');
-    if (at != std::string_view::npos) rest = rest.substr(at + 1);
+    for (;;) {
+        const std::string_view authority = rest.substr(0, std::min(rest.find_first_of("/?#"), rest.size()));
+        size_t cut = authority.rfind('@');
+        if (cut == std::string_view::npos && !plain_authority(authority)) cut = rest.find('@');
+        if (cut == std::string_view::npos) break;
+        rest = rest.substr(cut + 1);
+    }
     const size_t query = rest.find_first_of("?#");
     std::string out = std::string(head) + std::string(rest.substr(0, query));
     if (query != std::string_view::npos) out += "?...";
