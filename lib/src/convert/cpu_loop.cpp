@@ -28,6 +28,18 @@ using namespace formats;
 #ifdef GGUFTK_X86
 #define GGUFTK_AVX2 __attribute__((target("avx2,f16c")))
 
+// f32_to_bf16 in 8 lanes, each result in the low half of its 32-bit lane: add 0x7fff plus the
+// kept lowest bit, keep the top half; NaN instead keeps its top half with the quiet bit set.
+GGUFTK_AVX2 inline __m256i bf16x8(__m256i x) {
+    const __m256i one = _mm256_set1_epi32(1), bias = _mm256_set1_epi32(0x7fff);
+    const __m256i abs_mask = _mm256_set1_epi32(0x7fffffff), inf = _mm256_set1_epi32(0x7f800000);
+    const __m256i quiet = _mm256_set1_epi32(0x400000);
+    const __m256i lsb = _mm256_and_si256(_mm256_srli_epi32(x, 16), one);
+    const __m256i rounded = _mm256_add_epi32(x, _mm256_add_epi32(bias, lsb));
+    const __m256i nan = _mm256_cmpgt_epi32(_mm256_and_si256(x, abs_mask), inf);
+    return _mm256_srli_epi32(_mm256_blendv_epi8(rounded, _mm256_or_si256(x, quiet), nan), 16);
+}
+
 GGUFTK_AVX2 void round_avx2(OutType o, const float* v, int n, uint8_t* dst) {
     int i = 0;
     if (o == OutType::F16) {
@@ -36,21 +48,9 @@ GGUFTK_AVX2 void round_avx2(OutType o, const float* v, int n, uint8_t* dst) {
             _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + 2 * i), h);
         }
     } else if (o == OutType::BF16) {
-        // f32_to_bf16 in 8 lanes: add 0x7fff plus the kept lowest bit, keep the top half;
-        // NaN instead keeps its top half with the quiet bit set.
-        const __m256i one = _mm256_set1_epi32(1), bias = _mm256_set1_epi32(0x7fff);
-        const __m256i abs_mask = _mm256_set1_epi32(0x7fffffff), inf = _mm256_set1_epi32(0x7f800000);
-        const __m256i quiet = _mm256_set1_epi32(0x400000);
         for (; i + 16 <= n; i += 16) {
             __m256i r[2];
-            for (int k = 0; k < 2; ++k) {
-                const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(v + i + 8 * k));
-                const __m256i lsb = _mm256_and_si256(_mm256_srli_epi32(x, 16), one);
-                const __m256i rounded = _mm256_add_epi32(x, _mm256_add_epi32(bias, lsb));
-                const __m256i nan = _mm256_cmpgt_epi32(_mm256_and_si256(x, abs_mask), inf);
-                const __m256i y = _mm256_blendv_epi8(rounded, _mm256_or_si256(x, quiet), nan);
-                r[k] = _mm256_srli_epi32(y, 16);
-            }
+            for (int k = 0; k < 2; ++k) r[k] = bf16x8(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(v + i + 8 * k)));
             // packus works per 128-bit lane: fix the order with a permute.
             const __m256i packed = _mm256_permute4x64_epi64(_mm256_packus_epi32(r[0], r[1]), 0xd8);
             _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + 2 * i), packed);
@@ -72,13 +72,17 @@ GGUFTK_AVX2 void convert_avx2(const uint8_t* src, uint64_t n_blocks, OutType o, 
 // Hand-written paths for the types that dominate real models (Q4_K_M files are mostly Q5_0,
 // Q8_0, Q4_K and Q6_K). Each is decode_part of its format restated 8 lanes at a time: the same
 // integer quant, the same float operations in the same order (no FMA), so the same bits. They
-// write F16 or F32 straight from registers instead of through the float buffer.
+// write F16, BF16 or F32 straight from registers instead of through the float buffer.
 template <OutType O>
 GGUFTK_AVX2 inline void emit8(__m256 v, uint8_t* dst) {
-    if constexpr (O == OutType::F16)
+    if constexpr (O == OutType::F16) {
         _mm_storeu_si128(reinterpret_cast<__m128i*>(dst), _mm256_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
-    else
+    } else if constexpr (O == OutType::BF16) {
+        const __m256i r = bf16x8(_mm256_castps_si256(v));
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(dst), _mm_packus_epi32(_mm256_castsi256_si128(r), _mm256_extracti128_si256(r, 1)));
+    } else {
         _mm256_storeu_ps(reinterpret_cast<float*>(dst), v);
+    }
 }
 
 // 8 bytes widened to 8 int32 lanes.
@@ -199,6 +203,7 @@ void convert_blocks(GgmlType t, const uint8_t* src, uint64_t n_blocks, OutType o
     if (cpu_has_avx2()) {
         if (out == OutType::F16 && fast_path<OutType::F16>(t, src, n_blocks, dst)) return;
         if (out == OutType::F32 && fast_path<OutType::F32>(t, src, n_blocks, dst)) return;
+        if (out == OutType::BF16 && fast_path<OutType::BF16>(t, src, n_blocks, dst)) return;
         if (!visit_format(t, [&]<class F>() { convert_avx2<F>(src, n_blocks, out, dst); }))
             throw Error("no decoder for type " + std::string(type_info(t).name));
         return;
