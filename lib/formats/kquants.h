@@ -85,7 +85,7 @@ struct Q3_K {
         load_words(b + at_qs + 32 * (part >> 3) + lo, q);
         const int shift = 2 * ((part & 7) >> 1);
         const int hbit = part >> 1;                      // which bit of hmask: the 32-element group
-        // Four quants a word: byte l of t is the low bits | the high bit << 2, which is the
+        // Four quants a word: each byte of t is the low bits | the high bit << 2, which is the
         // quant + 4 (ggml: q - (high bit ? 0 : 4)).
         for (int w = 0; w < 4; ++w) {
             const uint32_t t = ((q[w] >> shift) & 0x03030303u) | ((hm[w] >> hbit << 2) & 0x04040404u);
