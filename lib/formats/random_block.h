@@ -49,6 +49,18 @@ void set_scales(uint8_t* b, Scale&& scale) {
     if constexpr (HasSpreadScale<F>) F::set_d_bits(b, uint16_t(scale(FieldKind::Fp16, uint64_t(F::d_bits(b)))));
 }
 
+// A scale's random bits made moderate, keeping some of them: 1 <= d < 2 for the floats,
+// 2^(0..3) for E8M0. The plain wide floats' values (BF16, F64) are left as they came.
+constexpr uint64_t moderate_scale(FieldKind kind, uint64_t bits) noexcept {
+    switch (kind) {
+        case FieldKind::Fp16: return (bits & 0x03ff) | 0x3c00;
+        case FieldKind::Fp32: return (bits & 0x007fffff) | 0x3f800000;
+        case FieldKind::E8M0: return 127 + (bits & 3);
+        case FieldKind::UE4M3: return 0x38 | (bits & 7);
+        default: return bits;
+    }
+}
+
 // A random block: F::block_bytes bytes from next_byte(), then set_scales.
 template <class F, class NextByte, class Scale>
 void random_block(uint8_t* b, NextByte&& next_byte, Scale&& scale) {

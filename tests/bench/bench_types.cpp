@@ -3,11 +3,11 @@
 //   gguftk-bench-types [TYPE,TYPE,...]
 //
 // Each type's 2^24 values are random blocks (formats/random_block.h: random quants, grid
-// indices and signs, as high in entropy as a real model's; every scale and plain value random
-// in [0.5, 1)), converted by convert_blocks, the CPU engine's loop (AVX2 + F16C where the CPU
+// indices and signs, as high in entropy as a real model's; its moderate_scale's scales),
+// converted by convert_blocks, the CPU engine's loop (AVX2 + F16C where the CPU
 // has them), to F16, F32 and BF16. Not a small tensor tiled: a branch predictor learns a short
 // period (the 16 blocks of a fixture tensor, repeated, made IQ2_XXS's branch per sign look
-// 40% faster than no branch, where on random signs it was 2.5x slower). Time is the median of
+// 40% faster than no branch, where on random signs it was 3x slower). Time is the median of
 // 7 runs after one warm-up; ns/value is per output value, GB/s counts bytes read plus bytes
 // written. Input and output stay in memory (64 MiB of F32 at most): the decoders' own rate, not
 // the I/O's.
@@ -15,10 +15,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <random>
 #include <string>
 #include <vector>
-
-#include <random>
 
 #include "convert/cpu_loop.h"
 #include "formats/all.h"
@@ -46,27 +45,13 @@ double median_seconds(const TypeInfo& t, const std::vector<uint8_t>& in, OutType
     return s[kRuns / 2];
 }
 
-// A number in [0.5, 1) in the given kind, its mantissa from the random bits there.
-uint64_t moderate(formats::FieldKind k, uint64_t bits) {
-    using formats::FieldKind;
-    switch (k) {
-        case FieldKind::Fp16: return 0x3800 | (bits & 0x3FF);
-        case FieldKind::Bf16: return 0x3F00 | (bits & 0x7F);
-        case FieldKind::Fp32: return 0x3F000000 | (bits & 0x7FFFFF);
-        case FieldKind::Fp64: return 0x3FE0000000000000 | (bits & 0xFFFFFFFFFFFFF);
-        case FieldKind::E8M0: return 126;
-        case FieldKind::UE4M3: return 0x30 | (bits & 7);
-        default: return bits;
-    }
-}
-
 std::vector<uint8_t> random_blocks(GgmlType t) {
     std::vector<uint8_t> in;
     std::mt19937_64 rng{uint64_t(t)};
     formats::visit_format(t, [&]<class F>() {
         in.resize(kElems / F::block_elems * F::block_bytes);
         for (size_t at = 0; at < in.size(); at += F::block_bytes)
-            formats::random_block<F>(in.data() + at, [&] { return rng(); }, moderate);
+            formats::random_block<F>(in.data() + at, [&] { return rng(); }, formats::moderate_scale);
     });
     return in;
 }

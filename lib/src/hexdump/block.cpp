@@ -70,18 +70,6 @@ uint64_t splitmix64(uint64_t& s) {
     return z ^ (z >> 31);
 }
 
-// A scale's random bits made moderate, keeping some of them: 1 <= d < 2 for the floats,
-// 2^(0..3) for E8M0. The plain wide floats' values are left as they came.
-uint64_t moderate_scale(FieldKind kind, uint64_t bits) {
-    switch (kind) {
-        case FieldKind::Fp16: return (bits & 0x03ff) | 0x3c00;
-        case FieldKind::Fp32: return (bits & 0x007fffff) | 0x3f800000;
-        case FieldKind::E8M0: return 127 + (bits & 3);
-        case FieldKind::UE4M3: return 0x38 | (bits & 7);
-        default: return bits;
-    }
-}
-
 template <class F>
 Reach probe_reach() {
     constexpr int kProbes = 16;
@@ -90,7 +78,7 @@ Reach probe_reach() {
     uint8_t block[F::block_bytes];
     float base[F::block_elems], y[F::block_elems];
     for (int probe = 0; probe < kProbes; ++probe) {
-        formats::random_block<F>(block, [&] { return splitmix64(seed); }, moderate_scale);
+        formats::random_block<F>(block, [&] { return splitmix64(seed); }, formats::moderate_scale);
         formats::decode_block<F>(block, base);
         for (uint32_t bit = 0; bit < uint32_t(F::block_bytes) * 8; ++bit) {
             block[bit / 8] ^= uint8_t(1u << (bit % 8));
