@@ -80,19 +80,28 @@ struct Part {
     }
 };
 
-// The common case, a run with no NaN or infinity, is summarized sixteen values at a time in
-// vectors (GCC/Clang vector extensions: exact IEEE operations lane by lane, so the AVX2 build of
-// the loop and the portable one give the same bits). Double lane k sums the values i with
-// i % 8 == k, two at a time, which keeps the adds' latency below their throughput.
+// The common case, a run with no NaN or infinity, is summarized in vectors (GCC/Clang vector
+// extensions: exact IEEE operations lane by lane, so the AVX2 build of the loop and the portable
+// one give the same bits), sixteen values a step, in runs short enough to stay in L1: a first
+// pass takes the run's extremes and zeros in float, a second its sums and squares in double.
+//
+// The sum is compensated: each double lane starts at a power of two S, at least twice the most
+// the lane can add up in a run, so that it stays within [S/2, 3S/2] and above every value's
+// magnitude. Adding x then loses an error that x - ((h + x) - h) recovers exactly (Dekker's fast
+// two-sum: three operations where Knuth's takes six, as |h| >= |x|); the errors are summed apart,
+// and h - S is exact at the end of the run (Sterbenz). Each error is a multiple of ulp(x) and at
+// most ulp(S) / 2, so their sum is exact too unless a run's largest magnitude is over 2^64 times
+// its smallest non-zero one; even then its rounding is far below NumPy's pairwise summation's.
 using f32x4 = float __attribute__((vector_size(16)));
 using f32x8 = float __attribute__((vector_size(32)));
 using i32x8 = int32_t __attribute__((vector_size(32)));
 using f64x4 = double __attribute__((vector_size(32)));
-constexpr size_t kLanes = 16;  // values per step
+constexpr size_t kStep = 16;        // values a step
+constexpr size_t kRunSteps = 256;   // steps a run: 16 KiB of floats
 
 struct Lanes {
-    f64x4 hi[2] = {}, lo[2] = {};  // two-sums of the values
-    f64x4 sq[2] = {};              // squares of their distance from a shift (see summarize_finite)
+    f64x4 hi[2] = {}, lo[2] = {};  // two-sums of the runs' sums
+    f64x4 sq[2] = {};              // squares of the values' distance from a shift (see summarize_finite)
     f32x8 mn, mx;
     i32x8 zero = {};               // counts down: a true comparison is -1
 };
@@ -104,45 +113,78 @@ template <class V>
     return x;
 }
 
-[[gnu::always_inline]] inline f64x4 load4d(const float* p) { return __builtin_convertvector(load<f32x4>(p), f64x4); }
+// Element by element, which GCC 12 makes one AVX instruction: __builtin_convertvector of an
+// f32x4 it widens in two halves through the stack.
+[[gnu::always_inline]] inline f64x4 load4d(const float* p) { return f64x4{p[0], p[1], p[2], p[3]}; }
 
-// v[0, 16): sums, squares about `shift`, extremes and zeros.
-[[gnu::always_inline]] inline void add16(const float* v, const f64x4& shift, Lanes& l) {
-    for (int h = 0; h < 2; ++h) {
-        const f64x4 a = load4d(v + 4 * h), b = load4d(v + 8 + 4 * h);
-        two_sum(l.hi[h], l.lo[h], a);
-        two_sum(l.hi[h], l.lo[h], b);
-        l.sq[h] += (a - shift) * (a - shift) + (b - shift) * (b - shift);
+// The first pass: extremes and zeros of v[0, 16 * steps).
+[[gnu::always_inline]] inline void extremes(const float* v, size_t steps, Lanes& l) {
+    for (size_t i = 0; i < steps; ++i) {
+        const f32x8 x = load<f32x8>(v + kStep * i), y = load<f32x8>(v + kStep * i + 8);
+        const f32x8 lo = x < y ? x : y, hi = x > y ? x : y;
+        l.mn = lo < l.mn ? lo : l.mn;
+        l.mx = hi > l.mx ? hi : l.mx;
+        l.zero += (x == 0.0f) + (y == 0.0f);
     }
-    const f32x8 x = load<f32x8>(v), y = load<f32x8>(v + 8);
-    const f32x8 lo = x < y ? x : y, hi = x > y ? x : y;
-    l.mn = lo < l.mn ? lo : l.mn;
-    l.mx = hi > l.mx ? hi : l.mx;
-    l.zero += (x == 0.0f) + (y == 0.0f);
 }
 
-// v[0, 16 * blocks) in one pass; squares about `shift`. A NaN or infinity among the values
-// leaves its lane's sum NaN or infinite (a sum of finite floats cannot overflow a double): that
-// is how fold_lanes tells, at no cost here.
-[[gnu::always_inline]] inline void vector_pass(const float* v, size_t blocks, double shift, Lanes& out) {
-    Lanes l;  // a local, so that the compiler keeps it in registers across the loop
+// S for a run of `steps`, from the extremes so far: a power of two at least 2 (steps + 1) times
+// the largest magnitude. Infinite (and so the sums too) when a value was.
+double run_start(const Lanes& l, size_t steps) {
+    float m = 0;
+    for (size_t k = 0; k < 8; ++k) m = std::fmax(m, std::fmax(-l.mn[k], l.mx[k]));
+    if (!(m <= std::numeric_limits<float>::max())) return INFINITY;
+    int e = 0;
+    std::frexp(double(m) * double(2 * (steps + 1)), &e);
+    return std::ldexp(1.0, e);
+}
+
+// The second pass: sums of v[0, 16 * steps) (fast two-sums from `start`, see above) added to the
+// lanes' two-sums, and squares about `shift`. A NaN or infinity leaves its lane's sum NaN or
+// infinite: that is how fold_lanes tells, at no cost here.
+[[gnu::always_inline]] inline void sums(const float* v, size_t steps, double start, const f64x4& shift, Lanes& l) {
+    const f64x4 s0 = f64x4{} + start;
+    f64x4 h[4] = {s0, s0, s0, s0}, e[4] = {}, sq[2] = {l.sq[0], l.sq[1]};
+    for (size_t i = 0; i < steps; ++i) {
+        for (int j = 0; j < 4; ++j) {
+            const f64x4 x = load4d(v + kStep * i + 4 * j);
+            const f64x4 s = h[j] + x;
+            e[j] += x - (s - h[j]);
+            h[j] = s;
+            sq[j / 2] += (x - shift) * (x - shift);
+        }
+    }
+    for (int j = 0; j < 4; ++j) {
+        two_sum(l.hi[j / 2], l.lo[j / 2], h[j] - s0);
+        two_sum(l.hi[j / 2], l.lo[j / 2], e[j]);
+    }
+    l.sq[0] = sq[0];
+    l.sq[1] = sq[1];
+}
+
+[[gnu::always_inline]] inline void vector_pass(const float* v, size_t steps, double shift, Lanes& out) {
+    Lanes l;  // a local, so that the compiler keeps it in registers
     const f64x4 k = f64x4{} + shift;
     l.mn = l.mx = load<f32x8>(v);
-    for (size_t i = 0; i < blocks; ++i) add16(v + kLanes * i, k, l);
+    for (size_t at = 0; at < steps; at += kRunSteps) {
+        const size_t n = std::min(kRunSteps, steps - at);
+        extremes(v + kStep * at, n, l);
+        sums(v + kStep * at, n, run_start(l, n), k, l);
+    }
     out = l;
 }
 
 #if defined(__x86_64__) || defined(__i386__)
-[[gnu::target("avx2")]] void vector_pass_avx2(const float* v, size_t blocks, double shift, Lanes& l) {
-    vector_pass(v, blocks, shift, l);
+[[gnu::target("avx2")]] void vector_pass_avx2(const float* v, size_t steps, double shift, Lanes& l) {
+    vector_pass(v, steps, shift, l);
 }
 #else
-void vector_pass_avx2(const float* v, size_t blocks, double shift, Lanes& l) { vector_pass(v, blocks, shift, l); }
+void vector_pass_avx2(const float* v, size_t steps, double shift, Lanes& l) { vector_pass(v, steps, shift, l); }
 #endif
 
-void run_vector_pass(const float* v, size_t blocks, double shift, Lanes& l) {
-    if (cpu_has_avx2()) vector_pass_avx2(v, blocks, shift, l);
-    else vector_pass(v, blocks, shift, l);
+void run_vector_pass(const float* v, size_t steps, double shift, Lanes& l) {
+    if (cpu_has_avx2()) vector_pass_avx2(v, steps, shift, l);
+    else vector_pass(v, steps, shift, l);
 }
 
 // The lanes folded into a Part: sum, extremes, zeros; false when a value was not finite.
@@ -165,15 +207,15 @@ bool fold_lanes(const Lanes& l, Part& r) {
 // then (S1^2 / n above half of S2) the deviations are summed again about the exact mean. False
 // (p untouched) when a value is NaN or infinite.
 bool summarize_finite(const float* v, size_t n, Part& p) {
-    const size_t blocks = n / kLanes, tail = blocks * kLanes;
+    const size_t steps = n / kStep, tail = steps * kStep;
     double shift = 0;
-    for (size_t i = 0; i < std::min(n, kLanes); ++i) shift += v[i];
-    shift /= double(std::min(n, kLanes));
+    for (size_t i = 0; i < std::min(n, kStep); ++i) shift += v[i];
+    shift /= double(std::min(n, kStep));
     if (!std::isfinite(shift)) return false;
     Lanes l;
     Part r;
-    if (blocks) {
-        run_vector_pass(v, blocks, shift, l);
+    if (steps) {
+        run_vector_pass(v, steps, shift, l);
         if (!fold_lanes(l, r)) return false;
     }
     double s2 = 0;
