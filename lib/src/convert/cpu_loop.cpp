@@ -167,6 +167,33 @@ GGUFTK_AVX2 void fast_q6_k(const uint8_t* src, uint64_t n_blocks, uint8_t* dst) 
     }
 }
 
+// The plain floats, 8 values at a time (a block is one value; the tail through decode_part).
+// F16C widens a signaling NaN half to a quiet float, where fp16_to_f32 keeps it signaling (as
+// ggml's own conversion does): its quiet bit is cleared again.
+GGUFTK_AVX2 inline __m256 widen8_f16(const uint8_t* src) {
+    const __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src));
+    const __m256i mag = _mm256_and_si256(_mm256_cvtepu16_epi32(h), _mm256_set1_epi32(0x7fff));
+    const __m256i signaling = _mm256_and_si256(_mm256_cmpgt_epi32(mag, _mm256_set1_epi32(0x7c00)),
+                                               _mm256_cmpgt_epi32(_mm256_set1_epi32(0x7e00), mag));
+    const __m256i f = _mm256_castps_si256(_mm256_cvtph_ps(h));
+    return _mm256_castsi256_ps(_mm256_andnot_si256(_mm256_and_si256(signaling, _mm256_set1_epi32(0x400000)), f));
+}
+
+GGUFTK_AVX2 inline __m256 widen8_bf16(const uint8_t* src) {
+    const __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src));
+    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
+}
+
+template <class F, OutType O, __m256 (*widen8)(const uint8_t*)>
+GGUFTK_AVX2 void fast_floats(const uint8_t* src, uint64_t n, uint8_t* dst) {
+    constexpr size_t isz = F::block_bytes, osz = out_type_size(O);
+    uint64_t i = 0;
+    for (; i + 8 <= n; i += 8) emit8<O>(widen8(src + i * isz), dst + i * osz);
+    if (i < n) decode_loop<F>(src + i * isz, n - i, O, dst + i * osz, round_avx2);
+}
+
+GGUFTK_AVX2 inline __m256 load8_f32(const uint8_t* src) { return _mm256_loadu_ps(reinterpret_cast<const float*>(src)); }
+
 template <OutType O>
 GGUFTK_AVX2 bool fast_path(GgmlType t, const uint8_t* src, uint64_t n_blocks, uint8_t* dst) {
     switch (t) {
@@ -174,6 +201,9 @@ GGUFTK_AVX2 bool fast_path(GgmlType t, const uint8_t* src, uint64_t n_blocks, ui
         case GgmlType::Q5_0: fast_q5_0<O>(src, n_blocks, dst); return true;
         case GgmlType::Q4_K: fast_q4_k<O>(src, n_blocks, dst); return true;
         case GgmlType::Q6_K: fast_q6_k<O>(src, n_blocks, dst); return true;
+        case GgmlType::F16: fast_floats<F16, O, widen8_f16>(src, n_blocks, dst); return true;
+        case GgmlType::BF16: fast_floats<BF16, O, widen8_bf16>(src, n_blocks, dst); return true;
+        case GgmlType::F32: fast_floats<F32, O, load8_f32>(src, n_blocks, dst); return true;
         default: return false;
     }
 }
