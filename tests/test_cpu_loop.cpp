@@ -2,10 +2,10 @@
 //
 // decode_blocks (lib/formats/decode.cpp) is the plain definition: decode_part, then float_bits.h's
 // rounding, compiled for the baseline CPU. convert_blocks may take AVX2/F16C paths, including
-// hand-written ones for Q5_0, Q8_0, Q4_K and Q6_K; it must produce the same bytes for any
-// input, NaN and Inf scales included, so the blocks here are random bytes. F16, BF16 and F32
-// have paths of their own too, checked on every bit pattern below (F16C quiets a signaling NaN
-// half, fp16_to_f32 does not).
+// the hand-written ones of convert/avx2_formats.cpp; it must produce the same bytes for any
+// input, NaN and Inf scales included, so the blocks here are random bytes. The plain floats'
+// paths are also checked on every bit pattern below (F16C quiets a signaling NaN half,
+// fp16_to_f32 does not).
 #include <doctest/doctest.h>
 
 #include <cmath>

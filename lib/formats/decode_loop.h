@@ -3,7 +3,8 @@
 // rounding to the output type. decode_blocks (the reference, decode.cpp) runs it with
 // float_bits.h's scalar rounding; the CPU engine (src/convert/cpu_loop.cpp) runs the very same
 // loop compiled for AVX2 + F16C with a vector rounding of the same bits, and keeps hand-vectorized
-// paths for four formats beside it, all held to decode_blocks by tests/test_cpu_loop.cpp.
+// paths for most formats beside it (src/convert/avx2_formats.cpp), all held to decode_blocks by
+// tests/test_cpu_loop.cpp.
 #include <cstdint>
 #include <cstring>
 

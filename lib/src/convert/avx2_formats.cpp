@@ -1,0 +1,294 @@
+// Hand-written AVX2 paths for the types of most real models: the legacy and k-quants, the
+// IQ4 and FP4 code books, and the plain floats. Each is decode_part of its format restated 8
+// lanes at a time: the same integer quant, the same float operations in the same order (no
+// FMA), so the same bits, held to decode_blocks by tests/test_cpu_loop.cpp on random blocks.
+// They write F16, BF16 or F32 straight from registers instead of through a float buffer. The
+// grid formats (IQ1, IQ2, IQ3), the ternary ones and the rest take cpu_loop.cpp's generic loop.
+#if defined(__x86_64__) || defined(__i386__)
+#include <type_traits>
+
+#include "convert/avx2.h"
+#include "formats/all.h"
+
+namespace gguftk {
+namespace {
+
+using namespace formats;
+
+// 8 bytes widened to 8 int32 lanes.
+GGUFTK_AVX2 inline __m256i load8_u8(const uint8_t* p) {
+    return _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)));
+}
+
+template <OutType O>
+GGUFTK_AVX2 void fast_q8_0(const uint8_t* src, uint64_t n_blocks, uint8_t* dst) {
+    constexpr size_t osz = out_type_size(O);
+    for (uint64_t i = 0; i < n_blocks; ++i, src += 34, dst += 32 * osz) {
+        const __m256 d = _mm256_set1_ps(fp16_to_f32(load_u16(src)));
+        for (int g = 0; g < 4; ++g) {
+            const __m256i q = _mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(src + 2 + 8 * g)));
+            emit8<O>(_mm256_mul_ps(_mm256_cvtepi32_ps(q), d), dst + 8 * g * osz);
+        }
+    }
+}
+
+template <OutType O>
+GGUFTK_AVX2 void fast_q5_0(const uint8_t* src, uint64_t n_blocks, uint8_t* dst) {
+    constexpr size_t osz = out_type_size(O);
+    const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    const __m256i low4 = _mm256_set1_epi32(0xF), one = _mm256_set1_epi32(1), sixteen = _mm256_set1_epi32(16);
+    for (uint64_t i = 0; i < n_blocks; ++i, src += 22, dst += 32 * osz) {
+        const __m256 d = _mm256_set1_ps(fp16_to_f32(load_u16(src)));
+        const __m256i qh = _mm256_set1_epi32(int(load_u32(src + 2)));
+        const uint8_t* qs = src + 6;
+        for (int g = 0; g < 4; ++g) {  // elements 8g..8g+7: nibbles of qs[8(g&1)..], high nibbles from g=2
+            __m256i q = load8_u8(qs + 8 * (g & 1));
+            if (g >= 2) q = _mm256_srli_epi32(q, 4);
+            q = _mm256_and_si256(q, low4);
+            const __m256i hbit = _mm256_and_si256(_mm256_srlv_epi32(qh, _mm256_add_epi32(lanes, _mm256_set1_epi32(8 * g))), one);
+            q = _mm256_sub_epi32(_mm256_or_si256(q, _mm256_slli_epi32(hbit, 4)), sixteen);
+            emit8<O>(_mm256_mul_ps(_mm256_cvtepi32_ps(q), d), dst + 8 * g * osz);
+        }
+    }
+}
+
+template <OutType O>
+GGUFTK_AVX2 void fast_q4_k(const uint8_t* src, uint64_t n_blocks, uint8_t* dst) {
+    constexpr size_t osz = out_type_size(O);
+    const __m256i low4 = _mm256_set1_epi32(0xF);
+    for (uint64_t i = 0; i < n_blocks; ++i, src += 144, dst += 256 * osz) {
+        const float d = fp16_to_f32(load_u16(src));
+        const float dmin = fp16_to_f32(load_u16(src + 2));
+        for (int p = 0; p < 8; ++p) {
+            int sc, m;
+            k4_scale_min(src + 4, p, sc, m);
+            const __m256 d1 = _mm256_set1_ps(d * float(sc));
+            const __m256 m1 = _mm256_set1_ps(dmin * float(m));
+            const uint8_t* q = src + 16 + 32 * (p >> 1);
+            const int shift = 4 * (p & 1);
+            for (int g = 0; g < 4; ++g) {
+                const __m256i v = _mm256_and_si256(_mm256_srli_epi32(load8_u8(q + 8 * g), shift), low4);
+                const __m256 y = _mm256_sub_ps(_mm256_mul_ps(d1, _mm256_cvtepi32_ps(v)), m1);
+                emit8<O>(y, dst + (32 * p + 8 * g) * osz);
+            }
+        }
+    }
+}
+
+template <OutType O>
+GGUFTK_AVX2 void fast_q6_k(const uint8_t* src, uint64_t n_blocks, uint8_t* dst) {
+    constexpr size_t osz = out_type_size(O);
+    const __m256i low4 = _mm256_set1_epi32(0xF), low2 = _mm256_set1_epi32(3), bias = _mm256_set1_epi32(32);
+    for (uint64_t i = 0; i < n_blocks; ++i, src += 210, dst += 256 * osz) {
+        const float d = fp16_to_f32(load_u16(src + 208));
+        for (int p = 0; p < 16; ++p) {  // Q6_K::decode_part's indexing, 16 elements per part
+            const __m256 ds = _mm256_set1_ps(d * float(int8_t(src[192 + p])));
+            const int h = p >> 3, g = (p & 7) >> 1, l0 = 16 * (p & 1);
+            const uint8_t* ql = src + 64 * h + 32 * (g & 1) + l0;
+            const uint8_t* qh = src + 128 + 32 * h + l0;
+            const int lshift = 4 * (g >> 1), hshift = 2 * g;
+            for (int k = 0; k < 2; ++k) {
+                const __m256i lo = _mm256_and_si256(_mm256_srli_epi32(load8_u8(ql + 8 * k), lshift), low4);
+                const __m256i hi = _mm256_and_si256(_mm256_srli_epi32(load8_u8(qh + 8 * k), hshift), low2);
+                const __m256i v = _mm256_sub_epi32(_mm256_or_si256(lo, _mm256_slli_epi32(hi, 4)), bias);
+                emit8<O>(_mm256_mul_ps(ds, _mm256_cvtepi32_ps(v)), dst + (16 * p + 8 * k) * osz);
+            }
+        }
+    }
+}
+
+// 8 lanes of (p[k] >> shift) & mask: a field of 8 consecutive bytes.
+GGUFTK_AVX2 inline __m256i field8(const uint8_t* p, int shift, int mask) {
+    return _mm256_and_si256(_mm256_srli_epi32(load8_u8(p), shift), _mm256_set1_epi32(mask));
+}
+
+// 8 lanes of (word >> (first + k)) & 1: one bit of a 32-bit word each.
+GGUFTK_AVX2 inline __m256i bits8(uint32_t word, int first) {
+    const __m256i shifts = _mm256_add_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32(first));
+    return _mm256_and_si256(_mm256_srlv_epi32(_mm256_set1_epi32(int(word)), shifts), _mm256_set1_epi32(1));
+}
+
+// 8 lanes of book[(p[k] >> shift) & 0xF], a 16-entry int8 code book (kvalues_iq4nl, kvalues_fp4).
+GGUFTK_AVX2 inline __m256i lookup8(__m128i book, const uint8_t* p, int shift) {
+    const __m128i codes = _mm_and_si128(_mm_srli_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)), shift),
+                                        _mm_set1_epi8(0xF));
+    return _mm256_cvtepi8_epi32(_mm_shuffle_epi8(book, codes));
+}
+
+template <class T>
+GGUFTK_AVX2 inline __m128i book(const T& table) {
+    return _mm_loadu_si128(reinterpret_cast<const __m128i*>(table.v));
+}
+
+GGUFTK_AVX2 inline __m256 times(__m256i q, __m256 d) { return _mm256_mul_ps(_mm256_cvtepi32_ps(q), d); }
+
+template <OutType O>
+GGUFTK_AVX2 void fast_q4_0(const uint8_t* src, uint64_t n_blocks, uint8_t* dst) {
+    constexpr size_t osz = out_type_size(O);
+    const __m256i eight = _mm256_set1_epi32(8);
+    for (uint64_t i = 0; i < n_blocks; ++i, src += 18, dst += 32 * osz) {
+        const __m256 d = _mm256_set1_ps(fp16_to_f32(load_u16(src)));
+        for (int g = 0; g < 4; ++g)  // elements 8g..8g+7: low nibbles of qs[8(g&1)..], high from g=2
+            emit8<O>(times(_mm256_sub_epi32(field8(src + 2 + 8 * (g & 1), 4 * (g >> 1), 0xF), eight), d), dst + 8 * g * osz);
+    }
+}
+
+// Q4_1 and Q5_1: y = q * d + m, the fifth bit of Q5_1's quants from the word qh.
+template <OutType O, bool FiveBits>
+GGUFTK_AVX2 void fast_q4_1_q5_1(const uint8_t* src, uint64_t n_blocks, uint8_t* dst) {
+    constexpr size_t osz = out_type_size(O), bytes = FiveBits ? 24 : 20, at_qs = FiveBits ? 8 : 4;
+    for (uint64_t i = 0; i < n_blocks; ++i, src += bytes, dst += 32 * osz) {
+        const __m256 d = _mm256_set1_ps(fp16_to_f32(load_u16(src)));
+        const __m256 m = _mm256_set1_ps(fp16_to_f32(load_u16(src + 2)));
+        for (int g = 0; g < 4; ++g) {
+            __m256i q = field8(src + at_qs + 8 * (g & 1), 4 * (g >> 1), 0xF);
+            if constexpr (FiveBits) q = _mm256_or_si256(q, _mm256_slli_epi32(bits8(load_u32(src + 4), 8 * g), 4));
+            emit8<O>(_mm256_add_ps(times(q, d), m), dst + 8 * g * osz);
+        }
+    }
+}
+
+// IQ4_NL and MXFP4: y = book[q] * d (ggml's order of the factors differs; the product does not).
+template <OutType O, class F>
+GGUFTK_AVX2 void fast_book_32(const uint8_t* src, uint64_t n_blocks, uint8_t* dst) {
+    constexpr size_t osz = out_type_size(O);
+    constexpr bool mx = std::is_same_v<F, MXFP4>;
+    const __m128i codes = book(mx ? tables::kvalues_fp4() : tables::kvalues_iq4nl());
+    for (uint64_t i = 0; i < n_blocks; ++i, src += F::block_bytes, dst += 32 * osz) {
+        const __m256 d = _mm256_set1_ps(mx ? fp4::e8m0_to_f32_half(src[0]) : fp16_to_f32(load_u16(src)));
+        const uint8_t* qs = src + (mx ? 1 : 2);
+        for (int g = 0; g < 4; ++g) emit8<O>(times(lookup8(codes, qs + 8 * (g & 1), 4 * (g >> 1)), d), dst + 8 * g * osz);
+    }
+}
+
+template <OutType O>
+GGUFTK_AVX2 void fast_iq4_xs(const uint8_t* src, uint64_t n_blocks, uint8_t* dst) {
+    constexpr size_t osz = out_type_size(O);
+    const __m128i codes = book(tables::kvalues_iq4nl());
+    for (uint64_t i = 0; i < n_blocks; ++i, src += 136, dst += 256 * osz) {
+        const float d = fp16_to_f32(load_u16(src));
+        const uint16_t scales_h = load_u16(src + 2);
+        for (int ib = 0; ib < 8; ++ib) {
+            const int ls = ((src[4 + (ib >> 1)] >> (4 * (ib & 1))) & 0xf) | (((scales_h >> (2 * ib)) & 3) << 4);
+            const __m256 dl = _mm256_set1_ps(d * float(ls - 32));
+            for (int g = 0; g < 4; ++g)
+                emit8<O>(times(lookup8(codes, src + 8 + 16 * ib + 8 * (g & 1), 4 * (g >> 1)), dl), dst + (32 * ib + 8 * g) * osz);
+        }
+    }
+}
+
+template <OutType O>
+GGUFTK_AVX2 void fast_q2_k(const uint8_t* src, uint64_t n_blocks, uint8_t* dst) {
+    constexpr size_t osz = out_type_size(O);
+    for (uint64_t i = 0; i < n_blocks; ++i, src += 84, dst += 256 * osz) {
+        const float d = fp16_to_f32(load_u16(src + 80)), dmin = fp16_to_f32(load_u16(src + 82));
+        for (int p = 0; p < 16; ++p) {
+            const uint8_t sc = src[p];
+            const __m256 dl = _mm256_set1_ps(d * float(sc & 0xF)), ml = _mm256_set1_ps(dmin * float(sc >> 4));
+            const uint8_t* q = src + 16 + 32 * (p >> 3) + 16 * (p & 1);
+            for (int k = 0; k < 2; ++k)
+                emit8<O>(_mm256_sub_ps(times(field8(q + 8 * k, 2 * ((p & 7) >> 1), 3), dl), ml), dst + (16 * p + 8 * k) * osz);
+        }
+    }
+}
+
+template <OutType O>
+GGUFTK_AVX2 void fast_q3_k(const uint8_t* src, uint64_t n_blocks, uint8_t* dst) {
+    constexpr size_t osz = out_type_size(O);
+    const __m256i four = _mm256_set1_epi32(4);
+    for (uint64_t i = 0; i < n_blocks; ++i, src += 110, dst += 256 * osz) {
+        const float d = fp16_to_f32(load_u16(src + 108));
+        for (int p = 0; p < 16; ++p) {
+            const __m256 dl = _mm256_set1_ps(d * float(Q3_K::scale(src + 96, p)));
+            const int lo = 16 * (p & 1);
+            for (int k = 0; k < 2; ++k) {
+                const __m256i low = field8(src + 32 + 32 * (p >> 3) + lo + 8 * k, 2 * ((p & 7) >> 1), 3);
+                const __m256i high = field8(src + lo + 8 * k, p >> 1, 1);
+                const __m256i q = _mm256_sub_epi32(_mm256_or_si256(low, _mm256_slli_epi32(high, 2)), four);
+                emit8<O>(times(q, dl), dst + (16 * p + 8 * k) * osz);
+            }
+        }
+    }
+}
+
+template <OutType O>
+GGUFTK_AVX2 void fast_q5_k(const uint8_t* src, uint64_t n_blocks, uint8_t* dst) {
+    constexpr size_t osz = out_type_size(O);
+    for (uint64_t i = 0; i < n_blocks; ++i, src += 176, dst += 256 * osz) {
+        const float d = fp16_to_f32(load_u16(src)), dmin = fp16_to_f32(load_u16(src + 2));
+        for (int p = 0; p < 8; ++p) {
+            int sc, m;
+            k4_scale_min(src + 4, p, sc, m);
+            const __m256 d1 = _mm256_set1_ps(d * float(sc)), m1 = _mm256_set1_ps(dmin * float(m));
+            for (int g = 0; g < 4; ++g) {
+                const __m256i low = field8(src + 48 + 32 * (p >> 1) + 8 * g, 4 * (p & 1), 0xF);
+                const __m256i q = _mm256_or_si256(low, _mm256_slli_epi32(field8(src + 16 + 8 * g, p, 1), 4));
+                emit8<O>(_mm256_sub_ps(times(q, d1), m1), dst + (32 * p + 8 * g) * osz);
+            }
+        }
+    }
+}
+
+// The plain floats, 8 values at a time (a block is one value; the tail through decode_part).
+// F16C widens a signaling NaN half to a quiet float, where fp16_to_f32 keeps it signaling (as
+// ggml's own conversion does): its quiet bit is cleared again.
+GGUFTK_AVX2 inline __m256 widen8_f16(const uint8_t* src) {
+    const __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src));
+    const __m256i mag = _mm256_and_si256(_mm256_cvtepu16_epi32(h), _mm256_set1_epi32(0x7fff));
+    const __m256i signaling = _mm256_and_si256(_mm256_cmpgt_epi32(mag, _mm256_set1_epi32(0x7c00)),
+                                               _mm256_cmpgt_epi32(_mm256_set1_epi32(0x7e00), mag));
+    const __m256i f = _mm256_castps_si256(_mm256_cvtph_ps(h));
+    return _mm256_castsi256_ps(_mm256_andnot_si256(_mm256_and_si256(signaling, _mm256_set1_epi32(0x400000)), f));
+}
+
+GGUFTK_AVX2 inline __m256 widen8_bf16(const uint8_t* src) {
+    const __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src));
+    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
+}
+
+template <class F, OutType O, __m256 (*widen8)(const uint8_t*)>
+GGUFTK_AVX2 void fast_floats(const uint8_t* src, uint64_t n, uint8_t* dst) {
+    constexpr size_t isz = F::block_bytes, osz = out_type_size(O);
+    uint64_t i = 0;
+    for (; i + 8 <= n; i += 8) emit8<O>(widen8(src + i * isz), dst + i * osz);
+    if (i < n) decode_blocks(F::type, src + i * isz, n - i, O, dst + i * osz);  // at most 7
+}
+
+GGUFTK_AVX2 inline __m256 load8_f32(const uint8_t* src) { return _mm256_loadu_ps(reinterpret_cast<const float*>(src)); }
+
+template <OutType O>
+GGUFTK_AVX2 bool path_to(GgmlType t, const uint8_t* src, uint64_t n_blocks, uint8_t* dst) {
+    switch (t) {
+        case GgmlType::Q8_0: fast_q8_0<O>(src, n_blocks, dst); return true;
+        case GgmlType::Q5_0: fast_q5_0<O>(src, n_blocks, dst); return true;
+        case GgmlType::Q4_K: fast_q4_k<O>(src, n_blocks, dst); return true;
+        case GgmlType::Q6_K: fast_q6_k<O>(src, n_blocks, dst); return true;
+        case GgmlType::Q4_0: fast_q4_0<O>(src, n_blocks, dst); return true;
+        case GgmlType::Q4_1: fast_q4_1_q5_1<O, false>(src, n_blocks, dst); return true;
+        case GgmlType::Q5_1: fast_q4_1_q5_1<O, true>(src, n_blocks, dst); return true;
+        case GgmlType::Q2_K: fast_q2_k<O>(src, n_blocks, dst); return true;
+        case GgmlType::Q3_K: fast_q3_k<O>(src, n_blocks, dst); return true;
+        case GgmlType::Q5_K: fast_q5_k<O>(src, n_blocks, dst); return true;
+        case GgmlType::IQ4_NL: fast_book_32<O, IQ4_NL>(src, n_blocks, dst); return true;
+        case GgmlType::MXFP4: fast_book_32<O, MXFP4>(src, n_blocks, dst); return true;
+        case GgmlType::IQ4_XS: fast_iq4_xs<O>(src, n_blocks, dst); return true;
+        case GgmlType::F16: fast_floats<F16, O, widen8_f16>(src, n_blocks, dst); return true;
+        case GgmlType::BF16: fast_floats<BF16, O, widen8_bf16>(src, n_blocks, dst); return true;
+        case GgmlType::F32: fast_floats<F32, O, load8_f32>(src, n_blocks, dst); return true;
+        default: return false;
+    }
+}
+
+}  // namespace
+
+bool avx2_convert(GgmlType t, const uint8_t* src, uint64_t n_blocks, OutType o, uint8_t* dst) {
+    switch (o) {
+        case OutType::F16: return path_to<OutType::F16>(t, src, n_blocks, dst);
+        case OutType::F32: return path_to<OutType::F32>(t, src, n_blocks, dst);
+        case OutType::BF16: return path_to<OutType::BF16>(t, src, n_blocks, dst);
+    }
+    return false;
+}
+
+}  // namespace gguftk
+#endif
