@@ -102,7 +102,9 @@ TEST_CASE("the sum keeps the small values where huge ones cancel") {
     // Pairs +b, -b among values near 1: a double sum, NumPy's pairwise one included, loses the
     // small ones to the huge partial sums (an error near b * 1e-16). The compensated sum is
     // exact while b is under 2^64 times the smallest value; beyond, close (measured: 2e-7).
-    for (auto [top, rel] : {std::pair{17.0f, 1e-15}, std::pair{25.0f, 1e-6}}) {
+    for (const auto& [top_exponent, tolerance] : {std::pair{17.0f, 1e-15}, std::pair{25.0f, 1e-6}}) {
+        const float top = top_exponent;  // a copy: clang 14's lambdas (CAPTURE) take no binding
+        const double rel = tolerance;
         std::mt19937 rng(21);
         std::uniform_real_distribution<float> exponent(top - 10, top);
         std::vector<float> v = random_values(60000, 22, 1.0f), small = v;

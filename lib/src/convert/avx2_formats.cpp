@@ -229,6 +229,156 @@ GGUFTK_AVX2 void fast_q5_k(const uint8_t* src, uint64_t n_blocks, uint8_t* dst) 
     }
 }
 
+// The grid formats, a lattice point (8 values) at a time: y = (db * grid) * sign for IQ2 and
+// IQ3, y = dl * (grid + delta) for IQ1, the same operations as their decode_part.
+
+// Lane j: -1.0f where bit j of `signs` is set, else 1.0f (what iq::sign gives).
+GGUFTK_AVX2 inline __m256 signs8(uint32_t signs) {
+    const __m256i bit = _mm256_sllv_epi32(_mm256_set1_epi32(int(signs)), _mm256_setr_epi32(31, 30, 29, 28, 27, 26, 25, 24));
+    return _mm256_castsi256_ps(_mm256_or_si256(_mm256_and_si256(bit, _mm256_set1_epi32(int(0x80000000u))),
+                                               _mm256_set1_epi32(0x3f800000)));
+}
+
+// The 8 byte lanes of a grid point as floats: unsigned magnitudes (IQ2, IQ3: two 4-byte
+// halves) or signed values (IQ1).
+GGUFTK_AVX2 inline __m256 grid8(uint64_t g) { return _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_cvtsi64_si128(int64_t(g)))); }
+GGUFTK_AVX2 inline __m256 grid8(uint32_t g1, uint32_t g2) { return grid8(uint64_t(g1) | uint64_t(g2) << 32); }
+GGUFTK_AVX2 inline __m256 signed_grid8(uint64_t g) {
+    return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_cvtsi64_si128(int64_t(g))));
+}
+
+template <OutType O>
+GGUFTK_AVX2 inline void emit_point(float db, __m256 grid, uint32_t signs, uint8_t* dst) {
+    emit8<O>(_mm256_mul_ps(_mm256_mul_ps(_mm256_set1_ps(db), grid), signs8(signs)), dst);
+}
+
+template <OutType O>
+GGUFTK_AVX2 inline void emit_point_delta(float dl, __m256 grid, float delta, uint8_t* dst) {
+    emit8<O>(_mm256_mul_ps(_mm256_set1_ps(dl), _mm256_add_ps(grid, _mm256_set1_ps(delta))), dst);
+}
+
+template <OutType O>
+GGUFTK_AVX2 void fast_iq2_xxs(const uint8_t* b, uint64_t n_blocks, uint8_t* dst) {
+    using F = IQ2_XXS;
+    constexpr size_t osz = out_type_size(O);
+    for (uint64_t i = 0; i < n_blocks; ++i, b += F::block_bytes) {
+        const float d = fp16_to_f32(load_u16(b + F::at_d));
+        for (int ib = 0; ib < 8; ++ib) {
+            const uint8_t* q = b + F::at_qs + 8 * ib;
+            const uint32_t aux = load_u32(q + 4);
+            const float db = d * (0.5f + float(aux >> 28)) * 0.25f;
+            for (int l = 0; l < 4; ++l, dst += 8 * osz)
+                emit_point<O>(db, grid8(tables::iq2xxs_grid()[q[l]]), tables::ksigns_iq2xs()[(aux >> (7 * l)) & 127], dst);
+        }
+    }
+}
+
+template <OutType O>
+GGUFTK_AVX2 void fast_iq2_xs(const uint8_t* b, uint64_t n_blocks, uint8_t* dst) {
+    using F = IQ2_XS;
+    constexpr size_t osz = out_type_size(O);
+    for (uint64_t i = 0; i < n_blocks; ++i, b += F::block_bytes) {
+        const float d = fp16_to_f32(load_u16(b + F::at_d));
+        for (int p = 0; p < 32; ++p, dst += 8 * osz) {
+            const uint8_t sc = b[F::at_scales + (p >> 2)];
+            const float db = d * (0.5f + float((p & 2) ? sc >> 4 : sc & 0xf)) * 0.25f;
+            const uint16_t q = load_u16(b + F::at_qs + 2 * p);
+            emit_point<O>(db, grid8(tables::iq2xs_grid()[q & 511]), tables::ksigns_iq2xs()[q >> 9], dst);
+        }
+    }
+}
+
+template <OutType O>
+GGUFTK_AVX2 void fast_iq2_s(const uint8_t* b, uint64_t n_blocks, uint8_t* dst) {
+    using F = IQ2_S;
+    constexpr size_t osz = out_type_size(O);
+    for (uint64_t i = 0; i < n_blocks; ++i, b += F::block_bytes) {
+        const float d = fp16_to_f32(load_u16(b + F::at_d));
+        for (int p = 0; p < 32; ++p, dst += 8 * osz) {
+            const int ib32 = p >> 2, l = p & 3;
+            const uint8_t sc = b[F::at_scales + ib32];
+            const float dl = d * (0.5f + float((l & 2) ? sc >> 4 : sc & 0xf)) * 0.25f;
+            const int idx = b[F::at_qs + p] | ((b[F::at_qh + ib32] << (8 - 2 * l)) & 0x300);
+            emit_point<O>(dl, grid8(tables::iq2s_grid()[idx]), b[F::at_signs + p], dst);
+        }
+    }
+}
+
+template <OutType O>
+GGUFTK_AVX2 void fast_iq3_xxs(const uint8_t* b, uint64_t n_blocks, uint8_t* dst) {
+    using F = IQ3_XXS;
+    constexpr size_t osz = out_type_size(O);
+    for (uint64_t i = 0; i < n_blocks; ++i, b += F::block_bytes) {
+        const float d = fp16_to_f32(load_u16(b + F::at_d));
+        for (int ib = 0; ib < 8; ++ib) {
+            const uint32_t aux = load_u32(b + F::at_scales_and_signs + 4 * ib);
+            const float db = d * (0.5f + float(aux >> 28)) * 0.5f;
+            for (int l = 0; l < 4; ++l, dst += 8 * osz) {
+                const uint8_t* q = b + F::at_qs + 8 * ib + 2 * l;
+                emit_point<O>(db, grid8(tables::iq3xxs_grid()[q[0]], tables::iq3xxs_grid()[q[1]]),
+                              tables::ksigns_iq2xs()[(aux >> (7 * l)) & 127], dst);
+            }
+        }
+    }
+}
+
+template <OutType O>
+GGUFTK_AVX2 void fast_iq3_s(const uint8_t* b, uint64_t n_blocks, uint8_t* dst) {
+    using F = IQ3_S;
+    constexpr size_t osz = out_type_size(O);
+    for (uint64_t i = 0; i < n_blocks; ++i, b += F::block_bytes) {
+        const float d = fp16_to_f32(load_u16(b + F::at_d));
+        for (int ib32 = 0; ib32 < 8; ++ib32) {
+            const uint8_t sc = b[F::at_scales + (ib32 >> 1)];
+            const float db = d * float(1 + 2 * ((ib32 & 1) ? sc >> 4 : sc & 0xf));
+            const int qh = b[F::at_qh + ib32];
+            for (int l = 0; l < 4; ++l, dst += 8 * osz) {
+                const uint8_t* qs = b + F::at_qs + 8 * ib32 + 2 * l;
+                const uint32_t g1 = tables::iq3s_grid()[qs[0] | ((qh << (8 - 2 * l)) & 256)];
+                const uint32_t g2 = tables::iq3s_grid()[qs[1] | ((qh << (7 - 2 * l)) & 256)];
+                emit_point<O>(db, grid8(g1, g2), b[F::at_signs + 4 * ib32 + l], dst);
+            }
+        }
+    }
+}
+
+template <OutType O>
+GGUFTK_AVX2 void fast_iq1_s(const uint8_t* b, uint64_t n_blocks, uint8_t* dst) {
+    using F = IQ1_S;
+    constexpr size_t osz = out_type_size(O);
+    for (uint64_t i = 0; i < n_blocks; ++i, b += F::block_bytes) {
+        const float d = fp16_to_f32(load_u16(b + F::at_d));
+        for (int ib = 0; ib < 8; ++ib) {
+            const uint16_t qh = load_u16(b + F::at_qh + 2 * ib);
+            const float dl = d * float(2 * ((qh >> 12) & 7) + 1);
+            const float delta = negated_if(tables::iq1s_delta, uint32_t(qh >> 15));
+            for (int l = 0; l < 4; ++l, dst += 8 * osz) {
+                const uint64_t g = tables::iq1s_grid()[b[F::at_qs + 4 * ib + l] | (((qh >> (3 * l)) & 7) << 8)];
+                emit_point_delta<O>(dl, signed_grid8(g), delta, dst);
+            }
+        }
+    }
+}
+
+template <OutType O>
+GGUFTK_AVX2 void fast_iq1_m(const uint8_t* b, uint64_t n_blocks, uint8_t* dst) {
+    using F = IQ1_M;
+    constexpr size_t osz = out_type_size(O);
+    for (uint64_t i = 0; i < n_blocks; ++i, b += F::block_bytes) {
+        const float d = fp16_to_f32(F::d_bits(b));
+        for (int p = 0; p < 32; ++p, dst += 8 * osz) {
+            const int ib = p >> 2, l = p & 3;
+            const uint16_t sc = load_u16(b + F::at_scales + 2 * (ib >> 1));
+            const float dl = d * float(2 * ((sc >> (6 * (ib & 1) + 3 * (l >> 1))) & 0x7) + 1);
+            const uint8_t qh = b[F::at_qh + 2 * ib + (l >> 1)];
+            const int hi = (l & 1) ? (qh << 4) & 0x700 : (qh << 8) & 0x700;
+            const uint32_t neg = qh >> ((l & 1) ? 7 : 3) & 1;  // a random bit: no branch on it
+            const uint64_t g = tables::iq1s_grid()[b[F::at_qs + p] | hi];
+            emit_point_delta<O>(dl, signed_grid8(g), negated_if(tables::iq1s_delta, neg), dst);
+        }
+    }
+}
+
 // The plain floats, 8 values at a time (a block is one value; the tail through decode_part).
 // F16C widens a signaling NaN half to a quiet float, where fp16_to_f32 keeps it signaling (as
 // ggml's own conversion does): its quiet bit is cleared again.
@@ -272,6 +422,13 @@ GGUFTK_AVX2 bool path_to(GgmlType t, const uint8_t* src, uint64_t n_blocks, uint
         case GgmlType::IQ4_NL: fast_book_32<O, IQ4_NL>(src, n_blocks, dst); return true;
         case GgmlType::MXFP4: fast_book_32<O, MXFP4>(src, n_blocks, dst); return true;
         case GgmlType::IQ4_XS: fast_iq4_xs<O>(src, n_blocks, dst); return true;
+        case GgmlType::IQ2_XXS: fast_iq2_xxs<O>(src, n_blocks, dst); return true;
+        case GgmlType::IQ2_XS: fast_iq2_xs<O>(src, n_blocks, dst); return true;
+        case GgmlType::IQ2_S: fast_iq2_s<O>(src, n_blocks, dst); return true;
+        case GgmlType::IQ3_XXS: fast_iq3_xxs<O>(src, n_blocks, dst); return true;
+        case GgmlType::IQ3_S: fast_iq3_s<O>(src, n_blocks, dst); return true;
+        case GgmlType::IQ1_S: fast_iq1_s<O>(src, n_blocks, dst); return true;
+        case GgmlType::IQ1_M: fast_iq1_m<O>(src, n_blocks, dst); return true;
         case GgmlType::F16: fast_floats<F16, O, widen8_f16>(src, n_blocks, dst); return true;
         case GgmlType::BF16: fast_floats<BF16, O, widen8_bf16>(src, n_blocks, dst); return true;
         case GgmlType::F32: fast_floats<F32, O, load8_f32>(src, n_blocks, dst); return true;
