@@ -113,3 +113,40 @@ TEST_CASE("accumulate_stats counts NaN and Inf apart and keeps min, max, mean, a
     CHECK(TensorStats{}.finite == 0);
     CHECK(std::isnan(TensorStats{}.mean()));
 }
+
+TEST_CASE("accumulate_stats equals a value-by-value reference over long runs, NaN and Inf in some") {
+    // Runs of 256 without NaN or Inf take the vector loop; the others are counted value by value.
+    std::mt19937 rng(5);
+    std::normal_distribution<float> normal(0.01f, 0.5f);
+    std::vector<float> v(5000 + 3);
+    for (float& x : v) x = normal(rng);
+    v[700] = std::nanf(""), v[701] = INFINITY, v[4100] = -INFINITY, v[5002] = std::nanf("");
+    v[300] = -11.5f;  // the extremes inside vector runs; absmax is -min
+    v[2999] = 9.25f;
+    for (OutType o : {OutType::F32, OutType::F16, OutType::BF16}) {
+        std::vector<uint8_t> bytes(v.size() * out_type_size(o));
+        decode_blocks(GgmlType::F32, reinterpret_cast<const uint8_t*>(v.data()), v.size(), o, bytes.data());
+        std::vector<float> back(v.size());
+        decode_blocks(o == OutType::F32 ? GgmlType::F32 : o == OutType::F16 ? GgmlType::F16 : GgmlType::BF16,
+                      bytes.data(), v.size(), OutType::F32, reinterpret_cast<uint8_t*>(back.data()));
+        TensorStats want;
+        for (float x : back) {
+            if (std::isnan(x)) ++want.nan;
+            else if (std::isinf(x)) ++want.inf;
+            else want.add(x);
+        }
+        TensorStats got;
+        const size_t size = out_type_size(o);
+        for (size_t at = 0; at < v.size(); at += 1234)  // chunks as the engine hands them
+            accumulate_stats(o, bytes.data() + at * size, std::min<size_t>(1234, v.size() - at), got);
+        INFO(out_type_name(o));
+        CHECK(got.finite == want.finite);
+        CHECK(got.nan == want.nan);
+        CHECK(got.inf == want.inf);
+        CHECK(got.min == want.min);
+        CHECK(got.max == want.max);
+        CHECK(got.absmax == want.absmax);
+        CHECK(got.absmax == 11.5);
+        CHECK(got.mean() == doctest::Approx(want.mean()).epsilon(1e-12));
+    }
+}

@@ -91,23 +91,5 @@ void convert_blocks(GgmlType t, const uint8_t* src, uint64_t n_blocks, OutType o
     decode_blocks(t, src, n_blocks, out, dst);  // the portable loop is the reference itself
 }
 
-void accumulate_stats(OutType out, const uint8_t* values, uint64_t n, TensorStats& s) {
-    // Per-run partial sums in double, folded in once: cheap and no worse than one long sum.
-    TensorStats part;
-    for (uint64_t i = 0; i < n; ++i) {
-        float v;
-        if (out == OutType::F32) {
-            memcpy(&v, values + 4 * i, 4);
-        } else {
-            uint16_t h;
-            memcpy(&h, values + 2 * i, 2);
-            v = out == OutType::F16 ? fp16_to_f32(h) : bf16_to_f32(h);
-        }
-        if (std::isnan(v)) ++part.nan;
-        else if (std::isinf(v)) ++part.inf;
-        else part.add(v);
-    }
-    s.merge(part);
-}
 
 }  // namespace gguftk
