@@ -1,9 +1,9 @@
-// Hand-written AVX2 paths for the types of most real models: the legacy and k-quants, the
-// IQ4 and FP4 code books, and the plain floats. Each is decode_part of its format restated 8
-// lanes at a time: the same integer quant, the same float operations in the same order (no
-// FMA), so the same bits, held to decode_blocks by tests/test_cpu_loop.cpp on random blocks.
-// They write F16, BF16 or F32 straight from registers instead of through a float buffer. The
-// grid formats (IQ1, IQ2, IQ3), the ternary ones and the rest take cpu_loop.cpp's generic loop.
+// Hand-written AVX2 paths for every type but three: each is decode_part of its format restated
+// 8 lanes at a time, the same integer quant and the same float operations in the same order (no
+// FMA), so the same bits, held to decode_blocks by tests/test_cpu_loop.cpp on random blocks and
+// by the decode fuzzer. They write F16, BF16 or F32 straight from registers instead of through a
+// float buffer. Q8_K and TQ2_0, whose decode_part GCC vectorizes well, and F64 take cpu_loop.cpp's
+// generic loop.
 #if defined(__x86_64__) || defined(__i386__)
 #include <type_traits>
 
@@ -20,13 +20,14 @@ GGUFTK_AVX2 inline __m256i load8_u8(const uint8_t* p) {
     return _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)));
 }
 
-template <OutType O>
-GGUFTK_AVX2 void fast_q8_0(const uint8_t* src, uint64_t n_blocks, uint8_t* dst) {
+// Q8_0 and Q8_1 (whose sum s, between d and the quants, the values do not use): y = q * d.
+template <OutType O, class F>
+GGUFTK_AVX2 void fast_q8(const uint8_t* src, uint64_t n_blocks, uint8_t* dst) {
     constexpr size_t osz = out_type_size(O);
-    for (uint64_t i = 0; i < n_blocks; ++i, src += 34, dst += 32 * osz) {
-        const __m256 d = _mm256_set1_ps(fp16_to_f32(load_u16(src)));
+    for (uint64_t i = 0; i < n_blocks; ++i, src += F::block_bytes, dst += 32 * osz) {
+        const __m256 d = _mm256_set1_ps(fp16_to_f32(load_u16(src + F::at_d)));
         for (int g = 0; g < 4; ++g) {
-            const __m256i q = _mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(src + 2 + 8 * g)));
+            const __m256i q = _mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(src + F::at_qs + 8 * g)));
             emit8<O>(_mm256_mul_ps(_mm256_cvtepi32_ps(q), d), dst + 8 * g * osz);
         }
     }
@@ -102,10 +103,12 @@ GGUFTK_AVX2 inline __m256i field8(const uint8_t* p, int shift, int mask) {
     return _mm256_and_si256(_mm256_srli_epi32(load8_u8(p), shift), _mm256_set1_epi32(mask));
 }
 
-// 8 lanes of (word >> (first + k)) & 1: one bit of a 32-bit word each.
+// 8 lanes of (word >> (first + width * k)) & (2^width - 1): fields of a 32-bit word.
+template <int Width = 1>
 GGUFTK_AVX2 inline __m256i bits8(uint32_t word, int first) {
-    const __m256i shifts = _mm256_add_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32(first));
-    return _mm256_and_si256(_mm256_srlv_epi32(_mm256_set1_epi32(int(word)), shifts), _mm256_set1_epi32(1));
+    const __m256i shifts = _mm256_add_epi32(_mm256_setr_epi32(0, Width, 2 * Width, 3 * Width, 4 * Width, 5 * Width,
+                                                              6 * Width, 7 * Width), _mm256_set1_epi32(first));
+    return _mm256_and_si256(_mm256_srlv_epi32(_mm256_set1_epi32(int(word)), shifts), _mm256_set1_epi32((1 << Width) - 1));
 }
 
 // 8 lanes of book[(p[k] >> shift) & 0xF], a 16-entry int8 code book (kvalues_iq4nl, kvalues_fp4).
@@ -158,6 +161,21 @@ GGUFTK_AVX2 void fast_book_32(const uint8_t* src, uint64_t n_blocks, uint8_t* ds
         const __m256 d = _mm256_set1_ps(mx ? fp4::e8m0_to_f32_half(src[0]) : fp16_to_f32(load_u16(src)));
         const uint8_t* qs = src + (mx ? 1 : 2);
         for (int g = 0; g < 4; ++g) emit8<O>(times(lookup8(codes, qs + 8 * (g & 1), 4 * (g >> 1)), d), dst + 8 * g * osz);
+    }
+}
+
+// NVFP4: four groups of 16 values a block, each with its UE4M3 scale; a group's byte j holds
+// its values j (low nibble) and j + 8 (high).
+template <OutType O>
+GGUFTK_AVX2 void fast_nvfp4(const uint8_t* src, uint64_t n_blocks, uint8_t* dst) {
+    using F = NVFP4;
+    constexpr size_t osz = out_type_size(O);
+    const __m128i codes = book(tables::kvalues_fp4());
+    for (uint64_t i = 0; i < n_blocks; ++i, src += F::block_bytes) {
+        for (int s = 0; s < 4; ++s, dst += 16 * osz) {
+            const __m256 d = _mm256_set1_ps(fp4::ue4m3_to_f32_half(src[F::at_d + s]));
+            for (int h = 0; h < 2; ++h) emit8<O>(times(lookup8(codes, src + F::at_qs + 8 * s, 4 * h), d), dst + 8 * h * osz);
+        }
     }
 }
 
@@ -226,6 +244,62 @@ GGUFTK_AVX2 void fast_q5_k(const uint8_t* src, uint64_t n_blocks, uint8_t* dst) 
                 emit8<O>(_mm256_sub_ps(times(q, d1), m1), dst + (32 * p + 8 * g) * osz);
             }
         }
+    }
+}
+
+// The ternary and binary formats: y = (q - 1) * d, or +-d by a bit for Q1_0.
+
+// Trit n of each TQ1_0 byte, given pow3 = 3^n in each lane: (((b * 3^n) mod 256) * 3 >> 8) - 1.
+GGUFTK_AVX2 inline __m256i trits8(__m256i bytes, __m256i pow3) {
+    const __m256i q = _mm256_and_si256(_mm256_mullo_epi32(bytes, pow3), _mm256_set1_epi32(0xFF));
+    return _mm256_sub_epi32(_mm256_srli_epi32(_mm256_mullo_epi32(q, _mm256_set1_epi32(3)), 8), _mm256_set1_epi32(1));
+}
+
+template <OutType O>
+GGUFTK_AVX2 void fast_tq1_0(const uint8_t* b, uint64_t n_blocks, uint8_t* dst) {
+    using F = TQ1_0;
+    constexpr size_t osz = out_type_size(O);
+    constexpr int pow3[5] = {1, 3, 9, 27, 81};
+    for (uint64_t i = 0; i < n_blocks; ++i, b += F::block_bytes, dst += 256 * osz) {
+        const __m256 d = _mm256_set1_ps(fp16_to_f32(load_u16(b + F::at_d)));
+        for (int n = 0; n < 5; ++n) {  // elements 32n + m: trit n of qs[m]; 160 + 16n + m: of qs[32 + m]
+            const __m256i p = _mm256_set1_epi32(pow3[n]);
+            for (int g = 0; g < 4; ++g) emit8<O>(times(trits8(load8_u8(b + F::at_qs + 8 * g), p), d), dst + (32 * n + 8 * g) * osz);
+            for (int g = 0; g < 2; ++g)
+                emit8<O>(times(trits8(load8_u8(b + F::at_qs + 32 + 8 * g), p), d), dst + (160 + 16 * n + 8 * g) * osz);
+        }
+        const uint8_t* qh = b + F::at_qh;  // elements 240 + 4n + m: trit n of qh[m]
+        const __m256i bytes = _mm256_setr_epi32(qh[0], qh[1], qh[2], qh[3], qh[0], qh[1], qh[2], qh[3]);
+        for (int h = 0; h < 2; ++h) {
+            const __m256i p = _mm256_setr_epi32(pow3[2 * h], pow3[2 * h], pow3[2 * h], pow3[2 * h], pow3[2 * h + 1],
+                                                pow3[2 * h + 1], pow3[2 * h + 1], pow3[2 * h + 1]);
+            emit8<O>(times(trits8(bytes, p), d), dst + (240 + 8 * h) * osz);
+        }
+    }
+}
+
+template <OutType O>
+GGUFTK_AVX2 void fast_q1_0(const uint8_t* b, uint64_t n_blocks, uint8_t* dst) {
+    using F = Q1_0;
+    constexpr size_t osz = out_type_size(O);
+    for (uint64_t i = 0; i < n_blocks; ++i, b += F::block_bytes) {
+        const __m256i d = _mm256_set1_epi32(int(f32_bits(fp16_to_f32(load_u16(b + F::at_d)))));
+        for (int g = 0; g < 16; ++g, dst += 8 * osz) {  // a clear bit negates d (negated_if)
+            const __m256i neg = _mm256_slli_epi32(bits8(~uint32_t(b[F::at_qs + g]), 0), 31);
+            emit8<O>(_mm256_castsi256_ps(_mm256_xor_si256(d, neg)), dst);
+        }
+    }
+}
+
+template <OutType O>
+GGUFTK_AVX2 void fast_q2_0(const uint8_t* b, uint64_t n_blocks, uint8_t* dst) {
+    using F = Q2_0;
+    constexpr size_t osz = out_type_size(O);
+    const __m256i one = _mm256_set1_epi32(1);
+    for (uint64_t i = 0; i < n_blocks; ++i, b += F::block_bytes) {
+        const __m256 d = _mm256_set1_ps(fp16_to_f32(load_u16(b + F::at_d)));
+        for (int g = 0; g < 8; ++g, dst += 8 * osz)  // elements 8g..8g+7: the crumbs of bytes 2g, 2g+1
+            emit8<O>(times(_mm256_sub_epi32(bits8<2>(load_u16(b + F::at_qs + 2 * g), 0), one), d), dst);
     }
 }
 
@@ -409,7 +483,8 @@ GGUFTK_AVX2 inline __m256 load8_f32(const uint8_t* src) { return _mm256_loadu_ps
 template <OutType O>
 GGUFTK_AVX2 bool path_to(GgmlType t, const uint8_t* src, uint64_t n_blocks, uint8_t* dst) {
     switch (t) {
-        case GgmlType::Q8_0: fast_q8_0<O>(src, n_blocks, dst); return true;
+        case GgmlType::Q8_0: fast_q8<O, Q8_0>(src, n_blocks, dst); return true;
+        case GgmlType::Q8_1: fast_q8<O, Q8_1>(src, n_blocks, dst); return true;
         case GgmlType::Q5_0: fast_q5_0<O>(src, n_blocks, dst); return true;
         case GgmlType::Q4_K: fast_q4_k<O>(src, n_blocks, dst); return true;
         case GgmlType::Q6_K: fast_q6_k<O>(src, n_blocks, dst); return true;
@@ -421,6 +496,10 @@ GGUFTK_AVX2 bool path_to(GgmlType t, const uint8_t* src, uint64_t n_blocks, uint
         case GgmlType::Q5_K: fast_q5_k<O>(src, n_blocks, dst); return true;
         case GgmlType::IQ4_NL: fast_book_32<O, IQ4_NL>(src, n_blocks, dst); return true;
         case GgmlType::MXFP4: fast_book_32<O, MXFP4>(src, n_blocks, dst); return true;
+        case GgmlType::NVFP4: fast_nvfp4<O>(src, n_blocks, dst); return true;
+        case GgmlType::TQ1_0: fast_tq1_0<O>(src, n_blocks, dst); return true;
+        case GgmlType::Q1_0: fast_q1_0<O>(src, n_blocks, dst); return true;
+        case GgmlType::Q2_0: fast_q2_0<O>(src, n_blocks, dst); return true;
         case GgmlType::IQ4_XS: fast_iq4_xs<O>(src, n_blocks, dst); return true;
         case GgmlType::IQ2_XXS: fast_iq2_xxs<O>(src, n_blocks, dst); return true;
         case GgmlType::IQ2_XS: fast_iq2_xs<O>(src, n_blocks, dst); return true;
