@@ -77,7 +77,8 @@ TEST_CASE("fp16_to_f32: every half has the value the IEEE definition gives it") 
                 REQUIRE(std::isinf(f));
             } else {
                 REQUIRE(std::isnan(f));
-                REQUIRE((bits_of(f) >> 13 & 0x3ff) == uint32_t(m));  // payload kept
+                // Payload kept, made quiet (as ggml's multiply by 2^-112 and F16C make it).
+                REQUIRE((bits_of(f) >> 13 & 0x3ff) == uint32_t(m | 0x200));
             }
             REQUIRE(std::signbit(f) == bool(h & 0x8000));
             continue;

@@ -46,6 +46,18 @@ GGUFTK_HD float negated_if(float x, uint32_t neg) {
 // The subnormal cases use one exact float operation.
 GGUFTK_HD uint32_t mask_if(bool c) { return 0u - uint32_t(c); }
 
+// p + m, whose NaN is p's when both are NaN. x86 gives the first operand's NaN and a compiler
+// may swap the operands of +, so the payload would be the compiler's choice, and differ between
+// two loops over the same blocks; the GPU makes one canonical NaN whatever the order.
+GGUFTK_HD float add_keeping_first_nan(float p, float m) {
+#if defined(__CUDA_ARCH__)
+    return p + m;
+#else
+    const uint32_t keep = mask_if(p != p);
+    return f32_from_bits((f32_bits(p) & keep) | (f32_bits(p + m) & ~keep));
+#endif
+}
+
 GGUFTK_HD float fp16_to_f32(uint16_t h) {
 #if defined(__CUDA_ARCH__)
     // On the GPU, the hardware conversion gives these same bits for every half but NaN (whose
@@ -58,9 +70,10 @@ GGUFTK_HD float fp16_to_f32(uint16_t h) {
     const uint32_t e = h & 0x7c00u;
     const uint32_t shifted = uint32_t(h & 0x7fffu) << 13;
     // Normal: rebias the exponent by 127 - 15. Infinity and NaN: all exponent bits set,
-    // mantissa (the NaN payload) kept. Subnormal or zero: man * 2^-24, which is exact.
+    // mantissa (the NaN payload) kept, and a NaN made quiet, as ggml's conversions (a float
+    // multiply, or F16C) make it. Subnormal or zero: man * 2^-24, which is exact.
     const uint32_t normal = shifted + (112u << 23);
-    const uint32_t special = shifted | 0x7f800000u;
+    const uint32_t special = shifted | 0x7f800000u | (mask_if((h & 0x3ffu) != 0) & 0x400000u);
     const uint32_t tiny = f32_bits(float(h & 0x3ffu) * 5.9604644775390625e-08f);
     const uint32_t is_special = mask_if(e == 0x7c00u), is_tiny = mask_if(e == 0);
     const uint32_t mag = (special & is_special) | (tiny & is_tiny) | (normal & ~(is_special | is_tiny));

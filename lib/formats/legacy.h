@@ -62,7 +62,7 @@ struct Q4_1 {
         const float m = fp16_to_f32(load_u16(b + at_m));
         const uint8_t* qs = b + at_qs;
         const int shift = 4 * part;
-        for (int j = 0; j < 16; ++j) y[j] = float((qs[j] >> shift) & 0xF) * d + m;
+        for (int j = 0; j < 16; ++j) y[j] = add_keeping_first_nan(float((qs[j] >> shift) & 0xF) * d, m);
     }
 };
 
@@ -124,7 +124,7 @@ struct Q5_1 {
         const int shift = 4 * part;
         for (int j = 0; j < 16; ++j) {
             const int q = ((qs[j] >> shift) & 0xF) | int((qh >> j) & 1u) << 4;
-            y[j] = float(q) * d + m;
+            y[j] = add_keeping_first_nan(float(q) * d, m);
         }
     }
 };

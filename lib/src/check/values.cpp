@@ -117,22 +117,27 @@ template <class V>
 // f32x4 it widens in two halves through the stack.
 [[gnu::always_inline]] inline f64x4 load4d(const float* p) { return f64x4{p[0], p[1], p[2], p[3]}; }
 
-// The first pass: extremes and zeros of v[0, 16 * steps).
-[[gnu::always_inline]] inline void extremes(const float* v, size_t steps, Lanes& l) {
+// The first pass: extremes and zeros of v[0, 16 * steps), folded into l; returns the run's
+// largest magnitude (infinite, or NaN, when a value was not finite).
+[[gnu::always_inline]] inline float extremes(const float* v, size_t steps, Lanes& l) {
+    f32x8 mn = load<f32x8>(v), mx = mn;
     for (size_t i = 0; i < steps; ++i) {
         const f32x8 x = load<f32x8>(v + kStep * i), y = load<f32x8>(v + kStep * i + 8);
         const f32x8 lo = x < y ? x : y, hi = x > y ? x : y;
-        l.mn = lo < l.mn ? lo : l.mn;
-        l.mx = hi > l.mx ? hi : l.mx;
+        mn = lo < mn ? lo : mn;
+        mx = hi > mx ? hi : mx;
         l.zero += (x == 0.0f) + (y == 0.0f);
     }
+    l.mn = mn < l.mn ? mn : l.mn;
+    l.mx = mx > l.mx ? mx : l.mx;
+    float m = 0;
+    for (size_t k = 0; k < 8; ++k) m = std::fmax(m, std::fmax(-mn[k], mx[k]));
+    return m;
 }
 
-// S for a run of `steps`, from the extremes so far: a power of two at least 2 (steps + 1) times
-// the largest magnitude. Infinite (and so the sums too) when a value was.
-double run_start(const Lanes& l, size_t steps) {
-    float m = 0;
-    for (size_t k = 0; k < 8; ++k) m = std::fmax(m, std::fmax(-l.mn[k], l.mx[k]));
+// S for a run of `steps` whose largest magnitude is m: a power of two at least 2 (steps + 1)
+// times m. Infinite (and so the sums too) when a value was.
+double run_start(float m, size_t steps) {
     if (!(m <= std::numeric_limits<float>::max())) return INFINITY;
     int e = 0;
     std::frexp(double(m) * double(2 * (steps + 1)), &e);
@@ -168,8 +173,8 @@ double run_start(const Lanes& l, size_t steps) {
     l.mn = l.mx = load<f32x8>(v);
     for (size_t at = 0; at < steps; at += kRunSteps) {
         const size_t n = std::min(kRunSteps, steps - at);
-        extremes(v + kStep * at, n, l);
-        sums(v + kStep * at, n, run_start(l, n), k, l);
+        const float m = extremes(v + kStep * at, n, l);
+        sums(v + kStep * at, n, run_start(m, n), k, l);
     }
     out = l;
 }

@@ -146,7 +146,8 @@ GGUFTK_AVX2 void fast_q4_1_q5_1(const uint8_t* src, uint64_t n_blocks, uint8_t* 
         for (int g = 0; g < 4; ++g) {
             __m256i q = field8(src + at_qs + 8 * (g & 1), 4 * (g >> 1), 0xF);
             if constexpr (FiveBits) q = _mm256_or_si256(q, _mm256_slli_epi32(bits8(load_u32(src + 4), 8 * g), 4));
-            emit8<O>(_mm256_add_ps(times(q, d), m), dst + 8 * g * osz);
+            const __m256 p = times(q, d);  // its NaN, if any, is the sum's (add_keeping_first_nan)
+            emit8<O>(_mm256_blendv_ps(_mm256_add_ps(p, m), p, _mm256_cmp_ps(p, p, _CMP_UNORD_Q)), dst + 8 * g * osz);
         }
     }
 }
@@ -453,16 +454,10 @@ GGUFTK_AVX2 void fast_iq1_m(const uint8_t* b, uint64_t n_blocks, uint8_t* dst) {
     }
 }
 
-// The plain floats, 8 values at a time (a block is one value; the tail through decode_part).
-// F16C widens a signaling NaN half to a quiet float, where fp16_to_f32 keeps it signaling (as
-// ggml's own conversion does): its quiet bit is cleared again.
+// The plain floats, 8 values at a time (a block is one value; the tail through decode_blocks).
+// F16C widens every half to the bits fp16_to_f32 gives, a signaling NaN made quiet as ggml does.
 GGUFTK_AVX2 inline __m256 widen8_f16(const uint8_t* src) {
-    const __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src));
-    const __m256i mag = _mm256_and_si256(_mm256_cvtepu16_epi32(h), _mm256_set1_epi32(0x7fff));
-    const __m256i signaling = _mm256_and_si256(_mm256_cmpgt_epi32(mag, _mm256_set1_epi32(0x7c00)),
-                                               _mm256_cmpgt_epi32(_mm256_set1_epi32(0x7e00), mag));
-    const __m256i f = _mm256_castps_si256(_mm256_cvtph_ps(h));
-    return _mm256_castsi256_ps(_mm256_andnot_si256(_mm256_and_si256(signaling, _mm256_set1_epi32(0x400000)), f));
+    return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(src)));
 }
 
 GGUFTK_AVX2 inline __m256 widen8_bf16(const uint8_t* src) {

@@ -72,10 +72,10 @@ void add_run(const float* v, int n, TensorStats& s) {
     TensorStats part;
     part.finite = uint64_t(n);
     part.min = l.mn[0], part.max = l.mx[0], part.absmax = l.amax[0];
-    for (int k = 1; k < 8; ++k) {
-        part.min = std::fmin(part.min, l.mn[k]);
-        part.max = std::fmax(part.max, l.mx[k]);
-        part.absmax = std::fmax(part.absmax, l.amax[k]);
+    for (int k = 1; k < 8; ++k) {  // as TensorStats::merge: on a tie (+0 and -0) the first stays
+        part.min = l.mn[k] < part.min ? l.mn[k] : part.min;
+        part.max = l.mx[k] > part.max ? l.mx[k] : part.max;
+        part.absmax = l.amax[k] > part.absmax ? l.amax[k] : part.absmax;
     }
     part.sum = sum;
     s.merge(part);
