@@ -118,7 +118,7 @@ template <class V>
 [[gnu::always_inline]] inline f64x4 load4d(const float* p) { return f64x4{p[0], p[1], p[2], p[3]}; }
 
 // The first pass: extremes and zeros of v[0, 16 * steps), folded into l; returns the run's
-// largest magnitude (infinite, or NaN, when a value was not finite).
+// largest magnitude, infinite when a value was (a NaN is left to the sums to show).
 [[gnu::always_inline]] inline float extremes(const float* v, size_t steps, Lanes& l) {
     f32x8 mn = load<f32x8>(v), mx = mn;
     for (size_t i = 0; i < steps; ++i) {

@@ -3,9 +3,9 @@
 // CPU has them, and plain decode_blocks when it does not.
 //
 // The AVX2 build of the loop gets its speed from the compiler vectorizing decode_part inlined
-// into it over many blocks (where it can), and from F16C's vcvtps2ph, which rounds to nearest-even, overflows to
-// infinity, keeps subnormals and quiets NaN keeping the payload's top bits: exactly
-// float_bits.h's f32_to_fp16, verified for every float class in the tests.
+// into it over many blocks (where it can), and from F16C's vcvtps2ph, which rounds to
+// nearest-even, overflows to infinity, keeps subnormals and quiets NaN keeping the payload's
+// top bits: exactly float_bits.h's f32_to_fp16, verified for every float class in the tests.
 #include "cpu_loop.h"
 
 #include <cmath>
@@ -90,6 +90,5 @@ void convert_blocks(GgmlType t, const uint8_t* src, uint64_t n_blocks, OutType o
 #endif
     decode_blocks(t, src, n_blocks, out, dst);  // the portable loop is the reference itself
 }
-
 
 }  // namespace gguftk

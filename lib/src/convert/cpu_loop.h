@@ -12,7 +12,7 @@ namespace gguftk {
 
 void convert_blocks(GgmlType t, const uint8_t* src, uint64_t n_blocks, OutType out, uint8_t* dst);
 
-// Folds `n` values of type `out` into `s` (see TensorStats for what is counted).
+// Folds `n` values of type `out` into `s` (see TensorStats for what is counted). stats.cpp.
 void accumulate_stats(OutType out, const uint8_t* values, uint64_t n, TensorStats& s);
 
 // Whether convert_blocks uses the AVX2/F16C path on this CPU (for the benchmark's table).
