@@ -20,6 +20,33 @@ GGUFTK_AVX2 inline __m256i load8_u8(const uint8_t* p) {
     return _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)));
 }
 
+// 8 lanes of (p[k] >> shift) & mask: a field of 8 consecutive bytes.
+GGUFTK_AVX2 inline __m256i field8(const uint8_t* p, int shift, int mask) {
+    return _mm256_and_si256(_mm256_srli_epi32(load8_u8(p), shift), _mm256_set1_epi32(mask));
+}
+
+// 8 lanes of (word >> (first + width * k)) & (2^width - 1): fields of a 32-bit word.
+template <int Width = 1>
+GGUFTK_AVX2 inline __m256i bits8(uint32_t word, int first) {
+    const __m256i shifts = _mm256_add_epi32(_mm256_setr_epi32(0, Width, 2 * Width, 3 * Width, 4 * Width, 5 * Width,
+                                                              6 * Width, 7 * Width), _mm256_set1_epi32(first));
+    return _mm256_and_si256(_mm256_srlv_epi32(_mm256_set1_epi32(int(word)), shifts), _mm256_set1_epi32((1 << Width) - 1));
+}
+
+// 8 lanes of book[(p[k] >> shift) & 0xF], a 16-entry int8 code book (kvalues_iq4nl, kvalues_fp4).
+GGUFTK_AVX2 inline __m256i lookup8(__m128i book, const uint8_t* p, int shift) {
+    const __m128i codes = _mm_and_si128(_mm_srli_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)), shift),
+                                        _mm_set1_epi8(0xF));
+    return _mm256_cvtepi8_epi32(_mm_shuffle_epi8(book, codes));
+}
+
+template <class T>
+GGUFTK_AVX2 inline __m128i book(const T& table) {
+    return _mm_loadu_si128(reinterpret_cast<const __m128i*>(table.v));
+}
+
+GGUFTK_AVX2 inline __m256 times(__m256i q, __m256 d) { return _mm256_mul_ps(_mm256_cvtepi32_ps(q), d); }
+
 // Q8_0 and Q8_1 (whose sum s, between d and the quants, the values do not use): y = q * d.
 template <OutType O, class F>
 GGUFTK_AVX2 void fast_q8(const uint8_t* src, uint64_t n_blocks, uint8_t* dst) {
@@ -97,33 +124,6 @@ GGUFTK_AVX2 void fast_q6_k(const uint8_t* src, uint64_t n_blocks, uint8_t* dst) 
         }
     }
 }
-
-// 8 lanes of (p[k] >> shift) & mask: a field of 8 consecutive bytes.
-GGUFTK_AVX2 inline __m256i field8(const uint8_t* p, int shift, int mask) {
-    return _mm256_and_si256(_mm256_srli_epi32(load8_u8(p), shift), _mm256_set1_epi32(mask));
-}
-
-// 8 lanes of (word >> (first + width * k)) & (2^width - 1): fields of a 32-bit word.
-template <int Width = 1>
-GGUFTK_AVX2 inline __m256i bits8(uint32_t word, int first) {
-    const __m256i shifts = _mm256_add_epi32(_mm256_setr_epi32(0, Width, 2 * Width, 3 * Width, 4 * Width, 5 * Width,
-                                                              6 * Width, 7 * Width), _mm256_set1_epi32(first));
-    return _mm256_and_si256(_mm256_srlv_epi32(_mm256_set1_epi32(int(word)), shifts), _mm256_set1_epi32((1 << Width) - 1));
-}
-
-// 8 lanes of book[(p[k] >> shift) & 0xF], a 16-entry int8 code book (kvalues_iq4nl, kvalues_fp4).
-GGUFTK_AVX2 inline __m256i lookup8(__m128i book, const uint8_t* p, int shift) {
-    const __m128i codes = _mm_and_si128(_mm_srli_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)), shift),
-                                        _mm_set1_epi8(0xF));
-    return _mm256_cvtepi8_epi32(_mm_shuffle_epi8(book, codes));
-}
-
-template <class T>
-GGUFTK_AVX2 inline __m128i book(const T& table) {
-    return _mm_loadu_si128(reinterpret_cast<const __m128i*>(table.v));
-}
-
-GGUFTK_AVX2 inline __m256 times(__m256i q, __m256 d) { return _mm256_mul_ps(_mm256_cvtepi32_ps(q), d); }
 
 template <OutType O>
 GGUFTK_AVX2 void fast_q4_0(const uint8_t* src, uint64_t n_blocks, uint8_t* dst) {
