@@ -36,7 +36,6 @@ GGUFTK_AVX2 inline void emit8(__m256 v, uint8_t* dst) {
     }
 }
 
-
 // Decodes n_blocks blocks of t at src into O at dst by a hand-written AVX2 path; false when t
 // has none (avx2_formats.cpp). Only where cpu_has_avx2().
 bool avx2_convert(GgmlType t, const uint8_t* src, uint64_t n_blocks, OutType o, uint8_t* dst);

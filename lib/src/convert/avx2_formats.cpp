@@ -55,49 +55,40 @@ GGUFTK_AVX2 void fast_q8(const uint8_t* src, uint64_t n_blocks, uint8_t* dst) {
         const __m256 d = _mm256_set1_ps(fp16_to_f32(load_u16(src + F::at_d)));
         for (int g = 0; g < 4; ++g) {
             const __m256i q = _mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(src + F::at_qs + 8 * g)));
-            emit8<O>(_mm256_mul_ps(_mm256_cvtepi32_ps(q), d), dst + 8 * g * osz);
+            emit8<O>(times(q, d), dst + 8 * g * osz);
         }
     }
 }
 
 template <OutType O>
 GGUFTK_AVX2 void fast_q5_0(const uint8_t* src, uint64_t n_blocks, uint8_t* dst) {
+    using F = Q5_0;
     constexpr size_t osz = out_type_size(O);
-    const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-    const __m256i low4 = _mm256_set1_epi32(0xF), one = _mm256_set1_epi32(1), sixteen = _mm256_set1_epi32(16);
-    for (uint64_t i = 0; i < n_blocks; ++i, src += 22, dst += 32 * osz) {
-        const __m256 d = _mm256_set1_ps(fp16_to_f32(load_u16(src)));
-        const __m256i qh = _mm256_set1_epi32(int(load_u32(src + 2)));
-        const uint8_t* qs = src + 6;
-        for (int g = 0; g < 4; ++g) {  // elements 8g..8g+7: nibbles of qs[8(g&1)..], high nibbles from g=2
-            __m256i q = load8_u8(qs + 8 * (g & 1));
-            if (g >= 2) q = _mm256_srli_epi32(q, 4);
-            q = _mm256_and_si256(q, low4);
-            const __m256i hbit = _mm256_and_si256(_mm256_srlv_epi32(qh, _mm256_add_epi32(lanes, _mm256_set1_epi32(8 * g))), one);
-            q = _mm256_sub_epi32(_mm256_or_si256(q, _mm256_slli_epi32(hbit, 4)), sixteen);
-            emit8<O>(_mm256_mul_ps(_mm256_cvtepi32_ps(q), d), dst + 8 * g * osz);
+    const __m256i sixteen = _mm256_set1_epi32(16);
+    for (uint64_t i = 0; i < n_blocks; ++i, src += F::block_bytes, dst += 32 * osz) {
+        const __m256 d = _mm256_set1_ps(fp16_to_f32(load_u16(src + F::at_d)));
+        const uint32_t qh = load_u32(src + F::at_qh);
+        for (int g = 0; g < 4; ++g) {  // elements 8g..8g+7: low nibbles of qs[8(g&1)..], high from g=2
+            const __m256i low = field8(src + F::at_qs + 8 * (g & 1), 4 * (g >> 1), 0xF);
+            const __m256i q = _mm256_sub_epi32(_mm256_or_si256(low, _mm256_slli_epi32(bits8(qh, 8 * g), 4)), sixteen);
+            emit8<O>(times(q, d), dst + 8 * g * osz);
         }
     }
 }
 
 template <OutType O>
 GGUFTK_AVX2 void fast_q4_k(const uint8_t* src, uint64_t n_blocks, uint8_t* dst) {
+    using F = Q4_K;
     constexpr size_t osz = out_type_size(O);
-    const __m256i low4 = _mm256_set1_epi32(0xF);
-    for (uint64_t i = 0; i < n_blocks; ++i, src += 144, dst += 256 * osz) {
-        const float d = fp16_to_f32(load_u16(src));
-        const float dmin = fp16_to_f32(load_u16(src + 2));
+    for (uint64_t i = 0; i < n_blocks; ++i, src += F::block_bytes, dst += 256 * osz) {
+        const float d = fp16_to_f32(load_u16(src + F::at_d)), dmin = fp16_to_f32(load_u16(src + F::at_dmin));
         for (int p = 0; p < 8; ++p) {
             int sc, m;
-            k4_scale_min(src + 4, p, sc, m);
-            const __m256 d1 = _mm256_set1_ps(d * float(sc));
-            const __m256 m1 = _mm256_set1_ps(dmin * float(m));
-            const uint8_t* q = src + 16 + 32 * (p >> 1);
-            const int shift = 4 * (p & 1);
+            k4_scale_min(src + F::at_scales, p, sc, m);
+            const __m256 d1 = _mm256_set1_ps(d * float(sc)), m1 = _mm256_set1_ps(dmin * float(m));
             for (int g = 0; g < 4; ++g) {
-                const __m256i v = _mm256_and_si256(_mm256_srli_epi32(load8_u8(q + 8 * g), shift), low4);
-                const __m256 y = _mm256_sub_ps(_mm256_mul_ps(d1, _mm256_cvtepi32_ps(v)), m1);
-                emit8<O>(y, dst + (32 * p + 8 * g) * osz);
+                const __m256i q = field8(src + F::at_qs + 32 * (p >> 1) + 8 * g, 4 * (p & 1), 0xF);
+                emit8<O>(_mm256_sub_ps(times(q, d1), m1), dst + (32 * p + 8 * g) * osz);
             }
         }
     }
@@ -105,21 +96,20 @@ GGUFTK_AVX2 void fast_q4_k(const uint8_t* src, uint64_t n_blocks, uint8_t* dst) 
 
 template <OutType O>
 GGUFTK_AVX2 void fast_q6_k(const uint8_t* src, uint64_t n_blocks, uint8_t* dst) {
+    using F = Q6_K;
     constexpr size_t osz = out_type_size(O);
-    const __m256i low4 = _mm256_set1_epi32(0xF), low2 = _mm256_set1_epi32(3), bias = _mm256_set1_epi32(32);
-    for (uint64_t i = 0; i < n_blocks; ++i, src += 210, dst += 256 * osz) {
-        const float d = fp16_to_f32(load_u16(src + 208));
+    const __m256i bias = _mm256_set1_epi32(32);
+    for (uint64_t i = 0; i < n_blocks; ++i, src += F::block_bytes, dst += 256 * osz) {
+        const float d = fp16_to_f32(load_u16(src + F::at_d));
         for (int p = 0; p < 16; ++p) {  // Q6_K::decode_part's indexing, 16 elements per part
-            const __m256 ds = _mm256_set1_ps(d * float(int8_t(src[192 + p])));
+            const __m256 ds = _mm256_set1_ps(d * float(int8_t(src[F::at_scales + p])));
             const int h = p >> 3, g = (p & 7) >> 1, l0 = 16 * (p & 1);
-            const uint8_t* ql = src + 64 * h + 32 * (g & 1) + l0;
-            const uint8_t* qh = src + 128 + 32 * h + l0;
-            const int lshift = 4 * (g >> 1), hshift = 2 * g;
+            const uint8_t* ql = src + F::at_ql + 64 * h + 32 * (g & 1) + l0;
+            const uint8_t* qh = src + F::at_qh + 32 * h + l0;
             for (int k = 0; k < 2; ++k) {
-                const __m256i lo = _mm256_and_si256(_mm256_srli_epi32(load8_u8(ql + 8 * k), lshift), low4);
-                const __m256i hi = _mm256_and_si256(_mm256_srli_epi32(load8_u8(qh + 8 * k), hshift), low2);
-                const __m256i v = _mm256_sub_epi32(_mm256_or_si256(lo, _mm256_slli_epi32(hi, 4)), bias);
-                emit8<O>(_mm256_mul_ps(ds, _mm256_cvtepi32_ps(v)), dst + (16 * p + 8 * k) * osz);
+                const __m256i lo = field8(ql + 8 * k, 4 * (g >> 1), 0xF), hi = field8(qh + 8 * k, 2 * g, 3);
+                const __m256i q = _mm256_sub_epi32(_mm256_or_si256(lo, _mm256_slli_epi32(hi, 4)), bias);
+                emit8<O>(times(q, ds), dst + (16 * p + 8 * k) * osz);
             }
         }
     }
@@ -127,25 +117,26 @@ GGUFTK_AVX2 void fast_q6_k(const uint8_t* src, uint64_t n_blocks, uint8_t* dst) 
 
 template <OutType O>
 GGUFTK_AVX2 void fast_q4_0(const uint8_t* src, uint64_t n_blocks, uint8_t* dst) {
+    using F = Q4_0;
     constexpr size_t osz = out_type_size(O);
     const __m256i eight = _mm256_set1_epi32(8);
-    for (uint64_t i = 0; i < n_blocks; ++i, src += 18, dst += 32 * osz) {
-        const __m256 d = _mm256_set1_ps(fp16_to_f32(load_u16(src)));
+    for (uint64_t i = 0; i < n_blocks; ++i, src += F::block_bytes, dst += 32 * osz) {
+        const __m256 d = _mm256_set1_ps(fp16_to_f32(load_u16(src + F::at_d)));
         for (int g = 0; g < 4; ++g)  // elements 8g..8g+7: low nibbles of qs[8(g&1)..], high from g=2
-            emit8<O>(times(_mm256_sub_epi32(field8(src + 2 + 8 * (g & 1), 4 * (g >> 1), 0xF), eight), d), dst + 8 * g * osz);
+            emit8<O>(times(_mm256_sub_epi32(field8(src + F::at_qs + 8 * (g & 1), 4 * (g >> 1), 0xF), eight), d), dst + 8 * g * osz);
     }
 }
 
 // Q4_1 and Q5_1: y = q * d + m, the fifth bit of Q5_1's quants from the word qh.
-template <OutType O, bool FiveBits>
+template <OutType O, class F>
 GGUFTK_AVX2 void fast_q4_1_q5_1(const uint8_t* src, uint64_t n_blocks, uint8_t* dst) {
-    constexpr size_t osz = out_type_size(O), bytes = FiveBits ? 24 : 20, at_qs = FiveBits ? 8 : 4;
-    for (uint64_t i = 0; i < n_blocks; ++i, src += bytes, dst += 32 * osz) {
-        const __m256 d = _mm256_set1_ps(fp16_to_f32(load_u16(src)));
-        const __m256 m = _mm256_set1_ps(fp16_to_f32(load_u16(src + 2)));
+    constexpr size_t osz = out_type_size(O);
+    for (uint64_t i = 0; i < n_blocks; ++i, src += F::block_bytes, dst += 32 * osz) {
+        const __m256 d = _mm256_set1_ps(fp16_to_f32(load_u16(src + F::at_d)));
+        const __m256 m = _mm256_set1_ps(fp16_to_f32(load_u16(src + F::at_m)));
         for (int g = 0; g < 4; ++g) {
-            __m256i q = field8(src + at_qs + 8 * (g & 1), 4 * (g >> 1), 0xF);
-            if constexpr (FiveBits) q = _mm256_or_si256(q, _mm256_slli_epi32(bits8(load_u32(src + 4), 8 * g), 4));
+            __m256i q = field8(src + F::at_qs + 8 * (g & 1), 4 * (g >> 1), 0xF);
+            if constexpr (std::is_same_v<F, Q5_1>) q = _mm256_or_si256(q, _mm256_slli_epi32(bits8(load_u32(src + F::at_qh), 8 * g), 4));
             const __m256 p = times(q, d);  // its NaN, if any, is the sum's (add_keeping_first_nan)
             emit8<O>(_mm256_blendv_ps(_mm256_add_ps(p, m), p, _mm256_cmp_ps(p, p, _CMP_UNORD_Q)), dst + 8 * g * osz);
         }
@@ -159,8 +150,11 @@ GGUFTK_AVX2 void fast_book_32(const uint8_t* src, uint64_t n_blocks, uint8_t* ds
     constexpr bool mx = std::is_same_v<F, MXFP4>;
     const __m128i codes = book(mx ? tables::kvalues_fp4() : tables::kvalues_iq4nl());
     for (uint64_t i = 0; i < n_blocks; ++i, src += F::block_bytes, dst += 32 * osz) {
-        const __m256 d = _mm256_set1_ps(mx ? fp4::e8m0_to_f32_half(src[0]) : fp16_to_f32(load_u16(src)));
-        const uint8_t* qs = src + (mx ? 1 : 2);
+        float d_scalar;
+        if constexpr (mx) d_scalar = fp4::e8m0_to_f32_half(src[F::at_e]);
+        else d_scalar = fp16_to_f32(load_u16(src + F::at_d));
+        const __m256 d = _mm256_set1_ps(d_scalar);
+        const uint8_t* qs = src + F::at_qs;
         for (int g = 0; g < 4; ++g) emit8<O>(times(lookup8(codes, qs + 8 * (g & 1), 4 * (g >> 1)), d), dst + 8 * g * osz);
     }
 }
@@ -182,29 +176,31 @@ GGUFTK_AVX2 void fast_nvfp4(const uint8_t* src, uint64_t n_blocks, uint8_t* dst)
 
 template <OutType O>
 GGUFTK_AVX2 void fast_iq4_xs(const uint8_t* src, uint64_t n_blocks, uint8_t* dst) {
+    using F = IQ4_XS;
     constexpr size_t osz = out_type_size(O);
     const __m128i codes = book(tables::kvalues_iq4nl());
-    for (uint64_t i = 0; i < n_blocks; ++i, src += 136, dst += 256 * osz) {
-        const float d = fp16_to_f32(load_u16(src));
-        const uint16_t scales_h = load_u16(src + 2);
+    for (uint64_t i = 0; i < n_blocks; ++i, src += F::block_bytes, dst += 256 * osz) {
+        const float d = fp16_to_f32(load_u16(src + F::at_d));
+        const uint16_t scales_h = load_u16(src + F::at_scales_h);
         for (int ib = 0; ib < 8; ++ib) {
-            const int ls = ((src[4 + (ib >> 1)] >> (4 * (ib & 1))) & 0xf) | (((scales_h >> (2 * ib)) & 3) << 4);
+            const int ls = ((src[F::at_scales_l + (ib >> 1)] >> (4 * (ib & 1))) & 0xf) | (((scales_h >> (2 * ib)) & 3) << 4);
             const __m256 dl = _mm256_set1_ps(d * float(ls - 32));
             for (int g = 0; g < 4; ++g)
-                emit8<O>(times(lookup8(codes, src + 8 + 16 * ib + 8 * (g & 1), 4 * (g >> 1)), dl), dst + (32 * ib + 8 * g) * osz);
+                emit8<O>(times(lookup8(codes, src + F::at_qs + 16 * ib + 8 * (g & 1), 4 * (g >> 1)), dl), dst + (32 * ib + 8 * g) * osz);
         }
     }
 }
 
 template <OutType O>
 GGUFTK_AVX2 void fast_q2_k(const uint8_t* src, uint64_t n_blocks, uint8_t* dst) {
+    using F = Q2_K;
     constexpr size_t osz = out_type_size(O);
-    for (uint64_t i = 0; i < n_blocks; ++i, src += 84, dst += 256 * osz) {
-        const float d = fp16_to_f32(load_u16(src + 80)), dmin = fp16_to_f32(load_u16(src + 82));
+    for (uint64_t i = 0; i < n_blocks; ++i, src += F::block_bytes, dst += 256 * osz) {
+        const float d = fp16_to_f32(load_u16(src + F::at_d)), dmin = fp16_to_f32(load_u16(src + F::at_dmin));
         for (int p = 0; p < 16; ++p) {
-            const uint8_t sc = src[p];
+            const uint8_t sc = src[F::at_scales + p];
             const __m256 dl = _mm256_set1_ps(d * float(sc & 0xF)), ml = _mm256_set1_ps(dmin * float(sc >> 4));
-            const uint8_t* q = src + 16 + 32 * (p >> 3) + 16 * (p & 1);
+            const uint8_t* q = src + F::at_qs + 32 * (p >> 3) + 16 * (p & 1);
             for (int k = 0; k < 2; ++k)
                 emit8<O>(_mm256_sub_ps(times(field8(q + 8 * k, 2 * ((p & 7) >> 1), 3), dl), ml), dst + (16 * p + 8 * k) * osz);
         }
@@ -213,16 +209,17 @@ GGUFTK_AVX2 void fast_q2_k(const uint8_t* src, uint64_t n_blocks, uint8_t* dst) 
 
 template <OutType O>
 GGUFTK_AVX2 void fast_q3_k(const uint8_t* src, uint64_t n_blocks, uint8_t* dst) {
+    using F = Q3_K;
     constexpr size_t osz = out_type_size(O);
     const __m256i four = _mm256_set1_epi32(4);
-    for (uint64_t i = 0; i < n_blocks; ++i, src += 110, dst += 256 * osz) {
-        const float d = fp16_to_f32(load_u16(src + 108));
+    for (uint64_t i = 0; i < n_blocks; ++i, src += F::block_bytes, dst += 256 * osz) {
+        const float d = fp16_to_f32(load_u16(src + F::at_d));
         for (int p = 0; p < 16; ++p) {
-            const __m256 dl = _mm256_set1_ps(d * float(Q3_K::scale(src + 96, p)));
+            const __m256 dl = _mm256_set1_ps(d * float(F::scale(src + F::at_scales, p)));
             const int lo = 16 * (p & 1);
             for (int k = 0; k < 2; ++k) {
-                const __m256i low = field8(src + 32 + 32 * (p >> 3) + lo + 8 * k, 2 * ((p & 7) >> 1), 3);
-                const __m256i high = field8(src + lo + 8 * k, p >> 1, 1);
+                const __m256i low = field8(src + F::at_qs + 32 * (p >> 3) + lo + 8 * k, 2 * ((p & 7) >> 1), 3);
+                const __m256i high = field8(src + F::at_hmask + lo + 8 * k, p >> 1, 1);
                 const __m256i q = _mm256_sub_epi32(_mm256_or_si256(low, _mm256_slli_epi32(high, 2)), four);
                 emit8<O>(times(q, dl), dst + (16 * p + 8 * k) * osz);
             }
@@ -232,16 +229,17 @@ GGUFTK_AVX2 void fast_q3_k(const uint8_t* src, uint64_t n_blocks, uint8_t* dst) 
 
 template <OutType O>
 GGUFTK_AVX2 void fast_q5_k(const uint8_t* src, uint64_t n_blocks, uint8_t* dst) {
+    using F = Q5_K;
     constexpr size_t osz = out_type_size(O);
-    for (uint64_t i = 0; i < n_blocks; ++i, src += 176, dst += 256 * osz) {
-        const float d = fp16_to_f32(load_u16(src)), dmin = fp16_to_f32(load_u16(src + 2));
+    for (uint64_t i = 0; i < n_blocks; ++i, src += F::block_bytes, dst += 256 * osz) {
+        const float d = fp16_to_f32(load_u16(src + F::at_d)), dmin = fp16_to_f32(load_u16(src + F::at_dmin));
         for (int p = 0; p < 8; ++p) {
             int sc, m;
-            k4_scale_min(src + 4, p, sc, m);
+            k4_scale_min(src + F::at_scales, p, sc, m);
             const __m256 d1 = _mm256_set1_ps(d * float(sc)), m1 = _mm256_set1_ps(dmin * float(m));
             for (int g = 0; g < 4; ++g) {
-                const __m256i low = field8(src + 48 + 32 * (p >> 1) + 8 * g, 4 * (p & 1), 0xF);
-                const __m256i q = _mm256_or_si256(low, _mm256_slli_epi32(field8(src + 16 + 8 * g, p, 1), 4));
+                const __m256i low = field8(src + F::at_qs + 32 * (p >> 1) + 8 * g, 4 * (p & 1), 0xF);
+                const __m256i q = _mm256_or_si256(low, _mm256_slli_epi32(field8(src + F::at_qh + 8 * g, p, 1), 4));
                 emit8<O>(_mm256_sub_ps(times(q, d1), m1), dst + (32 * p + 8 * g) * osz);
             }
         }
@@ -484,8 +482,8 @@ GGUFTK_AVX2 bool path_to(GgmlType t, const uint8_t* src, uint64_t n_blocks, uint
         case GgmlType::Q4_K: fast_q4_k<O>(src, n_blocks, dst); return true;
         case GgmlType::Q6_K: fast_q6_k<O>(src, n_blocks, dst); return true;
         case GgmlType::Q4_0: fast_q4_0<O>(src, n_blocks, dst); return true;
-        case GgmlType::Q4_1: fast_q4_1_q5_1<O, false>(src, n_blocks, dst); return true;
-        case GgmlType::Q5_1: fast_q4_1_q5_1<O, true>(src, n_blocks, dst); return true;
+        case GgmlType::Q4_1: fast_q4_1_q5_1<O, Q4_1>(src, n_blocks, dst); return true;
+        case GgmlType::Q5_1: fast_q4_1_q5_1<O, Q5_1>(src, n_blocks, dst); return true;
         case GgmlType::Q2_K: fast_q2_k<O>(src, n_blocks, dst); return true;
         case GgmlType::Q3_K: fast_q3_k<O>(src, n_blocks, dst); return true;
         case GgmlType::Q5_K: fast_q5_k<O>(src, n_blocks, dst); return true;
