@@ -10,6 +10,7 @@
 #include <mutex>
 
 #include "convert/cpu_loop.h"
+#include "convert/vectors.h"
 #include "formats/float_bits.h"
 #include "check/check.h"
 
@@ -92,10 +93,7 @@ struct Part {
 // and h - S is exact at the end of the run (Sterbenz). Each error is a multiple of ulp(x) and at
 // most ulp(S) / 2, so their sum is exact too unless a run's largest magnitude is over 2^64 times
 // its smallest non-zero one; even then its rounding is far below NumPy's pairwise summation's.
-using f32x4 = float __attribute__((vector_size(16)));
-using f32x8 = float __attribute__((vector_size(32)));
-using i32x8 = int32_t __attribute__((vector_size(32)));
-using f64x4 = double __attribute__((vector_size(32)));
+using vec::f32x8, vec::i32x8, vec::f64x4, vec::load, vec::load4d;
 constexpr size_t kStep = 16;        // values a step
 constexpr size_t kRunSteps = 256;   // steps a run: 16 KiB of floats
 
@@ -105,17 +103,6 @@ struct Lanes {
     f32x8 mn, mx;
     i32x8 zero = {};               // counts down: a true comparison is -1
 };
-
-template <class V>
-[[gnu::always_inline]] inline V load(const float* p) {
-    V x;
-    memcpy(&x, p, sizeof x);
-    return x;
-}
-
-// Element by element, which GCC 12 makes one AVX instruction: __builtin_convertvector of an
-// f32x4 it widens in two halves through the stack.
-[[gnu::always_inline]] inline f64x4 load4d(const float* p) { return f64x4{p[0], p[1], p[2], p[3]}; }
 
 // The first pass: extremes and zeros of v[0, 16 * steps), folded into l; returns the run's
 // largest magnitude, infinite when a value was (a NaN is left to the sums to show).

@@ -13,6 +13,7 @@
 #include <unordered_set>
 
 #include "convert/cpu_loop.h"
+#include "convert/vectors.h"
 #include "formats/float_bits.h"
 #include "compare/compare.h"
 #include "container/error.h"
@@ -96,8 +97,7 @@ void add_pair(double x, double y, uint64_t i, const CompareOptions& o, ValueDiff
 // vector extensions: the same IEEE operations lane by lane, so the AVX2 build of the loop and
 // the portable one give the same bits); the elements of the largest difference and of the first
 // pair beyond are looked up afterwards, in the rare chunk that has them.
-using f64x4 = double __attribute__((vector_size(32)));
-using i64x4 = int64_t __attribute__((vector_size(32)));
+using vec::f64x4, vec::i64x4;
 
 struct DiffLanes {
     f64x4 abs = {}, sq = {}, aa = {}, bb = {}, ab = {}, mx = {};

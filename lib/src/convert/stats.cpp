@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "convert/cpu_loop.h"
+#include "convert/vectors.h"
 #include "formats/float_bits.h"
 
 #pragma GCC diagnostic ignored "-Wpsabi"  // the vectors never cross a function boundary
@@ -14,9 +15,7 @@
 namespace gguftk {
 namespace {
 
-using f32x8 = float __attribute__((vector_size(32)));
-using i32x8 = int32_t __attribute__((vector_size(32)));
-using f64x4 = double __attribute__((vector_size(32)));
+using vec::f32x8, vec::i32x8, vec::f64x4, vec::load4d;
 constexpr int kRun = 256;  // values widened at a time
 
 struct Lanes {
@@ -24,18 +23,9 @@ struct Lanes {
     f64x4 sum[2] = {};
 };
 
-[[gnu::always_inline]] inline f32x8 load8(const float* p) {
-    f32x8 x;
-    std::memcpy(&x, p, sizeof x);
-    return x;
-}
-
-// Element by element, which GCC 12 makes one AVX instruction (see check/values.cpp).
-[[gnu::always_inline]] inline f64x4 load4d(const float* p) { return f64x4{p[0], p[1], p[2], p[3]}; }
-
 [[gnu::always_inline]] inline void summarize(const float* v, int n8, Lanes& l) {
     for (int i = 0; i < n8; ++i) {
-        const f32x8 x = load8(v + 8 * i);
+        const f32x8 x = vec::load<f32x8>(v + 8 * i);
         const f32x8 a = (f32x8)((i32x8)x & 0x7fffffff);
         l.mn = x < l.mn ? x : l.mn;
         l.mx = x > l.mx ? x : l.mx;
@@ -63,7 +53,7 @@ void add_each(const float* v, int n, TensorStats& s) {
 // Folds v[0, n) in, n a multiple of 8.
 void add_run(const float* v, int n, TensorStats& s) {
     Lanes l;
-    l.mn = l.mx = load8(v);
+    l.mn = l.mx = vec::load<f32x8>(v);
     if (cpu_has_avx2()) summarize_avx2(v, n / 8, l);
     else summarize(v, n / 8, l);
     double sum = 0;
