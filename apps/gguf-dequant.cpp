@@ -78,7 +78,7 @@ tensors the glob matches within [LO, HI]; the first matching --range applies), o
 (--no-zero-tensors). Each broken rule is one FAIL line naming the tensor, the rule, the count
 and the first element (its index in GGUF order, ne0 fastest, and row = index / ne0, col =
 index % ne0). Exit status: 0 when every rule holds, 1 when one does not (or the file cannot be
-read), 2 for a usage mistake. --stats adds a table of the statistics; --json writes one
+read), 2 for a usage mistake (a --tensors or --range glob matching no tensor included). --stats adds a table of the statistics; --json writes one
 document instead (exact numbers; NaN and infinities as strings).)";
 
 // The names of all `values` (the library's lists), for CLI11 to match an option against.

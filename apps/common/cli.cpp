@@ -183,6 +183,9 @@ int run(CLI::App& app, int argc, char** argv, const std::function<int()>& body, 
     } catch (const UsageError& e) {
         fmt::print(stderr, "error: {}\nRun with --help for usage.\n", e.what());
         return kExitUsage;
+    } catch (const ArgumentError& e) {
+        fmt::print(stderr, "{}\n", error_line(input, e));
+        return kExitUsage;
     } catch (const Error& e) {
         fmt::print(stderr, "{}\n", error_line(input, e));
         return kExitFailure;

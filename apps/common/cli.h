@@ -1,7 +1,8 @@
 #pragma once
 // What every gguftk binary shares: parsing flags, exit codes, error lines, terminal detection.
 //
-// Exit codes: 0 success, 1 a bad input file or a failed operation, 2 a usage mistake; 128 + N
+// Exit codes: 0 success, 1 a bad input file or a failed operation, 2 a usage mistake (arguments
+// that do not fit the file included: ArgumentError, a glob matching nothing say); 128 + N
 // for gguf-dequant stopped by signal N (it cleans up first, so it cannot just die by it).
 // Errors are one line on stderr: `error: FILE: what (at offset N)`.
 #include <CLI/CLI.hpp>
@@ -25,7 +26,7 @@ struct UsageError : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
-// Parses argv into `app`, then runs `body`. Turns CLI11 errors and UsageError into exit 2,
+// Parses argv into `app`, then runs `body`. Turns CLI11 errors, UsageError and ArgumentError into exit 2,
 // gguftk::Error and other exceptions into one `error:` line and exit 1. The line names
 // Error::file() when set, else `input` (bind it to the app's input path option).
 int run(CLI::App& app, int argc, char** argv, const std::function<int()>& body, const std::string& input);

@@ -78,9 +78,10 @@ def read_terminal(leader):
     return b"".join(chunks)
 
 
-def assert_one_error(p, *words):
-    """Exit 1 and exactly one `error:` line on stderr, holding every one of `words`."""
-    assert p.returncode == 1, p.stderr
+def assert_one_error(p, *words, rc=1):
+    """Exit `rc` (1: a bad file or a failed operation; 2: arguments that do not fit the file) and
+    exactly one `error:` line on stderr, holding every one of `words`."""
+    assert p.returncode == rc, p.stderr
     lines = p.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: "), p.stderr
     for w in words:

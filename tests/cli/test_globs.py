@@ -1,13 +1,14 @@
 """One rule for choosing tensors by name, in every tool (issue 17 item 4): each --tensors glob
-(and each --range glob of --check) must match a tensor, else exit 1 with one error line naming
-the glob and the closest names; gguf-hexdump --tensor takes a glob that names exactly one."""
+(and each --range glob of --check) must match a tensor, else exit 2 (the arguments, not the file,
+are wrong: a script tells a typo from a failed check) with one error line naming the glob and the
+closest names; gguf-hexdump --tensor takes a glob that names exactly one."""
 import os
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from cli_common import assert_one_error as one_error_rc1, rewrite_gguf
+from cli_common import assert_one_error as one_error, rewrite_gguf
 
 BIN = Path(os.environ["GGUFTK_BIN"])
 ALL = Path(os.environ["GGUFTK_FIXTURES"]) / "all-types.gguf"
@@ -18,10 +19,7 @@ def run(tool, *args):
 
 
 def assert_one_error(p, *words):
-    # gguf-compare exits as cmp(1) does: 2 for trouble, 1 for a difference.
-    if p.args[0].endswith("gguf-compare") and p.returncode == 2:
-        p.returncode = 1
-    one_error_rc1(p, *words)
+    one_error(p, *words, rc=2)
 
 
 # Each tool, given --tensors GLOB, in the form that reads the model and writes nothing.

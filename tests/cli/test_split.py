@@ -325,4 +325,4 @@ def test_hexdump_finds_a_tensor_in_any_shard(model):
     # A tensor in the named shard needs no other shard; an unknown name is looked for in all.
     assert tool("gguf-hexdump", shards[0], "--tensor", Gguf(shards[0]).order[0]).stderr == ""
     p = tool("gguf-hexdump", shards[0], "--tensor", name[:-1])
-    assert_one_error(p, "did you mean", name)
+    assert_one_error(p, "did you mean", name, rc=2)

@@ -24,8 +24,8 @@ public:
     void require_matched(const GgufModel& model) const {
         try {
             gguftk::require_matched(globs_, model);
-        } catch (const Error& e) {
-            throw Error(std::string("--range: ") + e.what(), e.offset(), e.file());
+        } catch (const ArgumentError& e) {
+            throw ArgumentError(std::string("--range: ") + e.what(), e.offset(), e.file());
         }
     }
 

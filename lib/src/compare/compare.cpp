@@ -40,7 +40,7 @@ void require_matched(const TensorGlobs& globs, const Side& a, const Side& b) {
     for (const SideTensor& t : b.tensors())
         if (!in_a.count(t.name)) near.consider(t.name);
     const uint64_t n = a.tensors().size() + b.tensors().size();
-    throw Error(near.message("matches", n,
+    throw ArgumentError(near.message("matches", n,
                              "A's " + std::to_string(a.tensors().size()) + " tensors and B's " +
                                  std::to_string(b.tensors().size()) + " tensors",
                              "neither side has tensors"));

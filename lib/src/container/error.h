@@ -22,4 +22,12 @@ private:
     std::string file_;
 };
 
+// Arguments that do not fit the file: a name or glob naming no tensor (or several where one is
+// wanted), a row or block past a tensor's end. The file is not at fault, so the tools exit as
+// for a usage mistake (2): a script tells a typo from a failed check or a damaged file (1).
+class ArgumentError : public Error {
+public:
+    using Error::Error;
+};
+
 }  // namespace gguftk

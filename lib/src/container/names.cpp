@@ -134,7 +134,7 @@ namespace {
         for (const TensorInfo& t : f->tensors()) near.consider(t.name);
     const std::string where = model.split() ? "model" : "file";
     const uint64_t n = model.n_tensors();
-    throw Error(near.message(kind, n, "the " + where + "'s " + std::to_string(n) + " tensors (gguf-inspect lists them)",
+    throw ArgumentError(near.message(kind, n, "the " + where + "'s " + std::to_string(n) + " tensors (gguf-inspect lists them)",
                              "the " + where + " has no tensors"),
                 std::nullopt, model.given().path());
 }
@@ -160,7 +160,7 @@ FoundTensor find_one_tensor(const GgufModel& model, const std::string& name) {
     if (n == 0) no_tensor(model, name, "matches");
     std::string msg = quoted_name(name) + " matches " + std::to_string(n) + " tensors (";
     for (size_t i = 0; i < matches.size(); ++i) msg += (i ? ", " : "") + quoted_name(matches[i].tensor->name);
-    throw Error(msg + (n > kShown ? ", ...)" : ")") + ": name one", std::nullopt, model.given().path());
+    throw ArgumentError(msg + (n > kShown ? ", ...)" : ")") + ": name one", std::nullopt, model.given().path());
 }
 
 }  // namespace gguftk

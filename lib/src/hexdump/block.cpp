@@ -245,13 +245,13 @@ FormatDump describe_format(const TypeInfo& t) {
 
 void check_block_range(const GgufFile& f, const TensorInfo& t, uint64_t first, uint64_t count) {
     const uint64_t n = t.n_blocks();
-    if (n == 0) throw Error(fmt::format("tensor {} is empty: it has no blocks", quoted_name(t.name)), std::nullopt, f.path());
+    if (n == 0) throw ArgumentError(fmt::format("tensor {} is empty: it has no blocks", quoted_name(t.name)), std::nullopt, f.path());
     if (count == 0 || first >= n || count > n - first) {
         std::string which = fmt::format("block {}", first);
         if (count > 1)  // the last block's index may not fit in 64 bits: then the count says the range
             which = count - 1 <= UINT64_MAX - first ? fmt::format("blocks {}..{}", first, first + (count - 1))
                                                     : fmt::format("{} blocks from block {}", count, first);
-        throw Error(fmt::format("{} out of range: tensor {} has {} block{} ({}..{})", which, quoted_name(t.name), n,
+        throw ArgumentError(fmt::format("{} out of range: tensor {} has {} block{} ({}..{})", which, quoted_name(t.name), n,
                                 n == 1 ? "" : "s", 0, n - 1),
                     std::nullopt, f.path());
     }

@@ -36,7 +36,7 @@ std::string count_words(uint64_t n, std::string_view unit) {
 // Every refusal names the tensor and its shape, so the user sees at once what would have fitted.
 [[noreturn]] void out_of_range(const GgufFile& f, const TensorInfo& t, const std::string& what, uint64_t n,
                                std::string_view unit) {
-    throw Error(fmt::format("{} out of range: tensor {} of shape {} has {}", what, quoted_name(t.name),
+    throw ArgumentError(fmt::format("{} out of range: tensor {} of shape {} has {}", what, quoted_name(t.name),
                             shape_string(t), count_words(n, unit)),
                 std::nullopt, f.path());
 }
@@ -189,7 +189,7 @@ RowSpan row_span(const GgufFile& f, const TensorInfo& t, uint64_t row, const Col
     const std::string what = fmt::format("columns {}", escape(cols.text));
     if (!start || !stop) out_of_range(f, t, what, n, "column");
     if (*start >= *stop)
-        throw Error(fmt::format("{} select no column: tensor {} of shape {} has {}", what, quoted_name(t.name),
+        throw ArgumentError(fmt::format("{} select no column: tensor {} of shape {} has {}", what, quoted_name(t.name),
                                 shape_string(t), count_words(n, "column")),
                     std::nullopt, f.path());
     return RowSpan{row, *start, *stop};
