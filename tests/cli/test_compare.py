@@ -87,7 +87,8 @@ def test_quantized_model_equals_its_f32_conversion(outputs):
     rc, tensors, doc = compare_json(ALL, outputs / "f32.gguf")
     assert rc == 0 and doc["within"] is True
     assert {t["result"] for t in tensors.values()} == {"identical"} and len(tensors) == 40
-    assert doc["metadata"] == [{"key": "general.file_type", "a": None, "b": "0 (UINT32)"}]
+    assert doc["metadata"] == [{"key": "general.file_type", "change": "added", "a": None,
+                                "b": {"value": "0", "type": "UINT32"}}]
 
 
 def test_f16_conversion_differs_by_rounding_and_as_f16_makes_it_identical(outputs):
@@ -283,3 +284,87 @@ def test_safetensors_offsets_that_wrap_are_refused(tmp_path):
     header = json.dumps({"t": {"dtype": "F32", "shape": [1], "data_offsets": [2**64 - 20, 2**64 - 16]}}).encode()
     bad.write_bytes(struct.pack("<Q", len(header)) + header + b"\0" * 16)
     assert "past the end of the file" in one_error_line(compare(ALL, bad))
+
+
+def test_quantized_against_f16_hints_at_as(outputs):
+    hint = "hint: 25 BEYOND rows compare a quantized tensor with an F16 one; --as f16 rounds"
+    p = compare(ALL, outputs / "f16.gguf")
+    assert p.returncode == 1 and hint in p.stdout, p.stdout
+    p = compare(ALL, outputs / "f16.gguf", "--as", "f16")
+    assert p.returncode == 0 and "hint:" not in p.stdout
+    p = compare(REF["f32"], outputs / "f16.gguf")  # F32 against F16: no quantized side, no hint
+    assert p.returncode == 1 and "hint:" not in p.stdout
+
+
+def test_the_table_shows_what_made_a_row_beyond(tmp_path):
+    a = np.zeros(8, dtype=np.float32)
+    b = a.copy()
+    b[5] = np.nan
+    z = np.zeros(4, dtype=np.float32)
+    write_gguf(tmp_path / "a.gguf", {"nan": a, "zeros": z, "shape": np.ones((2, 4), np.float32), "negzero": z})
+    write_gguf(tmp_path / "b.gguf", {"nan": b, "zeros": z + 1, "shape": np.ones((4, 2), np.float32), "negzero": -z})
+    p = compare(tmp_path / "a.gguf", tmp_path / "b.gguf")
+    rows = {line.split()[0]: line.split() for line in p.stdout.splitlines()[1:5]}
+    assert rows["nan"][2:4] == ["BEYOND", "1"] and rows["negzero"][2:4] == ["BEYOND", "4"], p.stdout
+    # A all zeros: the noise is all there is (SNR -inf) and the angle is undefined (0/0).
+    assert rows["zeros"][-2:] == ["nan", "-inf"], p.stdout
+    assert "shape shape: 4 x 2 in A, 2 x 4 in B (GGUF order, ne0 first)" in p.stdout
+    # The summary points at the NaN, not at the largest finite difference (0, at element 0).
+    assert "worst nan: 1 beyond (1 NaN or infinite where the other is not), first at element 5 (row 0, col 5)" in p.stdout
+    rc, tensors, _ = compare_json(tmp_path / "a.gguf", tmp_path / "b.gguf")
+    assert tensors["zeros"]["diff"]["cosine"] == "NaN" and tensors["zeros"]["diff"]["snr_db"] == "-Infinity"
+    md = compare(tmp_path / "a.gguf", tmp_path / "b.gguf", "--markdown").stdout
+    assert "| nan | F32/F32 | BEYOND | 1 | 5 (0, 5) | 1 |" in md
+    rows = [line for line in md.splitlines() if line.startswith("| ") and "\\|" not in line and "metadata" not in line]
+    assert len(rows) == 5 and all(line.count("|") == 14 for line in rows), md  # the rule row and 4
+
+
+def test_names_that_would_read_the_same_shortened_are_cut_at_the_start(tmp_path):
+    x = np.ones(4, dtype=np.float32)
+    names = [f"model.layers.{i}.self_attn.q_proj.weight" for i in (1, 2)]
+    write_gguf(tmp_path / "a.gguf", {n: x for n in names})
+    write_gguf(tmp_path / "b.gguf", {n: x + 1 for n in names})
+    shown = [line.split()[0] for line in compare(tmp_path / "a.gguf", tmp_path / "b.gguf").stdout.splitlines()[1:3]]
+    assert shown == ["…1.self_attn.q_proj.weight", "…2.self_attn.q_proj.weight"]
+    assert "(1 tensor:" in compare(tmp_path / "a.gguf", tmp_path / "b.gguf", "--tensors", names[0]).stdout
+
+
+def test_a_dump_directory_on_either_side(outputs, tmp_path):
+    dump = tmp_path / "dump"
+    dump.mkdir()
+    for name in ("q4_K.weight", "q6_K.weight"):
+        dims = Gguf(REF["f32"]).tensors[name]["dims"]
+        np.save(dump / f"{name}.npy", values(REF["f32"], name).astype(np.float32).reshape(dims[::-1]))
+    # A dump as A is read by B's names; two dumps by the .npy files of A.
+    for a, b in ((dump, outputs / "f32.gguf"), (outputs / "f32.gguf", dump), (dump, dump)):
+        p = compare(a, b, "--tensors", "q4_K.weight,q6_K.weight")
+        assert p.returncode == 0 and "(2 tensors: 2 identical" in p.stdout, (a, b, p.stdout, p.stderr)
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "x.bin").write_bytes(b"\0" * 16)
+    assert "holds no .npy file" in one_error_line(compare(raw, dump))
+
+
+@pytest.mark.parametrize("args,words", [
+    (["--map", "{name}.bin"], "--map applies to a dump directory"),
+    (["--dtype", "f32"], "--dtype applies to a dump directory"),
+])
+def test_dump_options_without_a_dump_directory_are_usage_errors(args, words):
+    p = compare(ALL, ALL, *args)
+    assert p.returncode == 2 and words in p.stderr, p.stderr
+
+
+def test_a_dump_directory_that_names_nothing_is_an_error(tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert "holds no file for any of the other side's 40 tensors" in one_error_line(compare(ALL, empty))
+    (empty / "q4_0.weight.bin").write_bytes(b"\0" * 8192)
+    for args in (["--map", "{nam}.bin"], ["--map", "dump.f32"], ["--map", "{NAME}"], ["--dtype", "float12"]):
+        p = compare(ALL, empty, *args)
+        assert p.returncode == 2 and ("has no {name}" in p.stderr or "not one of f16" in p.stderr), p.stderr
+    assert "holds no file" in one_error_line(compare(ALL, empty, "--map", "{name}.f32", "--dtype", "f16"))
+
+
+def test_a_glob_matching_nothing_is_blamed_on_the_option(tmp_path):
+    line = one_error_line(compare(ALL, ALL, "--tensors", "nomatch*"))
+    assert line.startswith("error: --tensors: no tensor matches 'nomatch*'"), line

@@ -9,6 +9,7 @@
 #include <functional>
 #include <mutex>
 #include <thread>
+#include <tuple>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -29,6 +30,7 @@ namespace {
 
 constexpr uint64_t kChunk = 1 << 16;  // values per chunk and side: 512 KiB of doubles
 constexpr uint64_t kNone = std::numeric_limits<uint64_t>::max();
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 // --tensors follows every tool's rule: each glob must match a tensor of either side.
 void require_matched(const TensorGlobs& globs, const Side& a, const Side& b) {
@@ -40,10 +42,12 @@ void require_matched(const TensorGlobs& globs, const Side& a, const Side& b) {
     for (const SideTensor& t : b.tensors())
         if (!in_a.count(t.name)) near.consider(t.name);
     const uint64_t n = a.tensors().size() + b.tensors().size();
+    // Named after the option, not a file: the glob is looked for in both.
     throw ArgumentError(near.message("matches", n,
-                             "A's " + std::to_string(a.tensors().size()) + " tensors and B's " +
-                                 std::to_string(b.tensors().size()) + " tensors",
-                             "neither side has tensors"));
+                                     "A's " + std::to_string(a.tensors().size()) + " tensors and B's " +
+                                         std::to_string(b.tensors().size()) + " tensors",
+                                     "neither side has tensors"),
+                        std::nullopt, "--tensors");
 }
 
 // A shape without its trailing 1s: [896] and [896, 1] are the same tensor.
@@ -246,8 +250,8 @@ std::span<const uint8_t> value_bytes(const GgufFile& f, const KeyValue& kv) {
     return f.bytes().subspan(kv.value_offset, kv.end - kv.value_offset);
 }
 
-std::string shown(const GgufFile& f, const KeyValue& kv) {
-    return display_value(f.value(kv, 6), InspectOptions{}, EscapeFor::Text) + " (" + display_type(f, kv) + ")";
+MetadataChange::Shown shown(const GgufFile& f, const KeyValue& kv) {
+    return {display_value(f.value(kv, 6), InspectOptions{}, EscapeFor::Text), display_type(f, kv)};
 }
 
 std::vector<MetadataChange> metadata_changes(const GgufFile& a, const GgufFile& b) {
@@ -256,12 +260,12 @@ std::vector<MetadataChange> metadata_changes(const GgufFile& a, const GgufFile& 
     for (const KeyValue& kv : a.metadata()) {
         if (skip(kv)) continue;
         const KeyValue* other = b.find_key(kv.key);
-        if (!other) out.push_back({kv.key, shown(a, kv), ""});
+        if (!other) out.push_back({kv.key, shown(a, kv), std::nullopt});
         else if (!std::ranges::equal(value_bytes(a, kv), value_bytes(b, *other)))
             out.push_back({kv.key, shown(a, kv), shown(b, *other)});
     }
     for (const KeyValue& kv : b.metadata())
-        if (!skip(kv) && !a.find_key(kv.key)) out.push_back({kv.key, "", shown(b, kv)});
+        if (!skip(kv) && !a.find_key(kv.key)) out.push_back({kv.key, std::nullopt, shown(b, kv)});
     return out;
 }
 
@@ -271,7 +275,7 @@ double ValueDiff::mean_abs() const { return finite_pairs ? sum_abs / double(fini
 double ValueDiff::rmse() const { return finite_pairs ? std::sqrt(sum_sq / double(finite_pairs)) : 0; }
 double ValueDiff::rel_rmse() const { return sum_aa > 0 ? std::sqrt(sum_sq / sum_aa) : (sum_sq > 0 ? INFINITY : 0); }
 double ValueDiff::cosine() const {
-    if (sum_aa == 0 || sum_bb == 0) return sum_aa == sum_bb ? 1 : 0;
+    if (sum_aa == 0 || sum_bb == 0) return sum_aa == sum_bb ? 1 : kNaN;
     return sum_ab / std::sqrt(sum_aa * sum_bb);
 }
 double ValueDiff::snr_db() const { return sum_sq > 0 ? 10 * std::log10(sum_aa / sum_sq) : INFINITY; }
@@ -317,10 +321,12 @@ size_t Comparison::count(Verdict v) const {
 }
 
 const TensorComparison* Comparison::worst() const {
+    auto rank = [](const TensorComparison& t) {
+        return std::tuple(t.verdict == Verdict::Beyond, t.diff.nonfinite_mismatch > 0, t.diff.rel_rmse());
+    };
     const TensorComparison* w = nullptr;
     for (const TensorComparison& t : tensors)
-        if ((t.verdict == Verdict::Beyond || t.verdict == Verdict::Within) && (!w || t.diff.rel_rmse() > w->diff.rel_rmse()))
-            w = &t;
+        if ((t.verdict == Verdict::Beyond || t.verdict == Verdict::Within) && (!w || rank(t) > rank(*w))) w = &t;
     return w;
 }
 

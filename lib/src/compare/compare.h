@@ -62,8 +62,12 @@ struct SideOptions {
     std::string raw_dtype;
 };
 
-// Opens `path` as a side: a GGUF file, a .safetensors file, or a directory. A dump directory
-// without a manifest is read by the names of `other`'s tensors (required then). Throws Error.
+// A directory without gguf-dequant's manifest.json: an engine's dumps.
+bool is_dump_directory(const std::string& path);
+
+// Opens `path` as a side: a GGUF file, a .safetensors file, or a directory. A dump directory is
+// read by the names (and, for raw files, the shapes) of `other`'s tensors; without `other`, by
+// its .npy files. Throws Error.
 std::unique_ptr<Side> open_side(const std::string& path, const SideOptions& opts, const Side* other = nullptr);
 
 struct CompareOptions {
@@ -94,7 +98,7 @@ struct ValueDiff {
     double mean_abs() const;
     double rmse() const;
     double rel_rmse() const;  // rmse / rms of A
-    double cosine() const;
+    double cosine() const;    // NaN when exactly one side is all zeros (0/0), 1 when both are
     double snr_db() const;    // 10 log10(sum a^2 / sum (a - b)^2); infinite when equal
     void merge(const ValueDiff& o);
 };
@@ -110,10 +114,15 @@ struct TensorComparison {
     ValueDiff diff;  // for tensors of the same element count
 };
 
-// A metadata difference between two GGUF sides.
+// A metadata difference between two GGUF sides: added (only in B), removed (only in A), or
+// changed in value or type.
 struct MetadataChange {
+    struct Shown {
+        std::string value, type;  // as gguf-inspect shows them: "15", "UINT32"; "[...]", "ARRAY[STRING]"
+    };
     std::string key;
-    std::string a, b;  // displayed values (type included), "" when absent
+    std::optional<Shown> a, b;  // absent on that side when empty
+    std::string_view change() const { return !a ? "added" : !b ? "removed" : "changed"; }
 };
 
 struct Comparison {
@@ -122,13 +131,15 @@ struct Comparison {
     CompareOptions options;
     bool within() const;                    // every tensor identical or within, none missing
     size_t count(Verdict v) const;
-    const TensorComparison* worst() const;  // the largest relative RMSE, else null
+    // The tensor to look at first, else null: a BEYOND one before a within one, one with NaN or
+    // infinities that differ before one without, then the largest relative RMSE.
+    const TensorComparison* worst() const;
 };
 
 // Compares every tensor the globs select. Throws Error for read errors.
 Comparison compare(const Side& a, const Side& b, const CompareOptions& opts);
 
-// The views: a table (fit for 100 columns; long names shortened in the middle) and a summary
+// The views: a table (fit for 100 columns; long names shortened as elide_names does) and a summary
 // line, or with `columns` (a terminal's) all of it fit to them; Markdown; one JSON document.
 std::string render_comparison_text(const Comparison& c, const std::string& a, const std::string& b, size_t columns = 0);
 std::string render_comparison_markdown(const Comparison& c, const std::string& a, const std::string& b);

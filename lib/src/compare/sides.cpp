@@ -218,6 +218,10 @@ std::unique_ptr<Side> open_safetensors(const std::string& path) {
     return side;
 }
 
+bool ends_with(const std::string& s, const std::string& tail) {
+    return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+}
+
 // ---- npy ----
 
 // The value of `key` in the header dict of a .npy file: "{'descr': '<f2', 'fortran_order': False, 'shape': (4, 1024), }".
@@ -325,39 +329,63 @@ std::optional<std::string> dump_file(const fs::path& dir, const std::string& nam
     return std::nullopt;
 }
 
-std::unique_ptr<Side> open_dump(const fs::path& dir, const SideOptions& o, const Side* other) {
-    if (!other) throw file_error(dir.string(), "a directory without manifest.json is read by the other side's tensor names: give it second");
+// A raw dump file of tensor `t` (the other side's), its element type given by --dtype.
+void add_raw(FileSide& side, const SideTensor& t, const std::string& path, const std::string& dtype) {
+    const auto e = parse_element(dtype);
+    if (!e) throw file_error(path, "a raw file needs its element type: --dtype f16|f32|bf16|f64|i8|i16|i32|i64");
+    const uint64_t size = regular_file_size(path), width = element_size(*e);
+    if (size % width || size / width != t.n_elements)
+        throw file_error(path, "holds " + std::to_string(size) + " bytes, not the " + std::to_string(t.n_elements) + " x " +
+                                   std::to_string(width) + " bytes of " + quoted_name(t.name) + "'s " +
+                                   std::to_string(t.n_elements) + " " + std::string(element_name(*e)) + " values");
+    side.add({t.name, t.ne, t.n_elements, std::string(element_name(*e))}, {path, 0, *e}, size);
+}
+
+// A dump directory read by the other side's tensor names: a tensor without a file is reported
+// as only in the other side, but a directory holding none of them is a mistake (the wrong
+// directory, a --map that names no file), not a comparison.
+std::unique_ptr<Side> open_dump_by_names(const fs::path& dir, const SideOptions& o, const Side& other) {
     auto side = std::make_unique<FileSide>("dump directory");
-    for (const SideTensor& t : other->tensors()) {
+    for (const SideTensor& t : other.tensors()) {
         const auto path = dump_file(dir, t.name, o.map);
-        if (!path) continue;  // not dumped: reported as only in the other side
-        if (path->size() >= 4 && path->compare(path->size() - 4, 4, ".npy") == 0) {
-            add_npy(*side, t.name, *path);
-            continue;
-        }
-        const auto e = parse_element(o.raw_dtype);
-        if (!e) throw file_error(*path, "a raw file needs its element type: --dtype f16|f32|bf16|f64|i8|i16|i32|i64");
-        const uint64_t size = regular_file_size(*path);
-        if (size % element_size(*e) || size / element_size(*e) != t.n_elements)
-            throw file_error(*path, "holds " + std::to_string(size) + " bytes, not the " + std::to_string(t.n_elements) + " " +
-                            std::string(element_name(*e)) + " values of " + quoted_name(t.name));
-        side->add({t.name, t.ne, t.n_elements, std::string(element_name(*e))}, {*path, 0, *e}, size);
+        if (!path) continue;
+        if (ends_with(*path, ".npy")) add_npy(*side, t.name, *path);
+        else add_raw(*side, t, *path, o.raw_dtype);
     }
+    if (side->tensors().empty() && !other.tensors().empty())
+        throw file_error(dir.string(), "holds no file for any of the other side's " + std::to_string(other.tensors().size()) +
+                                           " tensors (looked for " + (o.map.empty() ? "NAME.npy, NAME.bin, NAME.raw, NAME" : quoted_name(o.map)) +
+                                           ", NAME being e.g. " + quoted_name(other.tensors()[0].name) + ")");
     return side;
 }
 
-bool ends_with(const std::string& s, const std::string& tail) {
-    return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+// A dump directory on its own (both sides are dumps): its .npy files, which carry their shapes.
+std::unique_ptr<Side> open_dump_listing(const fs::path& dir) {
+    std::vector<std::string> files;
+    std::error_code ec;
+    for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec))
+        if (ends_with(it->path().filename().string(), ".npy")) files.push_back(it->path().filename().string());
+    if (ec) throw file_error(dir.string(), "cannot list: " + ec.message());
+    if (files.empty())
+        throw file_error(dir.string(), "holds no .npy file and no manifest.json: a directory of raw dumps is read by the "
+                                       "other side's tensor names and shapes, so the other side must be a model");
+    std::sort(files.begin(), files.end());
+    auto side = std::make_unique<FileSide>("dump directory");
+    for (const std::string& f : files) add_npy(*side, f.substr(0, f.size() - 4), (dir / f).string());
+    return side;
 }
 
 }  // namespace
 
+bool is_dump_directory(const std::string& path) {
+    std::error_code ec;
+    return fs::is_directory(path, ec) && !fs::exists(fs::path(path) / "manifest.json", ec);
+}
+
 std::unique_ptr<Side> open_side(const std::string& path, const SideOptions& opts, const Side* other) {
     std::error_code ec;
-    if (fs::is_directory(path, ec)) {
-        if (fs::exists(fs::path(path) / "manifest.json", ec)) return open_manifest(path);
-        return open_dump(path, opts, other);
-    }
+    if (is_dump_directory(path)) return other ? open_dump_by_names(path, opts, *other) : open_dump_listing(path);
+    if (fs::is_directory(path, ec)) return open_manifest(path);
     if (ends_with(path, ".safetensors")) return open_safetensors(path);
     return std::make_unique<GgufSide>(GgufModel::open(path));
 }

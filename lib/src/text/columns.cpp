@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <numeric>
+#include <unordered_map>
 
 namespace gguftk {
 namespace {
@@ -33,6 +34,21 @@ std::string elide_middle(std::string_view s, size_t width) {
     if (width == 0) return {};
     const size_t head = (width - 1) / 2, tail = width - 1 - head;
     return std::string(s.substr(0, byte_of(s, head))) + "…" + std::string(last(s, tail));
+}
+
+std::vector<std::string> elide_names(const std::vector<std::string>& names, size_t width) {
+    std::vector<std::string> out;
+    std::unordered_map<std::string, std::string_view> seen;  // shortened -> the name it came from
+    bool clash = false;
+    for (const std::string& n : names) {
+        out.push_back(elide_middle(n, width));
+        const auto [it, added] = seen.emplace(out.back(), n);
+        clash |= !added && it->second != n;
+    }
+    if (!clash) return out;
+    for (size_t i = 0; i < names.size(); ++i)
+        if (display_width(names[i]) > width) out[i] = width ? "…" + std::string(last(names[i], width - 1)) : "";
+    return out;
 }
 
 std::vector<std::string> wrap_words(std::string_view s, size_t width) { return wrap_words(s, width, width); }
@@ -121,9 +137,14 @@ std::string fit_table(const std::vector<std::vector<std::string>>& rows, const s
     const size_t room = columns > cells_w + 2 ? columns - cells_w - 2 : 0;
     const bool stacked = room < std::min(w[0], least_name);
     if (!stacked) w[0] = std::min(w[0], room);
+    std::vector<std::string> names;
+    for (const auto& row : rows) names.push_back(row[0]);
+    names = elide_names(names, stacked ? columns : w[0]);
     std::string out;
-    for (const auto& row : rows) {
-        const std::string name = elide_middle(row[0], stacked ? columns : w[0]), cells = cells_line(row, w, right);
+    for (size_t r = 0; r < rows.size(); ++r) {
+        const auto& row = rows[r];
+        const std::string& name = names[r];
+        const std::string cells = cells_line(row, w, right);
         if (stacked) out += name + "\n  " + cells + '\n';
         else out += (cells.empty() ? name : padded(name, w[0], false) + "  " + cells) + '\n';
     }

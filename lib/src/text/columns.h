@@ -17,6 +17,11 @@ size_t display_width(std::string_view s);
 // column.
 std::string elide_middle(std::string_view s, size_t width);
 
+// `names` each in at most `width` columns, shortened in the middle; but where two different names
+// would read the same so (model.layers.…q_proj.weight, the layer number cut out), all are cut at
+// the start instead ("…12.self_attn.q_proj.weight"): a table's rows must be told apart.
+std::vector<std::string> elide_names(const std::vector<std::string>& names, size_t width);
+
 // `s` in lines of at most `width` columns, broken at spaces, a word longer than a line cut
 // where the line ends. Never empty: "" gives one empty line.
 std::vector<std::string> wrap_words(std::string_view s, size_t width);
@@ -33,8 +38,8 @@ std::string fit_line(std::string_view head, std::string_view rest, size_t column
 
 // A table for a terminal `columns` wide: `rows` of cells, row 0 the heading and cell 0 a name.
 // Each column is as wide as its widest cell (`right` ones right-aligned), the name two spaces
-// from the rest, one between the others. When a row would not fit, the names are shortened in
-// the middle, to no fewer than `least_name` columns; below that each name takes a line of its
+// from the rest, one between the others. When a row would not fit, the names are shortened (as
+// elide_names does), to no fewer than `least_name` columns; below that each name takes a line of its
 // own and its cells go on the next, indented by two. The other cells (numbers) are never cut.
 std::string fit_table(const std::vector<std::vector<std::string>>& rows, const std::vector<bool>& right,
                       size_t columns, size_t least_name = 20);
