@@ -1,7 +1,9 @@
 // gguf-compare: two models, or a model and an engine's dump, tensor by tensor.
 #include <fmt/core.h>
 
+#include <charconv>
 #include <cmath>
+#include <optional>
 
 #include "cli.h"
 #include "compare/compare.h"
@@ -45,16 +47,18 @@ dump directory that holds none of the other side's, an unreadable file).)";
 // What run() returns when the models differ; main() makes it 1, and cli::run's 1 (trouble) 2.
 constexpr int kDiffer = 100;
 
+// Decimal only (strtod would take "0x10" as 16), the whole text, finite and not negative.
 double parse_number(const std::string& opt, const std::string& s) {
-    char* end = nullptr;
-    const double v = std::strtod(s.c_str(), &end);
-    if (s.empty() || *end != '\0' || !std::isfinite(v) || v < 0)
-        throw cli::UsageError(opt + " " + s + ": not a finite number >= 0");
+    double v = 0;
+    const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v, std::chars_format::general);
+    if (s.empty() || ec != std::errc() || end != s.data() + s.size() || !std::isfinite(v) || v < 0)
+        throw cli::UsageError(opt + " '" + s + "': not a finite decimal number >= 0");
     return v;
 }
 
 struct Args {
-    std::string a, b, atol, rtol, as, map, dtype;
+    std::string a, b, as, map, dtype;
+    std::optional<std::string> atol, rtol;  // given empty is a mistake, not "no tolerance"
     std::vector<std::string> globs;
     bool json = false, markdown = false;
     unsigned threads = 0;
@@ -105,8 +109,8 @@ std::pair<std::unique_ptr<Side>, std::unique_ptr<Side>> open_sides(const Args& x
 int run(const Args& x) {
     CompareOptions o;
     o.tensor_globs = x.globs;
-    if (!x.atol.empty()) o.atol = parse_number("--atol", x.atol);
-    if (!x.rtol.empty()) o.rtol = parse_number("--rtol", x.rtol);
+    if (x.atol) o.atol = parse_number("--atol", *x.atol);
+    if (x.rtol) o.rtol = parse_number("--rtol", *x.rtol);
     if (!x.as.empty()) o.as = parse_out_type(x.as);
     o.threads = x.threads;
     check_dump_options(x);

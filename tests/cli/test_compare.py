@@ -205,7 +205,10 @@ def test_markdown_and_text_views(outputs):
 
 
 @pytest.mark.parametrize("args,words", [
-    (["--atol", "-1"], "not a finite number"),
+    (["--atol", "-1"], "not a finite decimal number"),
+    (["--atol", ""], "--atol '': not a finite decimal number"),
+    (["--rtol", "0x10"], "--rtol '0x10': not a finite decimal number"),
+    (["--rtol", "1e400"], "not a finite decimal number"),
     (["--json", "--markdown"], "excludes"),
     (["--as", "q4_0"], "--as"),
 ])
