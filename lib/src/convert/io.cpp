@@ -200,26 +200,64 @@ void commit_directory(Target& t) {
 
 }  // namespace
 
+namespace {
+
+// One target per shard, else one: the file, or the directory of per-tensor files.
+std::vector<Target> targets_of(const ConversionPlan& plan, const std::string& out, const std::vector<std::string>& final_paths) {
+    std::vector<Target> targets;
+    if (plan.layout() == OutputLayout::Shards) {
+        for (const std::string& p : final_paths) {
+            Target t;
+            t.out = t.path = p;
+            targets.push_back(std::move(t));
+        }
+        return targets;
+    }
+    Target t;
+    t.out = out;
+    t.directory = plan.layout() == OutputLayout::Directory;
+    // Without the slash, a regular file named like the directory is found (and refused) by
+    // check_target, and the temp sibling and renames do not point inside the directory.
+    t.path = t.directory ? directory_path(out) : out;
+    targets.push_back(std::move(t));
+    return targets;
+}
+
+// A file of `t` at a temp name: in its temp directory, or beside it. Returns the descriptor and
+// sets `path`.
+int create_temp_file(Target& t, const OutputFile& f, std::string& path) {
+    if (t.directory) {
+        path = t.temp + "/" + f.name;
+        const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        if (fd < 0) t.fail("cannot create " + f.name + ": " + errno_text(errno));
+        return fd;
+    }
+    std::string tmpl = temp_template(t.path);
+    const int fd = mkstemp(tmpl.data());
+    if (fd < 0) t.fail("cannot create a file beside it: " + errno_text(errno));
+    path = t.temp = tmpl;
+    fchmod(fd, creation_mode(0666));  // mkstemp's 0600 would survive the rename
+    return fd;
+}
+
+// Reserves the space now, so a full disk or a file size limit shows before the work. Where the
+// file system cannot (EOPNOTSUPP), a sparse file of the final size will do; glibc's
+// posix_fallocate would instead write every block once.
+void reserve(const Target& t, int fd, uint64_t size) {
+    int r = size && ::fallocate(fd, 0, 0, off_t(size)) != 0 ? errno : 0;
+    if (r == EOPNOTSUPP) r = ::ftruncate(fd, off_t(size)) == 0 ? 0 : errno;
+    if (r != 0) t.fail("cannot reserve " + std::to_string(size) + " bytes: " + errno_text(r));
+}
+
+}  // namespace
+
 OutputWriter::OutputWriter(const ConversionPlan& plan, std::string out_path, bool force)
     : impl_(std::make_unique<Impl>()), out_path_(std::move(out_path)) {
     Impl& m = *impl_;
     if (out_path_.empty()) throw Error("empty output path");
-    const auto& files = plan.files();
     m.final_paths = output_paths(plan, out_path_);
-    if (plan.layout() == OutputLayout::Shards) {
-        m.targets.resize(m.final_paths.size());
-        for (size_t i = 0; i < m.targets.size(); ++i) m.targets[i].out = m.targets[i].path = m.final_paths[i];
-    } else {
-        m.targets.resize(1);
-        Target& t = m.targets[0];
-        t.out = out_path_;
-        t.directory = plan.layout() == OutputLayout::Directory;
-        // Without the slash, a regular file named like the directory is found (and refused) by
-        // check_target, and the temp sibling and renames do not point inside the directory.
-        t.path = t.directory ? directory_path(out_path_) : out_path_;
-    }
+    m.targets = targets_of(plan, out_path_, m.final_paths);
     for (Target& t : m.targets) check_target(t, plan, force);
-
     try {
         for (Target& t : m.targets) {
             if (!t.directory) continue;
@@ -227,33 +265,14 @@ OutputWriter::OutputWriter(const ConversionPlan& plan, std::string out_path, boo
             if (!mkdtemp(tmpl.data())) t.fail("cannot create a directory beside it: " + errno_text(errno));
             t.temp = tmpl;
         }
-        for (const OutputFile& f : files) {
+        for (const OutputFile& f : plan.files()) {
             const uint32_t ti = plan.layout() == OutputLayout::Shards ? uint32_t(m.fds.size()) : 0;
-            Target& t = m.targets[ti];
-            int fd;
             std::string path;
-            if (t.directory) {
-                path = t.temp + "/" + f.name;
-                fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-                if (fd < 0) t.fail("cannot create " + f.name + ": " + errno_text(errno));
-            } else {
-                std::string tmpl = temp_template(t.path);
-                fd = mkstemp(tmpl.data());
-                if (fd < 0) t.fail("cannot create a file beside it: " + errno_text(errno));
-                path = tmpl;
-                t.temp = tmpl;
-                fchmod(fd, creation_mode(0666));  // mkstemp's 0600 would survive the rename
-            }
-            m.fds.push_back(fd);
+            m.fds.push_back(create_temp_file(m.targets[ti], f, path));
             m.paths.push_back(path);
             m.sizes.push_back(f.size);
             m.target_of.push_back(ti);
-            // Reserve the space now, so a full disk or a file size limit shows before the work.
-            // Where the file system cannot (EOPNOTSUPP), a sparse file of the final size will do;
-            // glibc's posix_fallocate would instead write every block once.
-            int r = f.size && ::fallocate(fd, 0, 0, off_t(f.size)) != 0 ? errno : 0;
-            if (r == EOPNOTSUPP) r = ::ftruncate(fd, off_t(f.size)) == 0 ? 0 : errno;
-            if (r != 0) t.fail("cannot reserve " + std::to_string(f.size) + " bytes: " + errno_text(r));
+            reserve(m.targets[ti], m.fds.back(), f.size);
             write(uint32_t(m.fds.size() - 1), 0, f.header);
         }
     } catch (...) {
