@@ -37,63 +37,81 @@ void add_dequantized(Inspection& in, const GgufModel& model) {
 }
 }  // namespace
 
-Inspection inspect(const GgufModel& model, const InspectOptions& opts) {
-    Inspection in;
-    const GgufFile& f = model.given();
-    in.file = &f;
-    in.split = split_info(f);
-    in.model_files = model.files().size();
-    in.shards_listed = opts.shards && model.split();
+namespace {
 
+void add_transfer(Inspection& in, const GgufFile& g) {
+    const Source* s = g.source();
+    if (!s) return;
+    const Transfer t = s->transfer();
+    Transfer& sum = in.remote ? *in.remote : in.remote.emplace();
+    sum.bytes += t.bytes;
+    sum.requests += t.requests;
+    sum.redirects += t.redirects;
+}
+
+void add_tensor(Inspection& in, std::map<uint32_t, TypeTotal>& by_type, const TensorInfo& t) {
+    TypeTotal& tt = by_type[static_cast<uint32_t>(t.type->type)];
+    tt.type = t.type;
+    ++tt.tensors;
+    add_to(tt.elements, t.n_elements);
+    add_to(tt.bytes, t.size);
+    ++in.totals.tensors;
+    add_to(in.totals.parameters, t.n_elements);
+    add_to(in.totals.bytes, t.size);
+}
+
+// The tensors selected, listed (those of the given file, or of every shard with --shards) and
+// summed by type over the whole model.
+void add_tensors(Inspection& in, const GgufModel& model, const InspectOptions& opts) {
     std::map<uint32_t, TypeTotal> by_type;
     TensorGlobs selection(opts.tensor_globs);
     const auto& files = model.files();
     for (size_t k = 0; k < files.size(); ++k) {
         const GgufFile* g = files[k];
-        const bool listed = in.shards_listed || g == &f;
+        const bool listed = in.shards_listed || g == in.file;
         add_to(in.files_bytes, g->file_size());
-        if (const Source* s = g->source()) {
-            const Transfer t = s->transfer();
-            Transfer& sum = in.remote ? *in.remote : in.remote.emplace();
-            sum.bytes += t.bytes;
-            sum.requests += t.requests;
-            sum.redirects += t.redirects;
-        }
+        add_transfer(in, *g);
         if (in.shards_listed) in.shard_names.push_back(g->path());
         for (const TensorInfo& t : g->tensors()) {
-            if (!selection.select(t.name)) continue;
-            if (opts.type && t.type != opts.type) continue;
+            if (!selection.select(t.name) || (opts.type && t.type != opts.type)) continue;
             if (listed) in.rows.push_back({g, &t, in.shards_listed ? static_cast<uint32_t>(k + 1) : 0});
-            TypeTotal& tt = by_type[static_cast<uint32_t>(t.type->type)];
-            tt.type = t.type;
-            ++tt.tensors;
-            add_to(tt.elements, t.n_elements);
-            add_to(tt.bytes, t.size);
-            ++in.totals.tensors;
-            add_to(in.totals.parameters, t.n_elements);
-            add_to(in.totals.bytes, t.size);
+            add_tensor(in, by_type, t);
         }
     }
     require_matched(selection, model);
     for (auto& [id, tt] : by_type) in.totals.by_type.push_back(tt);
     std::stable_sort(in.totals.by_type.begin(), in.totals.by_type.end(),
                      [](const TypeTotal& a, const TypeTotal& b) { return a.bytes > b.bytes; });
-    add_dequantized(in, model);
-    if (opts.ctx) {
-        Memory m;
-        m.ctx = *opts.ctx;
-        m.kv_type = opts.kv_type;
-        m.kv = kv_cache(*files.front(), m.ctx, *opts.kv_type);  // shard 1 holds a split model's metadata
-        for (const GgufFile* g : files)
-            for (const TensorInfo& t : g->tensors())  // shards of a hostile split model may claim 2^64 between them
-                add_to(m.weights_stored, t.size);
-        for (const Dequantized& d : in.dequantized) {
-            auto& slot = d.to == OutType::F16 ? m.weights_f16 : d.to == OutType::BF16 ? m.weights_bf16 : m.weights_f32;
-            slot = d.quantized.tensor_bytes;
-        }
-        m.one_shard = in.split && in.model_files == 1;
-        in.memory = m;
+}
+
+// What the model needs in memory at a context: its weights (stored and dequantized) and KV cache.
+Memory memory_at(const Inspection& in, const GgufModel& model, const InspectOptions& opts) {
+    Memory m;
+    m.ctx = *opts.ctx;
+    m.kv_type = opts.kv_type;
+    m.kv = kv_cache(*model.files().front(), m.ctx, *opts.kv_type);  // shard 1 holds a split model's metadata
+    for (const GgufFile* g : model.files())
+        for (const TensorInfo& t : g->tensors())  // shards of a hostile split model may claim 2^64 between them
+            add_to(m.weights_stored, t.size);
+    for (const Dequantized& d : in.dequantized) {
+        auto& slot = d.to == OutType::F16 ? m.weights_f16 : d.to == OutType::BF16 ? m.weights_bf16 : m.weights_f32;
+        slot = d.quantized.tensor_bytes;
     }
+    m.one_shard = in.split && in.model_files == 1;
+    return m;
+}
+
+}  // namespace
+
+Inspection inspect(const GgufModel& model, const InspectOptions& opts) {
+    Inspection in;
+    in.file = &model.given();
+    in.split = split_info(*in.file);
+    in.model_files = model.files().size();
+    in.shards_listed = opts.shards && model.split();
+    add_tensors(in, model, opts);
+    add_dequantized(in, model);
+    if (opts.ctx) in.memory = memory_at(in, model, opts);
     return in;
 }
 
