@@ -27,18 +27,28 @@ bool HeaderScan::step(std::span<const uint8_t> b) {
         return false;
     }
     if (!arrays_.empty()) {
-        Items& items = arrays_.back();
-        if (items.left == 0) {
-            arrays_.pop_back();
-        } else if (items.elem == ValueType::STRING) {
-            strings(b, items);  // the common long array (a vocabulary), walked in one loop
-        } else {
-            --items.left;
-            pending_ = items.elem;
-            value_pending_ = true;
-        }
+        array_step(b);
         return false;
     }
+    return phase_step(b);
+}
+
+// The next item of the innermost array being walked, or its end.
+void HeaderScan::array_step(std::span<const uint8_t> b) {
+    Items& items = arrays_.back();
+    if (items.left == 0) {
+        arrays_.pop_back();
+    } else if (items.elem == ValueType::STRING) {
+        strings(b, items);  // the common long array (a vocabulary), walked in one loop
+    } else {
+        --items.left;
+        pending_ = items.elem;
+        value_pending_ = true;
+    }
+}
+
+// The next field of the header outside values: the fixed part, a key and its type, a tensor.
+bool HeaderScan::phase_step(std::span<const uint8_t> b) {
     switch (phase_) {
         case Phase::fixed:
             fixed_header(b);
@@ -52,17 +62,10 @@ bool HeaderScan::step(std::span<const uint8_t> b) {
             string(b);
             phase_ = Phase::kv_type;
             return false;
-        case Phase::kv_type: {
-            require(b, pos_, 4);
-            const uint32_t t = u32(b, pos_);
-            if (t >= layout::kNumValueTypes) stop();
-            pos_ += 4;
-            --kvs_left_;
-            pending_ = static_cast<ValueType>(t);
-            value_pending_ = true;
+        case Phase::kv_type:
+            kv_type(b);
             phase_ = Phase::kv_key;
             return false;
-        }
         case Phase::tensor_name:
             if (tensors_left_ == 0) return true;
             string(b);
@@ -75,6 +78,16 @@ bool HeaderScan::step(std::span<const uint8_t> b) {
             return false;
     }
     return true;
+}
+
+void HeaderScan::kv_type(std::span<const uint8_t> b) {
+    require(b, pos_, 4);
+    const uint32_t t = u32(b, pos_);
+    if (t >= layout::kNumValueTypes) stop();
+    pos_ += 4;
+    --kvs_left_;
+    pending_ = static_cast<ValueType>(t);
+    value_pending_ = true;
 }
 
 void HeaderScan::fixed_header(std::span<const uint8_t> b) {

@@ -44,6 +44,9 @@ private:
     };
 
     bool step(std::span<const uint8_t> b);
+    void array_step(std::span<const uint8_t> b);
+    bool phase_step(std::span<const uint8_t> b);
+    void kv_type(std::span<const uint8_t> b);
     void fixed_header(std::span<const uint8_t> b);
     void string(std::span<const uint8_t> b);
     void value(std::span<const uint8_t> b, ValueType t);
