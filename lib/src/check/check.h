@@ -49,7 +49,8 @@ struct ValueRange {
 struct ValueRules {
     // F16 or BF16: count the finite values that round to infinity in it.
     std::optional<OutType> overflow;
-    // Count the values outside it (an infinity is outside any finite range; NaN is in none).
+    // Count the values not within it: an infinity is outside any finite range, and a NaN is
+    // within none.
     std::optional<ValueRange> range;
 };
 
