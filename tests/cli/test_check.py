@@ -209,3 +209,14 @@ def test_stats_table_with_check():
     head, row = p.stdout.splitlines()[:2]
     assert head.split() == ["tensor", "type", "min", "max", "mean", "std", "nan", "inf", "zeros", "0-rows"]
     assert row.split()[0:2] == ["q6_K.zero_row", "Q6_K"] and row.split()[-1] == "1"
+
+
+def test_rules_not_applied_are_null_not_zero(crafted):
+    _, doc = check_json(crafted, "--range", "ok.f32=-1:1")
+    t = by_name(doc)
+    assert doc["rules"]["overflow"] is None
+    assert all(s["stats"]["overflow"] is None for s in doc["tensors"])   # no --to: not computed
+    assert t["bad.f32"]["stats"]["out_of_range"] is None                  # no --range for it
+    assert t["ok.f32"]["stats"]["out_of_range"] == {"count": 0, "first": None}
+    _, doc = check_json(crafted, "--to", "f16")
+    assert by_name(doc)["ok.f32"]["stats"]["overflow"] == {"count": 0, "first": None}
