@@ -211,6 +211,31 @@ def test_stats_table_with_check():
     assert row.split()[0:2] == ["q6_K.zero_row", "Q6_K"] and row.split()[-1] == "1"
 
 
+def write_model(path, tensors):
+    w = gguf.GGUFWriter(str(path), "llama")
+    for name, values in tensors:
+        w.add_tensor(name, values)
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+    return path
+
+
+@pytest.fixture(scope="module")
+def odd(tmp_path_factory):
+    """Tensors with no finite value, none at all, a NaN before any finite one, float32 0.1."""
+    nan_first = np.full(8, 0.5, dtype=np.float32)
+    nan_first[2], nan_first[6] = np.nan, np.inf
+    return write_model(tmp_path_factory.mktemp("odd") / "odd.gguf", [
+        ("inf.weight", np.full((2, 4), np.inf, dtype=np.float32)),
+        ("empty.weight", np.zeros((0, 4), dtype=np.float32)),
+        ("nan_first.weight", nan_first),
+        ("tenth.weight", np.full(4, 0.1, dtype=np.float32)),
+        ("ids.i8", np.arange(4, dtype=np.int8)),
+    ])
+
+
 def test_rules_not_applied_are_null_not_zero(crafted):
     _, doc = check_json(crafted, "--range", "ok.f32=-1:1")
     t = by_name(doc)
@@ -220,3 +245,10 @@ def test_rules_not_applied_are_null_not_zero(crafted):
     assert t["ok.f32"]["stats"]["out_of_range"] == {"count": 0, "first": None}
     _, doc = check_json(crafted, "--to", "f16")
     assert by_name(doc)["ok.f32"]["stats"]["overflow"] == {"count": 0, "first": None}
+
+
+def test_range_failure_shows_the_digits_that_matter(odd):
+    p = run(odd, "--check", "--tensors", "tenth.weight", "--range", "*=0:0.1")
+    assert p.returncode == 1
+    assert ("FAIL tenth.weight: range: 4 values outside [0, 0.1] (min 0.10000000149011612, max 0.10000000149011612); "
+            "first at element 0 (row 0, col 0)") in p.stdout.splitlines(), p.stdout

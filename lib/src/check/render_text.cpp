@@ -20,7 +20,9 @@ std::string where(const TensorInfo& t, uint64_t index) {
 // "1 value", "2 values".
 std::string values(uint64_t n) { return fmt::format("{} value{}", n, n == 1 ? "" : "s"); }
 
-std::string range_text(const ValueRange& r) { return fmt::format("[{:g}, {:g}]", r.lo, r.hi); }
+// Bounds and values in the shortest text that reads back to the same double: a float32 near a
+// bound shows the digits that put it outside (0.10000000149011612 beside 0.1).
+std::string range_text(const ValueRange& r) { return fmt::format("[{}, {}]", r.lo, r.hi); }
 
 std::string describe(const TensorCheck& t, const Failure& f, const CheckOptions& o) {
     const ValueStats& s = t.stats;
@@ -28,7 +30,7 @@ std::string describe(const TensorCheck& t, const Failure& f, const CheckOptions&
         case Rule::Finite:
             return fmt::format("{} NaN, {} Inf; first at {}", s.nan.count, s.inf.count, where(*t.tensor, f.where.first));
         case Rule::Range:
-            return fmt::format("{} outside {} (min {:g}, max {:g}); first at {}", values(f.where.count),
+            return fmt::format("{} outside {} (min {}, max {}); first at {}", values(f.where.count),
                                range_text(*t.range), s.min, s.max, where(*t.tensor, f.where.first));
         case Rule::Overflow:
             return fmt::format("{} finite {} to infinity in {}; first at {}", f.where.count,
