@@ -252,3 +252,24 @@ def test_range_failure_shows_the_digits_that_matter(odd):
     assert p.returncode == 1
     assert ("FAIL tenth.weight: range: 4 values outside [0, 0.1] (min 0.10000000149011612, max 0.10000000149011612); "
             "first at element 0 (row 0, col 0)") in p.stdout.splitlines(), p.stdout
+
+
+def test_no_finite_value_gives_null_statistics(odd):
+    _, doc = check_json(odd, "--tensors", "inf.weight,empty.weight")
+    t = by_name(doc)
+    keys = ("min", "max", "mean", "std", "absmax")
+    assert [t["inf.weight"]["stats"][k] for k in keys] == [None] * 5
+    assert t["inf.weight"]["stats"]["inf"]["count"] == 8
+    empty = t["empty.weight"]["stats"]
+    assert [empty[k] for k in keys] == [None] * 5
+    assert (empty["values"], empty["nan"]["count"], empty["inf"]["count"]) == (0, 0, 0)
+
+
+def test_range_failure_tells_what_is_outside(odd):
+    p = run(odd, "--check", "--range", "*=0:1")
+    fails = [line for line in p.stdout.splitlines() if line.startswith("FAIL") and ": range:" in line]
+    assert fails == [
+        "FAIL inf.weight: range: 8 values outside [0, 1] (8 Inf; no finite value); first at element 0 (row 0, col 0)",
+        "FAIL nan_first.weight: range: 2 values outside [0, 1] (1 NaN, 1 Inf; finite min 0.5, max 0.5); "
+        "first at element 2 (row 0, col 2)",
+    ], p.stdout

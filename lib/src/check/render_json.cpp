@@ -2,7 +2,8 @@
 // shortest text that reads back to the same value; NaN and infinities (JSON has none) are the
 // strings "NaN", "Infinity", "-Infinity", as in every JSON gguftk writes. Element positions are
 // given in GGUF order (index, and row/col with row = index / ne0) and the shape both ways.
-// null is what was not computed: the counts of a rule not applied.
+// null is what was not computed: the statistics of a tensor with no finite value, the counts
+// of a rule not applied.
 #include <nlohmann/json.hpp>
 
 #include <cmath>
@@ -33,6 +34,10 @@ ojson shapes(const TensorInfo& t) {
     return ojson{{"shape", gguf}, {"shape_row_major", row_major}};
 }
 
+// A statistic of the finite values: null when there is none (a tensor of NaN and infinities
+// only, or of no values), which is no value rather than a NaN one.
+ojson of_finite(const ValueStats& s, double v) { return s.finite ? number(v) : ojson(nullptr); }
+
 // A rule's occurrences, null when the rule was not applied to the tensor: a count there would
 // read as measured.
 ojson rule_occurrences(const TensorInfo& t, bool applied, const Occurrences& o) {
@@ -43,11 +48,11 @@ ojson stats_json(const TensorCheck& t, const CheckOptions& o) {
     const ValueStats& s = t.stats;
     return ojson{{"values", s.values},
                  {"finite", s.finite},
-                 {"min", number(s.min)},
-                 {"max", number(s.max)},
-                 {"mean", number(s.mean)},
-                 {"std", number(s.stddev)},
-                 {"absmax", number(s.absmax)},
+                 {"min", of_finite(s, s.min)},
+                 {"max", of_finite(s, s.max)},
+                 {"mean", of_finite(s, s.mean)},
+                 {"std", of_finite(s, s.stddev)},
+                 {"absmax", of_finite(s, s.absmax)},
                  {"zeros", s.zero},
                  {"zero_rows", s.zero_rows},
                  {"nan", occurrences(*t.tensor, s.nan)},

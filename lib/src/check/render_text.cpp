@@ -24,14 +24,24 @@ std::string values(uint64_t n) { return fmt::format("{} value{}", n, n == 1 ? ""
 // bound shows the digits that put it outside (0.10000000149011612 beside 0.1).
 std::string range_text(const ValueRange& r) { return fmt::format("[{}, {}]", r.lo, r.hi); }
 
+// What lies outside a range: the finite values' extremes (to hold against the bounds) and the
+// NaN and infinities, which have no extremes but are within no range.
+std::string outside_detail(const ValueStats& s) {
+    const std::string finite = s.finite ? fmt::format("min {}, max {}", s.min, s.max) : "no finite value";
+    if (!s.nan.count && !s.inf.count) return finite;
+    std::string odd = s.nan.count ? fmt::format("{} NaN", s.nan.count) : "";
+    if (s.inf.count) odd += fmt::format("{}{} Inf", odd.empty() ? "" : ", ", s.inf.count);
+    return odd + "; " + (s.finite ? "finite " : "") + finite;
+}
+
 std::string describe(const TensorCheck& t, const Failure& f, const CheckOptions& o) {
     const ValueStats& s = t.stats;
     switch (f.rule) {
         case Rule::Finite:
             return fmt::format("{} NaN, {} Inf; first at {}", s.nan.count, s.inf.count, where(*t.tensor, f.where.first));
         case Rule::Range:
-            return fmt::format("{} outside {} (min {}, max {}); first at {}", values(f.where.count),
-                               range_text(*t.range), s.min, s.max, where(*t.tensor, f.where.first));
+            return fmt::format("{} outside {} ({}); first at {}", values(f.where.count), range_text(*t.range),
+                               outside_detail(s), where(*t.tensor, f.where.first));
         case Rule::Overflow:
             return fmt::format("{} finite {} to infinity in {}; first at {}", f.where.count,
                                f.where.count == 1 ? "value rounds" : "values round", out_type_name(*o.overflow),
