@@ -273,3 +273,16 @@ def test_range_failure_tells_what_is_outside(odd):
         "FAIL nan_first.weight: range: 2 values outside [0, 1] (1 NaN, 1 Inf; finite min 0.5, max 0.5); "
         "first at element 2 (row 0, col 2)",
     ], p.stdout
+
+
+def test_a_range_glob_on_unchecked_tensors_says_why(odd):
+    p = run(odd, "--check", "--tensors", "tenth.weight", "--range", "inf.weight=0:1")
+    assert p.returncode == 2 and p.stdout == ""
+    assert p.stderr == f"error: {odd}: --range: 'inf.weight' matches only tensors that --tensors leaves out ('inf.weight')\n"
+    p = run(ALL, "--check", "--range", "i8.weight=-1:1")
+    assert p.returncode == 2
+    assert p.stderr == f"error: {ALL}: --range: 'i8.weight' matches only integer tensors ('i8.weight'), which are not checked\n"
+    p = run(odd, "--check", "--tensors", "tenth.weight,ids.i8", "--range", "i*=0:1")
+    assert p.returncode == 2
+    assert p.stderr == (f"error: {odd}: --range: 'i*' matches only tensors that are not checked: integer tensors ('ids.i8') "
+                        "and tensors that --tensors leaves out ('inf.weight')\n")
