@@ -65,10 +65,11 @@ std::string summary_of_failures(const CheckReport& r) {
 std::string render_check_text(const CheckReport& r, const std::string& input, const std::string& engine,
                               double seconds, size_t columns) {
     std::string out;
+    // A failure is one line on a terminal too, never cut or wrapped: a line to grep or copy
+    // whole. The terminal may fold it.
     for (const TensorCheck& t : r.tensors)
         for (const Failure& f : t.failures)
-            out += fit_line("FAIL " + escape(t.tensor->name), fmt::format(": {}: {}", rule_name(f.rule), describe(t, f, r.options)),
-                            columns) + '\n';
+            out += fmt::format("FAIL {}: {}: {}\n", escape(t.tensor->name), rule_name(f.rule), describe(t, f, r.options));
     const size_t failed = r.failed_tensors();
     std::string rest = fmt::format(": {} ({} of {} tensors", failed ? "FAILED" : "OK", failed ? failed : r.tensors.size(),
                                    r.tensors.size());
