@@ -4,6 +4,7 @@
 
 #include <array>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
@@ -114,20 +115,27 @@ std::unique_ptr<Engine> pick_engine(const std::string& device, unsigned threads,
     return cpu;
 }
 
+// A bound of --range: a finite double, read exactly as written. Out of a double's range it is
+// no bound at all (1e400 would read as infinity, 1e-400 as 0, which is not what was written).
+double parse_bound(const std::string& range, const std::string& s) {
+    char* end = nullptr;
+    errno = 0;
+    const double v = std::strtod(s.c_str(), &end);
+    if (s.empty() || *end != '\0' || std::isnan(v))
+        throw cli::UsageError("--range " + range + ": '" + s + "' is not a number");
+    if (!std::isfinite(v)) throw cli::UsageError("--range " + range + ": '" + s + "' is not a finite number");
+    if (errno == ERANGE && v == 0)
+        throw cli::UsageError("--range " + range + ": '" + s + "' is too small for a double (it would read as 0)");
+    return v;
+}
+
 // "GLOB=LO:HI" (the glob may itself hold '='; the numbers are split at the last ':').
 std::pair<std::string, ValueRange> parse_range(const std::string& text) {
     const size_t eq = text.rfind('=');
     const size_t colon = text.rfind(':');
     if (eq == std::string::npos || eq == 0 || colon == std::string::npos || colon < eq)
         throw cli::UsageError("--range " + text + ": expected GLOB=LO:HI, e.g. 'token_embd.weight=-1:1'");
-    auto number = [&](const std::string& s) {
-        char* end = nullptr;
-        const double v = std::strtod(s.c_str(), &end);
-        if (s.empty() || *end != '\0' || std::isnan(v))
-            throw cli::UsageError("--range " + text + ": '" + s + "' is not a number");
-        return v;
-    };
-    const ValueRange r{number(text.substr(eq + 1, colon - eq - 1)), number(text.substr(colon + 1))};
+    const ValueRange r{parse_bound(text, text.substr(eq + 1, colon - eq - 1)), parse_bound(text, text.substr(colon + 1))};
     if (r.lo > r.hi) throw cli::UsageError("--range " + text + ": LO is above HI");
     return {text.substr(0, eq), r};
 }

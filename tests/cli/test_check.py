@@ -186,6 +186,9 @@ def test_thread_count_and_split_do_not_change_the_result(tmp_path):
     (["--check", "--range", "a=1:0"], "LO is above HI"),
     (["--check", "--range", "a=x:1"], "not a number"),
     (["--check", "--range", "nothing"], "GLOB=LO:HI"),
+    (["--check", "--range", "token_embd.weight=1e400:2"], "'1e400' is not a finite number"),
+    (["--check", "--range", "a=-inf:1"], "'-inf' is not a finite number"),
+    (["--check", "--range", "a=0:1e-400"], "'1e-400' is too small for a double"),
     (["--check", "--to", "f32"], "nothing overflows"),
     ([], "-o/--output is required"),
 ])
