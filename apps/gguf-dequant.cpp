@@ -227,8 +227,9 @@ int run_check(const Args& a) {
     CheckOptions opts;
     opts.tensor_globs = a.globs;
     opts.no_zero_tensors = a.no_zero_tensors;
-    if (a.to_given) opts.overflow = *parse_out_type(a.to);
-    if (opts.overflow == OutType::F32) throw cli::UsageError("--check --to f32: nothing overflows float32; use f16 or bf16");
+    // --to f32 checks no overflow (nothing overflows float32), so that a script may loop over
+    // every --to.
+    if (a.to_given && *parse_out_type(a.to) != OutType::F32) opts.overflow = *parse_out_type(a.to);
     for (const std::string& r : a.ranges) opts.ranges.push_back(parse_range(r));
 
     install_signal_handlers();

@@ -189,7 +189,6 @@ def test_thread_count_and_split_do_not_change_the_result(tmp_path):
     (["--check", "--range", "token_embd.weight=1e400:2"], "'1e400' is not a finite number"),
     (["--check", "--range", "a=-inf:1"], "'-inf' is not a finite number"),
     (["--check", "--range", "a=0:1e-400"], "'1e-400' is too small for a double"),
-    (["--check", "--to", "f32"], "nothing overflows"),
     ([], "-o/--output is required"),
 ])
 def test_usage_errors_exit_2(tmp_path, args, words):
@@ -289,3 +288,9 @@ def test_a_range_glob_on_unchecked_tensors_says_why(odd):
     assert p.returncode == 2
     assert p.stderr == (f"error: {odd}: --range: 'i*' matches only tensors that are not checked: integer tensors ('ids.i8') "
                         "and tensors that --tensors leaves out ('inf.weight')\n")
+
+
+def test_to_f32_checks_no_overflow(crafted):
+    p, doc = check_json(crafted, "--to", "f32", "--tensors", "big.q8_0")
+    assert p.returncode == 0 and doc["rules"]["overflow"] is None
+    assert doc["tensors"][0]["stats"]["overflow"] is None
