@@ -117,7 +117,7 @@ def test_every_rule_fires_where_it_should(crafted):
     ], p.stdout
     last = p.stdout.splitlines()[-1]
     assert last.startswith(f"{crafted}: FAILED (4 of 5 tensors failed: 1 finite, 1 range, 1 overflow, 1 zero-tensor; "
-                           "1 integer tensors not checked)"), last
+                           "1 integer tensor not checked)"), last
 
 
 def test_json_names_each_failure(crafted):
@@ -226,7 +226,7 @@ def write_model(path, tensors):
 
 @pytest.fixture(scope="module")
 def odd(tmp_path_factory):
-    """Tensors with no finite value, none at all, a NaN before any finite one, float32 0.1."""
+    """Tensors with no finite value, none at all, a NaN before any finite one, float32 0.1, one zero."""
     nan_first = np.full(8, 0.5, dtype=np.float32)
     nan_first[2], nan_first[6] = np.nan, np.inf
     return write_model(tmp_path_factory.mktemp("odd") / "odd.gguf", [
@@ -235,6 +235,7 @@ def odd(tmp_path_factory):
         ("nan_first.weight", nan_first),
         ("tenth.weight", np.full(4, 0.1, dtype=np.float32)),
         ("ids.i8", np.arange(4, dtype=np.int8)),
+        ("zero.weight", np.zeros(1, dtype=np.float32)),
     ])
 
 
@@ -288,6 +289,17 @@ def test_a_range_glob_on_unchecked_tensors_says_why(odd):
     assert p.returncode == 2
     assert p.stderr == (f"error: {odd}: --range: 'i*' matches only tensors that are not checked: integer tensors ('ids.i8') "
                         "and tensors that --tensors leaves out ('inf.weight')\n")
+
+
+def test_counts_agree_in_number(odd):
+    p = run(ALL, "--check", "--tensors", "i8.weight")
+    assert p.returncode == 0
+    assert p.stdout.startswith(f"{ALL}: OK (0 of 0 tensors passed; 1 integer tensor not checked), 0 values in "), p.stdout
+    p = run(ALL, "--check", "--tensors", "f32.weight")
+    assert p.stdout.startswith(f"{ALL}: OK (1 of 1 tensor passed), "), p.stdout
+    p = run(odd, "--check", "--tensors", "zero.weight", "--no-zero-tensors")
+    assert p.stdout.splitlines()[0] == "FAIL zero.weight: zero-tensor: its one value is zero", p.stdout
+    assert p.stdout.splitlines()[1].startswith(f"{odd}: FAILED (1 of 1 tensor failed: 1 zero-tensor), 1 value in ")
 
 
 def test_to_f32_checks_no_overflow(crafted):

@@ -17,8 +17,8 @@ std::string where(const TensorInfo& t, uint64_t index) {
     return fmt::format("element {} (row {}, col {})", index, index / ne0, index % ne0);
 }
 
-// "1 value", "2 values".
-std::string values(uint64_t n) { return fmt::format("{} value{}", n, n == 1 ? "" : "s"); }
+// "1 value", "2 values": `n` and `noun` agreeing in number.
+std::string count_of(uint64_t n, std::string_view noun) { return fmt::format("{} {}{}", n, noun, n == 1 ? "" : "s"); }
 
 // Bounds and values in the shortest text that reads back to the same double: a float32 near a
 // bound shows the digits that put it outside (0.10000000149011612 beside 0.1).
@@ -40,14 +40,15 @@ std::string describe(const TensorCheck& t, const Failure& f, const CheckOptions&
         case Rule::Finite:
             return fmt::format("{} NaN, {} Inf; first at {}", s.nan.count, s.inf.count, where(*t.tensor, f.where.first));
         case Rule::Range:
-            return fmt::format("{} outside {} ({}); first at {}", values(f.where.count), range_text(*t.range),
+            return fmt::format("{} outside {} ({}); first at {}", count_of(f.where.count, "value"), range_text(*t.range),
                                outside_detail(s), where(*t.tensor, f.where.first));
         case Rule::Overflow:
             return fmt::format("{} finite {} to infinity in {}; first at {}", f.where.count,
                                f.where.count == 1 ? "value rounds" : "values round", out_type_name(*o.overflow),
                                where(*t.tensor, f.where.first));
         case Rule::ZeroTensor:
-            return fmt::format("all {} values are zero", f.where.count);
+            return f.where.count == 1 ? std::string("its one value is zero")
+                                      : fmt::format("all {} values are zero", f.where.count);
     }
     return {};
 }
@@ -71,12 +72,12 @@ std::string render_check_text(const CheckReport& r, const std::string& input, co
         for (const Failure& f : t.failures)
             out += fmt::format("FAIL {}: {}: {}\n", escape(t.tensor->name), rule_name(f.rule), describe(t, f, r.options));
     const size_t failed = r.failed_tensors();
-    std::string rest = fmt::format(": {} ({} of {} tensors", failed ? "FAILED" : "OK", failed ? failed : r.tensors.size(),
-                                   r.tensors.size());
+    std::string rest = fmt::format(": {} ({} of {}", failed ? "FAILED" : "OK", failed ? failed : r.tensors.size(),
+                                   count_of(r.tensors.size(), "tensor"));
     if (failed) rest += fmt::format(" failed: {}", summary_of_failures(r));
     else rest += " passed";
-    if (!r.skipped.empty()) rest += fmt::format("; {} integer tensors not checked", r.skipped.size());
-    rest += fmt::format("), {} values in {:.2f} s ({})", r.values(), seconds, engine);
+    if (!r.skipped.empty()) rest += fmt::format("; {} not checked", count_of(r.skipped.size(), "integer tensor"));
+    rest += fmt::format("), {} in {:.2f} s ({})", count_of(r.values(), "value"), seconds, engine);
     return out + fit_line(escape(input), rest, columns) + '\n';
 }
 
