@@ -209,8 +209,14 @@ def test_file_errors_keep_their_message(tmp_path):
 def test_stats_table_with_check():
     p = run(ALL, "--check", "--stats", "--tensors", "q6_K.zero_row")
     head, row = p.stdout.splitlines()[:2]
-    assert head.split() == ["tensor", "type", "min", "max", "mean", "std", "nan", "inf", "zeros", "0-rows"]
+    assert head.split() == ["tensor", "type", "min", "max", "mean", "std", "absmax", "nan", "inf", "zeros", "0-rows"]
     assert row.split()[0:2] == ["q6_K.zero_row", "Q6_K"] and row.split()[-1] == "1"
+    # The overflow rule on: its count too.
+    p = run(ALL, "--check", "--stats", "--to", "f16", "--tensors", "q6_K.zero_row")
+    head, row = p.stdout.splitlines()[:2]
+    assert head.split() == ["tensor", "type", "min", "max", "mean", "std", "absmax", "nan", "inf", "overflow", "zeros",
+                            "0-rows"]
+    assert row.split()[-3] == "0"
 
 
 def write_model(path, tensors):

@@ -1,7 +1,9 @@
 // gguf-dequant --check for people: one line per broken rule, a summary, and (--stats) a table.
 #include <fmt/core.h>
 
-#include <cmath>
+#include <algorithm>
+#include <string_view>
+#include <vector>
 
 #include "check/check.h"
 #include "text/columns.h"
@@ -61,6 +63,51 @@ std::string summary_of_failures(const CheckReport& r) {
     return s;
 }
 
+// The --stats table's columns; in a pipe each as wide as `width` at least, the name as its
+// longest. The overflow count only with that rule on: a 0 there would read as measured.
+struct TableColumn {
+    const char* heading;
+    size_t width;
+    bool right;
+};
+
+std::vector<TableColumn> table_columns(bool overflow) {
+    std::vector<TableColumn> c{{"tensor", 6, false}, {"type", 7, false}, {"min", 11, true},   {"max", 11, true},
+                               {"mean", 11, true},   {"std", 11, true},  {"absmax", 11, true}, {"nan", 5, true},
+                               {"inf", 5, true}};
+    if (overflow) c.push_back({"overflow", 8, true});
+    c.insert(c.end(), {{"zeros", 9, true}, {"0-rows", 6, true}});
+    return c;
+}
+
+// A tensor's row: statistics of the finite values ("-" when there is none) to `digits`
+// significant digits, then the counts.
+std::vector<std::string> table_row(const TensorCheck& t, bool overflow, int digits) {
+    const ValueStats& s = t.stats;
+    auto num = [&](double v) { return s.finite ? fmt::format("{:.{}g}", v, digits) : std::string("-"); };
+    std::vector<std::string> row{escape(t.tensor->name), std::string(t.tensor->type->name), num(s.min), num(s.max),
+                                 num(s.mean),            num(s.stddev),                      num(s.absmax),
+                                 std::to_string(s.nan.count), std::to_string(s.inf.count)};
+    if (overflow) row.push_back(std::to_string(s.overflow.count));
+    row.insert(row.end(), {std::to_string(s.zero), std::to_string(s.zero_rows)});
+    return row;
+}
+
+// The table in a pipe: fixed widths, so that runs line up; names whole.
+std::string fixed_table(const std::vector<std::vector<std::string>>& rows, std::vector<TableColumn> cols) {
+    for (const auto& row : rows) cols[0].width = std::max(cols[0].width, row[0].size());
+    std::string out;
+    for (const auto& row : rows) {
+        for (size_t c = 0; c < row.size(); ++c) {
+            const char* gap = c == 0 ? "" : c == 1 ? "  " : " ";
+            out += cols[c].right ? fmt::format("{}{:>{}}", gap, row[c], cols[c].width)
+                                 : fmt::format("{}{:<{}}", gap, row[c], cols[c].width);
+        }
+        out += '\n';
+    }
+    return out;
+}
+
 }  // namespace
 
 std::string render_check_text(const CheckReport& r, const std::string& input, const std::string& engine,
@@ -82,29 +129,15 @@ std::string render_check_text(const CheckReport& r, const std::string& input, co
 }
 
 std::string render_check_table(const CheckReport& r, size_t columns) {
-    // On a terminal 4 significant digits, as gguf-dequant --stats: a row of 5 takes 84 columns.
-    auto num = [digits = columns ? 4 : 5](double v) { return std::isnan(v) ? std::string("-") : fmt::format("{:.{}g}", v, digits); };
-    if (columns) {
-        std::vector<std::vector<std::string>> rows{{"tensor", "type", "min", "max", "mean", "std", "nan", "inf", "zeros", "0-rows"}};
-        for (const TensorCheck& t : r.tensors) {
-            const ValueStats& s = t.stats;
-            rows.push_back({escape(t.tensor->name), std::string(t.tensor->type->name), num(s.min), num(s.max), num(s.mean),
-                            num(s.stddev), std::to_string(s.nan.count), std::to_string(s.inf.count), std::to_string(s.zero),
-                            std::to_string(s.zero_rows)});
-        }
-        return fit_table(rows, {false, false, true, true, true, true, true, true, true, true}, columns);
-    }
-    size_t w = 6;
-    for (const TensorCheck& t : r.tensors) w = std::max(w, escape(t.tensor->name).size());
-    std::string out = fmt::format("{:<{}}  {:<7} {:>11} {:>11} {:>11} {:>11} {:>5} {:>5} {:>9} {:>6}\n", "tensor", w,
-                                  "type", "min", "max", "mean", "std", "nan", "inf", "zeros", "0-rows");
-    for (const TensorCheck& t : r.tensors) {
-        const ValueStats& s = t.stats;
-        out += fmt::format("{:<{}}  {:<7} {:>11} {:>11} {:>11} {:>11} {:>5} {:>5} {:>9} {:>6}\n", escape(t.tensor->name),
-                           w, t.tensor->type->name, num(s.min), num(s.max), num(s.mean), num(s.stddev), s.nan.count,
-                           s.inf.count, s.zero, s.zero_rows);
-    }
-    return out;
+    const bool overflow = r.options.overflow.has_value();
+    const std::vector<TableColumn> cols = table_columns(overflow);
+    // On a terminal 4 significant digits, as gguf-dequant --stats, else 5.
+    std::vector<std::vector<std::string>> rows{{}};
+    for (const TableColumn& c : cols) rows[0].push_back(c.heading);
+    for (const TensorCheck& t : r.tensors) rows.push_back(table_row(t, overflow, columns ? 4 : 5));
+    std::vector<bool> right;
+    for (const TableColumn& c : cols) right.push_back(c.right);
+    return columns ? fit_table(rows, right, columns) : fixed_table(rows, cols);
 }
 
 }  // namespace gguftk
