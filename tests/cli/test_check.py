@@ -274,6 +274,11 @@ def test_no_finite_value_gives_null_statistics(odd):
     assert (empty["values"], empty["nan"]["count"], empty["inf"]["count"]) == (0, 0, 0)
 
 
+def test_help_says_the_statistics_are_of_finite_values():
+    text = " ".join(run("--help").stdout.split())
+    assert "of the finite values" in text, text
+
+
 def test_range_failure_tells_what_is_outside(odd):
     p = run(odd, "--check", "--range", "*=0:1")
     fails = [line for line in p.stdout.splitlines() if line.startswith("FAIL") and ": range:" in line]
