@@ -4,6 +4,7 @@
 
 #include <array>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
@@ -71,15 +72,18 @@ write one output for the whole model. Either every output file appears or none d
 
 --check decodes every float and quantized tensor to float32, exactly the values --to f32 would
 write, through the same engine, and writes nothing. Each tensor's values are summarized (min,
-max, mean, population std, absmax, NaN, Inf, zeros, all-zero rows; in double precision) and
-held to rules: finite (no NaN or Inf; always), range (--range GLOB=LO:HI: every value of the
-tensors the glob matches within [LO, HI]; the first matching --range applies), overflow (with
---to f16 or bf16: no finite value rounds to infinity in that type) and zero-tensor
+max, mean, population std and absmax of the finite values; NaN, Inf, zeros, all-zero rows; in
+double precision) and held to rules: finite (no NaN or Inf; always), range (--range
+GLOB=LO:HI: every value of the tensors the glob matches within [LO, HI], which NaN and Inf
+never are; the first matching --range applies), overflow (with --to f16 or bf16: no finite
+value rounds to infinity in that type; --to f32 checks none) and zero-tensor
 (--no-zero-tensors). Each broken rule is one FAIL line naming the tensor, the rule, the count
 and the first element (its index in GGUF order, ne0 fastest, and row = index / ne0, col =
 index % ne0). Exit status: 0 when every rule holds, 1 when one does not (or the file cannot be
-read), 2 for a usage mistake (a --tensors or --range glob matching no tensor included). --stats adds a table of the statistics; --json writes one
-document instead (exact numbers; NaN and infinities as strings).)";
+read), 2 for a usage mistake (a --tensors or --range glob matching no tensor included).
+--stats adds a table of the statistics (and the overflow count with --to f16 or bf16); --json
+writes one document instead (exact numbers; null for what was not computed: statistics with no
+finite value, the counts of a rule not applied).)";
 
 // The names of all `values` (the library's lists), for CLI11 to match an option against.
 template <class T>
@@ -114,20 +118,27 @@ std::unique_ptr<Engine> pick_engine(const std::string& device, unsigned threads,
     return cpu;
 }
 
+// A bound of --range: a finite double, read exactly as written. Out of a double's range it is
+// no bound at all (1e400 would read as infinity, 1e-400 as 0, which is not what was written).
+double parse_bound(const std::string& range, const std::string& s) {
+    char* end = nullptr;
+    errno = 0;
+    const double v = std::strtod(s.c_str(), &end);
+    if (s.empty() || *end != '\0' || std::isnan(v))
+        throw cli::UsageError("--range " + range + ": '" + s + "' is not a number");
+    if (!std::isfinite(v)) throw cli::UsageError("--range " + range + ": '" + s + "' is not a finite number");
+    if (errno == ERANGE && v == 0)
+        throw cli::UsageError("--range " + range + ": '" + s + "' is too small for a double (it would read as 0)");
+    return v;
+}
+
 // "GLOB=LO:HI" (the glob may itself hold '='; the numbers are split at the last ':').
 std::pair<std::string, ValueRange> parse_range(const std::string& text) {
     const size_t eq = text.rfind('=');
     const size_t colon = text.rfind(':');
     if (eq == std::string::npos || eq == 0 || colon == std::string::npos || colon < eq)
         throw cli::UsageError("--range " + text + ": expected GLOB=LO:HI, e.g. 'token_embd.weight=-1:1'");
-    auto number = [&](const std::string& s) {
-        char* end = nullptr;
-        const double v = std::strtod(s.c_str(), &end);
-        if (s.empty() || *end != '\0' || std::isnan(v))
-            throw cli::UsageError("--range " + text + ": '" + s + "' is not a number");
-        return v;
-    };
-    const ValueRange r{number(text.substr(eq + 1, colon - eq - 1)), number(text.substr(colon + 1))};
+    const ValueRange r{parse_bound(text, text.substr(eq + 1, colon - eq - 1)), parse_bound(text, text.substr(colon + 1))};
     if (r.lo > r.hi) throw cli::UsageError("--range " + text + ": LO is above HI");
     return {text.substr(0, eq), r};
 }
@@ -184,7 +195,7 @@ struct Args {
 void add_options(CLI::App& app, Args& a) {
     app.add_option("input", a.input, "GGUF file to convert")->required();
     auto* output = app.add_option("-o,--output", a.output, "output file (gguf, safetensors) or directory (npy, raw)");
-    app.add_option("--to", a.to, "target type (with --check: the type whose overflow is checked)")
+    app.add_option("--to", a.to, "target type (with --check: f16 or bf16, the type whose overflow is checked; f32, none)")
         ->transform(CLI::IsMember(names_of(all_out_types(), out_type_name), target_name))
         ->capture_default_str()
         ->each([&a](const std::string&) { a.to_given = true; });
@@ -201,7 +212,7 @@ void add_options(CLI::App& app, Args& a) {
     app.add_option("--device", a.device, "where to convert: cuda when built and a GPU answers, else cpu")
         ->check(CLI::IsMember({"auto", "cpu", "cuda"}))
         ->capture_default_str();
-    app.add_flag("--stats", a.stats, "print min, max, mean, absmax and NaN/Inf counts of every converted tensor");
+    app.add_flag("--stats", a.stats, "print min, max, mean, absmax (of the finite values) and NaN/Inf counts of every converted tensor");
     auto* force = app.add_flag("--force", a.force, "replace OUT if it exists");
     auto* merge = app.add_flag("--merge", a.merge, "a split model's GGUF output as one file, not one per shard");
     app.add_flag("--shard-only", a.shard_only, "convert just the named shard of a split model (not loadable alone)")
@@ -219,8 +230,9 @@ int run_check(const Args& a) {
     CheckOptions opts;
     opts.tensor_globs = a.globs;
     opts.no_zero_tensors = a.no_zero_tensors;
-    if (a.to_given) opts.overflow = *parse_out_type(a.to);
-    if (opts.overflow == OutType::F32) throw cli::UsageError("--check --to f32: nothing overflows float32; use f16 or bf16");
+    // --to f32 checks no overflow (nothing overflows float32), so that a script may loop over
+    // every --to.
+    if (a.to_given && *parse_out_type(a.to) != OutType::F32) opts.overflow = *parse_out_type(a.to);
     for (const std::string& r : a.ranges) opts.ranges.push_back(parse_range(r));
 
     install_signal_handlers();

@@ -215,18 +215,31 @@ TEST_CASE("overflow where the rounding overflows") {
     CHECK((formats::f32_to_bf16(max) & 0x7fff) == 0x7f80);
 }
 
-TEST_CASE("out of range: infinities are outside, NaN is not counted") {
+TEST_CASE("out of range: infinities and NaN are outside, as NumPy's ~((x >= lo) & (x <= hi))") {
     std::vector<float> v = random_values(1000, 4);
     v[10] = 2.0f;
     v[600] = -INFINITY;
     v[700] = NAN;
     ValueAccumulator acc(1000, {std::nullopt, ValueRange{-1, 1}});
     add_shuffled(acc, v, 8);
-    CHECK(acc.result().out_of_range.count == 2);
+    CHECK(acc.result().out_of_range.count == 3);
     CHECK(acc.result().out_of_range.first == 10);
     ValueAccumulator none(1000, {});
     none.add(0, v);
     CHECK(none.result().out_of_range.count == 0);
+    // A NaN first, in a chunk whose finite values all lie within: it is the first offender.
+    std::vector<float> w(64, 0.5f);
+    w[3] = NAN;
+    w[40] = INFINITY;
+    ValueAccumulator first(64, {std::nullopt, ValueRange{0, 1}});
+    first.add(0, w);
+    CHECK(first.result().out_of_range.count == 2);
+    CHECK(first.result().out_of_range.first == 3);
+    // Nothing but NaN: every value is outside.
+    ValueAccumulator only(4, {std::nullopt, ValueRange{-1, 1}});
+    only.add(0, std::vector<float>(4, NAN));
+    CHECK(only.result().out_of_range.count == 4);
+    CHECK(only.result().out_of_range.first == 0);
 }
 
 TEST_CASE("rule names") {

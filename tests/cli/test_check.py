@@ -117,7 +117,7 @@ def test_every_rule_fires_where_it_should(crafted):
     ], p.stdout
     last = p.stdout.splitlines()[-1]
     assert last.startswith(f"{crafted}: FAILED (4 of 5 tensors failed: 1 finite, 1 range, 1 overflow, 1 zero-tensor; "
-                           "1 integer tensors not checked)"), last
+                           "1 integer tensor not checked)"), last
 
 
 def test_json_names_each_failure(crafted):
@@ -132,10 +132,10 @@ def test_json_names_each_failure(crafted):
     assert t["token_embd.weight"]["range"] == [-1.0, 1.0]  # the first --range that matches applies
     assert t["ok.f32"]["range"] == [-0.1, 0.1]
     assert t["ok.f32"]["failures"][0]["count"] == int((np.abs(np.linspace(-0.5, 0.5, 32, dtype=np.float32)) > 0.1).sum())
-    # The infinities of bad.f32 are outside any finite range, its NaN in none (as NumPy compares).
+    # The infinities and the NaN of bad.f32 are within no range (NumPy's ~((x >= lo) & (x <= hi))).
     bad = np.linspace(-1, 1, 64, dtype=np.float32)
     bad[5], bad[21], bad[40] = np.nan, np.inf, -np.inf
-    assert t["bad.f32"]["stats"]["out_of_range"]["count"] == int(((bad < -0.1) | (bad > 0.1)).sum())
+    assert t["bad.f32"]["stats"]["out_of_range"]["count"] == int((~((bad >= -0.1) & (bad <= 0.1))).sum())
     # token_embd.weight, and under '*': bad.f32, big.q8_0, ok.f32 (zeros.f16 is within)
     assert doc["summary"]["failed_by_rule"] == {"finite": 1, "range": 4, "overflow": 1, "zero-tensor": 0}
     assert doc["summary"]["skipped_integer_tensors"] == ["ids.i32"]
@@ -186,7 +186,9 @@ def test_thread_count_and_split_do_not_change_the_result(tmp_path):
     (["--check", "--range", "a=1:0"], "LO is above HI"),
     (["--check", "--range", "a=x:1"], "not a number"),
     (["--check", "--range", "nothing"], "GLOB=LO:HI"),
-    (["--check", "--to", "f32"], "nothing overflows"),
+    (["--check", "--range", "token_embd.weight=1e400:2"], "'1e400' is not a finite number"),
+    (["--check", "--range", "a=-inf:1"], "'-inf' is not a finite number"),
+    (["--check", "--range", "a=0:1e-400"], "'1e-400' is too small for a double"),
     ([], "-o/--output is required"),
 ])
 def test_usage_errors_exit_2(tmp_path, args, words):
@@ -207,5 +209,111 @@ def test_file_errors_keep_their_message(tmp_path):
 def test_stats_table_with_check():
     p = run(ALL, "--check", "--stats", "--tensors", "q6_K.zero_row")
     head, row = p.stdout.splitlines()[:2]
-    assert head.split() == ["tensor", "type", "min", "max", "mean", "std", "nan", "inf", "zeros", "0-rows"]
+    assert head.split() == ["tensor", "type", "min", "max", "mean", "std", "absmax", "nan", "inf", "zeros", "0-rows"]
     assert row.split()[0:2] == ["q6_K.zero_row", "Q6_K"] and row.split()[-1] == "1"
+    # The overflow rule on: its count too.
+    p = run(ALL, "--check", "--stats", "--to", "f16", "--tensors", "q6_K.zero_row")
+    head, row = p.stdout.splitlines()[:2]
+    assert head.split() == ["tensor", "type", "min", "max", "mean", "std", "absmax", "nan", "inf", "overflow", "zeros",
+                            "0-rows"]
+    assert row.split()[-3] == "0"
+
+
+def write_model(path, tensors):
+    w = gguf.GGUFWriter(str(path), "llama")
+    for name, values in tensors:
+        w.add_tensor(name, values)
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+    return path
+
+
+@pytest.fixture(scope="module")
+def odd(tmp_path_factory):
+    """Tensors with no finite value, none at all, a NaN before any finite one, float32 0.1, one zero."""
+    nan_first = np.full(8, 0.5, dtype=np.float32)
+    nan_first[2], nan_first[6] = np.nan, np.inf
+    return write_model(tmp_path_factory.mktemp("odd") / "odd.gguf", [
+        ("inf.weight", np.full((2, 4), np.inf, dtype=np.float32)),
+        ("empty.weight", np.zeros((0, 4), dtype=np.float32)),
+        ("nan_first.weight", nan_first),
+        ("tenth.weight", np.full(4, 0.1, dtype=np.float32)),
+        ("ids.i8", np.arange(4, dtype=np.int8)),
+        ("zero.weight", np.zeros(1, dtype=np.float32)),
+    ])
+
+
+def test_rules_not_applied_are_null_not_zero(crafted):
+    _, doc = check_json(crafted, "--range", "ok.f32=-1:1")
+    t = by_name(doc)
+    assert doc["rules"]["overflow"] is None
+    assert all(s["stats"]["overflow"] is None for s in doc["tensors"])   # no --to: not computed
+    assert t["bad.f32"]["stats"]["out_of_range"] is None                  # no --range for it
+    assert t["ok.f32"]["stats"]["out_of_range"] == {"count": 0, "first": None}
+    _, doc = check_json(crafted, "--to", "f16")
+    assert by_name(doc)["ok.f32"]["stats"]["overflow"] == {"count": 0, "first": None}
+
+
+def test_range_failure_shows_the_digits_that_matter(odd):
+    p = run(odd, "--check", "--tensors", "tenth.weight", "--range", "*=0:0.1")
+    assert p.returncode == 1
+    assert ("FAIL tenth.weight: range: 4 values outside [0, 0.1] (min 0.10000000149011612, max 0.10000000149011612); "
+            "first at element 0 (row 0, col 0)") in p.stdout.splitlines(), p.stdout
+
+
+def test_no_finite_value_gives_null_statistics(odd):
+    _, doc = check_json(odd, "--tensors", "inf.weight,empty.weight")
+    t = by_name(doc)
+    keys = ("min", "max", "mean", "std", "absmax")
+    assert [t["inf.weight"]["stats"][k] for k in keys] == [None] * 5
+    assert t["inf.weight"]["stats"]["inf"]["count"] == 8
+    empty = t["empty.weight"]["stats"]
+    assert [empty[k] for k in keys] == [None] * 5
+    assert (empty["values"], empty["nan"]["count"], empty["inf"]["count"]) == (0, 0, 0)
+
+
+def test_help_says_the_statistics_are_of_finite_values():
+    text = " ".join(run("--help").stdout.split())
+    assert "of the finite values" in text, text
+
+
+def test_range_failure_tells_what_is_outside(odd):
+    p = run(odd, "--check", "--range", "*=0:1")
+    fails = [line for line in p.stdout.splitlines() if line.startswith("FAIL") and ": range:" in line]
+    assert fails == [
+        "FAIL inf.weight: range: 8 values outside [0, 1] (8 Inf; no finite value); first at element 0 (row 0, col 0)",
+        "FAIL nan_first.weight: range: 2 values outside [0, 1] (1 NaN, 1 Inf; finite min 0.5, max 0.5); "
+        "first at element 2 (row 0, col 2)",
+    ], p.stdout
+
+
+def test_a_range_glob_on_unchecked_tensors_says_why(odd):
+    p = run(odd, "--check", "--tensors", "tenth.weight", "--range", "inf.weight=0:1")
+    assert p.returncode == 2 and p.stdout == ""
+    assert p.stderr == f"error: {odd}: --range: 'inf.weight' matches only tensors that --tensors leaves out ('inf.weight')\n"
+    p = run(ALL, "--check", "--range", "i8.weight=-1:1")
+    assert p.returncode == 2
+    assert p.stderr == f"error: {ALL}: --range: 'i8.weight' matches only integer tensors ('i8.weight'), which are not checked\n"
+    p = run(odd, "--check", "--tensors", "tenth.weight,ids.i8", "--range", "i*=0:1")
+    assert p.returncode == 2
+    assert p.stderr == (f"error: {odd}: --range: 'i*' matches only tensors that are not checked: integer tensors ('ids.i8') "
+                        "and tensors that --tensors leaves out ('inf.weight')\n")
+
+
+def test_counts_agree_in_number(odd):
+    p = run(ALL, "--check", "--tensors", "i8.weight")
+    assert p.returncode == 0
+    assert p.stdout.startswith(f"{ALL}: OK (0 of 0 tensors passed; 1 integer tensor not checked), 0 values in "), p.stdout
+    p = run(ALL, "--check", "--tensors", "f32.weight")
+    assert p.stdout.startswith(f"{ALL}: OK (1 of 1 tensor passed), "), p.stdout
+    p = run(odd, "--check", "--tensors", "zero.weight", "--no-zero-tensors")
+    assert p.stdout.splitlines()[0] == "FAIL zero.weight: zero-tensor: its one value is zero", p.stdout
+    assert p.stdout.splitlines()[1].startswith(f"{odd}: FAILED (1 of 1 tensor failed: 1 zero-tensor), 1 value in ")
+
+
+def test_to_f32_checks_no_overflow(crafted):
+    p, doc = check_json(crafted, "--to", "f32", "--tensors", "big.q8_0")
+    assert p.returncode == 0 and doc["rules"]["overflow"] is None
+    assert doc["tensors"][0]["stats"]["overflow"] is None

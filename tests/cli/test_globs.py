@@ -52,9 +52,10 @@ def test_a_range_glob_must_match_a_checked_tensor():
     assert run("gguf-dequant", ALL, "--check", "--range", "q8_0.*=-100:100").returncode == 0
     p = run("gguf-dequant", ALL, "--check", "--range", "q8_0.*=-100:100", "--range", "token_embd.weight=-1:1")
     assert_one_error(p, "--range: no tensor matches 'token_embd.weight'")
-    # Only the tensors --tensors selects are checked: a range outside them matches nothing.
+    # Only the tensors --tensors selects are checked: a range outside them matches none of them.
     p = run("gguf-dequant", ALL, "--check", "--tensors", "q4_0.*", "--range", "q8_0.*=-1:1")
-    assert_one_error(p, "--range: no tensor matches 'q8_0.*'")
+    assert_one_error(p, "--range: 'q8_0.*' matches only tensors that --tensors leaves out ('q8_0.weight', 'q8_0.4d')")
+    assert "did you mean" not in p.stderr
 
 
 def test_hexdump_tensor_takes_a_glob_that_names_one_tensor():

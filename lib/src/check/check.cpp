@@ -8,9 +8,34 @@
 #include "check/check.h"
 #include "container/error.h"
 #include "container/names.h"
+#include "text/escape.h"
 
 namespace gguftk {
 namespace {
+
+// Up to three names quoted, then "...": enough to recognize which tensors are meant.
+std::string some_names(const std::vector<std::string>& names) {
+    std::string s;
+    for (size_t i = 0; i < names.size() && i < 3; ++i) s += (i ? ", " : "") + quoted_name(names[i]);
+    return names.size() > 3 ? s + ", ..." : s;
+}
+
+// Why `glob` matched no tensor the check decodes although it matches tensors of the model: they
+// are left out by --tensors, or integer tensors (which hold no values to check). "" when it
+// matches no tensor at all.
+std::string why_unchecked(const GgufModel& model, const CheckOptions& o, const std::string& glob) {
+    TensorGlobs selection(o.tensor_globs);
+    std::vector<std::string> integer, left_out;
+    for (const GgufFile* f : model.files())
+        for (const TensorInfo& t : f->tensors())
+            if (glob_match(glob, t.name)) (selection.select(t.name) ? integer : left_out).push_back(t.name);
+    const std::string g = quoted_name(glob);
+    if (integer.empty() && left_out.empty()) return "";
+    if (integer.empty()) return g + " matches only tensors that --tensors leaves out (" + some_names(left_out) + ")";
+    if (left_out.empty()) return g + " matches only integer tensors (" + some_names(integer) + "), which are not checked";
+    return g + " matches only tensors that are not checked: integer tensors (" + some_names(integer) +
+           ") and tensors that --tensors leaves out (" + some_names(left_out) + ")";
+}
 
 // The --range globs, each of which must match a tensor the check decodes (the rule of --tensors):
 // a tensor's range is that of the first glob matching its name.
@@ -21,7 +46,13 @@ public:
         const size_t i = globs_.select_first(name);
         return i == TensorGlobs::npos ? std::nullopt : std::optional(o_.ranges[i].second);
     }
+    // A glob matching only tensors that are not checked is told apart from a typo: "did you
+    // mean" would offer the very names it matches.
     void require_matched(const GgufModel& model) const {
+        const std::string* glob = globs_.unmatched();
+        if (!glob) return;
+        if (const std::string why = why_unchecked(model, o_, *glob); !why.empty())
+            throw ArgumentError("--range: " + why, std::nullopt, model.given().path());
         try {
             gguftk::require_matched(globs_, model);
         } catch (const ArgumentError& e) {

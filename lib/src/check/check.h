@@ -49,7 +49,8 @@ struct ValueRange {
 struct ValueRules {
     // F16 or BF16: count the finite values that round to infinity in it.
     std::optional<OutType> overflow;
-    // Count the values outside it (an infinity is outside any finite range; NaN is in none).
+    // Count the values not within it: an infinity is outside any finite range, and a NaN is
+    // within none.
     std::optional<ValueRange> range;
 };
 
@@ -137,8 +138,8 @@ struct CheckReport {
 // Failure in the report.
 CheckReport check_model(const GgufModel& model, Engine& engine, const CheckOptions& opts, const RunControl& control);
 
-// The views, in gguftk_views. The failures, one line each, then a summary line naming `input`;
-// with `columns` (a terminal's) each line fits them, names shortened in the middle:
+// The views, in gguftk_views. The failures, one line each and whole whatever `columns`, then a
+// summary line naming `input`, which with `columns` (a terminal's) fits them:
 std::string render_check_text(const CheckReport& r, const std::string& input, const std::string& engine,
                               double seconds, size_t columns = 0);
 // A table of every tensor's statistics; with `columns`, a table that fits them (fit_table).

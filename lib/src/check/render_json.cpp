@@ -2,6 +2,8 @@
 // shortest text that reads back to the same value; NaN and infinities (JSON has none) are the
 // strings "NaN", "Infinity", "-Infinity", as in every JSON gguftk writes. Element positions are
 // given in GGUF order (index, and row/col with row = index / ne0) and the shape both ways.
+// null is what was not computed: the statistics of a tensor with no finite value, the counts
+// of a rule not applied.
 #include <nlohmann/json.hpp>
 
 #include <cmath>
@@ -32,21 +34,38 @@ ojson shapes(const TensorInfo& t) {
     return ojson{{"shape", gguf}, {"shape_row_major", row_major}};
 }
 
-ojson stats_json(const TensorCheck& t) {
-    const ValueStats& s = t.stats;
-    return ojson{{"values", s.values},     {"finite", s.finite},         {"min", number(s.min)},
-                 {"max", number(s.max)},   {"mean", number(s.mean)},     {"std", number(s.stddev)},
-                 {"absmax", number(s.absmax)}, {"zeros", s.zero},        {"zero_rows", s.zero_rows},
-                 {"nan", occurrences(*t.tensor, s.nan)}, {"inf", occurrences(*t.tensor, s.inf)},
-                 {"overflow", occurrences(*t.tensor, s.overflow)},
-                 {"out_of_range", occurrences(*t.tensor, s.out_of_range)}};
+// A statistic of the finite values: null when there is none (a tensor of NaN and infinities
+// only, or of no values), which is no value rather than a NaN one.
+ojson of_finite(const ValueStats& s, double v) { return s.finite ? number(v) : ojson(nullptr); }
+
+// A rule's occurrences, null when the rule was not applied to the tensor: a count there would
+// read as measured.
+ojson rule_occurrences(const TensorInfo& t, bool applied, const Occurrences& o) {
+    return applied ? occurrences(t, o) : ojson(nullptr);
 }
 
-ojson tensor_json(const TensorCheck& t) {
+ojson stats_json(const TensorCheck& t, const CheckOptions& o) {
+    const ValueStats& s = t.stats;
+    return ojson{{"values", s.values},
+                 {"finite", s.finite},
+                 {"min", of_finite(s, s.min)},
+                 {"max", of_finite(s, s.max)},
+                 {"mean", of_finite(s, s.mean)},
+                 {"std", of_finite(s, s.stddev)},
+                 {"absmax", of_finite(s, s.absmax)},
+                 {"zeros", s.zero},
+                 {"zero_rows", s.zero_rows},
+                 {"nan", occurrences(*t.tensor, s.nan)},
+                 {"inf", occurrences(*t.tensor, s.inf)},
+                 {"overflow", rule_occurrences(*t.tensor, o.overflow.has_value(), s.overflow)},
+                 {"out_of_range", rule_occurrences(*t.tensor, t.range.has_value(), s.out_of_range)}};
+}
+
+ojson tensor_json(const TensorCheck& t, const CheckOptions& o) {
     ojson j{{"name", to_valid_utf8(t.tensor->name)}, {"type", t.tensor->type->name}};
     j.update(shapes(*t.tensor));
     j["range"] = t.range ? ojson::array({number(t.range->lo), number(t.range->hi)}) : ojson(nullptr);
-    j["stats"] = stats_json(t);
+    j["stats"] = stats_json(t, o);
     ojson failures = ojson::array();
     for (const Failure& f : t.failures)
         failures.push_back({{"rule", rule_name(f.rule)}, {"count", f.where.count}, {"first", position(*t.tensor, f.where.first)}});
@@ -67,7 +86,7 @@ ojson options_json(const CheckOptions& o) {
 
 std::string render_check_json(const CheckReport& r, const std::string& input) {
     ojson tensors = ojson::array(), skipped = ojson::array(), by_rule = ojson::object();
-    for (const TensorCheck& t : r.tensors) tensors.push_back(tensor_json(t));
+    for (const TensorCheck& t : r.tensors) tensors.push_back(tensor_json(t, r.options));
     for (const TensorInfo* t : r.skipped) skipped.push_back(to_valid_utf8(t->name));
     for (Rule rule : kRules) by_rule[std::string(rule_name(rule))] = r.failed_tensors(rule);
     const ojson doc{{"file", to_valid_utf8(input)},

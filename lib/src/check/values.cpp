@@ -287,12 +287,15 @@ Part ValueAccumulator::State::summarize(uint64_t first, std::span<const float> v
 
 void ValueAccumulator::State::find_rule_breaks(uint64_t first, std::span<const float> v, Part& p) const {
     const bool overflow = rules.overflow && (p.inf.count || p.max >= overflow_at || -p.min >= overflow_at);
-    const bool range = rules.range && (p.inf.count || p.min < rules.range->lo || p.max > rules.range->hi);
+    const bool range =
+        rules.range && (p.nan.count || p.inf.count || p.min < rules.range->lo || p.max > rules.range->hi);
     if (!overflow && !range) return;
     for (size_t i = 0; i < v.size(); ++i) {
         const float x = v[i];
         if (overflow && is_finite(x) && std::fabs(x) >= overflow_at) p.overflow.add(first + i);
-        if (range && (x < rules.range->lo || x > rules.range->hi)) p.out_of_range.add(first + i);
+        // Written as "not within", so that a NaN, within no range, is counted (NumPy's
+        // ~((x >= lo) & (x <= hi))).
+        if (range && !(x >= rules.range->lo && x <= rules.range->hi)) p.out_of_range.add(first + i);
     }
 }
 
