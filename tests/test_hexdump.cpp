@@ -226,11 +226,12 @@ TEST_CASE("6-bit scales and mins are unpacked per sub-block as they were packed"
             CHECK((scales->grouped && mins->grouped));
         }
         // Q3_K: 16 scales stored +32; low 4 bits in s[i % 8] (nibble i / 8), high 2 in s[8 + i % 4] at 2 * (i / 4).
+        // Shown as stored (0..63), the value the formula's (sc - 32) reads.
         int q3[16];
         uint8_t s3[12] = {};
         for (int i = 0; i < 16; ++i) {
-            q3[i] = int(rng() % 64) - 32;
-            const int u = q3[i] + 32;
+            q3[i] = int(rng() % 64);
+            const int u = q3[i];
             s3[i % 8] |= uint8_t((u & 15) << (4 * (i / 8)));
             s3[8 + i % 4] |= uint8_t((u >> 4) << (2 * (i / 4)));
         }

@@ -620,3 +620,151 @@ def test_a_tensor_of_more_dimensions_names_its_shape():
     assert err == f"error: {ALL}: row 8 out of range: tensor 'q8_0.4d' of shape 32 x 2 x 2 x 2 has 8 rows (0..7)\n"
     d = dump_json(ALL, "--tensor", "q8_0.4d", "--row", 7)
     assert d["rows"] == 8 and same_bits(as_f32(d["values"]), ref_rows("q8_0.4d")[7])
+
+
+# --- the formula shown reads the values shown -----------------------------------------------
+
+F32 = np.float32
+E2M1 = [0, 0.5, 1, 1.5, 2, 3, 4, 6, -0.0, -0.5, -1, -1.5, -2, -3, -4, -6]  # OCP MX's FP4 code book
+
+
+def grid(name):
+    """An i-quant's lattice as gguf-py spells it: one row of lanes per index."""
+    cls = getattr(gguf.quants, name)
+    cls.init_grid()
+    return cls.grid.reshape(cls.grid_shape)
+
+
+def per_element(block, elems):
+    """{field: {series: one value per element}} from a block's JSON, as the views pair them: a
+    per-element series by its NAME_element, a grouped one repeated over the elements it covers."""
+    out = {}
+    for f in block["fields"]:
+        dec = f["decoded"]
+        series = {}
+        for name, values in dec.items():
+            if name.endswith("_element"):
+                continue
+            if name + "_element" in dec:
+                a = np.zeros(elems, dtype=np.float64)
+                a[np.array(dec[name + "_element"])] = values
+            else:
+                a = np.repeat(np.array(values, dtype=np.float64), elems // len(values))
+            series[name] = a
+        out[f["name"]] = series
+    return out
+
+
+def signs(index, e):
+    """+1 or -1 per element: bit e % 8 of ksigns_iq2xs[index]."""
+    ks = np.frombuffer(gguf.quants.IQ2_XXS.ksigns, dtype=np.uint8)
+    return np.where((ks[index.astype(int)] >> (e % 8)) & 1, F32(-1), F32(1))
+
+
+def lattice(name, q, e, lanes):
+    return grid(name)[q.astype(int), e % lanes].astype(F32)
+
+
+def iq_scaled(v, q, s, factor, name, lanes, sign):
+    e = np.arange(q.size)
+    db = F32(v["d"]["fp16"]) * (F32(0.5) + s.astype(F32)) * F32(factor)
+    return db * lattice(name, q, e, lanes) * sign
+
+
+def iq1(v, d, q, s, delta_sign):
+    e = np.arange(q.size)
+    dl = F32(d) * (2 * s + 1).astype(F32)
+    return dl * (lattice("IQ1_S", q, e, 8) + np.where(delta_sign == 1, F32(-0.125), F32(0.125)))
+
+
+def d16(v):
+    return F32(v["d"]["fp16"])
+
+
+# Each quantized type's formula as gguf-hexdump shows it, and that formula computed (in ggml's
+# float32 steps) from the decoded values the block view shows, never from the bytes: so a scale
+# shown with its offset already taken off, or a code the formula does not name, fails here.
+FORMULAS = {
+    "Q4_0": ("y = d * (q - 8)", lambda v: d16(v) * (v["qs"]["nibbles"] - 8).astype(F32)),
+    "Q4_1": ("y = d * q + m", lambda v: d16(v) * v["qs"]["nibbles"].astype(F32) + F32(v["m"]["fp16"])),
+    "Q5_0": ("y = d * (q - 16), q = qs | qh << 4",
+             lambda v: d16(v) * (v["qs"]["nibbles"] + 16 * v["qh"]["bits"] - 16).astype(F32)),
+    "Q5_1": ("y = d * q + m, q = qs | qh << 4",
+             lambda v: d16(v) * (v["qs"]["nibbles"] + 16 * v["qh"]["bits"]).astype(F32) + F32(v["m"]["fp16"])),
+    "Q8_0": ("y = d * q", lambda v: d16(v) * v["qs"]["int8"].astype(F32)),
+    "Q8_1": ("y = d * q", lambda v: d16(v) * v["qs"]["int8"].astype(F32)),
+    "Q2_K": ("y = (d * sc) * q - (dmin * m)",
+             lambda v: (d16(v) * v["scales"]["scales"].astype(F32)) * v["qs"]["crumbs"].astype(F32)
+             - F32(v["dmin"]["fp16"]) * v["scales"]["mins"].astype(F32)),
+    "Q3_K": ("y = (d * (sc - 32)) * (q - 4), q = qs | hmask << 2",
+             lambda v: (d16(v) * (v["scales"]["scales"] - 32).astype(F32))
+             * (v["qs"]["crumbs"] + 4 * v["hmask"]["bits"] - 4).astype(F32)),
+    "Q4_K": ("y = (d * sc) * q - (dmin * m)",
+             lambda v: (d16(v) * v["scales"]["scales"].astype(F32)) * v["qs"]["nibbles"].astype(F32)
+             - F32(v["dmin"]["fp16"]) * v["scales"]["mins"].astype(F32)),
+    "Q5_K": ("y = (d * sc) * q - (dmin * m), q = qs | qh << 4",
+             lambda v: (d16(v) * v["scales"]["scales"].astype(F32))
+             * (v["qs"]["nibbles"] + 16 * v["qh"]["bits"]).astype(F32)
+             - F32(v["dmin"]["fp16"]) * v["scales"]["mins"].astype(F32)),
+    "Q6_K": ("y = (d * sc) * (q - 32), q = ql | qh << 4",
+             lambda v: (d16(v) * v["scales"]["int8"].astype(F32))
+             * (v["ql"]["nibbles"] + 16 * v["qh"]["crumbs"] - 32).astype(F32)),
+    "Q8_K": ("y = d * q", lambda v: F32(v["d"]["fp32"]) * v["qs"]["int8"].astype(F32)),
+    "IQ2_XXS": ("y = d * (0.5 + s) * 0.25 * grid[q] * sign",
+                lambda v: iq_scaled(v, v["qs"]["grid"], v["qs"]["scale"], 0.25, "IQ2_XXS", 8,
+                                    signs(v["qs"]["sign_index"], np.arange(256)))),
+    "IQ2_XS": ("y = d * (0.5 + s) * 0.25 * grid[q] * sign",
+               lambda v: iq_scaled(v, v["qs"]["grid"], v["scales"]["scales"], 0.25, "IQ2_XS", 8,
+                                   signs(v["qs"]["sign_index"], np.arange(256)))),
+    "IQ2_S": ("y = d * (0.5 + s) * 0.25 * grid[q] * sign, q = qs | qh << 8",
+              lambda v: iq_scaled(v, v["qs"]["grid_low8"] + 256 * v["qh"]["grid_high2"], v["scales"]["scales"],
+                                  0.25, "IQ2_S", 8, np.where(v["signs"]["signs"] == 1, F32(-1), F32(1)))),
+    "IQ3_XXS": ("y = d * (0.5 + s) * 0.5 * grid[q] * sign",
+                lambda v: iq_scaled(v, v["qs"]["grid"], v["scales_and_signs"]["scale"], 0.5, "IQ3_XXS", 4,
+                                    signs(v["scales_and_signs"]["sign_index"], np.arange(256)))),
+    "IQ3_S": ("y = d * (1 + 2 * s) * grid[q] * sign, q = qs | qh << 8",
+              lambda v: d16(v) * (1 + 2 * v["scales"]["scales"]).astype(F32)
+              * lattice("IQ3_S", v["qs"]["grid_low8"] + 256 * v["qh"]["grid_bit8"], np.arange(256), 4)
+              * np.where(v["signs"]["signs"] == 1, F32(-1), F32(1))),
+    "IQ1_S": ("y = d * (2 * s + 1) * (grid[q] +/- 0.125), q = qs | grid_high3 << 8",
+              lambda v: iq1(v, v["d"]["fp16"], v["qs"]["grid_low8"] + 256 * v["qh"]["grid_high3"], v["qh"]["scale"],
+                            v["qh"]["delta_sign"])),
+    "IQ1_M": ("y = d * (2 * s + 1) * (grid[q] +/- 0.125), q = qs | grid_high3 << 8",
+              lambda v: iq1(v, v["scales"]["d"], v["qs"]["grid_low8"] + 256 * v["qh"]["grid_high3"],
+                            v["scales"]["scales"], v["qh"]["delta_sign"])),
+    "IQ4_NL": ("y = d * kvalues_iq4nl[q]",
+               lambda v: d16(v) * np.array(gguf.quants.IQ4_NL.kvalues, dtype=F32)[v["qs"]["nibbles"].astype(int)]),
+    "IQ4_XS": ("y = d * (ls - 32) * kvalues_iq4nl[q], ls = scales_l | scales_h << 4",
+               lambda v: d16(v) * (v["scales_l"]["scales"] + 16 * v["scales_h"]["scales_high2"] - 32).astype(F32)
+               * np.array(gguf.quants.IQ4_NL.kvalues, dtype=F32)[v["qs"]["nibbles"].astype(int)]),
+    "TQ1_0": ("y = d * t, t in {-1, 0, 1}",
+              lambda v: d16(v) * np.concatenate([v["qs"]["trits"][:240], v["qh"]["trits"][240:]]).astype(F32)),
+    "TQ2_0": ("y = d * (q - 1)", lambda v: d16(v) * (v["qs"]["crumbs"] - 1).astype(F32)),
+    "MXFP4": ("y = e2m1(q) * 2^(e - 127)",
+              lambda v: (np.array(E2M1)[v["qs"]["nibbles"].astype(int)] * 2.0 ** (v["e"]["exponent"] - 127)).astype(F32)),
+    "NVFP4": ("y = e2m1(q) * ue4m3(d[s])",
+              lambda v: (np.array(E2M1)[v["qs"]["nibbles"].astype(int)] * v["d"]["scale"]).astype(F32)),
+    "Q1_0": ("y = bit ? d : -d", lambda v: np.where(v["qs"]["bits"] == 1, d16(v), -d16(v))),
+    "Q2_0": ("y = d * (q - 1)", lambda v: d16(v) * (v["qs"]["crumbs"] - 1).astype(F32)),
+}
+
+
+@pytest.mark.parametrize("type_name", sorted(FORMULAS))
+def test_the_formula_shown_reads_the_values_shown(type_name):
+    described = json.loads(run("--describe", type_name, "--json", check_rc=0).stdout)
+    formula, compute = FORMULAS[type_name]
+    assert described["formula"] == formula
+    name = next(t.name for t in READER.tensors if t.tensor_type.name == type_name)
+    elems, _ = block_geometry(TENSORS[name])
+    for index in sorted({0, 1, n_blocks(TENSORS[name]) - 1}):
+        d = block_json(ALL, "--tensor", name, "--block", index)
+        with np.errstate(all="ignore"):
+            y = np.asarray(compute(per_element(d, elems)), dtype=F32)
+        assert same_bits(y, as_f32(d["values"])), (type_name, index)
+    text = run(ALL, "--tensor", name, env={"NO_COLOR": "1"}, check_rc=0).stdout.decode()
+    assert f"values: {formula}" in text
+
+
+def test_every_quantized_type_has_its_formula_checked():
+    every = json.loads(run("--describe", "all", "--json", check_rc=0).stdout)
+    assert sorted(f["type"] for f in every if f["class"] == "quantized") == sorted(FORMULAS)
