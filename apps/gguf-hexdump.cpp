@@ -36,9 +36,11 @@ Examples:
   gguf-hexdump https://host/model.gguf --tensor output.weight --block 3
 
 A block view shows, for every field of the format (lib/formats), its byte range within the
-block, its bytes, and what they say (fp16 scales, 6-bit scales and mins per sub-block, high
-bits, grid indices and signs, E8M0/UE4M3 exponents...); then the hex dump, and the values part
-by part with the codes each element was made from. The values are exactly what gguf-dequant
+block, its kind, its bytes, what they say (fp16 scales, 6-bit scales and mins per sub-block,
+high bits, grid indices and signs, E8M0/UE4M3 exponents...) and what the field means; then the
+hex dump, and the values part by part with the codes each element was made from. On a terminal
+the table gives a field's first 8 bytes and 12 values (the dump below has every byte); in a
+pipe, in Markdown and in JSON, all of them. The values are exactly what gguf-dequant
 writes as F32: the same decoder computes them.
 
 Values by element: elements are numbered in GGUF order, ne0 (the row length) fastest. Row R is
@@ -53,7 +55,8 @@ marked under its value. Only the blocks holding what is shown are read, a bounde
 time.
 
 JSON: an array of blocks (always, even of one) with the keys tensor, type, block, offset
-(absolute), size, fields [{name, offset (within the block), size, hex, decoded}] and values;
+(absolute), size, fields [{name, offset (within the block), size, kind, meaning, hex,
+decoded}] and values;
 with --element or --at, the one block has one more: element {index, row, column, block,
 in_block, value}. A row: {tensor, type, shape (GGUF order), row, rows, start, stop (the columns,
 half-open), first_block, last_block, values}. Floats are exact (the shortest decimal that

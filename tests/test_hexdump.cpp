@@ -259,7 +259,7 @@ TEST_CASE("fixture blocks: values are exactly ggml's reference, fields tile, vie
             CHECK(text.find(std::string(t.type->name)) != std::string::npos);
             CHECK(text.find('\x1b') == std::string::npos);
             CHECK(render_block_text(b, true).find("\x1b[") != std::string::npos);
-            CHECK(render_block_markdown(b).find("| bytes | field | kind | hex | decoded |") != std::string::npos);
+            CHECK(render_block_markdown(b).find("| bytes | field | kind | meaning | hex | decoded |") != std::string::npos);
             if (t.type->cls == TypeClass::Integer) continue;
             const TensorInfo* r = ref.find_tensor(t.name);
             REQUIRE(r);

@@ -5,6 +5,7 @@ GGUFReader reads them (taught type 42, Q2_0, which its enum lacks), ggml's own d
 in all-types.ref-f32.gguf, gguf-py's dequantize where it has one, and files gguf-py's
 GGUFWriter writes (special float values).
 """
+import itertools
 import json
 import os
 import re
@@ -25,7 +26,7 @@ ALL = FIXTURES / "all-types.gguf"
 REF32 = FIXTURES / "all-types.ref-f32.gguf"
 
 BLOCK_KEYS = ["tensor", "type", "block", "offset", "size", "fields", "values"]
-FIELD_KEYS = ["name", "offset", "size", "hex", "decoded"]
+FIELD_KEYS = ["name", "offset", "size", "kind", "meaning", "hex", "decoded"]
 INTEGER_TYPES = {"I8", "I16", "I32", "I64"}
 # gguf-py's dequantize is missing or disagrees on these (see test_gguf_py_crosscheck.py);
 # the reference file covers them.
@@ -173,9 +174,10 @@ def test_markdown_section():
     md = run(ALL, "--tensor", "q8_0.weight", "--block", 2, "--markdown", check_rc=0).stdout.decode()
     d = block_json(ALL, "--tensor", "q8_0.weight", "--block", 2)
     assert md.startswith("### q8\\_0.weight block 2 (Q8_0)\n")
-    assert "| bytes | field | kind | hex | decoded |" in md
-    for f in d["fields"]:
-        assert f"| `{f['name']}` |" in md
+    assert "| bytes | field | kind | meaning | hex | decoded |" in md
+    for f in d["fields"]:  # the meaning as --describe gives it, and every byte
+        hexes = " ".join(f["hex"][k:k + 2] for k in range(0, len(f["hex"]), 2))
+        assert f"| `{f['name']}` | {f['kind']} | {f['meaning']} | `{hexes}` |" in md
     assert "`y = d * q`" in md
     fence = re.search(r"```text\n(.*?)```", md, re.S).group(1).splitlines()
     assert fence[0].startswith(f"{d['offset']:08x}")
@@ -206,6 +208,29 @@ def test_text_view():
     # The y rows hold every value, in element order.
     ys = [float(v) for line in out.splitlines() if line.strip().startswith("y ") for v in line.split()[1:]]
     assert np.array_equal(np.array(ys, dtype=np.float32), as_f32(d["values"]))
+
+
+@pytest.mark.parametrize("name", ["q4_K.weight", "iq2_xxs.weight", "q3_K.weight", "i64.weight"])
+def test_block_fields_say_what_they_mean_and_give_every_byte(name):
+    """A block view is fit for a spec: each field's kind and meaning as --describe gives them, in
+    JSON, Markdown and text, and in a pipe all of its bytes and values."""
+    d = block_json(ALL, "--tensor", name)
+    described = json.loads(run("--describe", d["type"], "--json", check_rc=0).stdout)["fields"]
+    assert [(f["name"], f["kind"], f["meaning"]) for f in d["fields"]] == \
+        [(f["name"], f["kind"], f["meaning"]) for f in described]
+    text = run(ALL, "--tensor", name, env={"NO_COLOR": "1"}, check_rc=0).stdout.decode()
+    head, *table = text.split("\n\n")[0].splitlines()[1:]  # the column heads, then the fields
+    at = head.index(" hex ") + 1
+    for f in d["fields"]:
+        first = next(i for i, line in enumerate(table) if re.match(rf"\s+\d+(-\d+)?\s+{f['name']}\s", line))
+        rows = [table[first]] + list(itertools.takewhile(lambda line: line[:at].isspace() and line[at] != " ",
+                                                        table[first + 1:]))
+        shown = "".join(re.match(r"(?:[0-9a-f]{2}(?: |$))+", row[at:]).group(0).replace(" ", "") for row in rows)
+        assert shown == f["hex"], f["name"]  # every byte, 16 a line
+        assert table[first + len(rows)].strip() == f["meaning"]  # under the field's line(s)
+        assert "…" not in table[first]
+    md = run(ALL, "--tensor", name, "--markdown", check_rc=0).stdout.decode()
+    assert "…" not in md.split("```")[0]
 
 
 def test_describe():

@@ -156,9 +156,11 @@ void row_json(const GgufFile& f, const TensorInfo& t, const RowSpan& s,
               const std::function<void(std::string_view)>& out);
 
 // Renderings. Text is for a terminal (ANSI colour when `color`); Markdown is a section for spec
-// documents (field table, fenced hex dump, values); JSON is one object per block:
+// documents (field table with each field's meaning and every byte, fenced hex dump, values);
+// JSON is one object per block:
 //   {"tensor", "type", "block", "offset" (absolute), "size",
-//    "fields": [{"name", "offset" (within the block), "size", "hex", "decoded": {series: [...]}}],
+//    "fields": [{"name", "offset" (within the block), "size", "kind", "meaning", "hex" (every byte),
+//                "decoded": {series: [...]}}],
 //    "values": [exact floats]}
 // Floats are the shortest decimal that reads back to the same double (a float32 widened
 // exactly), so every value survives the round trip; NaN and infinities, which JSON lacks, are
@@ -167,7 +169,7 @@ void row_json(const GgufFile& f, const TensorInfo& t, const RowSpan& s,
 // block (dump_element_block) has one more member, "element": {"index", "row", "column",
 // "block", "in_block", "value"}.
 // With `columns` (a terminal's), the block view fits them: grids of fewer values a line, long
-// text wrapped; 0: as in a pipe.
+// text wrapped, the field table's hex and values cut (and said to be); 0: as in a pipe, whole.
 std::string render_block_text(const BlockDump& b, bool color, size_t columns = 0);
 std::string render_block_markdown(const BlockDump& b);
 // One block: an object; `as_array` (for --count > 1): an array of them.

@@ -56,6 +56,8 @@ ojson block_json(const BlockDump& b) {
         fields.push_back({{"name", f.name},
                           {"offset", f.offset},
                           {"size", f.size},
+                          {"kind", f.kind},
+                          {"meaning", f.meaning},
                           {"hex", hex_bytes(b.bytes.data() + f.offset, f.size, "")},
                           {"decoded", std::move(decoded)}});
     }
