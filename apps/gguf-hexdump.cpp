@@ -35,7 +35,8 @@ Examples:
   gguf-hexdump model-00001-of-00003.gguf --tensor output.weight  # in any shard
   gguf-hexdump https://host/model.gguf --tensor output.weight --block 3
 
-A block view shows, for every field of the format (lib/formats), its byte range within the
+A block view says which elements the block holds (elements 768-1023: row 3, columns
+0-255), then shows, for every field of the format (lib/formats), its byte range within the
 block, its kind, its bytes, what they say (fp16 scales, 6-bit scales and mins per sub-block,
 high bits, grid indices and signs, E8M0/UE4M3 exponents...) and what the field means; then the
 hex dump, and the values part by part with the codes each element was made from. On a terminal
@@ -55,8 +56,9 @@ marked under its value. Only the blocks holding what is shown are read, a bounde
 time.
 
 JSON: an array of blocks (always, even of one) with the keys tensor, type, block, offset
-(absolute), size, fields [{name, offset (within the block), size, kind, meaning, hex,
-decoded}] and values;
+(absolute), size, elements {first, last, row, first_col, last_col} (the elements the block
+holds, all in one row; with i1, i2, i3 for more than two dimensions), fields [{name, offset
+(within the block), size, kind, meaning, hex, decoded}] and values;
 with --element or --at, the one block has one more: element {index, row, column, block,
 in_block, value}. A row: {tensor, type, shape (GGUF order), row, rows, start, stop (the columns,
 half-open), first_block, last_block, values}. Floats are exact (the shortest decimal that

@@ -25,7 +25,7 @@ FIXTURES = Path(os.environ["GGUFTK_FIXTURES"])
 ALL = FIXTURES / "all-types.gguf"
 REF32 = FIXTURES / "all-types.ref-f32.gguf"
 
-BLOCK_KEYS = ["tensor", "type", "block", "offset", "size", "fields", "values"]
+BLOCK_KEYS = ["tensor", "type", "block", "offset", "size", "elements", "fields", "values"]
 FIELD_KEYS = ["name", "offset", "size", "kind", "meaning", "hex", "decoded"]
 INTEGER_TYPES = {"I8", "I16", "I32", "I64"}
 # gguf-py's dequantize is missing or disagrees on these (see test_gguf_py_crosscheck.py);
@@ -83,6 +83,20 @@ def same_bits(a, b):
     return a.dtype == b.dtype and a.shape == b.shape and a.tobytes() == b.tobytes()
 
 
+def block_place(t, index):
+    """The elements block `index` of gguf-py tensor t holds, worked out from its shape (GGUF order):
+    rows of ne0 elements, the higher dimensions flattened, i1 fastest."""
+    elems, _ = block_geometry(t)
+    ne = [int(x) for x in t.shape]
+    first = index * elems
+    row, col = divmod(first, ne[0])
+    place = {"first": first, "last": first + elems - 1, "row": row, "first_col": col, "last_col": col + elems - 1}
+    if len(ne) > 2:
+        for k, n in enumerate(ne[1:], 1):
+            row, place[f"i{k}"] = divmod(row, n)
+    return place
+
+
 CASES = [(t.name, index) for t in READER.tensors for index in sorted({0, n_blocks(t) - 1})]
 
 
@@ -106,6 +120,7 @@ def test_block_json_against_the_file_and_ggml(name, index):
         at += f["size"]
     assert at == size
 
+    assert d["elements"] == block_place(t, index)
     if d["type"] in INTEGER_TYPES:  # never converted: the element itself, exactly
         want = np.frombuffer(FILE_BYTES, dtype=f"<i{size}", count=1, offset=d["offset"])[0]
         assert d["values"] == [int(want)]
@@ -113,6 +128,8 @@ def test_block_json_against_the_file_and_ggml(name, index):
     got = as_f32(d["values"])
     assert got.size == elems
     assert same_bits(got, ref_block(name, index, elems)), f"{name} block {index} differs from ggml's reference"
+    e = d["elements"]  # the place said is where ggml's values are
+    assert same_bits(got, ref_rows(name)[e["row"]][e["first_col"]:e["last_col"] + 1])
     if d["type"] not in NOT_IN_GGUF_PY:
         raw = np.frombuffer(FILE_BYTES, dtype=np.uint8, count=size, offset=d["offset"])
         theirs = gguf.quants.dequantize(raw.reshape(1, size), GGMLQuantizationType[d["type"]])
@@ -204,6 +221,7 @@ def test_text_view():
     assert out.startswith(f"q5_0.weight block 0 of {n_blocks(TENSORS['q5_0.weight'])}: Q5_0, offset {d['offset']}")
     for f in d["fields"]:
         assert re.search(rf"^\s+{f['offset']}-{f['offset'] + f['size'] - 1}\s+{f['name']}\s", out, re.M), f["name"]
+    assert out.splitlines()[1] == "elements 0-31: row 0, columns 0-31"
     assert "values: y = d * (q - 16)" in out
     # The y rows hold every value, in element order.
     ys = [float(v) for line in out.splitlines() if line.strip().startswith("y ") for v in line.split()[1:]]
@@ -219,7 +237,8 @@ def test_block_fields_say_what_they_mean_and_give_every_byte(name):
     assert [(f["name"], f["kind"], f["meaning"]) for f in d["fields"]] == \
         [(f["name"], f["kind"], f["meaning"]) for f in described]
     text = run(ALL, "--tensor", name, env={"NO_COLOR": "1"}, check_rc=0).stdout.decode()
-    head, *table = text.split("\n\n")[0].splitlines()[1:]  # the column heads, then the fields
+    lines = text.split("\n\n")[0].splitlines()
+    head, *table = lines[[line.split()[:2] for line in lines].index(["bytes", "field"]):]  # the heads, the fields
     at = head.index(" hex ") + 1
     for f in d["fields"]:
         first = next(i for i, line in enumerate(table) if re.match(rf"\s+\d+(-\d+)?\s+{f['name']}\s", line))
@@ -231,6 +250,21 @@ def test_block_fields_say_what_they_mean_and_give_every_byte(name):
         assert "…" not in table[first]
     md = run(ALL, "--tensor", name, "--markdown", check_rc=0).stdout.decode()
     assert "…" not in md.split("```")[0]
+
+
+@pytest.mark.parametrize("name,index,line", [
+    ("q4_K.weight", 14, "elements 3584-3839: row 3, columns 512-767"),
+    ("q4_K.3d", 5, "elements 1280-1535: row 5 (i1=2, i2=1), columns 0-255"),
+    ("q8_0.4d", 5, "elements 160-191: row 5 (i1=1, i2=0, i3=1), columns 0-31"),
+    ("i32.weight", 1030, "element 1030: row 1, column 6"),
+])
+def test_a_block_says_which_elements_it_holds(name, index, line):
+    d = block_json(ALL, "--tensor", name, "--block", index)
+    assert d["elements"] == block_place(TENSORS[name], index)
+    text = run(ALL, "--tensor", name, "--block", index, env={"NO_COLOR": "1"}, check_rc=0).stdout.decode()
+    assert text.splitlines()[1] == line
+    md = run(ALL, "--tensor", name, "--block", index, "--markdown", check_rc=0).stdout.decode()
+    assert f" E{line[1:]}.\n" in md
 
 
 def test_describe():

@@ -68,12 +68,22 @@ struct ElementPlace {
     std::vector<uint64_t> higher;  // i1, i2 (, i3) of a tensor of more than two dimensions; else empty
 };
 
+// The elements a block holds: [first, first + block elements), all in one row (the reader checks
+// that ne[0] is a whole number of blocks), columns [column, column + block elements).
+struct BlockPlace {
+    uint64_t first = 0;
+    uint64_t row = 0;
+    uint64_t column = 0;
+    std::vector<uint64_t> higher;  // as ElementPlace's
+};
+
 struct BlockDump {
     FormatDump format;
     std::string tensor;
     uint64_t index = 0;       // block index within the tensor
     uint64_t n_blocks = 0;    // blocks in the tensor
     uint64_t offset = 0;      // absolute file offset of the block
+    BlockPlace place;
     std::vector<uint8_t> bytes;
     std::vector<FieldDump> fields;  // in byte order; together they cover every byte once
     // The dequantized values (F::decode_block: gguf-dequant's float32), in parts of format.part_elems.
@@ -159,6 +169,8 @@ void row_json(const GgufFile& f, const TensorInfo& t, const RowSpan& s,
 // documents (field table with each field's meaning and every byte, fenced hex dump, values);
 // JSON is one object per block:
 //   {"tensor", "type", "block", "offset" (absolute), "size",
+//    "elements": {"first", "last", "row", "first_col", "last_col"} (and "i1", "i2", "i3" as the
+//    tensor has them, for more than two dimensions),
 //    "fields": [{"name", "offset" (within the block), "size", "kind", "meaning", "hex" (every byte),
 //                "decoded": {series: [...]}}],
 //    "values": [exact floats]}

@@ -41,6 +41,20 @@ ojson element_json(const BlockDump& b, const ElementPlace& p) {
                  {"value", b.is_integer ? ojson(b.int_value) : real(b.values.at(p.in_block))}};
 }
 
+// "i1", "i2" (, "i3"): the indices of a flattened row of a tensor of more than two dimensions.
+void add_higher(ojson& j, const std::vector<uint64_t>& higher) {
+    for (size_t k = 0; k < higher.size(); ++k) j["i" + std::to_string(k + 1)] = higher[k];
+}
+
+// The elements the block holds, as the text view's "elements A-B: row R, columns C-D".
+ojson place_json(const BlockDump& b) {
+    const uint64_t n = b.format.type->block_elems;
+    ojson j{{"first", b.place.first}, {"last", b.place.first + n - 1}, {"row", b.place.row},
+            {"first_col", b.place.column}, {"last_col", b.place.column + n - 1}};
+    add_higher(j, b.place.higher);
+    return j;
+}
+
 ojson block_json(const BlockDump& b) {
     ojson fields = ojson::array();
     for (const FieldDump& f : b.fields) {
@@ -69,6 +83,7 @@ ojson block_json(const BlockDump& b) {
             {"block", b.index},
             {"offset", b.offset},
             {"size", b.bytes.size()},
+            {"elements", place_json(b)},
             {"fields", std::move(fields)},
             {"values", std::move(values)}};
     if (b.marked) j["element"] = element_json(b, *b.marked);

@@ -160,6 +160,17 @@ std::string block_title(const BlockDump& b, EscapeFor how) {
     return fmt::format("{} block {} of {}", escape(b.tensor, how), b.index, b.n_blocks);
 }
 
+// "elements 768-1023: row 3, columns 0-255", the row's i1, i2 (, i3) after it for more dimensions.
+std::string place_line(const BlockDump& b) {
+    const BlockPlace& p = b.place;
+    const uint64_t n = b.format.type->block_elems;
+    if (n == 1)
+        return fmt::format("element {}: row {}{}, column {}", p.first, p.row, hexdump_detail::higher_text(p.higher),
+                           p.column);
+    return fmt::format("elements {}-{}: row {}{}, columns {}-{}", p.first, p.first + n - 1, p.row,
+                       hexdump_detail::higher_text(p.higher), p.column, p.column + n - 1);
+}
+
 std::string summary_line(const BlockDump& b) {
     const TypeInfo& t = *b.format.type;
     return fmt::format("{}, offset {} (0x{:x}), {} bytes, {} element{}", t.name, b.offset, b.offset, b.bytes.size(),
@@ -302,6 +313,7 @@ std::string render_block_text(const BlockDump& b, bool color, size_t columns) {
     const Style st{color};
     std::string out = b.marked ? st.bold(fitted(element_line(*b.marked), columns, 2)) + '\n' : "";
     out += hexdump_detail::titled(block_title(b, EscapeFor::Text), summary_line(b), st, columns) + '\n';
+    out += fitted(place_line(b), columns, 2) + '\n';
 
     out += field_table(b, st, columns);
     out += '\n' + hex_dump(b, st, true, columns);
@@ -322,7 +334,8 @@ std::string render_block_markdown(const BlockDump& b) {
         const std::string line = element_line(*b.marked);  // a sentence here: capitalised
         out += fmt::format("E{}.\n\n", std::string_view(line).substr(1));
     }
-    out += fmt::format("Block {} of {}: {}.\n\n", b.index, b.n_blocks, summary_line(b));
+    const std::string place = place_line(b);  // a sentence here: capitalised
+    out += fmt::format("Block {} of {}: {}. E{}.\n\n", b.index, b.n_blocks, summary_line(b), place.substr(1));
     out += "| bytes | field | kind | meaning | hex | decoded |\n| ---: | --- | --- | --- | --- | --- |\n";
     for (const FieldDump& f : b.fields)
         out += fmt::format("| {} | `{}` | {} | {} | `{}` | {} |\n", range_text(f.offset, f.size), f.name, f.kind,

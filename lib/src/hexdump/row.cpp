@@ -20,6 +20,7 @@ namespace gguftk {
 namespace {
 
 using hexdump_detail::float_text;
+using hexdump_detail::higher_indices;
 using hexdump_detail::higher_text;
 using hexdump_detail::pad;
 using hexdump_detail::Style;
@@ -39,16 +40,6 @@ std::string count_words(uint64_t n, std::string_view unit) {
     throw ArgumentError(fmt::format("{} out of range: tensor {} of shape {} has {}", what, quoted_name(t.name),
                             shape_string(t), count_words(n, unit)),
                 std::nullopt, f.path());
-}
-
-// i1, i2 (, i3) of row `row` of a tensor of more than two dimensions; nothing for one or two.
-std::vector<uint64_t> higher_indices(const TensorInfo& t, uint64_t row) {
-    std::vector<uint64_t> out;
-    for (uint32_t d = 1; t.n_dims > 2 && d < t.n_dims; ++d) {
-        out.push_back(t.ne[d] ? row % t.ne[d] : 0);
-        row = t.ne[d] ? row / t.ne[d] : 0;
-    }
-    return out;
 }
 
 // One end of a slice against a row of n columns, as Python resolves it, but refused (nullopt)
@@ -133,6 +124,15 @@ void render_grid(const GgufFile& f, const TensorInfo& t, const RowSpan& s, const
 }
 
 }  // namespace
+
+std::vector<uint64_t> hexdump_detail::higher_indices(const TensorInfo& t, uint64_t row) {
+    std::vector<uint64_t> out;
+    for (uint32_t d = 1; t.n_dims > 2 && d < t.n_dims; ++d) {
+        out.push_back(t.ne[d] ? row % t.ne[d] : 0);
+        row = t.ne[d] ? row / t.ne[d] : 0;
+    }
+    return out;
+}
 
 std::string hexdump_detail::higher_text(const std::vector<uint64_t>& higher) {
     std::string s;
