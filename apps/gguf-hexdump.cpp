@@ -49,8 +49,9 @@ elements [R*ne0, (R+1)*ne0) and its columns are 0..ne0-1; a tensor of more than 
 has its rows counted over ne1, ne2 and ne3 flattened (row = i1 + ne1*(i2 + ne2*i3), shown as
 i1=, i2=). So NumPy's w[3, 810] (gguf-py's shape: GGUF's, reversed) is row 3, column 810.
 --row R prints the row's values, as many a line as fit in 80 columns (eight at most), each
-line led by the column of its first value; --cols A:B keeps columns A to B-1 (either end may
-be left out; a negative one counts from the end of the row). --element I and --at ROW,COL show
+line led by the column of its first value; --cols A:B keeps columns A to B-1 as a Python slice
+does (either end may be left out; a negative one counts from the end of the row; an end past
+the row is clamped to it; a slice holding no column is an error). --element I and --at ROW,COL show
 the block holding that element exactly as --block does, with the element named above it and
 marked under its value. Only the blocks holding what is shown are read, a bounded piece at a
 time.
@@ -255,7 +256,7 @@ int main(int argc, char** argv) {
     auto* row_opt = app.add_option("--row", row, "a row's values: elements [R*ne0, (R+1)*ne0)")
                         ->type_name("R")
                         ->check(cli::whole_number(0));
-    auto* cols_opt = app.add_option("--cols", cols, "with --row: columns [A, B), as a Python slice")
+    auto* cols_opt = app.add_option("--cols", cols, "with --row: columns [A, B), as a Python slice (clamped to the row)")
                          ->type_name("A:B")
                          ->check(parses(parse_column_slice, "a slice A:B (either end may be left out)"));
     auto* element_opt = app.add_option("--element", element, "the block holding element I (a flat index)")

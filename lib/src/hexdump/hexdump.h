@@ -114,7 +114,8 @@ ElementPlace place_element(const GgufFile& f, const TensorInfo& t, uint64_t row,
 BlockDump dump_element_block(const GgufFile& f, const TensorInfo& t, const ElementPlace& p);
 
 // --cols as given: a Python slice "A:B", either end left out, a negative end counting from the
-// end of the row. `text` is what the user wrote, for messages.
+// end of the row, an end past the row clamped to it (one past int64 saturates: the same
+// columns). `text` is what the user wrote, for messages.
 struct ColumnSlice {
     std::optional<int64_t> start, stop;
     std::string text;
@@ -130,9 +131,9 @@ struct RowSpan {
 };
 // Throws Error naming the tensor and its shape unless the row exists and start < stop <= ne[0].
 void check_row_span(const GgufFile& f, const TensorInfo& t, const RowSpan& s);
-// Row `row`, columns `cols` resolved against ne[0] (all of them when both ends are left out).
-// Throws Error naming the tensor and its shape when the row or an end is outside the tensor, or
-// the slice holds no column.
+// Row `row`, columns `cols` resolved against ne[0] as Python resolves a slice (all of them when
+// both ends are left out). Throws Error naming the tensor and its shape when the row is outside
+// the tensor or the slice holds no column.
 RowSpan row_span(const GgufFile& f, const TensorInfo& t, uint64_t row, const ColumnSlice& cols);
 
 // Some consecutive values of a row, as the block view decodes them.

@@ -42,24 +42,28 @@ std::string count_words(uint64_t n, std::string_view unit) {
                 std::nullopt, f.path());
 }
 
-// One end of a slice against a row of n columns, as Python resolves it, but refused (nullopt)
-// where Python would clamp: a request past the row is a mistake worth saying.
-std::optional<uint64_t> slice_end(std::optional<int64_t> v, uint64_t n, uint64_t absent) {
+// One end of a slice against a row of n columns, as Python resolves it: a negative end counts
+// from the row's end, and an end past either end of the row is clamped to it.
+uint64_t slice_end(std::optional<int64_t> v, uint64_t n, uint64_t absent) {
     if (!v) return absent;
-    if (*v >= 0) return uint64_t(*v) <= n ? std::optional<uint64_t>(uint64_t(*v)) : std::nullopt;
+    if (*v >= 0) return std::min(uint64_t(*v), n);
     const uint64_t back = uint64_t(-(*v + 1)) + 1;  // |v|, without negating INT64_MIN
-    return back <= n ? std::optional<uint64_t>(n - back) : std::nullopt;
+    return back <= n ? n - back : 0;
 }
 
-// One end of a slice: empty (left out) or a decimal integer with an optional sign.
+// One end of a slice: empty (left out) or a decimal integer with an optional sign. Python takes
+// integers of any size; one past int64 is clamped to the row all the same, so it saturates.
 bool parse_end(std::string_view part, std::optional<int64_t>& v) {
     if (part.empty()) return true;
-    const bool plus = part[0] == '+';
-    if (plus) part.remove_prefix(1);  // from_chars takes '-' only
-    int64_t x = 0;
+    const bool minus = part[0] == '-';
+    if (minus || part[0] == '+') part.remove_prefix(1);
+    if (part.empty() || !std::all_of(part.begin(), part.end(), [](char c) { return c >= '0' && c <= '9'; }))
+        return false;
+    uint64_t x = 0;
     const auto [ptr, ec] = std::from_chars(part.data(), part.data() + part.size(), x);
-    if (part.empty() || (plus && part[0] == '-') || ec != std::errc() || ptr != part.data() + part.size()) return false;
-    v = x;
+    if (ec != std::errc()) x = UINT64_MAX;  // only out of range is left: digits and nothing else
+    constexpr uint64_t kMax = uint64_t(INT64_MAX);
+    v = minus ? (x > kMax ? INT64_MIN : -int64_t(x)) : int64_t(std::min(x, kMax));
     return true;
 }
 
@@ -185,14 +189,12 @@ void check_row_span(const GgufFile& f, const TensorInfo& t, const RowSpan& s) {
 RowSpan row_span(const GgufFile& f, const TensorInfo& t, uint64_t row, const ColumnSlice& cols) {
     if (row >= n_rows(t)) out_of_range(f, t, fmt::format("row {}", row), n_rows(t), "row");
     const uint64_t n = t.ne[0];
-    const auto start = slice_end(cols.start, n, 0), stop = slice_end(cols.stop, n, n);
-    const std::string what = fmt::format("columns {}", escape(cols.text));
-    if (!start || !stop) out_of_range(f, t, what, n, "column");
-    if (*start >= *stop)
-        throw ArgumentError(fmt::format("{} select no column: tensor {} of shape {} has {}", what, quoted_name(t.name),
-                                shape_string(t), count_words(n, "column")),
-                    std::nullopt, f.path());
-    return RowSpan{row, *start, *stop};
+    const uint64_t start = slice_end(cols.start, n, 0), stop = slice_end(cols.stop, n, n);
+    if (start >= stop)
+        throw ArgumentError(fmt::format("columns {} select no column: tensor {} of shape {} has {}", escape(cols.text),
+                                        quoted_name(t.name), shape_string(t), count_words(n, "column")),
+                            std::nullopt, f.path());
+    return RowSpan{row, start, stop};
 }
 
 void row_values(const GgufFile& f, const TensorInfo& t, const RowSpan& s,
