@@ -53,16 +53,18 @@ line led by the column of its first value; --cols A:B keeps columns A to B-1 as 
 does (either end may be left out; a negative one counts from the end of the row; an end past
 the row is clamped to it; a slice holding no column is an error). --element I and --at ROW,COL show
 the block holding that element exactly as --block does, with the element named above it and
-marked under its value. Only the blocks holding what is shown are read, a bounded piece at a
-time.
+marked under its value. --at also takes all of a tensor's indices in NumPy's order, the column
+last: I2,I1,COL for three dimensions, I3,I2,I1,COL for four (NumPy's w[1, 2, 5] is --at
+1,2,5). Only the blocks holding what is shown are read, a bounded piece at a time.
 
 JSON: an array of blocks (always, even of one) with the keys tensor, type, block, offset
 (absolute), size, elements {first, last, row, first_col, last_col} (the elements the block
 holds, all in one row; with i1, i2, i3 for more than two dimensions), fields [{name, offset
 (within the block), size, kind, meaning, hex, decoded}] and values;
-with --element or --at, the one block has one more: element {index, row, column, block,
-in_block, value}. A row: {tensor, type, shape (GGUF order), row, rows, start, stop (the columns,
-half-open), first_block, last_block, values}. Floats are exact (the shortest decimal that
+with --element or --at, the one block has one more: element {index, row, col, block,
+in_block, value}. A row: {tensor, type, shape (GGUF order), shape_row_major (NumPy's), row,
+rows, start, stop (the columns, half-open), first_block, last_block, values}. A row and an
+element of a tensor of more than two dimensions also have i1, i2 (and i3): the row's place. Floats are exact (the shortest decimal that
 reads back to the same value); NaN and infinities, which JSON lacks, are the strings "NaN",
 "Infinity" and "-Infinity". A series of per-element codes in `decoded` comes with
 NAME_element, the element each code belongs to.
@@ -158,7 +160,7 @@ void write_blocks(const GgufFile& f, const TensorInfo& t, uint64_t first, uint64
 struct Request {
     uint64_t block = 0, count = 1;
     std::optional<uint64_t> row, element;
-    std::optional<std::pair<uint64_t, uint64_t>> at;  // row, column
+    std::optional<std::vector<uint64_t>> at;  // ROW,COL, or NumPy's index (place_at)
     ColumnSlice cols;
     bool json = false, markdown = false, color = false;
     size_t columns = 0;  // a terminal's, to fit; 0 in a pipe
@@ -175,7 +177,7 @@ void write_row(const GgufFile& f, const TensorInfo& t, const Request& r) {
 }
 
 void write_element(const GgufFile& f, const TensorInfo& t, const Request& r) {
-    const ElementPlace p = r.element ? place_element(f, t, *r.element) : place_element(f, t, r.at->first, r.at->second);
+    const ElementPlace p = r.element ? place_element(f, t, *r.element) : place_at(f, t, *r.at);
     const BlockDump b = dump_element_block(f, t, p);
     cli::write_stdout(r.json ? "[\n" + block_item(b) + "\n]\n"
                              : r.markdown ? render_block_markdown(b) : render_block_text(b, r.color, r.columns));
@@ -214,17 +216,20 @@ void show_named_tensor(const GgufFile& f, const std::string& input, const std::s
     show_tensor(shard, *found.tensor, r);
 }
 
-// --at ROW,COL: two decimal whole numbers, parsed as --block's are (no sign, nothing after).
-std::optional<std::pair<uint64_t, uint64_t>> parse_at(std::string_view s) {
-    const size_t comma = s.find(',');
-    if (comma == std::string_view::npos) return std::nullopt;
-    auto whole = [](std::string_view part, uint64_t& v) {
+// --at: one to four decimal whole numbers between commas (ROW,COL or a NumPy index: place_at
+// says which the tensor takes), each parsed as --block's is (no sign, nothing after).
+std::optional<std::vector<uint64_t>> parse_at(std::string_view s) {
+    std::vector<uint64_t> at;
+    for (size_t from = 0;;) {
+        const size_t comma = std::min(s.find(',', from), s.size());
+        const std::string_view part = s.substr(from, comma - from);
+        uint64_t v = 0;
         const auto [ptr, ec] = std::from_chars(part.data(), part.data() + part.size(), v);
-        return !part.empty() && ec == std::errc() && ptr == part.data() + part.size();
-    };
-    std::pair<uint64_t, uint64_t> at;
-    if (!whole(s.substr(0, comma), at.first) || !whole(s.substr(comma + 1), at.second)) return std::nullopt;
-    return at;
+        if (part.empty() || ec != std::errc() || ptr != part.data() + part.size() || at.size() == 4) return std::nullopt;
+        at.push_back(v);
+        if (comma == s.size()) return at;
+        from = comma + 1;
+    }
 }
 
 // A CLI11 check that `parse` accepts the option's text, so that a malformed one is a usage error.
@@ -262,9 +267,9 @@ int main(int argc, char** argv) {
     auto* element_opt = app.add_option("--element", element, "the block holding element I (a flat index)")
                             ->type_name("I")
                             ->check(cli::whole_number(0));
-    auto* at_opt = app.add_option("--at", at, "the block holding row ROW's column COL")
+    auto* at_opt = app.add_option("--at", at, "the block holding row ROW's column COL, or NumPy's w[I2, I1, COL] given as I2,I1,COL")
                        ->type_name("ROW,COL")
-                       ->check(parses(parse_at, "ROW,COL (two whole numbers)"));
+                       ->check(parses(parse_at, "ROW,COL or I3,I2,I1,COL (whole numbers, as many as the tensor has dimensions)"));
     auto* header_opt = app.add_flag("--header", header, "the header, metadata and tensor infos with offsets (the default)");
     auto* describe_opt = app.add_option("--describe", describe, "a format's layout and formula, without a file (Q4_K, ..., or all); or what a file type (general.file_type: Q4_K_M, MOSTLY_Q8_0, ...) gives each tensor");
     auto* json_opt = app.add_flag("--json", req.json, "JSON (see below)");

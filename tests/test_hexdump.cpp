@@ -407,6 +407,12 @@ TEST_CASE("elements: the flat index, row and column, the block, the higher indic
     CHECK((b.index == 5 && b.marked && b.marked->element == 1500));
     CHECK(render_block_text(b, false)
               .starts_with("element 1500 is row 5 (i1=2, i2=1), column 220: element 220 of block 5\n"));
+    // --at: ROW,COL, or NumPy's index (the shape reversed): w[1, 2, 220] is i2 = 1, i1 = 2, row 2 + 3 * 1.
+    const uint64_t numpy[] = {1, 2, 220}, flat[] = {5, 220}, four[] = {0, 1, 2, 3}, past[] = {2, 0, 0};
+    CHECK(place_at(f, t, numpy).element == 1500);
+    CHECK(place_at(f, t, flat).element == 1500);
+    CHECK_THROWS_WITH_AS(place_at(f, t, four), doctest::Contains("I2,I1,COL in NumPy's order"), Error);
+    CHECK_THROWS_WITH_AS(place_at(f, t, past), doctest::Contains("i2 2 out of range"), Error);
     const TensorInfo& q8 = *f.find_tensor("q8_0.weight");  // 1024 x 4, blocks of 32
     CHECK(place_element(f, q8, 3, 1000).block == (3 * 1024 + 1000) / 32);
     CHECK(place_element(f, q8, 3, 1000).in_block == 8);

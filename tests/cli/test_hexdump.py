@@ -414,7 +414,10 @@ def test_big_endian_blocks_are_refused_with_nothing_on_stdout(tmp_path):
     [ALL, "--tensor", "q4_K.weight", "--element", str(2**64)],
     [ALL, "--tensor", "q4_K.weight", "--at", "1"],
     [ALL, "--tensor", "q4_K.weight", "--at", "1,-2"],
-    [ALL, "--tensor", "q4_K.weight", "--at", "1,2,3"],
+    [ALL, "--tensor", "q4_K.weight", "--at", "1,2,3"],              # a 2-D tensor: ROW,COL only
+    [ALL, "--tensor", "q4_K.3d", "--at", "1,2,3,4,5"],                # five numbers: no tensor has them
+    [ALL, "--tensor", "q4_K.3d", "--at", "1,,3"],
+    [ALL, "--tensor", "q4_K.3d", "--at", "1,2,"],
     [ALL, "--tensor", "q4_K.weight", "--at", f"{2**64},0"],
     ["--describe", "Q4_Z"],
     [ALL, "--describe", "Q4_K"],
@@ -495,8 +498,15 @@ def test_row_json_against_ggml_and_gguf_py(name, row):
     elems, _ = block_geometry(t)
     d = dump_json(ALL, "--tensor", name, "--row", row)
     width = ne0(t)
-    assert list(d) == ["tensor", "type", "shape", "row", "rows", "start", "stop", "first_block", "last_block", "values"]
+    higher = [f"i{k}" for k in range(1, len(t.shape))] if len(t.shape) > 2 else []
+    assert list(d) == ["tensor", "type", "shape", "shape_row_major", "row", *higher, "rows", "start", "stop",
+                       "first_block", "last_block", "values"]
     assert d["shape"] == [int(x) for x in t.shape] and d["type"] == t.tensor_type.name
+    numpy_shape = (REF[name] if name in REF else t).data.shape  # NumPy's, as gguf-py gives it
+    assert d["shape_row_major"] == d["shape"][::-1] == list(numpy_shape)
+    if higher:  # the row's place: NumPy's w[..., i2, i1, :] is this row
+        at = tuple(d[k] for k in reversed(higher))
+        assert same_bits(np.asarray(REF[name].data[at], dtype=np.float32), ref_rows(name)[row])
     assert d["rows"] == n_blocks(t) * elems // width and (d["row"], d["start"], d["stop"]) == (row, 0, width)
     assert (d["first_block"], d["last_block"]) == (row * width // elems, ((row + 1) * width - 1) // elems)
     if d["type"] in INTEGER_TYPES:  # exact integers, past 2^53 too
@@ -607,8 +617,20 @@ def test_element_and_at_name_the_block_holding_it(name, row, col):
     d = block_json(ALL, "--tensor", name, "--element", index)
     assert block_json(ALL, "--tensor", name, "--at", f"{row},{col}") == d
     block = index // elems
-    want = {"index": index, "row": row, "column": col, "block": block, "in_block": index % elems}
-    assert d.pop("element") == {**want, "value": d["values"][index % elems]}
+    ne = [int(x) for x in t.shape]
+    higher = {}
+    if len(ne) > 2:  # i1 fastest, then i2, i3
+        rest = row
+        for k, n in enumerate(ne[1:], 1):
+            rest, higher[f"i{k}"] = divmod(rest, n)
+        numpy_index = [higher[f"i{k}"] for k in range(len(ne) - 1, 0, -1)] + [col]  # I2,I1,COL: NumPy's order
+        assert block_json(ALL, "--tensor", name, "--at", ",".join(map(str, numpy_index))) == d
+        want = np.float32(np.asarray(REF[name].data, dtype=np.float32)[tuple(numpy_index)])
+        assert same_bits(as_f32([d["element"]["value"]]), np.array([want], dtype=np.float32))
+    # The keys gguf-dequant --check and gguf-compare give an element, i1.. beyond two dimensions.
+    want = {"index": index, "row": row, **higher, "col": col, "block": block, "in_block": index % elems}
+    element = d.pop("element")
+    assert list(element) == [*want, "value"] and element == {**want, "value": d["values"][index % elems]}
     assert d == block_json(ALL, "--tensor", name, "--block", block)  # the block, exactly as --block shows it
     if d["type"] in INTEGER_TYPES:
         assert d["values"] == [int(file_rows(name)[row][col])]
@@ -675,6 +697,33 @@ def test_out_of_range_names_the_tensor_and_its_shape(args, what):
     for view in ([], ["--json"], ["--markdown"]):
         err = one_error(run(ALL, "--tensor", "q4_K.weight", *args, *view, check_rc=2))
         assert err.startswith(f"error: {ALL}: {what}"), err
+
+
+@pytest.mark.parametrize("name,at,what", [
+    ("q4_K.3d", "1,2,5,3", "--at takes 2 or 3 numbers for tensor 'q4_K.3d' of shape 256 x 3 x 2 (GGUF order): ROW,COL "
+                           "(the rows flattened: row = i1 + ne1*(i2 + ne2*i3)) or its 3 indices I2,I1,COL in NumPy's order "
+                           "(the shape reversed); got 4"),
+    ("q8_0.4d", "1,1,5", "or its 4 indices I3,I2,I1,COL in NumPy's order (the shape reversed); got 3"),
+    ("q4_K.weight", "1,2,5", "--at takes 2 numbers for tensor 'q4_K.weight' of shape 1024 x 4 (GGUF order): ROW,COL; got 3"),
+    ("q4_K.weight", "1", "--at takes 2 numbers"),
+    ("q4_K.3d", "2,0,5", "i2 2 out of range: tensor 'q4_K.3d' of shape 256 x 3 x 2 (GGUF order) has ne2 = 2"),
+    ("q4_K.3d", "1,3,5", "i1 3 out of range: tensor 'q4_K.3d' of shape 256 x 3 x 2 (GGUF order) has ne1 = 3"),
+    ("q4_K.3d", "1,2,256", "column 256 out of range: tensor 'q4_K.3d' of shape 256 x 3 x 2 has 256 columns (0..255)"),
+    ("q8_0.4d", f"{2**64 - 1},0,0,0", f"i3 {2**64 - 1} out of range"),
+])
+def test_at_takes_row_col_or_a_numpy_index_and_says_so(name, at, what):
+    err = one_error(run(ALL, "--tensor", name, "--at", at, check_rc=2))
+    assert err.startswith(f"error: {ALL}: ") and what in err, err
+
+
+def test_at_of_a_one_dimensional_tensor(tmp_path):
+    path = tmp_path / "flat.gguf"
+    write_one(path, "v", np.arange(64, dtype=np.float32))
+    d = block_json(path, "--tensor", "v", "--at", "37")
+    assert d["element"] == {"index": 37, "row": 0, "col": 37, "block": 37, "in_block": 0, "value": 37.0}
+    assert block_json(path, "--tensor", "v", "--at", "0,37") == d
+    err = one_error(run(path, "--tensor", "v", "--at", "0,0,37", check_rc=2))
+    assert "ROW,COL (row 0, its only one) or COL; got 3" in err
 
 
 def test_a_tensor_of_more_dimensions_names_its_shape():

@@ -110,6 +110,11 @@ uint64_t n_rows(const TensorInfo& t);
 // its shape when it is outside the tensor.
 ElementPlace place_element(const GgufFile& f, const TensorInfo& t, uint64_t element);
 ElementPlace place_element(const GgufFile& f, const TensorInfo& t, uint64_t row, uint64_t column);
+// --at's numbers: ROW,COL (the rows flattened, whatever the dimensions), or as many numbers as
+// the tensor has dimensions in NumPy's order (gguf-py's shape, GGUF's reversed: I3,I2,I1,COL),
+// so that --at 1,2,5 of a 256 x 3 x 2 tensor is NumPy's w[1, 2, 5], row 2 + 3 * 1. Throws
+// ArgumentError, saying both forms, for another count, and naming the range for an index past it.
+ElementPlace place_at(const GgufFile& f, const TensorInfo& t, std::span<const uint64_t> at);
 // The block holding `p`, dumped as dump_block does, with the element marked.
 BlockDump dump_element_block(const GgufFile& f, const TensorInfo& t, const ElementPlace& p);
 
@@ -156,7 +161,8 @@ void row_values(const GgufFile& f, const TensorInfo& t, const RowSpan& s,
 // is refused. Text: a title, then lines of up to eight values, each line starting with the column
 // of its first value, within 80 columns (or a narrower terminal's `columns`, the title too).
 // Markdown: a section with the same lines fenced. JSON:
-//   {"tensor", "type", "shape" (GGUF order), "row", "rows", "start", "stop" (the columns,
+//   {"tensor", "type", "shape" (GGUF order), "shape_row_major" (NumPy's), "row" (and "i1", "i2",
+//    "i3" as the tensor has them, beyond two dimensions), "rows", "start", "stop" (the columns,
 //    half-open), "first_block", "last_block", "values"}
 // with floats as in the block JSON and integer types' values exact.
 void render_row_text(const GgufFile& f, const TensorInfo& t, const RowSpan& s, bool color,
@@ -179,8 +185,9 @@ void row_json(const GgufFile& f, const TensorInfo& t, const RowSpan& s,
 // exactly), so every value survives the round trip; NaN and infinities, which JSON lacks, are
 // the strings "NaN", "Infinity" and "-Infinity" (the field's hex keeps the exact bits).
 // A per-element series comes with "<name>_element": the element index of each value. A marked
-// block (dump_element_block) has one more member, "element": {"index", "row", "column",
-// "block", "in_block", "value"}.
+// block (dump_element_block) has one more member, "element": {"index", "row", "col", "block",
+// "in_block", "value"} (and "i1", "i2", "i3" beyond two dimensions): the keys gguf-dequant
+// --check and gguf-compare give an element.
 // With `columns` (a terminal's), the block view fits them: grids of fewer values a line, long
 // text wrapped, the field table's hex and values cut (and said to be); 0: as in a pipe, whole.
 std::string render_block_text(const BlockDump& b, bool color, size_t columns = 0);

@@ -165,6 +165,45 @@ ElementPlace place_element(const GgufFile& f, const TensorInfo& t, uint64_t row,
     return place_element(f, t, row * t.ne[0] + column);  // < n_elements: no overflow
 }
 
+namespace {
+
+// "ROW,COL (...) or its 3 indices I2,I1,COL in NumPy's order": what --at takes for `t`.
+std::string at_forms(const TensorInfo& t) {
+    if (t.n_dims == 1) return "ROW,COL (row 0, its only one) or COL";
+    if (t.n_dims == 2) return "ROW,COL";
+    std::string numpy;
+    for (uint32_t d = t.n_dims; d-- > 1;) numpy += fmt::format("I{},", d);
+    return fmt::format("ROW,COL (the rows flattened: row = i1 + ne1*(i2 + ne2*i3)) or its {} indices {}COL in NumPy's "
+                       "order (the shape reversed)",
+                       t.n_dims, numpy);
+}
+
+// The row of NumPy index `at` (..., i2, i1, col), each index checked against its dimension.
+uint64_t row_of(const GgufFile& f, const TensorInfo& t, std::span<const uint64_t> at) {
+    uint64_t row = 0;
+    for (uint32_t d = t.n_dims; d-- > 1;) {
+        const uint64_t i = at[t.n_dims - 1 - d];
+        if (i >= t.ne[d])
+            throw ArgumentError(fmt::format("i{} {} out of range: tensor {} of shape {} (GGUF order) has ne{} = {}", d, i,
+                                            quoted_name(t.name), shape_string(t), d, t.ne[d]),
+                                std::nullopt, f.path());
+        row = row * t.ne[d] + i;  // i3 first: row = i1 + ne1 * (i2 + ne2 * i3)
+    }
+    return row;
+}
+
+}  // namespace
+
+ElementPlace place_at(const GgufFile& f, const TensorInfo& t, std::span<const uint64_t> at) {
+    if (at.size() == 2) return place_element(f, t, at[0], at[1]);
+    if (at.size() != t.n_dims)
+        throw ArgumentError(fmt::format("--at takes {} numbers for tensor {} of shape {} (GGUF order): {}; got {}",
+                                        t.n_dims == 2 ? "2" : fmt::format("2 or {}", t.n_dims), quoted_name(t.name),
+                                        shape_string(t), at_forms(t), at.size()),
+                            std::nullopt, f.path());
+    return place_element(f, t, row_of(f, t, at), at.back());
+}
+
 BlockDump dump_element_block(const GgufFile& f, const TensorInfo& t, const ElementPlace& p) {
     BlockDump b = dump_block(f, t, p.block);
     b.marked = p;
