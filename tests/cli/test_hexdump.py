@@ -553,7 +553,7 @@ def test_row_text_view(name, cols):
     t = TENSORS[name]
     shape = " x ".join(str(int(x)) for x in t.shape)
     higher = " (i1=1, i2=0)" if len(t.shape) == 3 else ""
-    assert lines[0] == f"{name} row 1 of {d['rows']}{higher}: {d['type']}, shape {shape}"
+    assert lines[0] == f"{name} row 1 of {d['rows']}{higher}: {d['type']}, shape {shape} (GGUF order, ne0 first)"
     blocks = f"block {d['first_block']}" if d["first_block"] == d["last_block"] else \
         f"blocks {d['first_block']}-{d['last_block']}"
     assert lines[1] == f"columns {d['start']}-{d['stop'] - 1} of {ne0(t)}, {blocks}"
@@ -570,8 +570,8 @@ def test_row_text_view(name, cols):
 def test_row_markdown():
     md = run(ALL, "--tensor", "q8_0.weight", "--row", 3, "--cols", "16:48", "--markdown", check_rc=0).stdout.decode()
     d = dump_json(ALL, "--tensor", "q8_0.weight", "--row", 3, "--cols", "16:48")
-    assert md.startswith("### q8\\_0.weight row 3 (Q8_0)\n\nRow 3 of 4 of a 1024 x 4 tensor: columns 16-47 of 1024, "
-                         "blocks 96-97.\n\n```text\n") and md.endswith("```\n")
+    assert md.startswith("### q8\\_0.weight row 3 (Q8_0)\n\nRow 3 of 4 of a 1024 x 4 tensor (GGUF order, ne0 first): columns "
+                         "16-47 of 1024, blocks 96-97.\n\n```text\n") and md.endswith("```\n")
     grid = re.search(r"```text\n(.*?)```", md, re.S).group(1)
     cells = text_grid("\n\n" + grid)
     assert same_bits(np.array([float(cells[c]) for c in range(16, 48)], dtype=np.float32), as_f32(d["values"]))

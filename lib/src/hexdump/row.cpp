@@ -256,7 +256,9 @@ void render_row_text(const GgufFile& f, const TensorInfo& t, const RowSpan& s, b
     TextOut out(sink);
     const std::string title =
         fmt::format("{} row {} of {}{}", escape(t.name), s.row, n_rows(t), higher_text(higher_indices(t, s.row)));
-    out += hexdump_detail::titled(title, fmt::format("{}, shape {}", t.type->name, shape_string(t)), st, columns) + '\n';
+    out += hexdump_detail::titled(title, fmt::format("{}, shape {} (GGUF order, ne0 first)", t.type->name, shape_string(t)),
+                                  st, columns) +
+           '\n';
     out += span_words(t, s) + '\n';
     render_grid(f, t, s, st, out, columns);
     out.flush();
@@ -268,7 +270,7 @@ void render_row_markdown(const GgufFile& f, const TensorInfo& t, const RowSpan& 
     hexdump_detail::refuse_big_endian(f);
     TextOut out(sink);
     out += fmt::format("### {} row {} ({})\n\n", escape(t.name, EscapeFor::Markdown), s.row, t.type->name);
-    out += fmt::format("Row {} of {}{} of a {} tensor: {}.\n\n```text\n", s.row, n_rows(t),
+    out += fmt::format("Row {} of {}{} of a {} tensor (GGUF order, ne0 first): {}.\n\n```text\n", s.row, n_rows(t),
                        higher_text(higher_indices(t, s.row)), shape_string(t), span_words(t, s));
     render_grid(f, t, s, Style{false}, out);
     out += "```\n";
