@@ -116,7 +116,7 @@ std::string describe_types(const std::string& which, bool json, bool markdown, b
     std::string out;
     for (size_t i = 0; i < formats.size(); ++i) {
         if (i) out += '\n';
-        if (markdown && all) out += fmt::format("## {}\n\n", formats[i].type->name);
+        if (markdown) out += fmt::format("## {}\n\n", formats[i].type->name);  // one type or all: a section each
         out += markdown ? render_format_markdown(formats[i]) : render_format_text(formats[i], color);
     }
     return out;

@@ -279,6 +279,10 @@ def test_describe():
         [t.name for t in GGMLQuantizationType if t.name in {r.tensor_type.name for r in READER.tensors}
          and t.name not in INTEGER_TYPES | {"F32", "F16", "BF16", "F64"}] + ["Q2_0"]
     assert every[[f["type"] for f in every].index("Q4_K")] == d
+    md = run("--describe", "Q4_K", "--markdown", check_rc=0).stdout.decode()
+    assert md.startswith("## Q4_K\n\n256 elements in 144 bytes")  # headed as each type of --describe all is
+    every_md = run("--describe", "all", "--markdown", check_rc=0).stdout.decode()
+    assert "\n" + md in every_md
     text = run("--describe", "Q4_K", check_rc=0).stdout.decode()
     assert "| d | dmin | scales[12] | qs[128]" in text
     assert "y = (d * sc) * q - (dmin * m)" in text
