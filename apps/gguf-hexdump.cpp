@@ -78,7 +78,8 @@ of range (the line names the tensor and its shape). Usage mistakes exit 2: among
 with --block or --count, --element with --at, --cols without --row. Strings from the file are
 shown escaped; colour only on a terminal, never with NO_COLOR set.)";
 
-// "unknown type 'x'; did you mean ...?", then every tensor type and file type there is.
+// "unknown type 'x'; did you mean ...?" (or "the type name is empty"), then every tensor type
+// and file type there is.
 std::string unknown_type(const std::string& which) {
     ClosestNames closest(which);
     std::string types, file_types;
@@ -90,9 +91,12 @@ std::string unknown_type(const std::string& which) {
         closest.consider(ft.name);
         file_types += (file_types.empty() ? "" : " ") + std::string(ft.name);
     }
-    std::string near;
-    for (const std::string& n : closest.names()) near += (near.empty() ? "" : ", ") + ("'" + n + "'");
-    return fmt::format("unknown type '{}'{}; the types are: {} (or all); the file types: {}", escape(which),
+    std::string near;  // nothing is near an empty name; a file type named as a tensor type is named once
+    for (const std::string& n : closest.names())
+        if (!which.empty() && near.find("'" + n + "'") == std::string::npos) near += (near.empty() ? "'" : ", '") + n + "'";
+    const std::string what = which.empty() ? "--describe: the type name is empty"
+                                           : fmt::format("unknown type '{}'", escape(which));
+    return fmt::format("{}{}; the types are: {} (or all); the file types: {}", what,
                        near.empty() ? "" : "; did you mean " + near + "?", types, file_types);
 }
 
@@ -295,7 +299,7 @@ int main(int argc, char** argv) {
         if (element_opt->count()) req.element = element;
         if (at_opt->count()) req.at = parse_at(at);
         if (cols_opt->count()) req.cols = *parse_column_slice(cols);
-        if (!describe.empty()) {
+        if (describe_opt->count()) {  // --describe "" too: an empty name is refused as an unknown one is
             if (!input.empty()) throw cli::UsageError("--describe shows a format, not a file: leave out the FILE");
             cli::write_stdout(describe_types(describe, req.json, req.markdown, req.color));
             return cli::kExitOk;

@@ -432,6 +432,36 @@ def test_usage_errors_exit_2(args):
     assert p.stderr.startswith(b"error: ") and p.stdout == b""
 
 
+@pytest.mark.parametrize("option,value,what", [
+    ("--connect-timeout", "0", "0 is not a positive number of seconds"),
+    ("--idle-timeout", "-1", "-1 is not a positive number of seconds"),
+    ("--request-timeout", "nan", "nan is not a positive number of seconds"),  # was let through
+    ("--connect-timeout", "inf", "inf is not a positive number of seconds"),
+    ("--connect-timeout", "1e400", "1e400 is not a positive number of seconds"),
+    ("--connect-timeout", "abc", "abc is not a positive number of seconds"),
+    ("--min-speed", "-1", "-1 is not a number of bytes per second, 0 or more"),
+    ("--max-header-total", "0", "0 is not a whole number from 1 to 18446744073709551615"),
+])
+def test_remote_limits_say_what_they_take(option, value, what):
+    p = run(ALL, option, value, check_rc=2)
+    assert p.stderr.decode() == f"error: {option}: {what}\nRun with --help for usage.\n" and p.stdout == b""
+    env = {"GGUFTK_" + option[2:].upper().replace("-", "_"): value}
+    assert run(ALL, env=env, check_rc=2).stderr == p.stderr  # the same check from the environment
+
+
+def test_remote_limits_take_fractions_and_zero_speed():
+    assert run(ALL, "--connect-timeout", "0.5", "--min-speed", "0", "--idle-timeout", "1e3", check_rc=0).stdout
+
+
+@pytest.mark.parametrize("name,what", [("", "--describe: the type name is empty; the types are: F32 F16 Q4_0 "),
+                                       ("Q4_Z", "unknown type 'Q4_Z'; did you mean 'Q4_0', 'Q4_1', 'Q4_K'?;")])
+def test_describe_an_unknown_type_lists_the_types(name, what):
+    p = run("--describe", name, check_rc=2)
+    err = p.stderr.decode()
+    assert err.startswith(f"error: {what}") and p.stdout == b""
+    assert " Q4_K " in err and "(or all); the file types: " in err and "Q4_K_M" in err
+
+
 def test_help_has_examples():
     out = " ".join(run("--help", check_rc=0).stdout.decode().split())  # the prose is refilled
     assert "Examples:" in out and "--tensor" in out and "--describe" in out and '"NaN"' in out
