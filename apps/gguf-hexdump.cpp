@@ -73,9 +73,10 @@ A remote file (http://, https://, hf://OWNER/REPO/FILE.gguf[@REVISION], as for g
 is read with HTTP range requests: its header, then exactly the bytes of the blocks shown.
 
 The file is validated first: a damaged file gives one `error:` line with the offset of the
-problem, and exit code 1; so do an unknown tensor name and a block, row, column or element out
-of range (the line names the tensor and its shape). Usage mistakes exit 2: among them --row
-with --block or --count, --element with --at, --cols without --row. Strings from the file are
+problem, and exit code 1. Usage mistakes exit 2, and so do arguments that do not fit the file:
+an unknown tensor name (with close names suggested), a block, row, column or element out of
+range (the line names the tensor and its shape), --row with --block or --count, --element
+with --at, --cols without --row. Strings from the file are
 shown escaped; colour only on a terminal, never with NO_COLOR set.)";
 
 // "unknown type 'x'; did you mean ...?" (or "the type name is empty"), then every tensor type
