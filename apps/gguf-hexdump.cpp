@@ -60,13 +60,13 @@ last: I2,I1,COL for three dimensions, I3,I2,I1,COL for four (NumPy's w[1, 2, 5] 
 JSON: an array of blocks (always, even of one) with the keys tensor, type, block, offset
 (absolute), size, elements {first, last, row, first_col, last_col} (the elements the block
 holds, all in one row; with i1, i2, i3 for more than two dimensions), fields [{name, offset
-(within the block), size, kind, meaning, hex, decoded}] and values;
-with --element or --at, the one block has one more: element {index, row, col, block,
-in_block, value}. A row: {tensor, type, shape (GGUF order), shape_row_major (NumPy's), row,
-rows, start, stop (the columns, half-open), first_block, last_block, values}. A row and an
-element of a tensor of more than two dimensions also have i1, i2 (and i3): the row's place. Floats are exact (the shortest decimal that
-reads back to the same value); NaN and infinities, which JSON lacks, are the strings "NaN",
-"Infinity" and "-Infinity". A series of per-element codes in `decoded` comes with
+(within the block), size, kind, meaning, hex, decoded}] and values; with --element or --at,
+the one block has one more: element {index, row, col, block, in_block, value}. A row: {tensor,
+type, shape (GGUF order), shape_row_major (NumPy's), row, rows, start, stop (the columns,
+half-open), first_block, last_block, values}. A row and an element of a tensor of more than two
+dimensions also have i1, i2 (and i3): the row's place. Floats are exact (the shortest decimal
+that reads back to the same value); NaN and infinities, which JSON lacks, are the strings
+"NaN", "Infinity" and "-Infinity". A series of per-element codes in `decoded` comes with
 NAME_element, the element each code belongs to.
 
 A remote file (http://, https://, hf://OWNER/REPO/FILE.gguf[@REVISION], as for gguf-inspect)
@@ -94,7 +94,8 @@ std::string unknown_type(const std::string& which) {
     }
     std::string near;  // nothing is near an empty name; a file type named as a tensor type is named once
     for (const std::string& n : closest.names())
-        if (!which.empty() && near.find("'" + n + "'") == std::string::npos) near += (near.empty() ? "'" : ", '") + n + "'";
+        if (!which.empty() && near.find("'" + n + "'") == std::string::npos)
+            near += (near.empty() ? "'" : ", '") + n + "'";
     const std::string what = which.empty() ? "--describe: the type name is empty"
                                            : fmt::format("unknown type '{}'", escape(which));
     return fmt::format("{}{}; the types are: {} (or all); the file types: {}", what,
@@ -230,7 +231,8 @@ std::optional<std::vector<uint64_t>> parse_at(std::string_view s) {
         const std::string_view part = s.substr(from, comma - from);
         uint64_t v = 0;
         const auto [ptr, ec] = std::from_chars(part.data(), part.data() + part.size(), v);
-        if (part.empty() || ec != std::errc() || ptr != part.data() + part.size() || at.size() == 4) return std::nullopt;
+        if (part.empty() || ec != std::errc() || ptr != part.data() + part.size() || at.size() == 4)
+            return std::nullopt;
         at.push_back(v);
         if (comma == s.size()) return at;
         from = comma + 1;
@@ -272,9 +274,10 @@ int main(int argc, char** argv) {
     auto* element_opt = app.add_option("--element", element, "the block holding element I (a flat index)")
                             ->type_name("I")
                             ->check(cli::whole_number(0));
-    auto* at_opt = app.add_option("--at", at, "the block holding row ROW's column COL, or NumPy's w[I2, I1, COL] given as I2,I1,COL")
+    auto* at_opt = app.add_option("--at", at, "the block holding row ROW's column COL (or NumPy's w[I2, I1, COL] as I2,I1,COL)")
                        ->type_name("ROW,COL")
-                       ->check(parses(parse_at, "ROW,COL or I3,I2,I1,COL (whole numbers, as many as the tensor has dimensions)"));
+                       ->check(parses(parse_at, "ROW,COL or I3,I2,I1,COL (whole numbers, as many as the tensor has "
+                                                "dimensions)"));
     auto* header_opt = app.add_flag("--header", header, "the header, metadata and tensor infos with offsets (the default)");
     auto* describe_opt = app.add_option("--describe", describe, "a format's layout and formula, without a file (Q4_K, ..., or all); or what a file type (general.file_type: Q4_K_M, MOSTLY_Q8_0, ...) gives each tensor");
     auto* json_opt = app.add_flag("--json", req.json, "JSON (see below)");

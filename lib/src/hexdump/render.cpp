@@ -57,7 +57,8 @@ std::vector<std::string> hex_lines(const BlockDump& b, const FieldDump& f, bool 
     const uint8_t* p = b.bytes.data() + f.offset;
     if (shorten) return {hex_bytes(p, std::min<size_t>(f.size, kHexCell)) + (f.size > kHexCell ? " …" : "")};
     std::vector<std::string> out;
-    for (size_t at = 0; at < f.size; at += kHexLine) out.push_back(hex_bytes(p + at, std::min<size_t>(f.size - at, kHexLine)));
+    for (size_t at = 0; at < f.size; at += kHexLine)
+        out.push_back(hex_bytes(p + at, std::min<size_t>(f.size - at, kHexLine)));
     return out;
 }
 
@@ -290,14 +291,16 @@ std::string field_table(const BlockDump& b, const Style& st, size_t columns) {
     bool cut = false;
     for (size_t i = 0; i < b.fields.size(); ++i) {
         const FieldDump& f = b.fields[i];
-        out += table_line({range_text(f.offset, f.size), f.name, f.kind, hex[i][0], decoded_cell(b, f, shorten)}, w, st, i, false,
-                          columns);
+        const std::vector<std::string> cells{range_text(f.offset, f.size), f.name, f.kind, hex[i][0],
+                                             decoded_cell(b, f, shorten)};
+        out += table_line(cells, w, st, i, false, columns);
         for (size_t k = 1; k < hex[i].size(); ++k) out += std::string(hex_at, ' ') + hex[i][k] + '\n';
         const size_t at = columns && columns <= meaning_at + 16 ? 4 : meaning_at;  // a narrow terminal: less indent
         out += std::string(at, ' ') + st.dim(fitted(f.meaning, columns > at ? columns - at : 0, at)) + '\n';
         cut = cut || f.size > kHexCell;
     }
-    if (shorten && cut) out += st.dim("  " + fitted("(hex: a field's first 8 bytes; every byte is in the dump below)", columns - 2, 2)) + '\n';
+    if (shorten && cut)
+        out += st.dim("  " + fitted("(hex: a field's first 8 bytes; every byte is in the dump below)", columns - 2, 2)) + '\n';
     return out;
 }
 

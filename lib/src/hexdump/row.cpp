@@ -184,8 +184,8 @@ uint64_t row_of(const GgufFile& f, const TensorInfo& t, std::span<const uint64_t
     for (uint32_t d = t.n_dims; d-- > 1;) {
         const uint64_t i = at[t.n_dims - 1 - d];
         if (i >= t.ne[d])
-            throw ArgumentError(fmt::format("i{} {} out of range: tensor {} of shape {} (GGUF order) has ne{} = {}", d, i,
-                                            quoted_name(t.name), shape_string(t), d, t.ne[d]),
+            throw ArgumentError(fmt::format("i{} {} out of range: tensor {} of shape {} (GGUF order) has ne{} = {}", d,
+                                            i, quoted_name(t.name), shape_string(t), d, t.ne[d]),
                                 std::nullopt, f.path());
         row = row * t.ne[d] + i;  // i3 first: row = i1 + ne1 * (i2 + ne2 * i3)
     }
