@@ -35,10 +35,13 @@ Examples:
   gguf-hexdump model-00001-of-00003.gguf --tensor output.weight  # in any shard
   gguf-hexdump https://host/model.gguf --tensor output.weight --block 3
 
-A block view shows, for every field of the format (lib/formats), its byte range within the
-block, its bytes, and what they say (fp16 scales, 6-bit scales and mins per sub-block, high
-bits, grid indices and signs, E8M0/UE4M3 exponents...); then the hex dump, and the values part
-by part with the codes each element was made from. The values are exactly what gguf-dequant
+A block view says which elements the block holds (elements 768-1023: row 3, columns
+0-255), then shows, for every field of the format (lib/formats), its byte range within the
+block, its kind, its bytes, what they say (fp16 scales, 6-bit scales and mins per sub-block,
+high bits, grid indices and signs, E8M0/UE4M3 exponents...) and what the field means; then the
+hex dump, and the values part by part with the codes each element was made from. On a terminal
+the table gives a field's first 8 bytes and 12 values (the dump below has every byte); in a
+pipe, in Markdown and in JSON, all of them. The values are exactly what gguf-dequant
 writes as F32: the same decoder computes them.
 
 Values by element: elements are numbered in GGUF order, ne0 (the row length) fastest. Row R is
@@ -46,31 +49,38 @@ elements [R*ne0, (R+1)*ne0) and its columns are 0..ne0-1; a tensor of more than 
 has its rows counted over ne1, ne2 and ne3 flattened (row = i1 + ne1*(i2 + ne2*i3), shown as
 i1=, i2=). So NumPy's w[3, 810] (gguf-py's shape: GGUF's, reversed) is row 3, column 810.
 --row R prints the row's values, as many a line as fit in 80 columns (eight at most), each
-line led by the column of its first value; --cols A:B keeps columns A to B-1 (either end may
-be left out; a negative one counts from the end of the row). --element I and --at ROW,COL show
+line led by the column of its first value; --cols A:B keeps columns A to B-1 as a Python slice
+does (either end may be left out; a negative one counts from the end of the row; an end past
+the row is clamped to it; a slice holding no column is an error). --element I and --at ROW,COL show
 the block holding that element exactly as --block does, with the element named above it and
-marked under its value. Only the blocks holding what is shown are read, a bounded piece at a
-time.
+marked under its value. --at also takes all of a tensor's indices in NumPy's order, the column
+last: I2,I1,COL for three dimensions, I3,I2,I1,COL for four (NumPy's w[1, 2, 5] is --at
+1,2,5). Only the blocks holding what is shown are read, a bounded piece at a time.
 
 JSON: an array of blocks (always, even of one) with the keys tensor, type, block, offset
-(absolute), size, fields [{name, offset (within the block), size, hex, decoded}] and values;
-with --element or --at, the one block has one more: element {index, row, column, block,
-in_block, value}. A row: {tensor, type, shape (GGUF order), row, rows, start, stop (the columns,
-half-open), first_block, last_block, values}. Floats are exact (the shortest decimal that
-reads back to the same value); NaN and infinities, which JSON lacks, are the strings "NaN",
-"Infinity" and "-Infinity". A series of per-element codes in `decoded` comes with
+(absolute), size, elements {first, last, row, first_col, last_col} (the elements the block
+holds, all in one row; with i1, i2, i3 for more than two dimensions), fields [{name, offset
+(within the block), size, kind, meaning, hex, decoded}] and values; with --element or --at,
+the one block has one more: element {index, row, col, block, in_block, value}. A row: {tensor,
+type, shape (GGUF order), shape_row_major (NumPy's), row, rows, start, stop (the columns,
+half-open), first_block, last_block, values}. A row and an element of a tensor of more than two
+dimensions also have i1, i2 (and i3): the row's place. Floats are exact (the shortest decimal
+that reads back to the same value); NaN and infinities, which JSON lacks, are the strings
+"NaN", "Infinity" and "-Infinity". A series of per-element codes in `decoded` comes with
 NAME_element, the element each code belongs to.
 
 A remote file (http://, https://, hf://OWNER/REPO/FILE.gguf[@REVISION], as for gguf-inspect)
 is read with HTTP range requests: its header, then exactly the bytes of the blocks shown.
 
 The file is validated first: a damaged file gives one `error:` line with the offset of the
-problem, and exit code 1; so do an unknown tensor name and a block, row, column or element out
-of range (the line names the tensor and its shape). Usage mistakes exit 2: among them --row
-with --block or --count, --element with --at, --cols without --row. Strings from the file are
+problem, and exit code 1. Usage mistakes exit 2, and so do arguments that do not fit the file:
+an unknown tensor name (with close names suggested), a block, row, column or element out of
+range (the line names the tensor and its shape), --row with --block or --count, --element
+with --at, --cols without --row. Strings from the file are
 shown escaped; colour only on a terminal, never with NO_COLOR set.)";
 
-// "unknown type 'x'; did you mean ...?", then every tensor type and file type there is.
+// "unknown type 'x'; did you mean ...?" (or "the type name is empty"), then every tensor type
+// and file type there is.
 std::string unknown_type(const std::string& which) {
     ClosestNames closest(which);
     std::string types, file_types;
@@ -82,9 +92,13 @@ std::string unknown_type(const std::string& which) {
         closest.consider(ft.name);
         file_types += (file_types.empty() ? "" : " ") + std::string(ft.name);
     }
-    std::string near;
-    for (const std::string& n : closest.names()) near += (near.empty() ? "" : ", ") + ("'" + n + "'");
-    return fmt::format("unknown type '{}'{}; the types are: {} (or all); the file types: {}", escape(which),
+    std::string near;  // nothing is near an empty name; a file type named as a tensor type is named once
+    for (const std::string& n : closest.names())
+        if (!which.empty() && near.find("'" + n + "'") == std::string::npos)
+            near += (near.empty() ? "'" : ", '") + n + "'";
+    const std::string what = which.empty() ? "--describe: the type name is empty"
+                                           : fmt::format("unknown type '{}'", escape(which));
+    return fmt::format("{}{}; the types are: {} (or all); the file types: {}", what,
                        near.empty() ? "" : "; did you mean " + near + "?", types, file_types);
 }
 
@@ -108,7 +122,7 @@ std::string describe_types(const std::string& which, bool json, bool markdown, b
     std::string out;
     for (size_t i = 0; i < formats.size(); ++i) {
         if (i) out += '\n';
-        if (markdown && all) out += fmt::format("## {}\n\n", formats[i].type->name);
+        if (markdown) out += fmt::format("## {}\n\n", formats[i].type->name);  // one type or all: a section each
         out += markdown ? render_format_markdown(formats[i]) : render_format_text(formats[i], color);
     }
     return out;
@@ -152,7 +166,7 @@ void write_blocks(const GgufFile& f, const TensorInfo& t, uint64_t first, uint64
 struct Request {
     uint64_t block = 0, count = 1;
     std::optional<uint64_t> row, element;
-    std::optional<std::pair<uint64_t, uint64_t>> at;  // row, column
+    std::optional<std::vector<uint64_t>> at;  // ROW,COL, or NumPy's index (place_at)
     ColumnSlice cols;
     bool json = false, markdown = false, color = false;
     size_t columns = 0;  // a terminal's, to fit; 0 in a pipe
@@ -169,7 +183,7 @@ void write_row(const GgufFile& f, const TensorInfo& t, const Request& r) {
 }
 
 void write_element(const GgufFile& f, const TensorInfo& t, const Request& r) {
-    const ElementPlace p = r.element ? place_element(f, t, *r.element) : place_element(f, t, r.at->first, r.at->second);
+    const ElementPlace p = r.element ? place_element(f, t, *r.element) : place_at(f, t, *r.at);
     const BlockDump b = dump_element_block(f, t, p);
     cli::write_stdout(r.json ? "[\n" + block_item(b) + "\n]\n"
                              : r.markdown ? render_block_markdown(b) : render_block_text(b, r.color, r.columns));
@@ -208,17 +222,21 @@ void show_named_tensor(const GgufFile& f, const std::string& input, const std::s
     show_tensor(shard, *found.tensor, r);
 }
 
-// --at ROW,COL: two decimal whole numbers, parsed as --block's are (no sign, nothing after).
-std::optional<std::pair<uint64_t, uint64_t>> parse_at(std::string_view s) {
-    const size_t comma = s.find(',');
-    if (comma == std::string_view::npos) return std::nullopt;
-    auto whole = [](std::string_view part, uint64_t& v) {
+// --at: one to four decimal whole numbers between commas (ROW,COL or a NumPy index: place_at
+// says which the tensor takes), each parsed as --block's is (no sign, nothing after).
+std::optional<std::vector<uint64_t>> parse_at(std::string_view s) {
+    std::vector<uint64_t> at;
+    for (size_t from = 0;;) {
+        const size_t comma = std::min(s.find(',', from), s.size());
+        const std::string_view part = s.substr(from, comma - from);
+        uint64_t v = 0;
         const auto [ptr, ec] = std::from_chars(part.data(), part.data() + part.size(), v);
-        return !part.empty() && ec == std::errc() && ptr == part.data() + part.size();
-    };
-    std::pair<uint64_t, uint64_t> at;
-    if (!whole(s.substr(0, comma), at.first) || !whole(s.substr(comma + 1), at.second)) return std::nullopt;
-    return at;
+        if (part.empty() || ec != std::errc() || ptr != part.data() + part.size() || at.size() == 4)
+            return std::nullopt;
+        at.push_back(v);
+        if (comma == s.size()) return at;
+        from = comma + 1;
+    }
 }
 
 // A CLI11 check that `parse` accepts the option's text, so that a malformed one is a usage error.
@@ -250,15 +268,16 @@ int main(int argc, char** argv) {
     auto* row_opt = app.add_option("--row", row, "a row's values: elements [R*ne0, (R+1)*ne0)")
                         ->type_name("R")
                         ->check(cli::whole_number(0));
-    auto* cols_opt = app.add_option("--cols", cols, "with --row: columns [A, B), as a Python slice")
+    auto* cols_opt = app.add_option("--cols", cols, "with --row: columns [A, B), as a Python slice (clamped to the row)")
                          ->type_name("A:B")
                          ->check(parses(parse_column_slice, "a slice A:B (either end may be left out)"));
     auto* element_opt = app.add_option("--element", element, "the block holding element I (a flat index)")
                             ->type_name("I")
                             ->check(cli::whole_number(0));
-    auto* at_opt = app.add_option("--at", at, "the block holding row ROW's column COL")
+    auto* at_opt = app.add_option("--at", at, "the block holding row ROW's column COL (or NumPy's w[I2, I1, COL] as I2,I1,COL)")
                        ->type_name("ROW,COL")
-                       ->check(parses(parse_at, "ROW,COL (two whole numbers)"));
+                       ->check(parses(parse_at, "ROW,COL or I3,I2,I1,COL (whole numbers, as many as the tensor has "
+                                                "dimensions)"));
     auto* header_opt = app.add_flag("--header", header, "the header, metadata and tensor infos with offsets (the default)");
     auto* describe_opt = app.add_option("--describe", describe, "a format's layout and formula, without a file (Q4_K, ..., or all); or what a file type (general.file_type: Q4_K_M, MOSTLY_Q8_0, ...) gives each tensor");
     auto* json_opt = app.add_flag("--json", req.json, "JSON (see below)");
@@ -284,7 +303,7 @@ int main(int argc, char** argv) {
         if (element_opt->count()) req.element = element;
         if (at_opt->count()) req.at = parse_at(at);
         if (cols_opt->count()) req.cols = *parse_column_slice(cols);
-        if (!describe.empty()) {
+        if (describe_opt->count()) {  // --describe "" too: an empty name is refused as an unknown one is
             if (!input.empty()) throw cli::UsageError("--describe shows a format, not a file: leave out the FILE");
             cli::write_stdout(describe_types(describe, req.json, req.markdown, req.color));
             return cli::kExitOk;

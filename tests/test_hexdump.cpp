@@ -226,11 +226,12 @@ TEST_CASE("6-bit scales and mins are unpacked per sub-block as they were packed"
             CHECK((scales->grouped && mins->grouped));
         }
         // Q3_K: 16 scales stored +32; low 4 bits in s[i % 8] (nibble i / 8), high 2 in s[8 + i % 4] at 2 * (i / 4).
+        // Shown as stored (0..63), the value the formula's (sc - 32) reads.
         int q3[16];
         uint8_t s3[12] = {};
         for (int i = 0; i < 16; ++i) {
-            q3[i] = int(rng() % 64) - 32;
-            const int u = q3[i] + 32;
+            q3[i] = int(rng() % 64);
+            const int u = q3[i];
             s3[i % 8] |= uint8_t((u & 15) << (4 * (i / 8)));
             s3[8 + i % 4] |= uint8_t((u >> 4) << (2 * (i / 4)));
         }
@@ -258,7 +259,7 @@ TEST_CASE("fixture blocks: values are exactly ggml's reference, fields tile, vie
             CHECK(text.find(std::string(t.type->name)) != std::string::npos);
             CHECK(text.find('\x1b') == std::string::npos);
             CHECK(render_block_text(b, true).find("\x1b[") != std::string::npos);
-            CHECK(render_block_markdown(b).find("| bytes | field | kind | hex | decoded |") != std::string::npos);
+            CHECK(render_block_markdown(b).find("| bytes | field | kind | meaning | hex | decoded |") != std::string::npos);
             if (t.type->cls == TypeClass::Integer) continue;
             const TensorInfo* r = ref.find_tensor(t.name);
             REQUIRE(r);
@@ -406,6 +407,12 @@ TEST_CASE("elements: the flat index, row and column, the block, the higher indic
     CHECK((b.index == 5 && b.marked && b.marked->element == 1500));
     CHECK(render_block_text(b, false)
               .starts_with("element 1500 is row 5 (i1=2, i2=1), column 220: element 220 of block 5\n"));
+    // --at: ROW,COL, or NumPy's index (the shape reversed): w[1, 2, 220] is i2 = 1, i1 = 2, row 2 + 3 * 1.
+    const uint64_t numpy[] = {1, 2, 220}, flat[] = {5, 220}, four[] = {0, 1, 2, 3}, past[] = {2, 0, 0};
+    CHECK(place_at(f, t, numpy).element == 1500);
+    CHECK(place_at(f, t, flat).element == 1500);
+    CHECK_THROWS_WITH_AS(place_at(f, t, four), doctest::Contains("I2,I1,COL in NumPy's order"), Error);
+    CHECK_THROWS_WITH_AS(place_at(f, t, past), doctest::Contains("i2 2 out of range"), Error);
     const TensorInfo& q8 = *f.find_tensor("q8_0.weight");  // 1024 x 4, blocks of 32
     CHECK(place_element(f, q8, 3, 1000).block == (3 * 1024 + 1000) / 32);
     CHECK(place_element(f, q8, 3, 1000).in_block == 8);
@@ -422,7 +429,7 @@ TEST_CASE("elements: the flat index, row and column, the block, the higher indic
     CHECK_THROWS_WITH_AS(row_span(e, e.tensors()[0], 0, {}), doctest::Contains("has no rows"), Error);
 }
 
-TEST_CASE("column slices parse as Python's and resolve against the row, refused past it") {
+TEST_CASE("column slices parse as Python's and resolve against the row, clamped to it as Python does") {
     auto span = [](const char* text) {
         const GgufFile f = GgufFile::open(test::fixture("all-types.gguf"));
         const std::optional<ColumnSlice> c = parse_column_slice(text);
@@ -430,19 +437,31 @@ TEST_CASE("column slices parse as Python's and resolve against the row, refused 
         const RowSpan s = row_span(f, *f.find_tensor("q4_0.weight"), 2, *c);  // rows of 1024
         return std::pair{s.start, s.stop};
     };
-    CHECK(span(":") == std::pair<uint64_t, uint64_t>{0, 1024});
-    CHECK(span("-8:") == std::pair<uint64_t, uint64_t>{1016, 1024});
-    CHECK(span(":-1") == std::pair<uint64_t, uint64_t>{0, 1023});
-    CHECK(span("+3:1024") == std::pair<uint64_t, uint64_t>{3, 1024});
-    CHECK(span("-1024:1") == std::pair<uint64_t, uint64_t>{0, 1});
-    for (const char* bad : {"", "1", "a:", ":b", "1:2:3", "+-1:", "-:", "1 :2", "9223372036854775808:", "0x1:"})
+    using Span = std::pair<uint64_t, uint64_t>;
+    CHECK(span(":") == Span{0, 1024});
+    CHECK(span("-8:") == Span{1016, 1024});
+    CHECK(span(":-1") == Span{0, 1023});
+    CHECK(span("+3:1024") == Span{3, 1024});
+    CHECK(span("-1024:1") == Span{0, 1});
+    // Python's list(range(1024))[A:B], worked out by hand: ends past the row are clamped to it.
+    CHECK(span("1020:2000") == Span{1020, 1024});
+    CHECK(span("0:1025") == Span{0, 1024});
+    CHECK(span("-1025:") == Span{0, 1024});
+    CHECK(span("-5000:-1020") == Span{0, 4});
+    CHECK(span("-9223372036854775808:") == Span{0, 1024});
+    CHECK(span("0:99999999999999999999999") == Span{0, 1024});   // past int64: Python clamps it all the same
+    CHECK(span("-99999999999999999999999:2") == Span{0, 2});
+    for (const char* bad : {"", "1", "a:", ":b", "1:2:3", "+-1:", "-+1:", "--1:", "-:", "+:", "1 :2", "0x1:", "1e3:"})
         CHECK_MESSAGE(!parse_column_slice(bad), bad);
     CHECK(parse_column_slice("-9223372036854775808:")->start == INT64_MIN);
-    CHECK_THROWS_WITH_AS(span("-9223372036854775808:"), doctest::Contains("out of range"), Error);
-    CHECK_THROWS_WITH_AS(span("0:1025"), doctest::Contains("columns 0:1025 out of range: tensor 'q4_0.weight'"), Error);
-    CHECK_THROWS_WITH_AS(span("-1025:"), doctest::Contains("has 1024 columns (0..1023)"), Error);
+    CHECK(parse_column_slice("9223372036854775808:")->start == INT64_MAX);
+    CHECK(parse_column_slice(":-99999999999999999999999")->stop == INT64_MIN);
+    // A slice holding no column is refused, naming the row's columns.
     CHECK_THROWS_WITH_AS(span("7:7"), doctest::Contains("columns 7:7 select no column"), Error);
     CHECK_THROWS_WITH_AS(span("8:-1020"), doctest::Contains("select no column"), Error);
+    CHECK_THROWS_WITH_AS(span("1024:"), doctest::Contains("has 1024 columns (0..1023)"), Error);
+    CHECK_THROWS_WITH_AS(span("99999999999999999999999:"), doctest::Contains("select no column"), Error);
+    CHECK_THROWS_WITH_AS(span(":-1024"), doctest::Contains("select no column"), Error);
 }
 
 TEST_CASE("header dump: records tile the file, every field holds the bytes it names") {

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
+#include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -125,6 +126,20 @@ CLI::Validator whole_number(uint64_t min) {
             const auto [ptr, ec] = std::from_chars(text.data(), end, v);
             if (text.empty() || ptr != end || ec != std::errc() || v < min)
                 return fmt::format("{} is not a whole number from {} to {}", text, min, UINT64_MAX);
+            return {};
+        },
+        "");
+}
+
+CLI::Validator positive_number(std::string_view unit, bool zero_too) {
+    return CLI::Validator(
+        [unit = std::string(unit), zero_too](std::string& text) -> std::string {
+            double v = 0;
+            const char* end = text.data() + text.size();
+            const auto [ptr, ec] = std::from_chars(text.data(), end, v);
+            if (text.empty() || ptr != end || ec != std::errc() || !std::isfinite(v) || v < 0 || (v == 0 && !zero_too))
+                return zero_too ? fmt::format("{} is not a number of {}, 0 or more", text, unit)
+                                : fmt::format("{} is not a positive number of {}", text, unit);
             return {};
         },
         "");

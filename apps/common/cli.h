@@ -39,6 +39,11 @@ std::string error_line(const std::string& file, const Error& e);
 // so in doubles.
 CLI::Validator whole_number(uint64_t min);
 
+// Checks an option's text is a finite decimal number above 0 (with `zero_too`, 0 or above),
+// saying what it counts ("seconds"): CLI11's own checks print DBL_MAX in 309 digits as the
+// bound, and let "nan" through to the code that turns it into milliseconds.
+CLI::Validator positive_number(std::string_view unit, bool zero_too = false);
+
 // Writes `s` to stdout and flushes; throws Error when it cannot (a full disk, a closed pipe).
 void write_stdout(std::string_view s);
 

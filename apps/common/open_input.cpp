@@ -1,5 +1,6 @@
 #include "open_input.h"
 
+#include "cli.h"
 #include "inspect/inspect.h"
 
 namespace gguftk::cli {
@@ -8,28 +9,28 @@ void add_remote_options(CLI::App& app, remote::Options& opts) {
     app.add_option("--connect-timeout", opts.connect_timeout_s,
                    "remote files: seconds to wait for a connection (default 15)")
         ->envname("GGUFTK_CONNECT_TIMEOUT")
-        ->check(CLI::PositiveNumber)
+        ->check(positive_number("seconds"))
         ->group("Remote files");
     app.add_option("--idle-timeout", opts.idle_timeout_s,
                    "remote files: seconds a request may go without data arriving (default 30)")
         ->envname("GGUFTK_IDLE_TIMEOUT")
-        ->check(CLI::PositiveNumber)
+        ->check(positive_number("seconds"))
         ->group("Remote files");
     app.add_option("--min-speed", opts.min_speed,
                    "remote files: bytes/s a request must keep up over each --idle-timeout (default 1024; 0: none)")
         ->envname("GGUFTK_MIN_SPEED")
-        ->check(CLI::NonNegativeNumber)
+        ->check(positive_number("bytes per second", true))
         ->group("Remote files");
     app.add_option("--request-timeout", opts.request_timeout_s,
                    "remote files: seconds one request may take in all, redirects included (default 600)")
         ->envname("GGUFTK_REQUEST_TIMEOUT")
-        ->check(CLI::PositiveNumber)
+        ->check(positive_number("seconds"))
         ->group("Remote files");
     app.add_option("--max-header-total", opts.max_header_total,
                    "remote files: bytes the headers of one model (all its shards) may bring in all (default "
                    "1073741824, 1 GiB)")
         ->envname("GGUFTK_MAX_HEADER_TOTAL")
-        ->check(CLI::PositiveNumber)
+        ->check(whole_number(1))
         ->group("Remote files");
 }
 

@@ -130,7 +130,7 @@ struct IQ2_S {
     static constexpr int at_d = offset_of(fields, "d"), at_qs = offset_of(fields, "qs"),
                          at_signs = offset_of(fields, "signs"), at_qh = offset_of(fields, "qh"),
                          at_scales = offset_of(fields, "scales");
-    static constexpr const char* formula = "y = d * (0.5 + s) * 0.25 * grid[q] * sign";
+    static constexpr const char* formula = "y = d * (0.5 + s) * 0.25 * grid[q] * sign, q = qs | qh << 8";
     GGUFTK_HD static void decode_part(const uint8_t* b, int part, float* y) {
         const float d = fp16_to_f32(load_u16(b + at_d));
         const int ib32 = part >> 2, l = part & 3;
@@ -208,7 +208,7 @@ struct IQ3_S {
     static constexpr int at_d = offset_of(fields, "d"), at_qs = offset_of(fields, "qs"),
                          at_qh = offset_of(fields, "qh"), at_signs = offset_of(fields, "signs"),
                          at_scales = offset_of(fields, "scales");
-    static constexpr const char* formula = "y = d * (1 + 2 * s) * grid[q] * sign";
+    static constexpr const char* formula = "y = d * (1 + 2 * s) * grid[q] * sign, q = qs | qh << 8";
     GGUFTK_HD static void decode_part(const uint8_t* b, int part, float* y) {
         const float d = fp16_to_f32(load_u16(b + at_d));
         const int ib32 = part >> 2, l = part & 3;
@@ -249,7 +249,7 @@ struct IQ1_S {
     };
     static constexpr int at_d = offset_of(fields, "d"), at_qs = offset_of(fields, "qs"),
                          at_qh = offset_of(fields, "qh");
-    static constexpr const char* formula = "y = d * (2 * s + 1) * (grid[q] +/- 0.125)";
+    static constexpr const char* formula = "y = d * (2 * s + 1) * (grid[q] +/- 0.125), q = qs | grid_high3 << 8";
     GGUFTK_HD static void decode_part(const uint8_t* b, int part, float* y) {
         const float d = fp16_to_f32(load_u16(b + at_d));
         const int ib = part >> 2, l = part & 3;
@@ -288,7 +288,7 @@ struct IQ1_M {
     };
     static constexpr int at_qs = offset_of(fields, "qs"), at_qh = offset_of(fields, "qh"),
                          at_scales = offset_of(fields, "scales");
-    static constexpr const char* formula = "y = d * (2 * s + 1) * (grid[q] +/- 0.125)";
+    static constexpr const char* formula = "y = d * (2 * s + 1) * (grid[q] +/- 0.125), q = qs | grid_high3 << 8";
     // The fp16 super-block scale: nibble k of its bits is the top nibble of scales u16 k.
     GGUFTK_HD static uint16_t d_bits(const uint8_t* b) {
         uint16_t bits = 0;
@@ -367,7 +367,7 @@ struct IQ4_XS {
     };
     static constexpr int at_d = offset_of(fields, "d"), at_scales_h = offset_of(fields, "scales_h"),
                          at_scales_l = offset_of(fields, "scales_l"), at_qs = offset_of(fields, "qs");
-    static constexpr const char* formula = "y = d * (ls - 32) * kvalues_iq4nl[q]";
+    static constexpr const char* formula = "y = d * (ls - 32) * kvalues_iq4nl[q], ls = scales_l | scales_h << 4";
     GGUFTK_HD static void decode_part(const uint8_t* b, int part, float* y) {
         const float d = fp16_to_f32(load_u16(b + at_d));
         const int ib = part >> 1;

@@ -65,17 +65,19 @@ struct Q3_K {
     static constexpr Field fields[] = {
         {"hmask", 0, 32, FieldKind::Bits, "third bit of each quant: byte e%32, bit e/32"},
         {"qs", 32, 64, FieldKind::Crumbs, "low 2 bits of each quant, four per byte"},
-        {"scales", 96, 12, FieldKind::Scales6Q3, "16 signed 6-bit sub-block scales, stored +32"},
+        {"scales", 96, 12, FieldKind::Scales6Q3, "16 six-bit sub-block scales sc, each the signed scale + 32"},
         {"d", 108, 2, FieldKind::Fp16, "super-block scale for the sub-block scales"},
     };
     static constexpr int at_hmask = offset_of(fields, "hmask"), at_qs = offset_of(fields, "qs"),
                          at_scales = offset_of(fields, "scales"), at_d = offset_of(fields, "d");
-    static constexpr const char* formula = "y = (d * (sc - 32)) * (q - 4)";
-    GGUFTK_HD static int scale(const uint8_t* scales, int i) {
+    static constexpr const char* formula = "y = (d * (sc - 32)) * (q - 4), q = qs | hmask << 2";
+    // Scale i as stored (0..63): what gguf-hexdump shows, so that the formula above reads it.
+    GGUFTK_HD static int stored_scale(const uint8_t* scales, int i) {
         const int lo = (scales[i & 7] >> (4 * (i >> 3))) & 0xF;
         const int hi = (scales[8 + (i & 3)] >> (2 * (i >> 2))) & 3;
-        return (lo | hi << 4) - 32;
+        return lo | hi << 4;
     }
+    GGUFTK_HD static int scale(const uint8_t* scales, int i) { return stored_scale(scales, i) - 32; }
     GGUFTK_HD static void decode_part(const uint8_t* b, int part, float* y) {
         const float d = fp16_to_f32(load_u16(b + at_d));
         const float dl = d * float(scale(b + at_scales, part));
@@ -163,7 +165,7 @@ struct Q5_K {
     static constexpr int at_d = offset_of(fields, "d"), at_dmin = offset_of(fields, "dmin"),
                          at_scales = offset_of(fields, "scales"), at_qh = offset_of(fields, "qh"),
                          at_qs = offset_of(fields, "qs");
-    static constexpr const char* formula = "y = (d * sc) * q - (dmin * m)";
+    static constexpr const char* formula = "y = (d * sc) * q - (dmin * m), q = qs | qh << 4";
     GGUFTK_HD static void decode_part(const uint8_t* b, int part, float* y) {
         const float d = fp16_to_f32(load_u16(b + at_d));
         const float dmin = fp16_to_f32(load_u16(b + at_dmin));
@@ -203,7 +205,7 @@ struct Q6_K {
     };
     static constexpr int at_ql = offset_of(fields, "ql"), at_qh = offset_of(fields, "qh"),
                          at_scales = offset_of(fields, "scales"), at_d = offset_of(fields, "d");
-    static constexpr const char* formula = "y = (d * sc) * (q - 32)";
+    static constexpr const char* formula = "y = (d * sc) * (q - 32), q = ql | qh << 4";
     GGUFTK_HD static void decode_part(const uint8_t* b, int part, float* y) {
         const float d = fp16_to_f32(load_u16(b + at_d));
         const float ds = d * float(int8_t(b[at_scales + part]));

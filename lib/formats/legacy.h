@@ -84,7 +84,7 @@ struct Q5_0 {
     };
     static constexpr int at_d = offset_of(fields, "d"), at_qh = offset_of(fields, "qh"),
                          at_qs = offset_of(fields, "qs");
-    static constexpr const char* formula = "y = d * (q - 16)";
+    static constexpr const char* formula = "y = d * (q - 16), q = qs | qh << 4";
     GGUFTK_HD static void decode_part(const uint8_t* b, int part, float* y) {
         const float d = fp16_to_f32(load_u16(b + at_d));
         const uint32_t qh = load_u32(b + at_qh) >> (16 * part);
@@ -115,7 +115,7 @@ struct Q5_1 {
     };
     static constexpr int at_d = offset_of(fields, "d"), at_m = offset_of(fields, "m"),
                          at_qh = offset_of(fields, "qh"), at_qs = offset_of(fields, "qs");
-    static constexpr const char* formula = "y = d * q + m";
+    static constexpr const char* formula = "y = d * q + m, q = qs | qh << 4";
     GGUFTK_HD static void decode_part(const uint8_t* b, int part, float* y) {
         const float d = fp16_to_f32(load_u16(b + at_d));
         const float m = fp16_to_f32(load_u16(b + at_m));

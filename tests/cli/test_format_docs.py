@@ -41,7 +41,8 @@ def test_every_quantized_type_is_documented_and_indexed(tmp_path):
         doc = made[f"{t}.md"]
         assert re.search(r"```text\n0 .*\n\+-+\+.*\n\| ", doc), t  # the byte ruler: offsets, then boxes
         for part in (f"# {t}\n", "bits per weight", "| bytes | field | kind | meaning |",
-                     "Dequantization: `y = ", "## Example block", "| bytes | field | kind | hex | decoded |"):
+                     "Dequantization: `y = ", "## Example block",
+                     "| bytes | field | kind | meaning | hex | decoded |"):
             assert part in doc, (t, part)
         prose = DOCS / "prose" / f"{t}.md"
         if prose.exists():  # included verbatim

@@ -5,6 +5,7 @@ GGUFReader reads them (taught type 42, Q2_0, which its enum lacks), ggml's own d
 in all-types.ref-f32.gguf, gguf-py's dequantize where it has one, and files gguf-py's
 GGUFWriter writes (special float values).
 """
+import itertools
 import json
 import os
 import re
@@ -24,8 +25,8 @@ FIXTURES = Path(os.environ["GGUFTK_FIXTURES"])
 ALL = FIXTURES / "all-types.gguf"
 REF32 = FIXTURES / "all-types.ref-f32.gguf"
 
-BLOCK_KEYS = ["tensor", "type", "block", "offset", "size", "fields", "values"]
-FIELD_KEYS = ["name", "offset", "size", "hex", "decoded"]
+BLOCK_KEYS = ["tensor", "type", "block", "offset", "size", "elements", "fields", "values"]
+FIELD_KEYS = ["name", "offset", "size", "kind", "meaning", "hex", "decoded"]
 INTEGER_TYPES = {"I8", "I16", "I32", "I64"}
 # gguf-py's dequantize is missing or disagrees on these (see test_gguf_py_crosscheck.py);
 # the reference file covers them.
@@ -82,6 +83,20 @@ def same_bits(a, b):
     return a.dtype == b.dtype and a.shape == b.shape and a.tobytes() == b.tobytes()
 
 
+def block_place(t, index):
+    """The elements block `index` of gguf-py tensor t holds, worked out from its shape (GGUF order):
+    rows of ne0 elements, the higher dimensions flattened, i1 fastest."""
+    elems, _ = block_geometry(t)
+    ne = [int(x) for x in t.shape]
+    first = index * elems
+    row, col = divmod(first, ne[0])
+    place = {"first": first, "last": first + elems - 1, "row": row, "first_col": col, "last_col": col + elems - 1}
+    if len(ne) > 2:
+        for k, n in enumerate(ne[1:], 1):
+            row, place[f"i{k}"] = divmod(row, n)
+    return place
+
+
 CASES = [(t.name, index) for t in READER.tensors for index in sorted({0, n_blocks(t) - 1})]
 
 
@@ -105,6 +120,7 @@ def test_block_json_against_the_file_and_ggml(name, index):
         at += f["size"]
     assert at == size
 
+    assert d["elements"] == block_place(t, index)
     if d["type"] in INTEGER_TYPES:  # never converted: the element itself, exactly
         want = np.frombuffer(FILE_BYTES, dtype=f"<i{size}", count=1, offset=d["offset"])[0]
         assert d["values"] == [int(want)]
@@ -112,6 +128,8 @@ def test_block_json_against_the_file_and_ggml(name, index):
     got = as_f32(d["values"])
     assert got.size == elems
     assert same_bits(got, ref_block(name, index, elems)), f"{name} block {index} differs from ggml's reference"
+    e = d["elements"]  # the place said is where ggml's values are
+    assert same_bits(got, ref_rows(name)[e["row"]][e["first_col"]:e["last_col"] + 1])
     if d["type"] not in NOT_IN_GGUF_PY:
         raw = np.frombuffer(FILE_BYTES, dtype=np.uint8, count=size, offset=d["offset"])
         theirs = gguf.quants.dequantize(raw.reshape(1, size), GGMLQuantizationType[d["type"]])
@@ -173,9 +191,10 @@ def test_markdown_section():
     md = run(ALL, "--tensor", "q8_0.weight", "--block", 2, "--markdown", check_rc=0).stdout.decode()
     d = block_json(ALL, "--tensor", "q8_0.weight", "--block", 2)
     assert md.startswith("### q8\\_0.weight block 2 (Q8_0)\n")
-    assert "| bytes | field | kind | hex | decoded |" in md
-    for f in d["fields"]:
-        assert f"| `{f['name']}` |" in md
+    assert "| bytes | field | kind | meaning | hex | decoded |" in md
+    for f in d["fields"]:  # the meaning as --describe gives it, and every byte
+        hexes = " ".join(f["hex"][k:k + 2] for k in range(0, len(f["hex"]), 2))
+        assert f"| `{f['name']}` | {f['kind']} | {f['meaning']} | `{hexes}` |" in md
     assert "`y = d * q`" in md
     fence = re.search(r"```text\n(.*?)```", md, re.S).group(1).splitlines()
     assert fence[0].startswith(f"{d['offset']:08x}")
@@ -202,10 +221,50 @@ def test_text_view():
     assert out.startswith(f"q5_0.weight block 0 of {n_blocks(TENSORS['q5_0.weight'])}: Q5_0, offset {d['offset']}")
     for f in d["fields"]:
         assert re.search(rf"^\s+{f['offset']}-{f['offset'] + f['size'] - 1}\s+{f['name']}\s", out, re.M), f["name"]
+    assert out.splitlines()[1] == "elements 0-31: row 0, columns 0-31"
     assert "values: y = d * (q - 16)" in out
     # The y rows hold every value, in element order.
     ys = [float(v) for line in out.splitlines() if line.strip().startswith("y ") for v in line.split()[1:]]
     assert np.array_equal(np.array(ys, dtype=np.float32), as_f32(d["values"]))
+
+
+@pytest.mark.parametrize("name", ["q4_K.weight", "iq2_xxs.weight", "q3_K.weight", "i64.weight"])
+def test_block_fields_say_what_they_mean_and_give_every_byte(name):
+    """A block view is fit for a spec: each field's kind and meaning as --describe gives them, in
+    JSON, Markdown and text, and in a pipe all of its bytes and values."""
+    d = block_json(ALL, "--tensor", name)
+    described = json.loads(run("--describe", d["type"], "--json", check_rc=0).stdout)["fields"]
+    assert [(f["name"], f["kind"], f["meaning"]) for f in d["fields"]] == \
+        [(f["name"], f["kind"], f["meaning"]) for f in described]
+    text = run(ALL, "--tensor", name, env={"NO_COLOR": "1"}, check_rc=0).stdout.decode()
+    lines = text.split("\n\n")[0].splitlines()
+    head, *table = lines[[line.split()[:2] for line in lines].index(["bytes", "field"]):]  # the heads, the fields
+    at = head.index(" hex ") + 1
+    for f in d["fields"]:
+        first = next(i for i, line in enumerate(table) if re.match(rf"\s+\d+(-\d+)?\s+{f['name']}\s", line))
+        rows = [table[first]] + list(itertools.takewhile(lambda line: line[:at].isspace() and line[at] != " ",
+                                                        table[first + 1:]))
+        shown = "".join(re.match(r"(?:[0-9a-f]{2}(?: |$))+", row[at:]).group(0).replace(" ", "") for row in rows)
+        assert shown == f["hex"], f["name"]  # every byte, 16 a line
+        assert table[first + len(rows)].strip() == f["meaning"]  # under the field's line(s)
+        assert "…" not in table[first]
+    md = run(ALL, "--tensor", name, "--markdown", check_rc=0).stdout.decode()
+    assert "…" not in md.split("```")[0]
+
+
+@pytest.mark.parametrize("name,index,line", [
+    ("q4_K.weight", 14, "elements 3584-3839: row 3, columns 512-767"),
+    ("q4_K.3d", 5, "elements 1280-1535: row 5 (i1=2, i2=1), columns 0-255"),
+    ("q8_0.4d", 5, "elements 160-191: row 5 (i1=1, i2=0, i3=1), columns 0-31"),
+    ("i32.weight", 1030, "element 1030: row 1, column 6"),
+])
+def test_a_block_says_which_elements_it_holds(name, index, line):
+    d = block_json(ALL, "--tensor", name, "--block", index)
+    assert d["elements"] == block_place(TENSORS[name], index)
+    text = run(ALL, "--tensor", name, "--block", index, env={"NO_COLOR": "1"}, check_rc=0).stdout.decode()
+    assert text.splitlines()[1] == line
+    md = run(ALL, "--tensor", name, "--block", index, "--markdown", check_rc=0).stdout.decode()
+    assert f" E{line[1:]}.\n" in md
 
 
 def test_describe():
@@ -220,6 +279,10 @@ def test_describe():
         [t.name for t in GGMLQuantizationType if t.name in {r.tensor_type.name for r in READER.tensors}
          and t.name not in INTEGER_TYPES | {"F32", "F16", "BF16", "F64"}] + ["Q2_0"]
     assert every[[f["type"] for f in every].index("Q4_K")] == d
+    md = run("--describe", "Q4_K", "--markdown", check_rc=0).stdout.decode()
+    assert md.startswith("## Q4_K\n\n256 elements in 144 bytes")  # headed as each type of --describe all is
+    every_md = run("--describe", "all", "--markdown", check_rc=0).stdout.decode()
+    assert "\n" + md in every_md
     text = run("--describe", "Q4_K", check_rc=0).stdout.decode()
     assert "| d | dmin | scales[12] | qs[128]" in text
     assert "y = (d * sc) * q - (dmin * m)" in text
@@ -351,11 +414,14 @@ def test_big_endian_blocks_are_refused_with_nothing_on_stdout(tmp_path):
     [ALL, "--tensor", "q4_K.weight", "--row", "1", "--cols", "a:b"],
     [ALL, "--tensor", "q4_K.weight", "--row", "1", "--cols", "1:2:3"],
     [ALL, "--tensor", "q4_K.weight", "--row", "1", "--cols", "+-1:"],
-    [ALL, "--tensor", "q4_K.weight", "--row", "1", "--cols", f"{2**63}:"],
+    [ALL, "--tensor", "q4_K.weight", "--row", "1", "--cols", f"{2**63}:"],     # clamped to the row's end: empty
     [ALL, "--tensor", "q4_K.weight", "--element", str(2**64)],
     [ALL, "--tensor", "q4_K.weight", "--at", "1"],
     [ALL, "--tensor", "q4_K.weight", "--at", "1,-2"],
-    [ALL, "--tensor", "q4_K.weight", "--at", "1,2,3"],
+    [ALL, "--tensor", "q4_K.weight", "--at", "1,2,3"],              # a 2-D tensor: ROW,COL only
+    [ALL, "--tensor", "q4_K.3d", "--at", "1,2,3,4,5"],                # five numbers: no tensor has them
+    [ALL, "--tensor", "q4_K.3d", "--at", "1,,3"],
+    [ALL, "--tensor", "q4_K.3d", "--at", "1,2,"],
     [ALL, "--tensor", "q4_K.weight", "--at", f"{2**64},0"],
     ["--describe", "Q4_Z"],
     [ALL, "--describe", "Q4_K"],
@@ -364,6 +430,36 @@ def test_big_endian_blocks_are_refused_with_nothing_on_stdout(tmp_path):
 def test_usage_errors_exit_2(args):
     p = run(*args, check_rc=2)
     assert p.stderr.startswith(b"error: ") and p.stdout == b""
+
+
+@pytest.mark.parametrize("option,value,what", [
+    ("--connect-timeout", "0", "0 is not a positive number of seconds"),
+    ("--idle-timeout", "-1", "-1 is not a positive number of seconds"),
+    ("--request-timeout", "nan", "nan is not a positive number of seconds"),  # was let through
+    ("--connect-timeout", "inf", "inf is not a positive number of seconds"),
+    ("--connect-timeout", "1e400", "1e400 is not a positive number of seconds"),
+    ("--connect-timeout", "abc", "abc is not a positive number of seconds"),
+    ("--min-speed", "-1", "-1 is not a number of bytes per second, 0 or more"),
+    ("--max-header-total", "0", "0 is not a whole number from 1 to 18446744073709551615"),
+])
+def test_remote_limits_say_what_they_take(option, value, what):
+    p = run(ALL, option, value, check_rc=2)
+    assert p.stderr.decode() == f"error: {option}: {what}\nRun with --help for usage.\n" and p.stdout == b""
+    env = {"GGUFTK_" + option[2:].upper().replace("-", "_"): value}
+    assert run(ALL, env=env, check_rc=2).stderr == p.stderr  # the same check from the environment
+
+
+def test_remote_limits_take_fractions_and_zero_speed():
+    assert run(ALL, "--connect-timeout", "0.5", "--min-speed", "0", "--idle-timeout", "1e3", check_rc=0).stdout
+
+
+@pytest.mark.parametrize("name,what", [("", "--describe: the type name is empty; the types are: F32 F16 Q4_0 "),
+                                       ("Q4_Z", "unknown type 'Q4_Z'; did you mean 'Q4_0', 'Q4_1', 'Q4_K'?;")])
+def test_describe_an_unknown_type_lists_the_types(name, what):
+    p = run("--describe", name, check_rc=2)
+    err = p.stderr.decode()
+    assert err.startswith(f"error: {what}") and p.stdout == b""
+    assert " Q4_K " in err and "(or all); the file types: " in err and "Q4_K_M" in err
 
 
 def test_help_has_examples():
@@ -436,8 +532,15 @@ def test_row_json_against_ggml_and_gguf_py(name, row):
     elems, _ = block_geometry(t)
     d = dump_json(ALL, "--tensor", name, "--row", row)
     width = ne0(t)
-    assert list(d) == ["tensor", "type", "shape", "row", "rows", "start", "stop", "first_block", "last_block", "values"]
+    higher = [f"i{k}" for k in range(1, len(t.shape))] if len(t.shape) > 2 else []
+    assert list(d) == ["tensor", "type", "shape", "shape_row_major", "row", *higher, "rows", "start", "stop",
+                       "first_block", "last_block", "values"]
     assert d["shape"] == [int(x) for x in t.shape] and d["type"] == t.tensor_type.name
+    numpy_shape = (REF[name] if name in REF else t).data.shape  # NumPy's, as gguf-py gives it
+    assert d["shape_row_major"] == d["shape"][::-1] == list(numpy_shape)
+    if higher:  # the row's place: NumPy's w[..., i2, i1, :] is this row
+        at = tuple(d[k] for k in reversed(higher))
+        assert same_bits(np.asarray(REF[name].data[at], dtype=np.float32), ref_rows(name)[row])
     assert d["rows"] == n_blocks(t) * elems // width and (d["row"], d["start"], d["stop"]) == (row, 0, width)
     assert (d["first_block"], d["last_block"]) == (row * width // elems, ((row + 1) * width - 1) // elems)
     if d["type"] in INTEGER_TYPES:  # exact integers, past 2^53 too
@@ -450,8 +553,11 @@ def test_row_json_against_ggml_and_gguf_py(name, row):
         assert same_bits(got, theirs[row])
 
 
-@pytest.mark.parametrize("cols", [":8", "-8:", "100:108", "1000:", "-24:-16", ":", "5:6", "+3:+5"])
+@pytest.mark.parametrize("cols", [":8", "-8:", "100:108", "1000:", "-24:-16", ":", "5:6", "+3:+5",
+                                  "1020:2000", "0:1025", "-1025:", "-5000:3", f"{-2**63}:", "0:99999999999999999999999",
+                                  "-99999999999999999999999:-1000"])
 def test_cols_are_a_python_slice(cols):
+    """Python's slice, clamping an end past the row (of any size) to it."""
     name = "q6_K.weight"
     a, b = (int(x) if x else None for x in cols.split(":"))
     want = ref_rows(name)[2][slice(a, b)]
@@ -481,7 +587,7 @@ def test_row_text_view(name, cols):
     t = TENSORS[name]
     shape = " x ".join(str(int(x)) for x in t.shape)
     higher = " (i1=1, i2=0)" if len(t.shape) == 3 else ""
-    assert lines[0] == f"{name} row 1 of {d['rows']}{higher}: {d['type']}, shape {shape}"
+    assert lines[0] == f"{name} row 1 of {d['rows']}{higher}: {d['type']}, shape {shape} (GGUF order, ne0 first)"
     blocks = f"block {d['first_block']}" if d["first_block"] == d["last_block"] else \
         f"blocks {d['first_block']}-{d['last_block']}"
     assert lines[1] == f"columns {d['start']}-{d['stop'] - 1} of {ne0(t)}, {blocks}"
@@ -498,8 +604,8 @@ def test_row_text_view(name, cols):
 def test_row_markdown():
     md = run(ALL, "--tensor", "q8_0.weight", "--row", 3, "--cols", "16:48", "--markdown", check_rc=0).stdout.decode()
     d = dump_json(ALL, "--tensor", "q8_0.weight", "--row", 3, "--cols", "16:48")
-    assert md.startswith("### q8\\_0.weight row 3 (Q8_0)\n\nRow 3 of 4 of a 1024 x 4 tensor: columns 16-47 of 1024, "
-                         "blocks 96-97.\n\n```text\n") and md.endswith("```\n")
+    assert md.startswith("### q8\\_0.weight row 3 (Q8_0)\n\nRow 3 of 4 of a 1024 x 4 tensor (GGUF order, ne0 first): columns "
+                         "16-47 of 1024, blocks 96-97.\n\n```text\n") and md.endswith("```\n")
     grid = re.search(r"```text\n(.*?)```", md, re.S).group(1)
     cells = text_grid("\n\n" + grid)
     assert same_bits(np.array([float(cells[c]) for c in range(16, 48)], dtype=np.float32), as_f32(d["values"]))
@@ -545,8 +651,20 @@ def test_element_and_at_name_the_block_holding_it(name, row, col):
     d = block_json(ALL, "--tensor", name, "--element", index)
     assert block_json(ALL, "--tensor", name, "--at", f"{row},{col}") == d
     block = index // elems
-    want = {"index": index, "row": row, "column": col, "block": block, "in_block": index % elems}
-    assert d.pop("element") == {**want, "value": d["values"][index % elems]}
+    ne = [int(x) for x in t.shape]
+    higher = {}
+    if len(ne) > 2:  # i1 fastest, then i2, i3
+        rest = row
+        for k, n in enumerate(ne[1:], 1):
+            rest, higher[f"i{k}"] = divmod(rest, n)
+        numpy_index = [higher[f"i{k}"] for k in range(len(ne) - 1, 0, -1)] + [col]  # I2,I1,COL: NumPy's order
+        assert block_json(ALL, "--tensor", name, "--at", ",".join(map(str, numpy_index))) == d
+        want = np.float32(np.asarray(REF[name].data, dtype=np.float32)[tuple(numpy_index)])
+        assert same_bits(as_f32([d["element"]["value"]]), np.array([want], dtype=np.float32))
+    # The keys gguf-dequant --check and gguf-compare give an element, i1.. beyond two dimensions.
+    want = {"index": index, "row": row, **higher, "col": col, "block": block, "in_block": index % elems}
+    element = d.pop("element")
+    assert list(element) == [*want, "value"] and element == {**want, "value": d["values"][index % elems]}
     assert d == block_json(ALL, "--tensor", name, "--block", block)  # the block, exactly as --block shows it
     if d["type"] in INTEGER_TYPES:
         assert d["values"] == [int(file_rows(name)[row][col])]
@@ -601,11 +719,11 @@ def one_error(p):
     (["--at", "4,0"], "row 4 out of range: tensor 'q4_K.weight' of shape 1024 x 4 has 4 rows (0..3)"),
     (["--at", "0,1024"], "column 1024 out of range: tensor 'q4_K.weight' of shape 1024 x 4 has 1024 columns (0..1023)"),
     (["--at", f"{2**64 - 1},{2**64 - 1}"], "row 18446744073709551615 out of range"),
-    (["--row", 0, "--cols", "0:1025"],
-     "columns 0:1025 out of range: tensor 'q4_K.weight' of shape 1024 x 4 has 1024 columns (0..1023)"),
-    (["--row", 0, "--cols", "-1025:"], "columns -1025: out of range"),
-    (["--row", 0, "--cols", f"{2**63 - 1}:"], f"columns {2**63 - 1}: out of range"),
-    (["--row", 0, "--cols", f"{-2**63}:"], f"columns {-2**63}: out of range"),
+    (["--row", 0, "--cols", "1024:"],
+     "columns 1024: select no column: tensor 'q4_K.weight' of shape 1024 x 4 has 1024 columns (0..1023)"),
+    (["--row", 0, "--cols", f"{2**63 - 1}:"], f"columns {2**63 - 1}: select no column"),
+    (["--row", 0, "--cols", "99999999999999999999999:"], "columns 99999999999999999999999: select no column"),
+    (["--row", 0, "--cols", ":-1025"], "columns :-1025 select no column"),
     (["--row", 0, "--cols", "5:5"], "columns 5:5 select no column: tensor 'q4_K.weight' of shape 1024 x 4"),
     (["--row", 0, "--cols", "10:-1020"], "columns 10:-1020 select no column"),
 ])
@@ -615,8 +733,183 @@ def test_out_of_range_names_the_tensor_and_its_shape(args, what):
         assert err.startswith(f"error: {ALL}: {what}"), err
 
 
+@pytest.mark.parametrize("name,at,what", [
+    ("q4_K.3d", "1,2,5,3", "--at takes 2 or 3 numbers for tensor 'q4_K.3d' of shape 256 x 3 x 2 (GGUF order): ROW,COL "
+                           "(the rows flattened: row = i1 + ne1*(i2 + ne2*i3)) or its 3 indices I2,I1,COL in NumPy's order "
+                           "(the shape reversed); got 4"),
+    ("q8_0.4d", "1,1,5", "or its 4 indices I3,I2,I1,COL in NumPy's order (the shape reversed); got 3"),
+    ("q4_K.weight", "1,2,5", "--at takes 2 numbers for tensor 'q4_K.weight' of shape 1024 x 4 (GGUF order): ROW,COL; got 3"),
+    ("q4_K.weight", "1", "--at takes 2 numbers"),
+    ("q4_K.3d", "2,0,5", "i2 2 out of range: tensor 'q4_K.3d' of shape 256 x 3 x 2 (GGUF order) has ne2 = 2"),
+    ("q4_K.3d", "1,3,5", "i1 3 out of range: tensor 'q4_K.3d' of shape 256 x 3 x 2 (GGUF order) has ne1 = 3"),
+    ("q4_K.3d", "1,2,256", "column 256 out of range: tensor 'q4_K.3d' of shape 256 x 3 x 2 has 256 columns (0..255)"),
+    ("q8_0.4d", f"{2**64 - 1},0,0,0", f"i3 {2**64 - 1} out of range"),
+])
+def test_at_takes_row_col_or_a_numpy_index_and_says_so(name, at, what):
+    err = one_error(run(ALL, "--tensor", name, "--at", at, check_rc=2))
+    assert err.startswith(f"error: {ALL}: ") and what in err, err
+
+
+def test_at_of_a_one_dimensional_tensor(tmp_path):
+    path = tmp_path / "flat.gguf"
+    write_one(path, "v", np.arange(64, dtype=np.float32))
+    d = block_json(path, "--tensor", "v", "--at", "37")
+    assert d["element"] == {"index": 37, "row": 0, "col": 37, "block": 37, "in_block": 0, "value": 37.0}
+    assert block_json(path, "--tensor", "v", "--at", "0,37") == d
+    err = one_error(run(path, "--tensor", "v", "--at", "0,0,37", check_rc=2))
+    assert "ROW,COL (row 0, its only one) or COL; got 3" in err
+
+
 def test_a_tensor_of_more_dimensions_names_its_shape():
     err = one_error(run(ALL, "--tensor", "q8_0.4d", "--row", 8, check_rc=2))
     assert err == f"error: {ALL}: row 8 out of range: tensor 'q8_0.4d' of shape 32 x 2 x 2 x 2 has 8 rows (0..7)\n"
     d = dump_json(ALL, "--tensor", "q8_0.4d", "--row", 7)
     assert d["rows"] == 8 and same_bits(as_f32(d["values"]), ref_rows("q8_0.4d")[7])
+
+
+# --- the formula shown reads the values shown -----------------------------------------------
+
+F32 = np.float32
+E2M1 = [0, 0.5, 1, 1.5, 2, 3, 4, 6, -0.0, -0.5, -1, -1.5, -2, -3, -4, -6]  # OCP MX's FP4 code book
+
+
+def grid(name):
+    """An i-quant's lattice as gguf-py spells it: one row of lanes per index."""
+    cls = getattr(gguf.quants, name)
+    cls.init_grid()
+    return cls.grid.reshape(cls.grid_shape)
+
+
+def per_element(block, elems):
+    """{field: {series: one value per element}} from a block's JSON, as the views pair them: a
+    per-element series by its NAME_element, a grouped one repeated over the elements it covers."""
+    out = {}
+    for f in block["fields"]:
+        dec = f["decoded"]
+        series = {}
+        for name, values in dec.items():
+            if name.endswith("_element"):
+                continue
+            if name + "_element" in dec:
+                a = np.zeros(elems, dtype=np.float64)
+                a[np.array(dec[name + "_element"])] = values
+            else:
+                a = np.repeat(np.array(values, dtype=np.float64), elems // len(values))
+            series[name] = a
+        out[f["name"]] = series
+    return out
+
+
+def signs(index, e):
+    """+1 or -1 per element: bit e % 8 of ksigns_iq2xs[index]."""
+    ks = np.frombuffer(gguf.quants.IQ2_XXS.ksigns, dtype=np.uint8)
+    return np.where((ks[index.astype(int)] >> (e % 8)) & 1, F32(-1), F32(1))
+
+
+def lattice(name, q, e, lanes):
+    return grid(name)[q.astype(int), e % lanes].astype(F32)
+
+
+def iq_scaled(v, q, s, factor, name, lanes, sign):
+    e = np.arange(q.size)
+    db = F32(v["d"]["fp16"]) * (F32(0.5) + s.astype(F32)) * F32(factor)
+    return db * lattice(name, q, e, lanes) * sign
+
+
+def iq1(v, d, q, s, delta_sign):
+    e = np.arange(q.size)
+    dl = F32(d) * (2 * s + 1).astype(F32)
+    return dl * (lattice("IQ1_S", q, e, 8) + np.where(delta_sign == 1, F32(-0.125), F32(0.125)))
+
+
+def d16(v):
+    return F32(v["d"]["fp16"])
+
+
+# Each quantized type's formula as gguf-hexdump shows it, and that formula computed (in ggml's
+# float32 steps) from the decoded values the block view shows, never from the bytes: so a scale
+# shown with its offset already taken off, or a code the formula does not name, fails here.
+FORMULAS = {
+    "Q4_0": ("y = d * (q - 8)", lambda v: d16(v) * (v["qs"]["nibbles"] - 8).astype(F32)),
+    "Q4_1": ("y = d * q + m", lambda v: d16(v) * v["qs"]["nibbles"].astype(F32) + F32(v["m"]["fp16"])),
+    "Q5_0": ("y = d * (q - 16), q = qs | qh << 4",
+             lambda v: d16(v) * (v["qs"]["nibbles"] + 16 * v["qh"]["bits"] - 16).astype(F32)),
+    "Q5_1": ("y = d * q + m, q = qs | qh << 4",
+             lambda v: d16(v) * (v["qs"]["nibbles"] + 16 * v["qh"]["bits"]).astype(F32) + F32(v["m"]["fp16"])),
+    "Q8_0": ("y = d * q", lambda v: d16(v) * v["qs"]["int8"].astype(F32)),
+    "Q8_1": ("y = d * q", lambda v: d16(v) * v["qs"]["int8"].astype(F32)),
+    "Q2_K": ("y = (d * sc) * q - (dmin * m)",
+             lambda v: (d16(v) * v["scales"]["scales"].astype(F32)) * v["qs"]["crumbs"].astype(F32)
+             - F32(v["dmin"]["fp16"]) * v["scales"]["mins"].astype(F32)),
+    "Q3_K": ("y = (d * (sc - 32)) * (q - 4), q = qs | hmask << 2",
+             lambda v: (d16(v) * (v["scales"]["scales"] - 32).astype(F32))
+             * (v["qs"]["crumbs"] + 4 * v["hmask"]["bits"] - 4).astype(F32)),
+    "Q4_K": ("y = (d * sc) * q - (dmin * m)",
+             lambda v: (d16(v) * v["scales"]["scales"].astype(F32)) * v["qs"]["nibbles"].astype(F32)
+             - F32(v["dmin"]["fp16"]) * v["scales"]["mins"].astype(F32)),
+    "Q5_K": ("y = (d * sc) * q - (dmin * m), q = qs | qh << 4",
+             lambda v: (d16(v) * v["scales"]["scales"].astype(F32))
+             * (v["qs"]["nibbles"] + 16 * v["qh"]["bits"]).astype(F32)
+             - F32(v["dmin"]["fp16"]) * v["scales"]["mins"].astype(F32)),
+    "Q6_K": ("y = (d * sc) * (q - 32), q = ql | qh << 4",
+             lambda v: (d16(v) * v["scales"]["int8"].astype(F32))
+             * (v["ql"]["nibbles"] + 16 * v["qh"]["crumbs"] - 32).astype(F32)),
+    "Q8_K": ("y = d * q", lambda v: F32(v["d"]["fp32"]) * v["qs"]["int8"].astype(F32)),
+    "IQ2_XXS": ("y = d * (0.5 + s) * 0.25 * grid[q] * sign",
+                lambda v: iq_scaled(v, v["qs"]["grid"], v["qs"]["scale"], 0.25, "IQ2_XXS", 8,
+                                    signs(v["qs"]["sign_index"], np.arange(256)))),
+    "IQ2_XS": ("y = d * (0.5 + s) * 0.25 * grid[q] * sign",
+               lambda v: iq_scaled(v, v["qs"]["grid"], v["scales"]["scales"], 0.25, "IQ2_XS", 8,
+                                   signs(v["qs"]["sign_index"], np.arange(256)))),
+    "IQ2_S": ("y = d * (0.5 + s) * 0.25 * grid[q] * sign, q = qs | qh << 8",
+              lambda v: iq_scaled(v, v["qs"]["grid_low8"] + 256 * v["qh"]["grid_high2"], v["scales"]["scales"],
+                                  0.25, "IQ2_S", 8, np.where(v["signs"]["signs"] == 1, F32(-1), F32(1)))),
+    "IQ3_XXS": ("y = d * (0.5 + s) * 0.5 * grid[q] * sign",
+                lambda v: iq_scaled(v, v["qs"]["grid"], v["scales_and_signs"]["scale"], 0.5, "IQ3_XXS", 4,
+                                    signs(v["scales_and_signs"]["sign_index"], np.arange(256)))),
+    "IQ3_S": ("y = d * (1 + 2 * s) * grid[q] * sign, q = qs | qh << 8",
+              lambda v: d16(v) * (1 + 2 * v["scales"]["scales"]).astype(F32)
+              * lattice("IQ3_S", v["qs"]["grid_low8"] + 256 * v["qh"]["grid_bit8"], np.arange(256), 4)
+              * np.where(v["signs"]["signs"] == 1, F32(-1), F32(1))),
+    "IQ1_S": ("y = d * (2 * s + 1) * (grid[q] +/- 0.125), q = qs | grid_high3 << 8",
+              lambda v: iq1(v, v["d"]["fp16"], v["qs"]["grid_low8"] + 256 * v["qh"]["grid_high3"], v["qh"]["scale"],
+                            v["qh"]["delta_sign"])),
+    "IQ1_M": ("y = d * (2 * s + 1) * (grid[q] +/- 0.125), q = qs | grid_high3 << 8",
+              lambda v: iq1(v, v["scales"]["d"], v["qs"]["grid_low8"] + 256 * v["qh"]["grid_high3"],
+                            v["scales"]["scales"], v["qh"]["delta_sign"])),
+    "IQ4_NL": ("y = d * kvalues_iq4nl[q]",
+               lambda v: d16(v) * np.array(gguf.quants.IQ4_NL.kvalues, dtype=F32)[v["qs"]["nibbles"].astype(int)]),
+    "IQ4_XS": ("y = d * (ls - 32) * kvalues_iq4nl[q], ls = scales_l | scales_h << 4",
+               lambda v: d16(v) * (v["scales_l"]["scales"] + 16 * v["scales_h"]["scales_high2"] - 32).astype(F32)
+               * np.array(gguf.quants.IQ4_NL.kvalues, dtype=F32)[v["qs"]["nibbles"].astype(int)]),
+    "TQ1_0": ("y = d * t, t in {-1, 0, 1}",
+              lambda v: d16(v) * np.concatenate([v["qs"]["trits"][:240], v["qh"]["trits"][240:]]).astype(F32)),
+    "TQ2_0": ("y = d * (q - 1)", lambda v: d16(v) * (v["qs"]["crumbs"] - 1).astype(F32)),
+    "MXFP4": ("y = e2m1(q) * 2^(e - 127)",
+              lambda v: (np.array(E2M1)[v["qs"]["nibbles"].astype(int)] * 2.0 ** (v["e"]["exponent"] - 127)).astype(F32)),
+    "NVFP4": ("y = e2m1(q) * ue4m3(d[s])",
+              lambda v: (np.array(E2M1)[v["qs"]["nibbles"].astype(int)] * v["d"]["scale"]).astype(F32)),
+    "Q1_0": ("y = bit ? d : -d", lambda v: np.where(v["qs"]["bits"] == 1, d16(v), -d16(v))),
+    "Q2_0": ("y = d * (q - 1)", lambda v: d16(v) * (v["qs"]["crumbs"] - 1).astype(F32)),
+}
+
+
+@pytest.mark.parametrize("type_name", sorted(FORMULAS))
+def test_the_formula_shown_reads_the_values_shown(type_name):
+    described = json.loads(run("--describe", type_name, "--json", check_rc=0).stdout)
+    formula, compute = FORMULAS[type_name]
+    assert described["formula"] == formula
+    name = next(t.name for t in READER.tensors if t.tensor_type.name == type_name)
+    elems, _ = block_geometry(TENSORS[name])
+    for index in sorted({0, 1, n_blocks(TENSORS[name]) - 1}):
+        d = block_json(ALL, "--tensor", name, "--block", index)
+        with np.errstate(all="ignore"):
+            y = np.asarray(compute(per_element(d, elems)), dtype=F32)
+        assert same_bits(y, as_f32(d["values"])), (type_name, index)
+    text = run(ALL, "--tensor", name, env={"NO_COLOR": "1"}, check_rc=0).stdout.decode()
+    assert f"values: {formula}" in text
+
+
+def test_every_quantized_type_has_its_formula_checked():
+    every = json.loads(run("--describe", "all", "--json", check_rc=0).stdout)
+    assert sorted(f["type"] for f in every if f["class"] == "quantized") == sorted(FORMULAS)

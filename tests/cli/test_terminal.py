@@ -92,8 +92,11 @@ def test_hexdump_block_views_fit_a_terminal(long_named, args):
     model = long_named if args[1] == LONG else ALL
     text, _ = on_pty("gguf-hexdump", model, *args)
     assert_fits(text)
+    # Every block here has a field longer than the table's 8 bytes of hex: cut, and said so.
+    assert "(hex: a field's first 8 bytes; every byte is in the dump below)" in text
     piped = subprocess.run([str(BIN / "gguf-hexdump"), model, *args], capture_output=True, check=True).stdout.decode()
     assert max(len(line) for line in piped.splitlines()) > COLUMNS  # eight values a line, in full
+    assert "every byte is in the dump below" not in piped  # in a pipe the table has them all
 
 
 def test_dequant_stats_fit_a_terminal(long_named, tmp_path):

@@ -209,6 +209,15 @@ void fill_integer(BlockDump& b, const uint8_t* p) {
     b.fields.push_back(std::move(fd));
 }
 
+BlockPlace block_place(const TensorInfo& t, uint64_t index) {
+    BlockPlace p;
+    p.first = index * t.type->block_elems;  // inside the tensor: no overflow
+    p.row = p.first / t.ne[0];              // ne[0] > 0: the tensor has a block
+    p.column = p.first % t.ne[0];
+    p.higher = hexdump_detail::higher_indices(t, p.row);
+    return p;
+}
+
 }  // namespace
 
 namespace hexdump_detail {
@@ -276,6 +285,7 @@ std::vector<BlockDump> dump_blocks(const GgufFile& f, const TensorInfo& t, uint6
         b.index = first + k;
         b.n_blocks = t.n_blocks();
         b.offset = t.offset + (first + k) * bytes;
+        b.place = block_place(t, first + k);
         const uint8_t* p = data.data() + k * bytes;
         b.bytes.assign(p, p + bytes);
         if (decoded) {

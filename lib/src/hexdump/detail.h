@@ -61,6 +61,9 @@ struct Style {
 // middle to half the line and the text wrapped after it onto lines indented by two.
 std::string titled(const std::string& title, const std::string& text, const Style& st, size_t columns);
 
+// i1, i2 (, i3) of row `row` of a tensor of more than two dimensions; nothing for one or two.
+std::vector<uint64_t> higher_indices(const TensorInfo& t, uint64_t row);
+
 // " (i1=2, i2=1)": the higher indices of a flattened row (ElementPlace::higher), or "" for none.
 std::string higher_text(const std::vector<uint64_t>& higher);
 

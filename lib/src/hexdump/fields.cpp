@@ -178,7 +178,7 @@ DecodedField decode_field(const Field& f, const uint8_t* block) {
             return d;
         }
         case FieldKind::Scales6Q3:
-            for (int i = 0; i < 16; ++i) v.push_back(Q3_K::scale(p, i));
+            for (int i = 0; i < 16; ++i) v.push_back(Q3_K::stored_scale(p, i));
             return one(ints("scales", std::move(v)));
         case FieldKind::Trits5: case FieldKind::Trits4: {
             const int digits = trits_per_byte(f.kind);

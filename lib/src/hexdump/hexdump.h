@@ -68,12 +68,22 @@ struct ElementPlace {
     std::vector<uint64_t> higher;  // i1, i2 (, i3) of a tensor of more than two dimensions; else empty
 };
 
+// The elements a block holds: [first, first + block elements), all in one row (the reader checks
+// that ne[0] is a whole number of blocks), columns [column, column + block elements).
+struct BlockPlace {
+    uint64_t first = 0;
+    uint64_t row = 0;
+    uint64_t column = 0;
+    std::vector<uint64_t> higher;  // as ElementPlace's
+};
+
 struct BlockDump {
     FormatDump format;
     std::string tensor;
     uint64_t index = 0;       // block index within the tensor
     uint64_t n_blocks = 0;    // blocks in the tensor
     uint64_t offset = 0;      // absolute file offset of the block
+    BlockPlace place;
     std::vector<uint8_t> bytes;
     std::vector<FieldDump> fields;  // in byte order; together they cover every byte once
     // The dequantized values (F::decode_block: gguf-dequant's float32), in parts of format.part_elems.
@@ -100,11 +110,17 @@ uint64_t n_rows(const TensorInfo& t);
 // its shape when it is outside the tensor.
 ElementPlace place_element(const GgufFile& f, const TensorInfo& t, uint64_t element);
 ElementPlace place_element(const GgufFile& f, const TensorInfo& t, uint64_t row, uint64_t column);
+// --at's numbers: ROW,COL (the rows flattened, whatever the dimensions), or as many numbers as
+// the tensor has dimensions in NumPy's order (gguf-py's shape, GGUF's reversed: I3,I2,I1,COL),
+// so that --at 1,2,5 of a 256 x 3 x 2 tensor is NumPy's w[1, 2, 5], row 2 + 3 * 1. Throws
+// ArgumentError, saying both forms, for another count, and naming the range for an index past it.
+ElementPlace place_at(const GgufFile& f, const TensorInfo& t, std::span<const uint64_t> at);
 // The block holding `p`, dumped as dump_block does, with the element marked.
 BlockDump dump_element_block(const GgufFile& f, const TensorInfo& t, const ElementPlace& p);
 
 // --cols as given: a Python slice "A:B", either end left out, a negative end counting from the
-// end of the row. `text` is what the user wrote, for messages.
+// end of the row, an end past the row clamped to it (one past int64 saturates: the same
+// columns). `text` is what the user wrote, for messages.
 struct ColumnSlice {
     std::optional<int64_t> start, stop;
     std::string text;
@@ -120,9 +136,9 @@ struct RowSpan {
 };
 // Throws Error naming the tensor and its shape unless the row exists and start < stop <= ne[0].
 void check_row_span(const GgufFile& f, const TensorInfo& t, const RowSpan& s);
-// Row `row`, columns `cols` resolved against ne[0] (all of them when both ends are left out).
-// Throws Error naming the tensor and its shape when the row or an end is outside the tensor, or
-// the slice holds no column.
+// Row `row`, columns `cols` resolved against ne[0] as Python resolves a slice (all of them when
+// both ends are left out). Throws Error naming the tensor and its shape when the row is outside
+// the tensor or the slice holds no column.
 RowSpan row_span(const GgufFile& f, const TensorInfo& t, uint64_t row, const ColumnSlice& cols);
 
 // Some consecutive values of a row, as the block view decodes them.
@@ -145,7 +161,8 @@ void row_values(const GgufFile& f, const TensorInfo& t, const RowSpan& s,
 // is refused. Text: a title, then lines of up to eight values, each line starting with the column
 // of its first value, within 80 columns (or a narrower terminal's `columns`, the title too).
 // Markdown: a section with the same lines fenced. JSON:
-//   {"tensor", "type", "shape" (GGUF order), "row", "rows", "start", "stop" (the columns,
+//   {"tensor", "type", "shape" (GGUF order), "shape_row_major" (NumPy's), "row" (and "i1", "i2",
+//    "i3" as the tensor has them, beyond two dimensions), "rows", "start", "stop" (the columns,
 //    half-open), "first_block", "last_block", "values"}
 // with floats as in the block JSON and integer types' values exact.
 void render_row_text(const GgufFile& f, const TensorInfo& t, const RowSpan& s, bool color,
@@ -156,18 +173,23 @@ void row_json(const GgufFile& f, const TensorInfo& t, const RowSpan& s,
               const std::function<void(std::string_view)>& out);
 
 // Renderings. Text is for a terminal (ANSI colour when `color`); Markdown is a section for spec
-// documents (field table, fenced hex dump, values); JSON is one object per block:
+// documents (field table with each field's meaning and every byte, fenced hex dump, values);
+// JSON is one object per block:
 //   {"tensor", "type", "block", "offset" (absolute), "size",
-//    "fields": [{"name", "offset" (within the block), "size", "hex", "decoded": {series: [...]}}],
+//    "elements": {"first", "last", "row", "first_col", "last_col"} (and "i1", "i2", "i3" as the
+//    tensor has them, for more than two dimensions),
+//    "fields": [{"name", "offset" (within the block), "size", "kind", "meaning", "hex" (every byte),
+//                "decoded": {series: [...]}}],
 //    "values": [exact floats]}
 // Floats are the shortest decimal that reads back to the same double (a float32 widened
 // exactly), so every value survives the round trip; NaN and infinities, which JSON lacks, are
 // the strings "NaN", "Infinity" and "-Infinity" (the field's hex keeps the exact bits).
 // A per-element series comes with "<name>_element": the element index of each value. A marked
-// block (dump_element_block) has one more member, "element": {"index", "row", "column",
-// "block", "in_block", "value"}.
+// block (dump_element_block) has one more member, "element": {"index", "row", "col", "block",
+// "in_block", "value"} (and "i1", "i2", "i3" beyond two dimensions): the keys gguf-dequant
+// --check and gguf-compare give an element.
 // With `columns` (a terminal's), the block view fits them: grids of fewer values a line, long
-// text wrapped; 0: as in a pipe.
+// text wrapped, the field table's hex and values cut (and said to be); 0: as in a pipe, whole.
 std::string render_block_text(const BlockDump& b, bool color, size_t columns = 0);
 std::string render_block_markdown(const BlockDump& b);
 // One block: an object; `as_array` (for --count > 1): an array of them.

@@ -31,14 +31,31 @@ ojson series_json(const Series& s) {
     return a;
 }
 
-// The element --element or --at asked for, and its value as "values" has it.
+
+// "i1", "i2" (, "i3"): the indices of a flattened row of a tensor of more than two dimensions.
+void add_higher(ojson& j, const std::vector<uint64_t>& higher) {
+    for (size_t k = 0; k < higher.size(); ++k) j["i" + std::to_string(k + 1)] = higher[k];
+}
+
+// The elements the block holds, as the text view's "elements A-B: row R, columns C-D".
+ojson place_json(const BlockDump& b) {
+    const uint64_t n = b.format.type->block_elems;
+    ojson j{{"first", b.place.first}, {"last", b.place.first + n - 1}, {"row", b.place.row},
+            {"first_col", b.place.column}, {"last_col", b.place.column + n - 1}};
+    add_higher(j, b.place.higher);
+    return j;
+}
+
+// The element --element or --at asked for, and its value as "values" has it; "col" as
+// gguf-dequant --check and gguf-compare name it.
 ojson element_json(const BlockDump& b, const ElementPlace& p) {
-    return ojson{{"index", p.element},
-                 {"row", p.row},
-                 {"column", p.column},
-                 {"block", p.block},
-                 {"in_block", p.in_block},
-                 {"value", b.is_integer ? ojson(b.int_value) : real(b.values.at(p.in_block))}};
+    ojson j{{"index", p.element}, {"row", p.row}};
+    add_higher(j, p.higher);
+    j.update(ojson{{"col", p.column},
+                   {"block", p.block},
+                   {"in_block", p.in_block},
+                   {"value", b.is_integer ? ojson(b.int_value) : real(b.values.at(p.in_block))}});
+    return j;
 }
 
 ojson block_json(const BlockDump& b) {
@@ -56,6 +73,8 @@ ojson block_json(const BlockDump& b) {
         fields.push_back({{"name", f.name},
                           {"offset", f.offset},
                           {"size", f.size},
+                          {"kind", f.kind},
+                          {"meaning", f.meaning},
                           {"hex", hex_bytes(b.bytes.data() + f.offset, f.size, "")},
                           {"decoded", std::move(decoded)}});
     }
@@ -67,6 +86,7 @@ ojson block_json(const BlockDump& b) {
             {"block", b.index},
             {"offset", b.offset},
             {"size", b.bytes.size()},
+            {"elements", place_json(b)},
             {"fields", std::move(fields)},
             {"values", std::move(values)}};
     if (b.marked) j["element"] = element_json(b, *b.marked);
@@ -142,13 +162,18 @@ void row_json(const GgufFile& f, const TensorInfo& t, const RowSpan& s,
     check_row_span(f, t, s);
     hexdump_detail::refuse_big_endian(f);  // before the first byte: a refusal prints nothing
     const uint64_t be = t.type->block_elems, first = s.row * t.ne[0];
-    ojson shape = ojson::array();
+    // "shape" in GGUF order and "shape_row_major" (NumPy's), as gguf-inspect, --check and compare give them.
+    ojson shape = ojson::array(), row_major = ojson::array();
     for (uint32_t d = 0; d < t.n_dims; ++d) shape.push_back(t.ne[d]);
+    for (uint32_t d = t.n_dims; d-- > 0;) row_major.push_back(t.ne[d]);
+    ojson head{{"tensor", to_valid_utf8(t.name)}, {"type", t.type->name}, {"shape", std::move(shape)},
+               {"shape_row_major", std::move(row_major)}, {"row", s.row}};
+    add_higher(head, hexdump_detail::higher_indices(t, s.row));
+    head.update(ojson{{"rows", n_rows(t)}, {"start", s.start}, {"stop", s.stop},
+                      {"first_block", (first + s.start) / be}, {"last_block", (first + s.stop - 1) / be}});
     JsonStream out(sink);
     out.begin_object();
-    out.members(ojson{{"tensor", to_valid_utf8(t.name)}, {"type", t.type->name}, {"shape", std::move(shape)},
-                      {"row", s.row}, {"rows", n_rows(t)}, {"start", s.start}, {"stop", s.stop},
-                      {"first_block", (first + s.start) / be}, {"last_block", (first + s.stop - 1) / be}});
+    out.members(head);
     out.key("values");
     out.begin_array();  // written as the pieces come
     row_values(f, t, s, [&](const RowValues& v) {

@@ -23,7 +23,8 @@ using hexdump_detail::Style;
 using hexdump_detail::text_width;
 
 constexpr size_t kTableValues = 12;  // values of a series shown in a table cell
-constexpr size_t kHexCell = 8;       // bytes of a field shown in a table cell
+constexpr size_t kHexCell = 8;       // bytes of a field shown in a table cell on a terminal
+constexpr size_t kHexLine = 16;      // elsewhere every byte, this many a line
 constexpr size_t kValuesPerLine = 8;
 
 // `text` in lines of `width` columns (0: one line, as it is), each line after the first
@@ -50,14 +51,20 @@ std::string range_text(uint32_t offset, uint32_t size) {
     return size == 1 ? std::to_string(offset) : fmt::format("{}-{}", offset, offset + size - 1);
 }
 
-std::string hex_cell(const BlockDump& b, const FieldDump& f) {
-    std::string s = hex_bytes(b.bytes.data() + f.offset, std::min<size_t>(f.size, kHexCell));
-    if (f.size > kHexCell) s += " …";
-    return s;
+// A field's bytes as hex lines: every byte, 16 a line, or (`shorten`: on a terminal, where the
+// hex dump under the table has them all) the first kHexCell and "…".
+std::vector<std::string> hex_lines(const BlockDump& b, const FieldDump& f, bool shorten) {
+    const uint8_t* p = b.bytes.data() + f.offset;
+    if (shorten) return {hex_bytes(p, std::min<size_t>(f.size, kHexCell)) + (f.size > kHexCell ? " …" : "")};
+    std::vector<std::string> out;
+    for (size_t at = 0; at < f.size; at += kHexLine)
+        out.push_back(hex_bytes(p + at, std::min<size_t>(f.size - at, kHexLine)));
+    return out;
 }
 
-// What a field's bytes say, in one cell.
-std::string decoded_cell(const BlockDump& b, const FieldDump& f) {
+// What a field's bytes say, in one cell: every value, or (`shorten`: on a terminal) the first
+// kTableValues of a long series and how many there are.
+std::string decoded_cell(const BlockDump& b, const FieldDump& f, bool shorten) {
     if (b.is_integer) return std::to_string(b.int_value);  // the series' double rounds past 2^53
     if (f.series.empty()) return "";
     std::string out;
@@ -68,8 +75,9 @@ std::string decoded_cell(const BlockDump& b, const FieldDump& f) {
             continue;
         }
         // A lone series is named by the field ("d 0.5"); several need their names ("scales ...; mins ...").
-        out += (f.series.size() == 1 ? "" : s.name + ' ') + series_text(s, 0, kTableValues);
-        if (s.values.size() > kTableValues) out += fmt::format(" … ({} in all)", s.values.size());
+        const size_t shown = shorten ? kTableValues : s.values.size();
+        out += (f.series.size() == 1 ? "" : s.name + ' ') + series_text(s, 0, shown);
+        if (s.values.size() > shown) out += fmt::format(" … ({} in all)", s.values.size());
     }
     if (!f.used) out += " (not used by decoding)";
     return out;
@@ -153,6 +161,17 @@ std::string block_title(const BlockDump& b, EscapeFor how) {
     return fmt::format("{} block {} of {}", escape(b.tensor, how), b.index, b.n_blocks);
 }
 
+// "elements 768-1023: row 3, columns 0-255", the row's i1, i2 (, i3) after it for more dimensions.
+std::string place_line(const BlockDump& b) {
+    const BlockPlace& p = b.place;
+    const uint64_t n = b.format.type->block_elems;
+    if (n == 1)
+        return fmt::format("element {}: row {}{}, column {}", p.first, p.row, hexdump_detail::higher_text(p.higher),
+                           p.column);
+    return fmt::format("elements {}-{}: row {}{}, columns {}-{}", p.first, p.first + n - 1, p.row,
+                       hexdump_detail::higher_text(p.higher), p.column, p.column + n - 1);
+}
+
 std::string summary_line(const BlockDump& b) {
     const TypeInfo& t = *b.format.type;
     return fmt::format("{}, offset {} (0x{:x}), {} bytes, {} element{}", t.name, b.offset, b.offset, b.bytes.size(),
@@ -232,6 +251,59 @@ std::string element_line(const ElementPlace& p) {
                        hexdump_detail::higher_text(p.higher), p.column, p.in_block, p.block);
 }
 
+// One line of the field table: the cells padded to `w`, what the bytes say last, wrapped on a
+// terminal under itself or, with no room beside, below the line.
+std::string table_line(const std::vector<std::string>& cells, const std::vector<size_t>& w, const Style& st,
+                       size_t field_colour, bool heading, size_t columns) {
+    const size_t decoded_at = 2 + w[0] + w[1] + w[2] + w[3] + 8;
+    std::string line = "  ";
+    for (size_t c = 0; c < 4; ++c) {
+        const std::string cell = pad(cells[c], w[c]);
+        line += (c == 1 && !heading ? st.field(field_colour, cell) : cell) + "  ";
+    }
+    std::string decoded = cells[4];
+    if (columns > decoded_at + 16) {
+        decoded = fitted(decoded, columns - decoded_at, decoded_at);
+    } else if (columns && !decoded.empty() && !heading) {
+        while (line.back() == ' ') line.pop_back();
+        decoded = "\n      " + fitted(decoded, columns - 6, 6);
+    }
+    line += decoded;
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    return (heading ? st.bold(line) : line) + '\n';
+}
+
+// The field table: a line per field (its byte range, name, kind, hex and what the bytes say), the
+// rest of its hex under the first line's, and its meaning, as --describe gives it, under its name.
+std::string field_table(const BlockDump& b, const Style& st, size_t columns) {
+    const bool shorten = columns != 0;
+    std::vector<std::vector<std::string>> hex;
+    std::vector<size_t> w{5, 5, 4, 3};
+    for (const FieldDump& f : b.fields) {
+        hex.push_back(hex_lines(b, f, shorten));
+        w[0] = std::max(w[0], text_width(range_text(f.offset, f.size)));
+        w[1] = std::max(w[1], text_width(f.name));
+        w[2] = std::max(w[2], text_width(f.kind));
+        for (const std::string& h : hex.back()) w[3] = std::max(w[3], text_width(h));
+    }
+    std::string out = table_line({"bytes", "field", "kind", "hex", "decoded"}, w, st, 0, true, columns);
+    const size_t hex_at = 2 + w[0] + w[1] + w[2] + 6, meaning_at = 2 + w[0] + 2;
+    bool cut = false;
+    for (size_t i = 0; i < b.fields.size(); ++i) {
+        const FieldDump& f = b.fields[i];
+        const std::vector<std::string> cells{range_text(f.offset, f.size), f.name, f.kind, hex[i][0],
+                                             decoded_cell(b, f, shorten)};
+        out += table_line(cells, w, st, i, false, columns);
+        for (size_t k = 1; k < hex[i].size(); ++k) out += std::string(hex_at, ' ') + hex[i][k] + '\n';
+        const size_t at = columns && columns <= meaning_at + 16 ? 4 : meaning_at;  // a narrow terminal: less indent
+        out += std::string(at, ' ') + st.dim(fitted(f.meaning, columns > at ? columns - at : 0, at)) + '\n';
+        cut = cut || f.size > kHexCell;
+    }
+    if (shorten && cut)
+        out += st.dim("  " + fitted("(hex: a field's first 8 bytes; every byte is in the dump below)", columns - 2, 2)) + '\n';
+    return out;
+}
+
 }  // namespace
 
 std::string hexdump_detail::titled(const std::string& title, const std::string& text, const Style& st, size_t columns) {
@@ -244,32 +316,9 @@ std::string render_block_text(const BlockDump& b, bool color, size_t columns) {
     const Style st{color};
     std::string out = b.marked ? st.bold(fitted(element_line(*b.marked), columns, 2)) + '\n' : "";
     out += hexdump_detail::titled(block_title(b, EscapeFor::Text), summary_line(b), st, columns) + '\n';
+    out += fitted(place_line(b), columns, 2) + '\n';
 
-    std::vector<std::vector<std::string>> rows{{"bytes", "field", "kind", "hex", "decoded"}};
-    for (const FieldDump& f : b.fields)
-        rows.push_back({range_text(f.offset, f.size), f.name, f.kind, hex_cell(b, f), decoded_cell(b, f)});
-    std::vector<size_t> w(5, 0);
-    for (const auto& r : rows)
-        for (size_t c = 0; c < 4; ++c) w[c] = std::max(w[c], text_width(r[c]));
-    const size_t decoded_at = 2 + w[0] + w[1] + w[2] + w[3] + 8;
-    for (size_t i = 0; i < rows.size(); ++i) {
-        std::string line = "  ";
-        for (size_t c = 0; c < 5; ++c) {
-            std::string cell = c < 4 ? pad(rows[i][c], w[c]) : rows[i][c];
-            // On a terminal, what the bytes say wraps under itself.
-            if (c == 4 && columns > decoded_at + 16) {
-                cell = fitted(cell, columns - decoded_at, decoded_at);
-            } else if (c == 4 && columns && !cell.empty() && i > 0) {  // no room beside: below, indented
-                while (line.back() == ' ') line.pop_back();
-                cell = "\n      " + fitted(cell, columns - 6, 6);
-            }
-            if (i > 0 && c == 1) cell = st.field(i - 1, cell);
-            line += cell + (c < 4 ? "  " : "");
-        }
-        while (!line.empty() && line.back() == ' ') line.pop_back();
-        out += (i == 0 ? st.bold(line) : line) + '\n';
-    }
-
+    out += field_table(b, st, columns);
     out += '\n' + hex_dump(b, st, true, columns);
 
     if (b.is_integer) {
@@ -288,11 +337,13 @@ std::string render_block_markdown(const BlockDump& b) {
         const std::string line = element_line(*b.marked);  // a sentence here: capitalised
         out += fmt::format("E{}.\n\n", std::string_view(line).substr(1));
     }
-    out += fmt::format("Block {} of {}: {}.\n\n", b.index, b.n_blocks, summary_line(b));
-    out += "| bytes | field | kind | hex | decoded |\n| ---: | --- | --- | --- | --- |\n";
+    const std::string place = place_line(b);  // a sentence here: capitalised
+    out += fmt::format("Block {} of {}: {}. E{}.\n\n", b.index, b.n_blocks, summary_line(b), place.substr(1));
+    out += "| bytes | field | kind | meaning | hex | decoded |\n| ---: | --- | --- | --- | --- | --- |\n";
     for (const FieldDump& f : b.fields)
-        out += fmt::format("| {} | `{}` | {} | `{}` | {} |\n", range_text(f.offset, f.size), f.name, f.kind,
-                           hex_cell(b, f), escape(decoded_cell(b, f), EscapeFor::Markdown));
+        out += fmt::format("| {} | `{}` | {} | {} | `{}` | {} |\n", range_text(f.offset, f.size), f.name, f.kind,
+                           escape(f.meaning, EscapeFor::Markdown), hex_bytes(b.bytes.data() + f.offset, f.size),
+                           escape(decoded_cell(b, f, false), EscapeFor::Markdown));
     out += "\n```text\n" + hex_dump(b, Style{false}, true) + "```\n\n";
 
     if (b.is_integer) return out + fmt::format("Value: {} (integer tensors are never converted).\n", b.int_value);

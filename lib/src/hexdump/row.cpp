@@ -20,6 +20,7 @@ namespace gguftk {
 namespace {
 
 using hexdump_detail::float_text;
+using hexdump_detail::higher_indices;
 using hexdump_detail::higher_text;
 using hexdump_detail::pad;
 using hexdump_detail::Style;
@@ -41,34 +42,28 @@ std::string count_words(uint64_t n, std::string_view unit) {
                 std::nullopt, f.path());
 }
 
-// i1, i2 (, i3) of row `row` of a tensor of more than two dimensions; nothing for one or two.
-std::vector<uint64_t> higher_indices(const TensorInfo& t, uint64_t row) {
-    std::vector<uint64_t> out;
-    for (uint32_t d = 1; t.n_dims > 2 && d < t.n_dims; ++d) {
-        out.push_back(t.ne[d] ? row % t.ne[d] : 0);
-        row = t.ne[d] ? row / t.ne[d] : 0;
-    }
-    return out;
-}
-
-// One end of a slice against a row of n columns, as Python resolves it, but refused (nullopt)
-// where Python would clamp: a request past the row is a mistake worth saying.
-std::optional<uint64_t> slice_end(std::optional<int64_t> v, uint64_t n, uint64_t absent) {
+// One end of a slice against a row of n columns, as Python resolves it: a negative end counts
+// from the row's end, and an end past either end of the row is clamped to it.
+uint64_t slice_end(std::optional<int64_t> v, uint64_t n, uint64_t absent) {
     if (!v) return absent;
-    if (*v >= 0) return uint64_t(*v) <= n ? std::optional<uint64_t>(uint64_t(*v)) : std::nullopt;
+    if (*v >= 0) return std::min(uint64_t(*v), n);
     const uint64_t back = uint64_t(-(*v + 1)) + 1;  // |v|, without negating INT64_MIN
-    return back <= n ? std::optional<uint64_t>(n - back) : std::nullopt;
+    return back <= n ? n - back : 0;
 }
 
-// One end of a slice: empty (left out) or a decimal integer with an optional sign.
+// One end of a slice: empty (left out) or a decimal integer with an optional sign. Python takes
+// integers of any size; one past int64 is clamped to the row all the same, so it saturates.
 bool parse_end(std::string_view part, std::optional<int64_t>& v) {
     if (part.empty()) return true;
-    const bool plus = part[0] == '+';
-    if (plus) part.remove_prefix(1);  // from_chars takes '-' only
-    int64_t x = 0;
+    const bool minus = part[0] == '-';
+    if (minus || part[0] == '+') part.remove_prefix(1);
+    if (part.empty() || !std::all_of(part.begin(), part.end(), [](char c) { return c >= '0' && c <= '9'; }))
+        return false;
+    uint64_t x = 0;
     const auto [ptr, ec] = std::from_chars(part.data(), part.data() + part.size(), x);
-    if (part.empty() || (plus && part[0] == '-') || ec != std::errc() || ptr != part.data() + part.size()) return false;
-    v = x;
+    if (ec != std::errc()) x = UINT64_MAX;  // only out of range is left: digits and nothing else
+    constexpr uint64_t kMax = uint64_t(INT64_MAX);
+    v = minus ? (x > kMax ? INT64_MIN : -int64_t(x)) : int64_t(std::min(x, kMax));
     return true;
 }
 
@@ -134,6 +129,15 @@ void render_grid(const GgufFile& f, const TensorInfo& t, const RowSpan& s, const
 
 }  // namespace
 
+std::vector<uint64_t> hexdump_detail::higher_indices(const TensorInfo& t, uint64_t row) {
+    std::vector<uint64_t> out;
+    for (uint32_t d = 1; t.n_dims > 2 && d < t.n_dims; ++d) {
+        out.push_back(t.ne[d] ? row % t.ne[d] : 0);
+        row = t.ne[d] ? row / t.ne[d] : 0;
+    }
+    return out;
+}
+
 std::string hexdump_detail::higher_text(const std::vector<uint64_t>& higher) {
     std::string s;
     for (size_t k = 0; k < higher.size(); ++k) s += fmt::format("{}i{}={}", k ? ", " : " (", k + 1, higher[k]);
@@ -161,6 +165,45 @@ ElementPlace place_element(const GgufFile& f, const TensorInfo& t, uint64_t row,
     return place_element(f, t, row * t.ne[0] + column);  // < n_elements: no overflow
 }
 
+namespace {
+
+// "ROW,COL (...) or its 3 indices I2,I1,COL in NumPy's order": what --at takes for `t`.
+std::string at_forms(const TensorInfo& t) {
+    if (t.n_dims == 1) return "ROW,COL (row 0, its only one) or COL";
+    if (t.n_dims == 2) return "ROW,COL";
+    std::string numpy;
+    for (uint32_t d = t.n_dims; d-- > 1;) numpy += fmt::format("I{},", d);
+    return fmt::format("ROW,COL (the rows flattened: row = i1 + ne1*(i2 + ne2*i3)) or its {} indices {}COL in NumPy's "
+                       "order (the shape reversed)",
+                       t.n_dims, numpy);
+}
+
+// The row of NumPy index `at` (..., i2, i1, col), each index checked against its dimension.
+uint64_t row_of(const GgufFile& f, const TensorInfo& t, std::span<const uint64_t> at) {
+    uint64_t row = 0;
+    for (uint32_t d = t.n_dims; d-- > 1;) {
+        const uint64_t i = at[t.n_dims - 1 - d];
+        if (i >= t.ne[d])
+            throw ArgumentError(fmt::format("i{} {} out of range: tensor {} of shape {} (GGUF order) has ne{} = {}", d,
+                                            i, quoted_name(t.name), shape_string(t), d, t.ne[d]),
+                                std::nullopt, f.path());
+        row = row * t.ne[d] + i;  // i3 first: row = i1 + ne1 * (i2 + ne2 * i3)
+    }
+    return row;
+}
+
+}  // namespace
+
+ElementPlace place_at(const GgufFile& f, const TensorInfo& t, std::span<const uint64_t> at) {
+    if (at.size() == 2) return place_element(f, t, at[0], at[1]);
+    if (at.size() != t.n_dims)
+        throw ArgumentError(fmt::format("--at takes {} numbers for tensor {} of shape {} (GGUF order): {}; got {}",
+                                        t.n_dims == 2 ? "2" : fmt::format("2 or {}", t.n_dims), quoted_name(t.name),
+                                        shape_string(t), at_forms(t), at.size()),
+                            std::nullopt, f.path());
+    return place_element(f, t, row_of(f, t, at), at.back());
+}
+
 BlockDump dump_element_block(const GgufFile& f, const TensorInfo& t, const ElementPlace& p) {
     BlockDump b = dump_block(f, t, p.block);
     b.marked = p;
@@ -185,14 +228,12 @@ void check_row_span(const GgufFile& f, const TensorInfo& t, const RowSpan& s) {
 RowSpan row_span(const GgufFile& f, const TensorInfo& t, uint64_t row, const ColumnSlice& cols) {
     if (row >= n_rows(t)) out_of_range(f, t, fmt::format("row {}", row), n_rows(t), "row");
     const uint64_t n = t.ne[0];
-    const auto start = slice_end(cols.start, n, 0), stop = slice_end(cols.stop, n, n);
-    const std::string what = fmt::format("columns {}", escape(cols.text));
-    if (!start || !stop) out_of_range(f, t, what, n, "column");
-    if (*start >= *stop)
-        throw ArgumentError(fmt::format("{} select no column: tensor {} of shape {} has {}", what, quoted_name(t.name),
-                                shape_string(t), count_words(n, "column")),
-                    std::nullopt, f.path());
-    return RowSpan{row, *start, *stop};
+    const uint64_t start = slice_end(cols.start, n, 0), stop = slice_end(cols.stop, n, n);
+    if (start >= stop)
+        throw ArgumentError(fmt::format("columns {} select no column: tensor {} of shape {} has {}", escape(cols.text),
+                                        quoted_name(t.name), shape_string(t), count_words(n, "column")),
+                            std::nullopt, f.path());
+    return RowSpan{row, start, stop};
 }
 
 void row_values(const GgufFile& f, const TensorInfo& t, const RowSpan& s,
@@ -215,7 +256,9 @@ void render_row_text(const GgufFile& f, const TensorInfo& t, const RowSpan& s, b
     TextOut out(sink);
     const std::string title =
         fmt::format("{} row {} of {}{}", escape(t.name), s.row, n_rows(t), higher_text(higher_indices(t, s.row)));
-    out += hexdump_detail::titled(title, fmt::format("{}, shape {}", t.type->name, shape_string(t)), st, columns) + '\n';
+    out += hexdump_detail::titled(title, fmt::format("{}, shape {} (GGUF order, ne0 first)", t.type->name, shape_string(t)),
+                                  st, columns) +
+           '\n';
     out += span_words(t, s) + '\n';
     render_grid(f, t, s, st, out, columns);
     out.flush();
@@ -227,7 +270,7 @@ void render_row_markdown(const GgufFile& f, const TensorInfo& t, const RowSpan& 
     hexdump_detail::refuse_big_endian(f);
     TextOut out(sink);
     out += fmt::format("### {} row {} ({})\n\n", escape(t.name, EscapeFor::Markdown), s.row, t.type->name);
-    out += fmt::format("Row {} of {}{} of a {} tensor: {}.\n\n```text\n", s.row, n_rows(t),
+    out += fmt::format("Row {} of {}{} of a {} tensor (GGUF order, ne0 first): {}.\n\n```text\n", s.row, n_rows(t),
                        higher_text(higher_indices(t, s.row)), shape_string(t), span_words(t, s));
     render_grid(f, t, s, Style{false}, out);
     out += "```\n";
